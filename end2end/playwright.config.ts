@@ -1,0 +1,53 @@
+import { defineConfig } from '@playwright/test';
+import * as path from 'path';
+
+// The server under test: the debug build made by `cargo leptos build`, on a
+// fresh SQLite file in end2end/.data, on its own port.
+const port = Number(process.env.E2E_PORT ?? 3107);
+const root = path.resolve(__dirname, '..');
+export const dataDir = path.join(__dirname, '.data');
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    locale: 'fr-FR',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  webServer: {
+    command: `${process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet')} serve`,
+    cwd: root,
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+      LEPTOS_ENV: 'DEV',
+      GUICHET_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      RUST_LOG: 'warn',
+    },
+  },
+});

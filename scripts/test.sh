@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# README command 2: every test. Format, clippy (warnings denied) for the server
+# and the browser bundle, unit and integration tests on SQLite and PostgreSQL,
+# end-to-end tests in Debian's Chromium with axe-core. Idempotent; installs
+# what is missing (including Chromium, through apt).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/setup.sh
+source "$ROOT/scripts/setup.sh"
+cd "$ROOT"
+
+step "Chromium (Debian package)"
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium fonts-liberation
+fi
+/usr/bin/chromium --version
+
+step "PostgreSQL"
+export GUICHET_TEST_POSTGRES_URL="${GUICHET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+if [ "${CI:-}" = "true" ]; then
+  export GUICHET_REQUIRE_POSTGRES=1
+  echo "CI=true: the PostgreSQL tests must run on $GUICHET_TEST_POSTGRES_URL"
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy, server (ssr) — warnings denied"
+cargo clippy --features ssr --all-targets -- -D warnings
+
+step "clippy, browser bundle (hydrate, wasm32) — warnings denied"
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --features ssr
+
+step "end-to-end tests (debug build, Chromium, axe-core)"
+cargo leptos build
+rm -rf end2end/.data
+npx playwright test -c end2end

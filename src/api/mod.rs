@@ -1,0 +1,4 @@
+//! Server functions, grouped by who calls them. Each one is thin: authorize,
+//! validate with `domain`, call `server`. Every endpoint is listed in docs/API.md.
+
+pub mod public;

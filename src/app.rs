@@ -1,0 +1,65 @@
+//! The HTML shell, the router and the page layout.
+
+use crate::ui::accessibility::AccessibilityPage;
+use crate::ui::home::HomePage;
+use crate::ui::layout::{Footer, Header, SkipLinks};
+use crate::ui::not_found::NotFoundPage;
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+/// The document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="fr">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, shrink-to-fit=no" />
+                <meta name="format-detection" content="telephone=no,date=no,address=no,email=no,url=no" />
+                <meta name="theme-color" content="#000091" />
+                <link rel="stylesheet" href="/dsfr/dsfr.min.css" />
+                <link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css" />
+                <link rel="stylesheet" href="/pkg/guichet.css" />
+                <link rel="apple-touch-icon" href="/dsfr/favicon/apple-touch-icon.png" />
+                <link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml" />
+                <link rel="shortcut icon" href="/dsfr/favicon/favicon.ico" type="image/x-icon" />
+                <link rel="manifest" href="/dsfr/favicon/manifest.webmanifest" crossorigin="use-credentials" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+                <script type="module" src="/dsfr/dsfr.module.min.js"></script>
+            </body>
+        </html>
+    }
+}
+
+/// The application: layout and routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() {
+                "Guichet API Entreprise".to_owned()
+            } else {
+                format!("{page} – Guichet API Entreprise")
+            }
+        } />
+        <Router>
+            <SkipLinks />
+            <Header />
+            <main id="contenu" tabindex="-1" class="guichet-main">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/accessibilite") view=AccessibilityPage />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,160 @@
+//! The application's one error type: a stable code, an HTTP status and a French
+//! message for the user. Details go to the server logs, never to the page.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// Stable machine-readable error codes, shared by the server and the browser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request itself is malformed (bad arguments, bad encoding).
+    BadRequest,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The database cannot be reached right now.
+    DatabaseUnavailable,
+    /// The browser could not reach the server.
+    Network,
+    /// Anything unexpected; the details are in the server logs.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::NotFound => 404,
+            ErrorCode::DatabaseUnavailable => 503,
+            ErrorCode::Network => 503,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    /// The stable code as text (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::DatabaseUnavailable => "database_unavailable",
+            ErrorCode::Network => "network",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    /// The default French message for this code.
+    pub fn default_message(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "La requête est invalide.",
+            ErrorCode::NotFound => "La ressource demandée n’existe pas.",
+            ErrorCode::DatabaseUnavailable => {
+                "Le service est momentanément indisponible : la base de données ne répond pas. \
+                 Réessayez dans quelques instants."
+            }
+            ErrorCode::Network => {
+                "Le serveur est injoignable. Vérifiez votre connexion puis réessayez."
+            }
+            ErrorCode::Internal => {
+                "Une erreur inattendue est survenue. Réessayez ; si elle persiste, contactez le support."
+            }
+        }
+    }
+}
+
+/// The error every server function returns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AppError {
+    /// An error with the default French message of its code.
+    pub fn new(code: ErrorCode) -> Self {
+        AppError {
+            code,
+            message: code.default_message().to_owned(),
+        }
+    }
+
+    /// An error with a specific French message.
+    pub fn with_message(code: ErrorCode, message: impl Into<String>) -> Self {
+        AppError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let code = match &value {
+            ServerFnErrorErr::Request(_) => ErrorCode::Network,
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_) => ErrorCode::BadRequest,
+            ServerFnErrorErr::Registration(_)
+            | ServerFnErrorErr::ServerError(_)
+            | ServerFnErrorErr::MiddlewareError(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::Serialization(_)
+            | ServerFnErrorErr::Response(_) => ErrorCode::Internal,
+        };
+        #[cfg(feature = "ssr")]
+        tracing::warn!(error = %value, code = code.as_str(), "server function error");
+        AppError::new(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_to_their_stable_names() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::NotFound,
+            ErrorCode::DatabaseUnavailable,
+            ErrorCode::Network,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).expect("serialisable");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!(code.status() >= 400);
+            assert!(!code.default_message().is_empty());
+        }
+    }
+
+    #[test]
+    fn framework_errors_never_leak_details() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::ServerError(
+            "relation \"requests\" does not exist".into(),
+        ));
+        assert_eq!(err.code, ErrorCode::Internal);
+        assert!(!err.message.contains("relation"));
+
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("bad".into()));
+        assert_eq!(err.code, ErrorCode::BadRequest);
+        assert_eq!(err.status(), 400);
+
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Request("offline".into()));
+        assert_eq!(err.code, ErrorCode::Network);
+    }
+
+    #[test]
+    fn errors_round_trip_as_json() {
+        let err = AppError::new(ErrorCode::DatabaseUnavailable);
+        let bytes = err.ser();
+        assert_eq!(AppError::de(bytes), err);
+    }
+}

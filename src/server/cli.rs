@@ -1,0 +1,123 @@
+//! The `guichet` command line: `serve` (default) and `migrate`.
+
+use crate::server::config::Config;
+use crate::server::db::{Db, redact};
+use crate::server::http::router;
+use crate::server::state::AppState;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guichet",
+    version,
+    about = "Guichet : le portail d’accès à API Entreprise"
+)]
+struct Cli {
+    /// Fichier de configuration (table [package.metadata.leptos] et table [guichet]).
+    #[arg(long, env = "GUICHET_CONFIG", default_value = "Leptos.toml")]
+    config: PathBuf,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Lance le serveur web (commande par défaut) ; applique d’abord les migrations.
+    Serve,
+    /// Applique les migrations de la base de données puis s’arrête.
+    Migrate,
+}
+
+/// Entry point of the binary.
+pub async fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::Migrate => migrate(&cli.config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("guichet : {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    // A second initialisation (tests) is harmless.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn open_database(config: &Config) -> Result<Db, String> {
+    let db = Db::connect(&config.database_url).await.map_err(|e| {
+        format!(
+            "connexion à la base {} impossible : {e}",
+            redact(&config.database_url)
+        )
+    })?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(db)
+}
+
+async fn migrate(config_path: &std::path::Path) -> Result<(), String> {
+    let config = Config::load(config_path).map_err(|e| e.to_string())?;
+    open_database(&config).await?;
+    println!(
+        "Migrations appliquées sur {}",
+        redact(&config.database_url)
+    );
+    Ok(())
+}
+
+async fn serve(config_path: &std::path::Path) -> Result<(), String> {
+    let config = Config::load(config_path).map_err(|e| e.to_string())?;
+    let db = open_database(&config).await?;
+    let addr = config.leptos.site_addr;
+    let state = AppState {
+        leptos_options: config.leptos.clone(),
+        db,
+    };
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("impossible d’écouter sur {addr} : {e}"))?;
+    tracing::info!(
+        %addr,
+        database = %redact(&config.database_url),
+        "Guichet à l’écoute sur http://{addr}"
+    );
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("le serveur s’est arrêté sur une erreur : {e}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("arrêt demandé, fin des requêtes en cours");
+}

@@ -1,0 +1,169 @@
+//! Runtime configuration: `Leptos.toml` (its `[package.metadata.leptos]` table
+//! for Leptos, its `[guichet]` table for the app), then environment variables.
+//!
+//! | setting       | file key (`[guichet]`) | environment        | default                      |
+//! |---------------|------------------------|--------------------|------------------------------|
+//! | data dir      | `data-dir`             | `GUICHET_DATA_DIR` | `data`                       |
+//! | database      | `database-url`         | `DATABASE_URL`     | SQLite file `<data dir>/guichet.db` |
+//!
+//! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
+//! the Leptos table as usual.
+
+use leptos::config::{LeptosOptions, get_configuration};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub leptos: LeptosOptions,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("fichier de configuration {path} illisible : {reason}")]
+    File { path: String, reason: String },
+    #[error("configuration Leptos invalide dans {path} : {reason}")]
+    Leptos { path: String, reason: String },
+    #[error("DATABASE_URL doit commencer par sqlite:// ou postgres:// (reçu : {0})")]
+    DatabaseUrl(String),
+}
+
+/// The app's own settings, the `[guichet]` table of the configuration file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct FileSettings {
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FileRoot {
+    #[serde(default)]
+    guichet: FileSettings,
+}
+
+impl Config {
+    /// Loads the configuration file at `path` and applies the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let root: FileRoot = toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let leptos = get_configuration(Some(&shown))
+            .map_err(|e| ConfigError::Leptos {
+                path: shown.clone(),
+                reason: e.to_string(),
+            })?
+            .leptos_options;
+        resolve(leptos, root.guichet, |key| std::env::var(key).ok())
+    }
+}
+
+/// Applies environment overrides (`env`) to the file settings.
+pub fn resolve(
+    leptos: LeptosOptions,
+    file: FileSettings,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let non_empty = |key: &str| env(key).filter(|v| !v.trim().is_empty());
+    let data_dir = non_empty("GUICHET_DATA_DIR")
+        .map(PathBuf::from)
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("data"));
+    let database_url = match non_empty("DATABASE_URL").or(file.database_url) {
+        Some(url) => {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::DatabaseUrl(url));
+            }
+            url
+        }
+        None => default_sqlite_url(&data_dir),
+    };
+    Ok(Config {
+        leptos,
+        data_dir,
+        database_url,
+    })
+}
+
+/// The embedded default: a SQLite file in the data directory, created if missing.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("guichet.db").display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn opts() -> LeptosOptions {
+        LeptosOptions::builder().output_name("guichet").build()
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn default_is_sqlite_file_in_data_dir() {
+        let c = resolve(opts(), FileSettings::default(), env(&[])).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.database_url, "sqlite://data/guichet.db?mode=rwc");
+    }
+
+    #[test]
+    fn data_dir_from_env_overrides_file() {
+        let file = FileSettings {
+            data_dir: Some("from-file".into()),
+            database_url: None,
+        };
+        let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
+        assert_eq!(c.database_url, "sqlite:///srv/g/guichet.db?mode=rwc");
+    }
+
+    #[test]
+    fn database_url_from_env_wins_and_is_checked() {
+        let file = FileSettings {
+            data_dir: None,
+            database_url: Some("sqlite://x.db".into()),
+        };
+        let c = resolve(
+            opts(),
+            file.clone(),
+            env(&[("DATABASE_URL", "postgres://u@127.0.0.1/test")]),
+        )
+        .unwrap();
+        assert_eq!(c.database_url, "postgres://u@127.0.0.1/test");
+
+        let c = resolve(opts(), file.clone(), env(&[("DATABASE_URL", "  ")])).unwrap();
+        assert_eq!(c.database_url, "sqlite://x.db", "an empty variable does not override");
+
+        let err = resolve(opts(), file, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
+        assert!(err.to_string().contains("sqlite://"));
+    }
+
+    #[test]
+    fn project_file_parses() {
+        let c = Config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
+            .expect("Leptos.toml is valid");
+        assert_eq!(&*c.leptos.output_name, "guichet");
+    }
+
+    #[test]
+    fn unknown_keys_in_guichet_table_are_refused() {
+        let err = toml::from_str::<FileRoot>("[guichet]\ndata_dir = \"x\"\n").err();
+        assert!(err.is_some(), "snake_case key must be refused: the file uses kebab-case");
+    }
+}

@@ -1,0 +1,247 @@
+//! The one query layer, for SQLite and PostgreSQL alike.
+//!
+//! Every query is written once, in portable SQL with `$1, $2…` placeholders, and
+//! runs through sqlx's `Any` driver on either backend; only the migrations differ
+//! (one folder per backend under `migrations/`). Times are stored as integers
+//! (milliseconds since the Unix epoch).
+
+pub mod requests;
+
+use crate::error::{AppError, ErrorCode};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+use std::time::Duration;
+
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a caller waits for a connection before the database is declared
+/// unavailable (answered with a 503, never a hang).
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// A connection pool and the backend it talks to.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("adresse de base de données non prise en charge : {0}")]
+    UnsupportedUrl(String),
+    #[error("impossible de créer le dossier de données {path} : {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("base de données injoignable : {0}")]
+    Unavailable(sqlx::Error),
+    #[error("erreur de base de données : {0}")]
+    Query(sqlx::Error),
+    #[error("échec des migrations : {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unavailable(&err) {
+            DbError::Unavailable(err)
+        } else {
+            DbError::Query(err)
+        }
+    }
+}
+
+/// Errors that mean "the database cannot be reached right now", as opposed to
+/// a bad query.
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => match db.code() {
+            // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_CANTOPEN (14).
+            Some(code) if matches!(code.as_ref(), "5" | "6" | "14") => true,
+            // PostgreSQL: connection exceptions (08xxx), operator intervention
+            // (57xxx: shutdown, cannot connect now), too many connections (53300).
+            Some(code) => code.starts_with("08") || code.starts_with("57") || code == "53300",
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(err: DbError) -> Self {
+        match &err {
+            DbError::Unavailable(_) => {
+                tracing::warn!(error = %err, "database unavailable");
+                AppError::new(ErrorCode::DatabaseUnavailable)
+            }
+            _ => {
+                tracing::error!(error = %err, "database error");
+                AppError::new(ErrorCode::Internal)
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Connects to `url`; for SQLite, creates the data directory and the file
+    /// when missing and switches the file to WAL mode.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        let (backend, options) = Self::options(url)?;
+        let pool = options.connect(url).await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// A pool that connects on first use (used to start even when the
+    /// database is down, and in tests of that case).
+    pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
+        let (backend, options) = Self::options(url)?;
+        let pool = options.connect_lazy(url)?;
+        Ok(Db { pool, backend })
+    }
+
+    fn options(url: &str) -> Result<(Backend, AnyPoolOptions), DbError> {
+        install_default_drivers();
+        let backend =
+            Backend::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
+        let mut options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        if backend == Backend::Sqlite {
+            if let Some(dir) = sqlite_parent_dir(url) {
+                std::fs::create_dir_all(&dir).map_err(|source| DbError::DataDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        Ok((backend, options))
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// The directory holding a SQLite file, if the URL names a file.
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    let parent = std::path::Path::new(path).parent()?;
+    (!parent.as_os_str().is_empty()).then(|| parent.to_path_buf())
+}
+
+/// Removes a password from a URL before it is shown or logged.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Milliseconds since the Unix epoch, the stored form of every time.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_parent_dir_is_found() {
+        assert_eq!(
+            sqlite_parent_dir("sqlite://data/guichet.db?mode=rwc"),
+            Some("data".into())
+        );
+        assert_eq!(
+            sqlite_parent_dir("sqlite:///srv/g/guichet.db"),
+            Some("/srv/g".into())
+        );
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("sqlite://guichet.db"), None);
+        assert_eq!(sqlite_parent_dir("postgres://x"), None);
+    }
+
+    #[test]
+    fn backend_from_url() {
+        assert_eq!(Backend::from_url("sqlite://a.db"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://h/db"), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://user:secret@db:5432/g"),
+            "postgres://user:***@db:5432/g"
+        );
+        assert_eq!(redact("postgres://user@db/g"), "postgres://user@db/g");
+        assert_eq!(redact("sqlite://data/g.db"), "sqlite://data/g.db");
+    }
+}

@@ -1,0 +1,209 @@
+//! Drives the real axum router (pages, server functions, /healthz) against a
+//! real SQLite file and a real PostgreSQL database.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{TestDb, app};
+use guichet::domain::RequestState;
+use guichet::server::db::{Db, now_ms, requests};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+async fn send(router: axum::Router, req: Request<Body>) -> (StatusCode, String, Option<String>) {
+    let res = router.oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned(), content_type)
+}
+
+/// The text of the element carrying `data-state="{state}"`.
+fn rendered_count<'a>(body: &'a str, state: &str) -> Option<&'a str> {
+    let at = body.find(&format!("data-state=\"{state}\""))?;
+    let rest = &body[at..];
+    let start = rest.find('>')? + 1;
+    let end = rest[start..].find('<')? + start;
+    Some(&rest[start..end])
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).expect("request")
+}
+
+fn post_counts() -> Request<Body> {
+    Request::post("/api/public/request_counts")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::empty())
+        .expect("request")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_ok_when_the_database_answers() {
+    for t in TestDb::all().await {
+        let (status, body, ctype) = send(app(t.db.clone()), get("/healthz")).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        assert_eq!(ctype.as_deref(), Some("application/json"));
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["status"], "ok");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_is_503_with_a_french_message_when_the_database_is_down() {
+    // Nothing listens on port 1; the SQLite file cannot be opened read-only
+    // in a directory that does not exist.
+    for url in [
+        "postgres://postgres@127.0.0.1:1/test",
+        "sqlite:///nonexistent-guichet-dir/sub/guichet.db?mode=ro",
+    ] {
+        let db = Db::connect_lazy(url).expect("lazy pool");
+        let (status, body, _) = send(app(db), get("/healthz")).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{url}: {body}");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["code"], "database_unavailable");
+        assert!(
+            json["message"].as_str().unwrap_or_default().contains("indisponible"),
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_counts_server_function_reads_the_database() {
+    for t in TestDb::all().await {
+        // Empty database: every state listed with zero.
+        let (status, body, _) = send(app(t.db.clone()), post_counts()).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["total"], 0);
+        assert_eq!(
+            json["by_state"].as_array().map(Vec::len),
+            Some(RequestState::ALL.len())
+        );
+
+        let now = now_ms();
+        for state in [
+            RequestState::Draft,
+            RequestState::Draft,
+            RequestState::Submitted,
+            RequestState::Accepted,
+            RequestState::Accepted,
+            RequestState::Accepted,
+        ] {
+            requests::insert(&t.db, state, now).await.expect("insert");
+        }
+
+        let (status, body, _) = send(app(t.db.clone()), post_counts()).await;
+        assert_eq!(status, StatusCode::OK, "{}: {body}", t.name);
+        let counts: guichet::api::public::RequestCounts =
+            serde_json::from_str(&body).expect("typed json");
+        assert_eq!(counts.total, 6, "{}", t.name);
+        assert_eq!(counts.get(RequestState::Draft), 2);
+        assert_eq!(counts.get(RequestState::Submitted), 1);
+        assert_eq!(counts.get(RequestState::Accepted), 3);
+        assert_eq!(counts.get(RequestState::Refused), 0);
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_counts_answers_503_when_the_database_is_down() {
+    let db = Db::connect_lazy("postgres://postgres@127.0.0.1:1/test").expect("lazy pool");
+    let (status, body, _) = send(app(db), post_counts()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let err: guichet::error::AppError = serde_json::from_str(&body).expect("app error json");
+    assert_eq!(err.code, guichet::error::ErrorCode::DatabaseUnavailable);
+    assert!(!body.contains("127.0.0.1"), "no internals leak: {body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_function_refuses_get() {
+    let t = TestDb::sqlite().await;
+    let (status, _, _) = send(app(t.db.clone()), get("/api/public/request_counts")).await;
+    assert!(
+        status == StatusCode::METHOD_NOT_ALLOWED || status == StatusCode::BAD_REQUEST,
+        "GET must not run the function: {status}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_page_is_rendered_in_french_with_the_figures() {
+    for t in TestDb::all().await {
+        requests::insert(&t.db, RequestState::Submitted, now_ms())
+            .await
+            .expect("insert");
+        let (status, body, ctype) = send(app(t.db.clone()), get("/")).await;
+        assert_eq!(status, StatusCode::OK, "{}", t.name);
+        assert!(ctype.unwrap_or_default().starts_with("text/html"));
+        assert!(body.contains("<html lang=\"fr\""), "{body}");
+        assert!(body.contains("Accéder à API Entreprise"));
+        assert!(body.contains("Qui peut demander un accès"));
+        assert!(body.contains("Une demande par contexte métier"));
+        assert!(body.contains("/dsfr/dsfr.min.css"));
+        assert!(body.contains("fr-header") && body.contains("fr-footer"));
+        // The figures come from the database in the server-rendered page.
+        assert_eq!(
+            rendered_count(&body, "submitted"),
+            Some("1"),
+            "the submitted count is rendered in place: {body}"
+        );
+        assert_eq!(rendered_count(&body, "total"), Some("1"));
+        // In place, not in a template streamed after the page.
+        let main_end = body.find("</main>").expect("main");
+        assert!(body.find(r#"data-state="total""#).expect("total") < main_end);
+        assert!(!body.contains("https://cdn"), "no CDN in pages");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accessibility_page_states_its_level() {
+    let t = TestDb::sqlite().await;
+    let (status, body, _) = send(app(t.db.clone()), get("/accessibilite")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Déclaration d’accessibilité"));
+    assert!(body.contains("non conforme"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_page_is_a_french_404() {
+    let t = TestDb::sqlite().await;
+    let (status, body, _) = send(app(t.db.clone()), get("/demandes/inexistante")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body.contains("Page non trouvée"), "{body}");
+    assert!(body.contains("<html lang=\"fr\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_are_idempotent_on_both_backends() {
+    for t in TestDb::all().await {
+        t.db.migrate().await.expect("second run is a no-op");
+        let again = Db::connect(&t.url).await.expect("reconnect");
+        again.migrate().await.expect("third run from a new pool");
+        again.pool.close().await;
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_and_its_directory_are_created_in_wal_mode() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("a/b/guichet.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let db = Db::connect(&url).await.expect("connect creates the file");
+    db.migrate().await.expect("migrate");
+    assert!(path.exists());
+    let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode")
+        .fetch_one(&db.pool)
+        .await
+        .expect("pragma");
+    assert_eq!(mode.to_lowercase(), "wal");
+}
