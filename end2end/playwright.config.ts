@@ -44,7 +44,7 @@ export default defineConfig({
     env: {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
-      LEPTOS_ENV: 'DEV',
+      LEPTOS_ENV: 'PROD',
       GUICHET_DATA_DIR: dataDir,
       DATABASE_URL: '',
       RUST_LOG: 'warn',

@@ -11,6 +11,9 @@ cd "$ROOT"
 CARGO_LEPTOS_VERSION="0.3.11"
 export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# cargo-leptos sets this when it builds; setting it for every cargo command keeps
+# `cargo test` and `cargo leptos build` from rebuilding leptos for each other.
+export LEPTOS_OUTPUT_NAME=guichet
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -34,8 +37,10 @@ wasm-bindgen --version
 
 step "npm packages (DSFR, binaryen, Playwright, axe-core)"
 # The DSFR's preinstall script checks the licence acceptance in .dsfr.yml.
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s <(sed 1,3d package-lock.json) <(sed 1,3d node_modules/.package-lock.json 2>/dev/null); then
+NPM_STAMP="$(cat package.json package-lock.json .dsfr.yml | sha256sum | cut -d' ' -f1)"
+if [ "$(cat node_modules/.guichet-stamp 2>/dev/null)" != "$NPM_STAMP" ]; then
   npm ci --no-fund --no-audit
+  echo "$NPM_STAMP" > node_modules/.guichet-stamp
 fi
 wasm-opt --version
 

@@ -20,7 +20,11 @@ async fn send(router: axum::Router, req: Request<Body>) -> (StatusCode, String, 
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned(), content_type)
+    (
+        status,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        content_type,
+    )
 }
 
 /// The text of the element carrying `data-state="{state}"`.
@@ -70,7 +74,10 @@ async fn healthz_is_503_with_a_french_message_when_the_database_is_down() {
         let json: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(json["code"], "database_unavailable");
         assert!(
-            json["message"].as_str().unwrap_or_default().contains("indisponible"),
+            json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("indisponible"),
             "{body}"
         );
     }

@@ -70,10 +70,7 @@ async fn open_database(config: &Config) -> Result<Db, String> {
 async fn migrate(config_path: &std::path::Path) -> Result<(), String> {
     let config = Config::load(config_path).map_err(|e| e.to_string())?;
     open_database(&config).await?;
-    println!(
-        "Migrations appliquées sur {}",
-        redact(&config.database_url)
-    );
+    println!("Migrations appliquées sur {}", redact(&config.database_url));
     Ok(())
 }
 

@@ -79,7 +79,10 @@ pub fn resolve(
         .unwrap_or_else(|| PathBuf::from("data"));
     let database_url = match non_empty("DATABASE_URL").or(file.database_url) {
         Some(url) => {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
                 return Err(ConfigError::DatabaseUrl(url));
             }
             url
@@ -95,7 +98,10 @@ pub fn resolve(
 
 /// The embedded default: a SQLite file in the data directory, created if missing.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
-    format!("sqlite://{}?mode=rwc", data_dir.join("guichet.db").display())
+    format!(
+        "sqlite://{}?mode=rwc",
+        data_dir.join("guichet.db").display()
+    )
 }
 
 #[cfg(test)]
@@ -148,7 +154,10 @@ mod tests {
         assert_eq!(c.database_url, "postgres://u@127.0.0.1/test");
 
         let c = resolve(opts(), file.clone(), env(&[("DATABASE_URL", "  ")])).unwrap();
-        assert_eq!(c.database_url, "sqlite://x.db", "an empty variable does not override");
+        assert_eq!(
+            c.database_url, "sqlite://x.db",
+            "an empty variable does not override"
+        );
 
         let err = resolve(opts(), file, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("sqlite://"));
@@ -156,14 +165,20 @@ mod tests {
 
     #[test]
     fn project_file_parses() {
-        let c = Config::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")))
-            .expect("Leptos.toml is valid");
+        let c = Config::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/Leptos.toml"
+        )))
+        .expect("Leptos.toml is valid");
         assert_eq!(&*c.leptos.output_name, "guichet");
     }
 
     #[test]
     fn unknown_keys_in_guichet_table_are_refused() {
         let err = toml::from_str::<FileRoot>("[guichet]\ndata_dir = \"x\"\n").err();
-        assert!(err.is_some(), "snake_case key must be refused: the file uses kebab-case");
+        assert!(
+            err.is_some(),
+            "snake_case key must be refused: the file uses kebab-case"
+        );
     }
 }

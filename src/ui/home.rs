@@ -33,7 +33,7 @@ pub fn HomePage() -> impl IntoView {
                          aux usagers. L’accès est réservé et accordé pour chaque cas d’usage : \
                          ce guichet vous accompagne de la demande jusqu’au jeton d’accès."
                     </p>
-                    <ul class="fr-btns-group fr-btns-group--inline-md">
+                    <ul class="fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-right">
                         <li>
                             <a class="fr-btn fr-btn--icon-right fr-icon-arrow-right-line" href="#preparer">
                                 "Préparer ma demande"

@@ -62,6 +62,7 @@ impl TestDb {
                 return None;
             }
         };
+        sweep_stale_databases(&admin).await;
         let name = format!(
             "guichet_t_{}_{}_{}",
             std::process::id(),
@@ -104,6 +105,35 @@ impl TestDb {
             admin.pool.close().await;
         }
     }
+}
+
+/// Drops test databases left by crashed or panicked runs (older than an hour),
+/// once per test process.
+async fn sweep_stale_databases(admin: &Db) {
+    static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    SWEPT
+        .get_or_init(|| async {
+            let names: Vec<(String,)> = sqlx::query_as(
+                "SELECT datname FROM pg_database WHERE datname LIKE 'guichet\\_t\\_%'",
+            )
+            .fetch_all(&admin.pool)
+            .await
+            .unwrap_or_default();
+            let cutoff = guichet::server::db::now_ms() - 3_600_000;
+            for (name,) in names {
+                let created = name
+                    .rsplit('_')
+                    .next()
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .unwrap_or(0);
+                if created < cutoff {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin.pool)
+                        .await;
+                }
+            }
+        })
+        .await;
 }
 
 fn replace_db_name(url: &str, name: &str) -> String {

@@ -127,8 +127,7 @@ impl Db {
 
     fn options(url: &str) -> Result<(Backend, AnyPoolOptions), DbError> {
         install_default_drivers();
-        let backend =
-            Backend::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
+        let backend = Backend::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
         let mut options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_parent_dir(url) {
@@ -230,8 +229,14 @@ mod tests {
     #[test]
     fn backend_from_url() {
         assert_eq!(Backend::from_url("sqlite://a.db"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://h/db"), Some(Backend::Postgres));
-        assert_eq!(Backend::from_url("postgresql://h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("postgres://h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::from_url("mysql://h/db"), None);
     }
 

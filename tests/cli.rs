@@ -1,0 +1,178 @@
+//! Runs the real `guichet` binary: `migrate` and `serve` on SQLite and
+//! PostgreSQL, configuration errors, graceful shutdown.
+
+mod common;
+
+use common::TestDb;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_guichet");
+const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml");
+
+fn guichet(args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--config", CONFIG])
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("GUICHET_DATA_DIR")
+        .env("RUST_LOG", "warn");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    guichet(args, envs).output().expect("binary runs")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// A minimal HTTP/1.1 GET; returns (status, body).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
+    Some((status, body))
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(envs: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut all = vec![("LEPTOS_SITE_ADDR", addr.as_str())];
+        all.extend_from_slice(envs);
+        let child = guichet(&["serve"], &all)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("serve starts");
+        let server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if http_get(port, "/healthz").is_some() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("guichet serve did not answer on {addr} within 30 s");
+    }
+
+    /// SIGTERM, then the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("guichet serve did not stop within 10 s of SIGTERM");
+    }
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file_in_the_data_dir() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("donnees");
+    let data_str = data.to_str().expect("utf-8 path");
+    for _ in 0..2 {
+        let out = run(&["migrate"], &[("GUICHET_DATA_DIR", data_str)]);
+        assert!(out.status.success(), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Migrations appliquées"));
+    }
+    assert!(data.join("guichet.db").is_file());
+}
+
+#[test]
+fn bad_database_url_is_a_clear_french_error() {
+    let out = run(
+        &["migrate"],
+        &[("DATABASE_URL", "mysql://localhost/guichet")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DATABASE_URL doit commencer par"), "{err}");
+}
+
+#[test]
+fn unreachable_database_fails_the_start_without_leaking_the_password() {
+    let out = run(
+        &["migrate"],
+        &[(
+            "DATABASE_URL",
+            "postgres://guichet:motdepasse@127.0.0.1:1/guichet",
+        )],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("connexion à la base"), "{err}");
+    assert!(!err.contains("motdepasse"), "password leaked: {err}");
+}
+
+#[test]
+fn missing_config_file_is_reported() {
+    let out = Command::new(BIN)
+        .args(["--config", "/nonexistent/Leptos.toml", "migrate"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fichier de configuration"));
+}
+
+#[test]
+fn serve_on_sqlite_answers_and_stops_gracefully() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().to_str().expect("utf-8 path");
+    let server = Server::start(&[("GUICHET_DATA_DIR", data)]);
+    let (status, body) = http_get(server.port, "/healthz").expect("healthz");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http_get(server.port, "/").expect("home");
+    assert_eq!(status, 200);
+    assert!(body.contains("Accéder à API Entreprise"));
+    let (status, _) = http_get(server.port, "/pas-de-page-ici").expect("404");
+    assert_eq!(status, 404);
+    assert!(server.stop().success(), "SIGTERM ends serve cleanly");
+    assert!(dir.path().join("guichet.db").is_file());
+}
+
+#[test]
+fn serve_on_postgres_with_the_same_binary() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let Some(t) = rt.block_on(TestDb::postgres()) else {
+        return;
+    };
+    let server = Server::start(&[("DATABASE_URL", t.url.as_str())]);
+    let (status, body) = http_get(server.port, "/healthz").expect("healthz");
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http_get(server.port, "/").expect("home");
+    assert_eq!(status, 200);
+    assert!(body.contains("Les demandes en chiffres"));
+    assert!(server.stop().success());
+    rt.block_on(t.cleanup());
+}
