@@ -7,7 +7,7 @@ use crate::ui::not_found::NotFoundPage;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,7 +55,8 @@ pub fn App() -> impl IntoView {
             <Header />
             <main id="contenu" tabindex="-1" class="guichet-main">
                 <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage />
+                    // The figures are in the HTML itself, readable without JavaScript.
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=path!("/accessibilite") view=AccessibilityPage />
                 </Routes>
             </main>

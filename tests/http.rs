@@ -164,6 +164,10 @@ async fn home_page_is_rendered_in_french_with_the_figures() {
         );
         assert_eq!(rendered_count(&body, "total"), Some("1"));
         // In place, not in a template streamed after the page.
+        assert!(
+            !body.contains("<template"),
+            "no out-of-order fragment: {body}"
+        );
         let main_end = body.find("</main>").expect("main");
         assert!(body.find(r#"data-state="total""#).expect("total") < main_end);
         assert!(!body.contains("https://cdn"), "no CDN in pages");
@@ -213,4 +217,25 @@ async fn sqlite_file_and_its_directory_are_created_in_wal_mode() {
         .await
         .expect("pragma");
     assert_eq!(mode.to_lowercase(), "wal");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn home_page_renders_the_figures_in_place_under_concurrent_requests() {
+    let t = TestDb::sqlite().await;
+    requests::insert(&t.db, RequestState::Accepted, now_ms())
+        .await
+        .expect("insert");
+    let router = app(t.db.clone());
+    let tasks: Vec<_> = (0..40)
+        .map(|_| {
+            let r = router.clone();
+            tokio::spawn(async move { send(r, get("/")).await })
+        })
+        .collect();
+    for task in tasks {
+        let (status, body, _) = task.await.expect("no panic while rendering");
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(rendered_count(&body, "accepted"), Some("1"));
+        assert!(!body.contains("<template"), "rendered in place");
+    }
 }

@@ -1,6 +1,6 @@
 //! The home page: who may apply, what to prepare, the steps, and live figures.
 
-use crate::api::public::{RequestCounts, get_request_counts};
+use crate::api::public::{GetRequestCounts, RequestCounts, get_request_counts};
 use crate::domain::RequestState;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -162,42 +162,45 @@ fn PrepCard(title: &'static str, text: &'static str) -> impl IntoView {
     }
 }
 
-/// Live figures read from the database through a server function.
+/// Live figures read from the database through a server function: rendered
+/// on the server, then refreshed on demand from the browser.
 #[component]
 fn RequestCountsPanel() -> impl IntoView {
-    // Blocking: the figures are in the HTML itself (no script needed to see them).
-    let counts = Resource::new_blocking(|| (), |()| get_request_counts());
+    let initial = Resource::new_blocking(|| (), |()| get_request_counts());
+    let refresh = ServerAction::<GetRequestCounts>::new();
+    let pending = refresh.pending();
     let (hydrated, set_hydrated) = signal(false);
     // Effects run in the browser only: the button works once hydrated.
     Effect::new(move |_| set_hydrated.set(true));
-    let (pending, set_pending) = signal(false);
 
     view! {
         <section class="fr-mt-6w" aria-labelledby="chiffres">
             <h2 id="chiffres">"Les demandes en chiffres"</h2>
-            <div aria-live="polite" aria-busy=move || pending.get().to_string() data-testid="request-counts">
-                <Transition
-                    fallback=|| view! { <p>"Chargement des chiffres…"</p> }
-                    set_pending
-                >
+            <div aria-live="polite" data-testid="request-counts">
+                <Suspense fallback=|| view! { <p>"Chargement des chiffres…"</p> }>
                     {move || Suspend::new(async move {
-                        match counts.await {
-                            Ok(c) => view! { <CountsList counts=c /> }.into_any(),
-                            Err(e) => view! {
-                                <div class="fr-alert fr-alert--error fr-alert--sm">
-                                    <p>{e.message}</p>
-                                </div>
-                            }
-                            .into_any(),
+                        let first = initial.await;
+                        view! {
+                            {move || match refresh.value().get().unwrap_or_else(|| first.clone()) {
+                                Ok(c) => view! { <CountsList counts=c /> }.into_any(),
+                                Err(e) => view! {
+                                    <div class="fr-alert fr-alert--error fr-alert--sm">
+                                        <p>{e.message}</p>
+                                    </div>
+                                }
+                                .into_any(),
+                            }}
                         }
                     })}
-                </Transition>
+                </Suspense>
             </div>
             <button
                 type="button"
                 class="fr-btn fr-btn--secondary fr-btn--icon-left fr-icon-refresh-line fr-mt-2w"
                 disabled=move || !hydrated.get() || pending.get()
-                on:click=move |_| counts.refetch()
+                on:click=move |_| {
+                    refresh.dispatch(GetRequestCounts {});
+                }
             >
                 {move || if pending.get() { "Actualisation…" } else { "Actualiser" }}
             </button>

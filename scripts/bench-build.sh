@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Build and CI measurements for docs/BENCHMARKS.md. Each subcommand prints its
+# figures; nothing here is part of the test suite.
+#
+#   bash scripts/bench-build.sh first-run [--fresh-tools]
+#        clean clone, `bash scripts/run.sh` until /healthz answers; with
+#        --fresh-tools also with an empty CARGO_HOME (cargo-leptos and
+#        wasm-bindgen built from scratch, crates downloaded again)
+#   bash scripts/bench-build.sh incremental
+#        one-line change in a component, then `cargo leptos build` (dev)
+#   bash scripts/bench-build.sh wasm-size
+#        release bundle size: raw, gzip -9 and brotli -11
+#   bash scripts/bench-build.sh ci
+#        clean clone, `CI=true bash .ci/run`
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export PATH="$HOME/.cargo/bin:$ROOT/node_modules/.bin:$PATH"
+export LEPTOS_OUTPUT_NAME=guichet
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", b - a }'; }
+
+fresh_clone() {
+  local dir
+  dir="$(mktemp -d /tmp/guichet-bench.XXXXXX)"
+  git clone -q "$ROOT" "$dir/main"
+  # CI runs with ../shared beside the clone.
+  if [ -d "$ROOT/../shared" ]; then ln -s "$(cd "$ROOT/../shared" && pwd)" "$dir/shared"; fi
+  echo "$dir/main"
+}
+
+case "${1:-}" in
+  first-run)
+    clone="$(fresh_clone)"
+    envs=()
+    if [ "${2:-}" = "--fresh-tools" ]; then
+      fresh_home="$(mktemp -d /tmp/guichet-cargo-home.XXXXXX)"
+      envs+=("CARGO_HOME=$fresh_home")
+      # rustup's proxies live in the usual CARGO_HOME/bin; keep them reachable.
+      envs+=("PATH=$fresh_home/bin:$HOME/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+      envs+=("RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}")
+    fi
+    port=3999
+    log="$clone/../first-run.log"
+    start="$(now)"
+    ( cd "$clone" && env "${envs[@]}" LEPTOS_SITE_ADDR="127.0.0.1:$port" bash scripts/run.sh >"$log" 2>&1 ) &
+    pid=$!
+    until curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; do
+      if ! kill -0 "$pid" 2>/dev/null; then echo "run.sh stopped early, see $log"; exit 1; fi
+      sleep 2
+    done
+    end="$(now)"
+    echo "first-run (${2:-tools already installed}): $(secs "$start" "$end") s until /healthz answered (log: $log)"
+    pkill -TERM -f "$clone/target/release/guichet" || true
+    wait "$pid" || true
+    ;;
+  incremental)
+    cargo leptos build >/dev/null 2>&1
+    file=src/ui/home.rs
+    cp "$file" /tmp/guichet-bench-home.rs
+    trap 'cp /tmp/guichet-bench-home.rs "$ROOT/src/ui/home.rs"' EXIT
+    sed -i 's/"Les demandes en chiffres"/"Les demandes en chiffres !"/' "$file"
+    start="$(now)"
+    cargo leptos build >/dev/null 2>&1
+    end="$(now)"
+    echo "incremental dev rebuild (server + WASM) after a one-line change: $(secs "$start" "$end") s"
+    ;;
+  wasm-size)
+    cargo leptos build --release >/dev/null 2>&1
+    node -e '
+      const z = require("zlib"), fs = require("fs");
+      const b = fs.readFileSync("target/site/pkg/guichet.wasm");
+      const js = fs.readFileSync("target/site/pkg/guichet.js");
+      const br = (x) => z.brotliCompressSync(x, { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+      const kb = (n) => (n / 1024).toFixed(1) + " KiB";
+      console.log(`wasm: raw ${kb(b.length)}, gzip ${kb(z.gzipSync(b, { level: 9 }).length)}, brotli ${kb(br(b))}`);
+      console.log(`js:   raw ${kb(js.length)}, brotli ${kb(br(js))}`);
+    '
+    ;;
+  ci)
+    clone="$(fresh_clone)"
+    start="$(now)"
+    ( cd "$clone" && CI=true bash .ci/run >"$clone/../ci.log" 2>&1 )
+    end="$(now)"
+    echo "clean-clone .ci/run: $(secs "$start" "$end") s (log: $clone/../ci.log)"
+    ;;
+  *)
+    sed -n '2,14p' "$0"
+    exit 2
+    ;;
+esac
