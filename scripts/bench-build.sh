@@ -36,9 +36,14 @@ case "${1:-}" in
     envs=()
     if [ "${2:-}" = "--fresh-tools" ]; then
       fresh_home="$(mktemp -d /tmp/guichet-cargo-home.XXXXXX)"
+      mkdir -p "$fresh_home/bin"
+      # Only rustup's proxies are kept from the usual CARGO_HOME/bin: every
+      # tool installed with `cargo install` is absent, as on a new machine.
+      for proxy in rustup cargo rustc rustdoc rustfmt cargo-fmt cargo-clippy clippy-driver; do
+        ln -s "$HOME/.cargo/bin/$proxy" "$fresh_home/bin/$proxy"
+      done
       envs+=("CARGO_HOME=$fresh_home")
-      # rustup's proxies live in the usual CARGO_HOME/bin; keep them reachable.
-      envs+=("PATH=$fresh_home/bin:$HOME/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+      envs+=("PATH=$fresh_home/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
       envs+=("RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup}")
     fi
     port=3999

@@ -239,3 +239,47 @@ async fn home_page_renders_the_figures_in_place_under_concurrent_requests() {
         assert!(!body.contains("<template"), "rendered in place");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_are_served_compressed_and_confined_to_the_site_root() {
+    let t = TestDb::sqlite().await;
+    let outer = tempfile::tempdir().expect("tmp");
+    let site = outer.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).expect("mkdir");
+    let css = ".fr-test { color: #000091; }\n".repeat(200);
+    std::fs::write(site.join("pkg/guichet.css"), &css).expect("write");
+    std::fs::write(outer.path().join("secret.txt"), "secret").expect("write");
+
+    let router = common::app_with_site_root(t.db.clone(), &site);
+    let req = Request::get("/pkg/guichet.css")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let compressed = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(compressed.len() < css.len() / 4, "gzip shrinks the file");
+
+    let (status, body, _) = send(router.clone(), get("/pkg/guichet.css")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, css, "served as is without Accept-Encoding");
+
+    for path in [
+        "/../secret.txt",
+        "/pkg/../../secret.txt",
+        "/%2e%2e/secret.txt",
+    ] {
+        let (status, body, _) = send(router.clone(), get(path)).await;
+        assert_ne!(status, StatusCode::OK, "{path}");
+        assert!(
+            !body.contains("secret"),
+            "{path} must not escape the site root"
+        );
+    }
+}

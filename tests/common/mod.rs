@@ -153,13 +153,23 @@ fn replace_db_name(url: &str, name: &str) -> String {
 
 /// The real router on the given database, with the project's Leptos.toml.
 pub fn app(db: Db) -> axum::Router {
-    let config = Config::load(std::path::Path::new(concat!(
+    router(AppState {
+        leptos_options: project_config().leptos,
+        db,
+    })
+}
+
+/// The real router serving static files from `site_root`.
+pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
+    let mut leptos_options = project_config().leptos;
+    leptos_options.site_root = site_root.display().to_string().into();
+    router(AppState { leptos_options, db })
+}
+
+fn project_config() -> Config {
+    Config::load(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/Leptos.toml"
     )))
-    .expect("Leptos.toml");
-    router(AppState {
-        leptos_options: config.leptos,
-        db,
-    })
+    .expect("Leptos.toml")
 }
