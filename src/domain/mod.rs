@@ -1,5 +1,10 @@
 //! Pure domain types and rules, compiled for the server and the browser. No I/O.
 
+pub mod legal_category;
+pub mod lifecycle;
+pub mod request;
 pub mod request_state;
+pub mod scopes;
+pub mod siret;
 
 pub use request_state::RequestState;

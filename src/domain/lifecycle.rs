@@ -1,0 +1,407 @@
+//! The lifecycle of a request as an explicit state machine: which role may
+//! take which action in which state, the state it leads to and the event it
+//! records. Illegal moves are errors with a French message, never panics.
+
+use super::RequestState;
+use serde::{Deserialize, Serialize};
+
+/// Who acts. The server decides the role; the browser never does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The owner of the request.
+    Applicant,
+    Instructor,
+    /// Sees everything; may take every instructor action.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Applicant, Role::Instructor, Role::Admin];
+}
+
+/// What can be done to an existing request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Save changes to the request's data.
+    Edit,
+    Submit,
+    /// Abandon a draft.
+    Archive,
+    /// Copy the request into a new draft (for another business context).
+    Duplicate,
+    /// Write to the other side (applicant ↔ instructors).
+    SendMessage,
+    RequestChanges,
+    Refuse,
+    Accept,
+    Revoke,
+}
+
+impl Action {
+    pub const ALL: [Action; 9] = [
+        Action::Edit,
+        Action::Submit,
+        Action::Archive,
+        Action::Duplicate,
+        Action::SendMessage,
+        Action::RequestChanges,
+        Action::Refuse,
+        Action::Accept,
+        Action::Revoke,
+    ];
+
+    /// The roles that may take this action at all.
+    pub fn roles(self) -> &'static [Role] {
+        match self {
+            Action::Edit | Action::Submit | Action::Archive | Action::Duplicate => {
+                &[Role::Applicant]
+            }
+            Action::SendMessage => &[Role::Applicant, Role::Instructor, Role::Admin],
+            Action::RequestChanges | Action::Refuse | Action::Accept | Action::Revoke => {
+                &[Role::Instructor, Role::Admin]
+            }
+        }
+    }
+
+    /// French verb phrase, for messages ("soumettre la demande").
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Edit => "modifier la demande",
+            Action::Submit => "soumettre la demande",
+            Action::Archive => "archiver le brouillon",
+            Action::Duplicate => "dupliquer la demande",
+            Action::SendMessage => "envoyer un message",
+            Action::RequestChanges => "demander des modifications",
+            Action::Refuse => "refuser la demande",
+            Action::Accept => "valider la demande",
+            Action::Revoke => "révoquer l’accès",
+        }
+    }
+}
+
+/// What the event log records (append-only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Updated,
+    Submitted,
+    Resubmitted,
+    Archived,
+    Duplicated,
+    MessageSent,
+    ChangesRequested,
+    Refused,
+    Accepted,
+    Revoked,
+}
+
+/// The result of a legal action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    pub from: RequestState,
+    pub to: RequestState,
+    pub event: EventKind,
+}
+
+/// Why an action was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("Vous n’avez pas le droit de {}.", action.label())]
+    Forbidden { role: Role, action: Action },
+    #[error("Impossible de {} : la demande est {}.", action.label(), state_phrase(*state))]
+    IllegalState { state: RequestState, action: Action },
+}
+
+impl LifecycleError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            LifecycleError::Forbidden { .. } => "forbidden",
+            LifecycleError::IllegalState { .. } => "illegal_transition",
+        }
+    }
+}
+
+fn state_phrase(state: RequestState) -> &'static str {
+    match state {
+        RequestState::Draft => "au brouillon",
+        RequestState::Submitted => "en cours d’instruction",
+        RequestState::ChangesRequested => "en attente de vos modifications",
+        RequestState::Accepted => "validée",
+        RequestState::Refused => "refusée",
+        RequestState::Archived => "archivée",
+        RequestState::Revoked => "révoquée",
+    }
+}
+
+/// The state of a new request and the event that records its creation.
+pub const INITIAL: (RequestState, EventKind) = (RequestState::Draft, EventKind::Created);
+
+/// Decides an action: the role is checked first, then the state.
+pub fn apply(
+    state: RequestState,
+    action: Action,
+    role: Role,
+) -> Result<Transition, LifecycleError> {
+    use RequestState as S;
+    if !action.roles().contains(&role) {
+        return Err(LifecycleError::Forbidden { role, action });
+    }
+    let (to, event) = match (action, state) {
+        (Action::Edit, S::Draft | S::ChangesRequested) => (state, EventKind::Updated),
+        (Action::Submit, S::Draft) => (S::Submitted, EventKind::Submitted),
+        (Action::Submit, S::ChangesRequested) => (S::Submitted, EventKind::Resubmitted),
+        (Action::Archive, S::Draft) => (S::Archived, EventKind::Archived),
+        (Action::Duplicate, _) => (state, EventKind::Duplicated),
+        (
+            Action::SendMessage,
+            S::Submitted | S::ChangesRequested | S::Accepted | S::Refused | S::Revoked,
+        ) => (state, EventKind::MessageSent),
+        (Action::RequestChanges, S::Submitted) => {
+            (S::ChangesRequested, EventKind::ChangesRequested)
+        }
+        (Action::Refuse, S::Submitted) => (S::Refused, EventKind::Refused),
+        (Action::Accept, S::Submitted) => (S::Accepted, EventKind::Accepted),
+        (Action::Revoke, S::Accepted) => (S::Revoked, EventKind::Revoked),
+        _ => return Err(LifecycleError::IllegalState { state, action }),
+    };
+    Ok(Transition {
+        from: state,
+        to,
+        event,
+    })
+}
+
+/// Whether the applicant may change the request's data in this state.
+pub fn is_editable(state: RequestState) -> bool {
+    apply(state, Action::Edit, Role::Applicant).is_ok()
+}
+
+/// Actions the role may take in this state (for showing buttons; the server
+/// still decides with `apply`).
+pub fn available_actions(state: RequestState, role: Role) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| apply(state, *a, role).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use RequestState as S;
+
+    /// The expected table, written out independently of `apply`: every legal
+    /// (state, action) pair with its target state and event. Roles follow
+    /// `expected_roles`.
+    fn expected(state: S, action: Action) -> Option<(S, EventKind)> {
+        use EventKind as E;
+        let table: &[(S, Action, S, E)] = &[
+            (S::Draft, Action::Edit, S::Draft, E::Updated),
+            (
+                S::ChangesRequested,
+                Action::Edit,
+                S::ChangesRequested,
+                E::Updated,
+            ),
+            (S::Draft, Action::Submit, S::Submitted, E::Submitted),
+            (
+                S::ChangesRequested,
+                Action::Submit,
+                S::Submitted,
+                E::Resubmitted,
+            ),
+            (S::Draft, Action::Archive, S::Archived, E::Archived),
+            (S::Draft, Action::Duplicate, S::Draft, E::Duplicated),
+            (S::Submitted, Action::Duplicate, S::Submitted, E::Duplicated),
+            (
+                S::ChangesRequested,
+                Action::Duplicate,
+                S::ChangesRequested,
+                E::Duplicated,
+            ),
+            (S::Accepted, Action::Duplicate, S::Accepted, E::Duplicated),
+            (S::Refused, Action::Duplicate, S::Refused, E::Duplicated),
+            (S::Archived, Action::Duplicate, S::Archived, E::Duplicated),
+            (S::Revoked, Action::Duplicate, S::Revoked, E::Duplicated),
+            (
+                S::Submitted,
+                Action::SendMessage,
+                S::Submitted,
+                E::MessageSent,
+            ),
+            (
+                S::ChangesRequested,
+                Action::SendMessage,
+                S::ChangesRequested,
+                E::MessageSent,
+            ),
+            (
+                S::Accepted,
+                Action::SendMessage,
+                S::Accepted,
+                E::MessageSent,
+            ),
+            (S::Refused, Action::SendMessage, S::Refused, E::MessageSent),
+            (S::Revoked, Action::SendMessage, S::Revoked, E::MessageSent),
+            (
+                S::Submitted,
+                Action::RequestChanges,
+                S::ChangesRequested,
+                E::ChangesRequested,
+            ),
+            (S::Submitted, Action::Refuse, S::Refused, E::Refused),
+            (S::Submitted, Action::Accept, S::Accepted, E::Accepted),
+            (S::Accepted, Action::Revoke, S::Revoked, E::Revoked),
+        ];
+        table
+            .iter()
+            .find(|(s, a, _, _)| *s == state && *a == action)
+            .map(|(_, _, to, e)| (*to, *e))
+    }
+
+    fn expected_roles(action: Action) -> Vec<Role> {
+        match action {
+            Action::Edit | Action::Submit | Action::Archive | Action::Duplicate => {
+                vec![Role::Applicant]
+            }
+            Action::SendMessage => vec![Role::Applicant, Role::Instructor, Role::Admin],
+            _ => vec![Role::Instructor, Role::Admin],
+        }
+    }
+
+    #[test]
+    fn every_state_action_role_combination() {
+        let mut legal = 0;
+        for state in S::ALL {
+            for action in Action::ALL {
+                for role in Role::ALL {
+                    let got = apply(state, action, role);
+                    let role_ok = expected_roles(action).contains(&role);
+                    match (role_ok, expected(state, action)) {
+                        (false, _) => assert_eq!(
+                            got,
+                            Err(LifecycleError::Forbidden { role, action }),
+                            "{state:?} {action:?} {role:?}"
+                        ),
+                        (true, None) => assert_eq!(
+                            got,
+                            Err(LifecycleError::IllegalState { state, action }),
+                            "{state:?} {action:?} {role:?}"
+                        ),
+                        (true, Some((to, event))) => {
+                            legal += 1;
+                            assert_eq!(
+                                got,
+                                Ok(Transition {
+                                    from: state,
+                                    to,
+                                    event
+                                }),
+                                "{state:?} {action:?} {role:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // 7 states × 9 actions × 3 roles = 189 cases, of which these are legal.
+        assert_eq!(legal, 12 + 5 * 3 + 4 * 2);
+    }
+
+    #[test]
+    fn errors_speak_french() {
+        let e = apply(S::Accepted, Action::Edit, Role::Applicant).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Impossible de modifier la demande : la demande est validée."
+        );
+        assert_eq!(e.code(), "illegal_transition");
+        let e = apply(S::Submitted, Action::Accept, Role::Applicant).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Vous n’avez pas le droit de valider la demande."
+        );
+        assert_eq!(e.code(), "forbidden");
+    }
+
+    #[test]
+    fn editable_states_and_available_actions() {
+        let editable: Vec<S> = S::ALL.into_iter().filter(|s| is_editable(*s)).collect();
+        assert_eq!(editable, vec![S::Draft, S::ChangesRequested]);
+        assert_eq!(
+            available_actions(S::Submitted, Role::Instructor),
+            vec![
+                Action::SendMessage,
+                Action::RequestChanges,
+                Action::Refuse,
+                Action::Accept
+            ]
+        );
+        assert_eq!(
+            available_actions(S::Draft, Role::Applicant),
+            vec![
+                Action::Edit,
+                Action::Submit,
+                Action::Archive,
+                Action::Duplicate
+            ]
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn step() -> impl Strategy<Value = (Action, Role)> {
+            (
+                proptest::sample::select(Action::ALL.to_vec()),
+                proptest::sample::select(Role::ALL.to_vec()),
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+            /// Over any sequence of attempts from a new draft: a refused
+            /// attempt changes nothing; terminal states are never left;
+            /// acceptance and refusal only follow a submission; every legal
+            /// move records exactly one event.
+            #[test]
+            fn random_action_sequences_keep_the_invariants(steps in proptest::collection::vec(step(), 0..60)) {
+                let (mut state, first) = INITIAL;
+                let mut events = vec![first];
+                for (action, role) in steps {
+                    let before = state;
+                    match apply(state, action, role) {
+                        Ok(t) => {
+                            prop_assert_eq!(t.from, before);
+                            events.push(t.event);
+                            state = t.to;
+                            if matches!(t.event, EventKind::Accepted | EventKind::Refused | EventKind::ChangesRequested) {
+                                prop_assert_eq!(before, S::Submitted);
+                                prop_assert!(role != Role::Applicant);
+                            }
+                            if before != state {
+                                prop_assert!(!matches!(before, S::Refused | S::Archived | S::Revoked),
+                                    "left terminal state {:?}", before);
+                            }
+                        }
+                        Err(_) => prop_assert_eq!(state, before),
+                    }
+                }
+                // Accepted or revoked requests have been submitted at least once.
+                if matches!(state, S::Accepted | S::Revoked) {
+                    prop_assert!(events.contains(&EventKind::Submitted));
+                    prop_assert!(events.contains(&EventKind::Accepted));
+                }
+                if state == S::Revoked {
+                    prop_assert!(events.contains(&EventKind::Revoked));
+                }
+                prop_assert_eq!(events.iter().filter(|e| **e == EventKind::Created).count(), 1);
+            }
+        }
+    }
+}
