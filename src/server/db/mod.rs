@@ -6,6 +6,7 @@
 //! (milliseconds since the Unix epoch).
 
 pub mod requests;
+pub mod users;
 
 use crate::error::{AppError, ErrorCode};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};

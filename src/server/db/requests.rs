@@ -1,7 +1,97 @@
-//! Queries on requests (dossiers).
+//! Queries on requests (dossiers): drafts with optimistic concurrency, state
+//! changes written with their event in one transaction, submission snapshots.
 
 use super::{Db, DbError};
 use crate::domain::RequestState;
+use crate::domain::lifecycle::{self, Action, EventKind, LifecycleError, Role, Transition};
+use crate::domain::request::RequestData;
+
+/// A request as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredRequest {
+    pub id: i64,
+    pub applicant_id: Option<i64>,
+    pub state: RequestState,
+    pub version: i64,
+    pub data: RequestData,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+/// One row of the event log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub actor_id: Option<i64>,
+    pub message: Option<String>,
+    pub created_at: i64,
+}
+
+/// Why a write on a request did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestWriteError {
+    #[error("demande introuvable")]
+    NotFound,
+    /// The save named an older version: someone saved in between.
+    #[error(
+        "Conflit : la demande a été modifiée ailleurs (version {current} enregistrée, vous modifiiez la version {expected})."
+    )]
+    Conflict { expected: i64, current: i64 },
+    #[error("{0}")]
+    Lifecycle(#[from] LifecycleError),
+    #[error("{0}")]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for RequestWriteError {
+    fn from(e: sqlx::Error) -> Self {
+        RequestWriteError::Db(e.into())
+    }
+}
+
+fn encode(data: &RequestData) -> Result<String, DbError> {
+    serde_json::to_string(data).map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))
+}
+
+fn decode(text: &str) -> Result<RequestData, DbError> {
+    serde_json::from_str(text).map_err(|e| DbError::Query(sqlx::Error::Decode(Box::new(e))))
+}
+
+fn state_of(text: &str) -> Result<RequestState, DbError> {
+    RequestState::parse(text).ok_or_else(|| {
+        DbError::Query(sqlx::Error::Decode(
+            format!("unknown request state {text:?}").into(),
+        ))
+    })
+}
+
+fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Applicant => "applicant",
+        Role::Instructor => "instructor",
+        Role::Admin => "admin",
+    }
+}
+
+fn event_str(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Created => "created",
+        EventKind::Updated => "updated",
+        EventKind::Submitted => "submitted",
+        EventKind::Resubmitted => "resubmitted",
+        EventKind::Archived => "archived",
+        EventKind::Duplicated => "duplicated",
+        EventKind::MessageSent => "message_sent",
+        EventKind::ChangesRequested => "changes_requested",
+        EventKind::Refused => "refused",
+        EventKind::Accepted => "accepted",
+        EventKind::Revoked => "revoked",
+    }
+}
 
 /// Number of requests per stored state. States unknown to this build are
 /// logged and left out rather than failing the whole count.
@@ -22,7 +112,8 @@ pub async fn count_by_state(db: &Db) -> Result<Vec<(RequestState, i64)>, DbError
         .collect())
 }
 
-/// Inserts a bare request in the given state and returns its id.
+/// Inserts a bare request in the given state and returns its id (seeding and
+/// tests; the applicant's path is `create_draft`).
 pub async fn insert(db: &Db, state: RequestState, at_ms: i64) -> Result<i64, DbError> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, created_at, updated_at) VALUES ($1, $2, $2) RETURNING id",
@@ -32,4 +123,271 @@ pub async fn insert(db: &Db, state: RequestState, at_ms: i64) -> Result<i64, DbE
     .fetch_one(&db.pool)
     .await?;
     Ok(id)
+}
+
+/// Creates a draft owned by `applicant_id`, with its `created` event, in one
+/// transaction. Returns the id (version 1).
+pub async fn create_draft(
+    db: &Db,
+    applicant_id: i64,
+    data: &RequestData,
+    now: i64,
+) -> Result<i64, DbError> {
+    let json = encode(data)?;
+    let mut tx = db.pool.begin().await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+    )
+    .bind(lifecycle::INITIAL.0.as_str())
+    .bind(applicant_id)
+    .bind(data.context.title.trim())
+    .bind(json)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_event(
+        &mut tx,
+        id,
+        lifecycle::INITIAL.1,
+        None,
+        lifecycle::INITIAL.0,
+        Some(applicant_id),
+        Role::Applicant,
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+type Row = (i64, Option<i64>, String, i64, String, i64, i64, Option<i64>);
+
+/// Reads one request.
+pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at \
+         FROM requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(
+        |(id, applicant_id, state, version, data, created_at, updated_at, submitted_at)| {
+            Ok(StoredRequest {
+                id,
+                applicant_id,
+                state: state_of(&state)?,
+                version,
+                data: decode(&data)?,
+                created_at,
+                updated_at,
+                submitted_at,
+            })
+        },
+    )
+    .transpose()
+}
+
+/// Saves the request's data over `expected_version`; returns the new version.
+/// A stale version is a `Conflict`, never an overwrite. Only editable states
+/// (draft, changes requested) accept saves.
+pub async fn save(
+    db: &Db,
+    id: i64,
+    expected_version: i64,
+    data: &RequestData,
+    now: i64,
+) -> Result<i64, RequestWriteError> {
+    let json = encode(data)?;
+    let result = sqlx::query(
+        "UPDATE requests SET data = $1, title = $2, version = version + 1, updated_at = $3 \
+         WHERE id = $4 AND version = $5 AND state IN ('draft', 'changes_requested')",
+    )
+    .bind(json)
+    .bind(data.context.title.trim())
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .execute(&db.pool)
+    .await?;
+    if result.rows_affected() == 1 {
+        return Ok(expected_version + 1);
+    }
+    // Nothing written: say why.
+    let current: Option<(String, i64)> =
+        sqlx::query_as("SELECT state, version FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?;
+    match current {
+        None => Err(RequestWriteError::NotFound),
+        Some((_, version)) if version != expected_version => Err(RequestWriteError::Conflict {
+            expected: expected_version,
+            current: version,
+        }),
+        Some((state, _)) => Err(LifecycleError::IllegalState {
+            state: state_of(&state)?,
+            action: Action::Edit,
+        }
+        .into()),
+    }
+}
+
+/// Applies a lifecycle action: checks it with the state machine, changes the
+/// state (guarded by the state read, so two racing actions cannot both
+/// succeed), writes the event and, on submission, the snapshot — all in one
+/// transaction. Returns the transition.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    db: &Db,
+    id: i64,
+    action: Action,
+    role: Role,
+    actor_id: Option<i64>,
+    message: Option<&str>,
+    now: i64,
+) -> Result<Transition, RequestWriteError> {
+    let mut tx = db.pool.begin().await?;
+    let row: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT state, version, data FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((state, version, data)) = row else {
+        return Err(RequestWriteError::NotFound);
+    };
+    let from = state_of(&state)?;
+    let t = lifecycle::apply(from, action, role)?;
+    let submitted = matches!(t.event, EventKind::Submitted | EventKind::Resubmitted);
+    let updated = sqlx::query(
+        "UPDATE requests SET state = $1, updated_at = $2, \
+         submitted_at = CASE WHEN $3 = 1 THEN $2 ELSE submitted_at END \
+         WHERE id = $4 AND state = $5",
+    )
+    .bind(t.to.as_str())
+    .bind(now)
+    .bind(i64::from(submitted))
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        // Another action changed the state since we read it.
+        return Err(RequestWriteError::Conflict {
+            expected: version,
+            current: version,
+        });
+    }
+    if submitted {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO request_snapshots (request_id, submission_no, version, data, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(n + 1)
+        .bind(version)
+        .bind(&data)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    insert_event(
+        &mut tx,
+        id,
+        t.event,
+        Some(from),
+        t.to,
+        actor_id,
+        role,
+        message,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(t)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    request_id: i64,
+    kind: EventKind,
+    from: Option<RequestState>,
+    to: RequestState,
+    actor_id: Option<i64>,
+    role: Role,
+    message: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO events (request_id, kind, from_state, to_state, actor_id, actor_role, message, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(request_id)
+    .bind(event_str(kind))
+    .bind(from.map(RequestState::as_str))
+    .bind(to.as_str())
+    .bind(actor_id)
+    .bind(role_str(role))
+    .bind(message)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+type EventRow = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+/// The event log of a request, oldest first.
+pub async fn events(db: &Db, id: i64) -> Result<Vec<StoredEvent>, DbError> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, kind, from_state, to_state, actor_id, message, created_at \
+             FROM events WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, kind, from_state, to_state, actor_id, message, created_at)| StoredEvent {
+                id,
+                kind,
+                from_state,
+                to_state,
+                actor_id,
+                message,
+                created_at,
+            },
+        )
+        .collect())
+}
+
+/// The snapshots taken at each submission: (submission number, version, data).
+pub async fn snapshots(db: &Db, id: i64) -> Result<Vec<(i64, i64, RequestData)>, DbError> {
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT submission_no, version, data FROM request_snapshots \
+         WHERE request_id = $1 ORDER BY submission_no",
+    )
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(n, v, d)| Ok((n, v, decode(&d)?)))
+        .collect()
 }

@@ -1,0 +1,251 @@
+//! The persistence layer on both backends: drafts with optimistic
+//! concurrency, state changes with their event in one transaction, snapshots,
+//! the append-only event log.
+
+mod common;
+
+use common::TestDb;
+use guichet::domain::RequestState;
+use guichet::domain::lifecycle::{Action, LifecycleError, Role};
+use guichet::domain::request::RequestData;
+use guichet::server::db::requests::{self, RequestWriteError};
+use guichet::server::db::users;
+
+async fn applicant(t: &TestDb, email: &str) -> i64 {
+    users::create(&t.db, email, Role::Applicant, 1_000)
+        .await
+        .expect("user")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_saved_with_versions_and_stale_saves_conflict() {
+    for t in TestDb::all().await {
+        let who = applicant(&t, "Agent@Occitanie.fr").await;
+        let mut data = RequestData::new_draft();
+        let id = requests::create_draft(&t.db, who, &data, 2_000)
+            .await
+            .expect("create");
+        let stored = requests::get(&t.db, id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(stored.version, 1);
+        assert_eq!(stored.state, RequestState::Draft);
+        assert_eq!(stored.applicant_id, Some(who));
+        assert_eq!(stored.data, data, "{}", t.name);
+
+        data.context.title = "Pré-remplissage « aides » <b>".into();
+        let v2 = requests::save(&t.db, id, 1, &data, 3_000)
+            .await
+            .expect("save");
+        assert_eq!(v2, 2);
+
+        // A second tab still editing version 1.
+        let mut other = data.clone();
+        other.context.title = "Autre titre".into();
+        match requests::save(&t.db, id, 1, &other, 3_500).await {
+            Err(RequestWriteError::Conflict { expected, current }) => {
+                assert_eq!((expected, current), (1, 2));
+            }
+            other => panic!("{}: expected a conflict, got {other:?}", t.name),
+        }
+        let err = requests::save(&t.db, id, 1, &other, 3_500)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().starts_with("Conflit"), "{err}");
+
+        let stored = requests::get(&t.db, id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(stored.version, 2);
+        assert_eq!(stored.data.context.title, "Pré-remplissage « aides » <b>");
+        assert_eq!(stored.updated_at, 3_000);
+
+        assert!(matches!(
+            requests::save(&t.db, 999_999, 1, &data, 4_000).await,
+            Err(RequestWriteError::NotFound)
+        ));
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_changes_write_their_event_and_snapshot_together() {
+    for t in TestDb::all().await {
+        let who = applicant(&t, "agent@meaux.fr").await;
+        let instructor = users::create(&t.db, "instructeur@beta.gouv.fr", Role::Instructor, 1_000)
+            .await
+            .expect("instructor");
+        let mut data = RequestData::new_draft();
+        data.context.title = "Instruction des aides".into();
+        let id = requests::create_draft(&t.db, who, &data, 2_000)
+            .await
+            .expect("create");
+
+        let tr = requests::transition(
+            &t.db,
+            id,
+            Action::Submit,
+            Role::Applicant,
+            Some(who),
+            None,
+            3_000,
+        )
+        .await
+        .expect("submit");
+        assert_eq!(tr.to, RequestState::Submitted);
+
+        // Illegal: editing a submitted request; nothing is written.
+        let err = requests::save(&t.db, id, 1, &data, 3_100)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            RequestWriteError::Lifecycle(LifecycleError::IllegalState {
+                action: Action::Edit,
+                ..
+            })
+        ));
+        // Forbidden: an applicant accepting.
+        let err = requests::transition(
+            &t.db,
+            id,
+            Action::Accept,
+            Role::Applicant,
+            Some(who),
+            None,
+            3_200,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            RequestWriteError::Lifecycle(LifecycleError::Forbidden { .. })
+        ));
+
+        requests::transition(
+            &t.db,
+            id,
+            Action::RequestChanges,
+            Role::Instructor,
+            Some(instructor),
+            Some("Précisez le public concerné."),
+            4_000,
+        )
+        .await
+        .expect("request changes");
+        data.context.end_users = "Entreprises de moins de 50 salariés".into();
+        let v = requests::save(&t.db, id, 1, &data, 5_000)
+            .await
+            .expect("edit after changes");
+        assert_eq!(v, 2);
+        let tr = requests::transition(
+            &t.db,
+            id,
+            Action::Submit,
+            Role::Applicant,
+            Some(who),
+            None,
+            6_000,
+        )
+        .await
+        .expect("resubmit");
+        assert_eq!(tr.to, RequestState::Submitted);
+
+        let events = requests::events(&t.db, id).await.expect("events");
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["created", "submitted", "changes_requested", "resubmitted"],
+            "{}: refused attempts leave no event",
+            t.name
+        );
+        assert_eq!(
+            events[2].message.as_deref(),
+            Some("Précisez le public concerné.")
+        );
+        assert_eq!(events[2].actor_id, Some(instructor));
+        assert_eq!(events[2].from_state.as_deref(), Some("submitted"));
+
+        let snaps = requests::snapshots(&t.db, id).await.expect("snapshots");
+        assert_eq!(snaps.len(), 2);
+        assert_eq!((snaps[0].0, snaps[0].1), (1, 1));
+        assert_eq!((snaps[1].0, snaps[1].1), (2, 2));
+        assert_eq!(snaps[0].2.context.end_users, "");
+        assert_eq!(
+            snaps[1].2.context.end_users,
+            "Entreprises de moins de 50 salariés"
+        );
+
+        let stored = requests::get(&t.db, id)
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(stored.submitted_at, Some(6_000));
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_actions_cannot_both_succeed() {
+    for t in TestDb::all().await {
+        let who = applicant(&t, "agent@nantes.fr").await;
+        let id = requests::create_draft(&t.db, who, &RequestData::new_draft(), 1)
+            .await
+            .expect("create");
+        requests::transition(
+            &t.db,
+            id,
+            Action::Submit,
+            Role::Applicant,
+            Some(who),
+            None,
+            2,
+        )
+        .await
+        .expect("submit");
+        let (a, b) = tokio::join!(
+            requests::transition(&t.db, id, Action::Accept, Role::Instructor, None, None, 3),
+            requests::transition(
+                &t.db,
+                id,
+                Action::Refuse,
+                Role::Admin,
+                None,
+                Some("Hors périmètre"),
+                3
+            ),
+        );
+        assert!(
+            a.is_ok() != b.is_ok(),
+            "{}: exactly one decision wins: {a:?} / {b:?}",
+            t.name
+        );
+        let events = requests::events(&t.db, id).await.expect("events");
+        assert_eq!(events.len(), 3, "created, submitted, one decision");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_log_is_append_only() {
+    for t in TestDb::all().await {
+        let who = applicant(&t, "agent@lyon.fr").await;
+        let id = requests::create_draft(&t.db, who, &RequestData::new_draft(), 1)
+            .await
+            .expect("create");
+        let update = sqlx::query("UPDATE events SET kind = 'accepted' WHERE request_id = $1")
+            .bind(id)
+            .execute(&t.db.pool)
+            .await;
+        assert!(update.is_err(), "{}: UPDATE refused", t.name);
+        let delete = sqlx::query("DELETE FROM events WHERE request_id = $1")
+            .bind(id)
+            .execute(&t.db.pool)
+            .await;
+        assert!(delete.is_err(), "{}: DELETE refused", t.name);
+        assert_eq!(requests::events(&t.db, id).await.expect("events").len(), 1);
+        t.cleanup().await;
+    }
+}
