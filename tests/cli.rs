@@ -176,3 +176,35 @@ fn serve_on_postgres_with_the_same_binary() {
     assert!(server.stop().success());
     rt.block_on(t.cleanup());
 }
+
+#[test]
+fn directory_import_reads_the_package_data() {
+    let data = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        data.path().join("communes.json"),
+        r#"[{"code":"77284","nom":"Meaux","type":"commune-actuelle","siren":"217702844"}]"#,
+    )
+    .expect("write");
+    std::fs::write(data.path().join("epci.json"), "[]").expect("write");
+    let db_dir = tempfile::tempdir().expect("tmp");
+    let out = run(
+        &[
+            "directory",
+            "import",
+            "--from",
+            data.path().to_str().expect("utf-8"),
+        ],
+        &[("GUICHET_DATA_DIR", db_dir.path().to_str().expect("utf-8"))],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Annuaire importé : 1 organismes publics")
+    );
+
+    let out = run(
+        &["directory", "import", "--from", "/nonexistent"],
+        &[("GUICHET_DATA_DIR", db_dir.path().to_str().expect("utf-8"))],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fichier de l’annuaire illisible"));
+}

@@ -29,6 +29,21 @@ enum Command {
     Serve,
     /// Applique les migrations de la base de données puis s’arrête.
     Migrate,
+    /// Gère l’annuaire hors ligne des organismes publics.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Importe (ou remplace) l’annuaire depuis le paquet npm @etalab/decoupage-administratif.
+    Import {
+        /// Dossier `data` du paquet (par défaut : celui de la configuration).
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
 }
 
 /// Entry point of the binary.
@@ -38,6 +53,9 @@ pub async fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => migrate(&cli.config).await,
+        Command::Directory {
+            command: DirectoryCommand::Import { from },
+        } => directory_import(&cli.config, from).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,13 +92,35 @@ async fn migrate(config_path: &std::path::Path) -> Result<(), String> {
     Ok(())
 }
 
+async fn directory_import(
+    config_path: &std::path::Path,
+    from: Option<PathBuf>,
+) -> Result<(), String> {
+    let config = Config::load(config_path).map_err(|e| e.to_string())?;
+    let db = open_database(&config).await?;
+    let dir = from.unwrap_or(config.directory_data);
+    let n = crate::server::directory::import(&db, &dir)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Annuaire importé : {n} organismes publics depuis {}",
+        dir.display()
+    );
+    Ok(())
+}
+
 async fn serve(config_path: &std::path::Path) -> Result<(), String> {
     let config = Config::load(config_path).map_err(|e| e.to_string())?;
     let db = open_database(&config).await?;
+    let directory = crate::server::directory::load(&db, &config.directory_data)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(entries = directory.len(), "annuaire chargé");
     let addr = config.leptos.site_addr;
     let state = AppState {
         leptos_options: config.leptos.clone(),
         db,
+        directory: std::sync::Arc::new(directory),
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -5,6 +5,7 @@
 //! |---------------|------------------------|--------------------|------------------------------|
 //! | data dir      | `data-dir`             | `GUICHET_DATA_DIR` | `data`                       |
 //! | database      | `database-url`         | `DATABASE_URL`     | SQLite file `<data dir>/guichet.db` |
+//! | directory     | `directory-data`       | `GUICHET_DIRECTORY_DATA` | `node_modules/@etalab/decoupage-administratif/data` |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -18,6 +19,8 @@ pub struct Config {
     pub leptos: LeptosOptions,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The data folder of the npm package `@etalab/decoupage-administratif`.
+    pub directory_data: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,7 @@ pub enum ConfigError {
 pub struct FileSettings {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub directory_data: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -89,10 +93,15 @@ pub fn resolve(
         }
         None => default_sqlite_url(&data_dir),
     };
+    let directory_data = non_empty("GUICHET_DIRECTORY_DATA")
+        .map(PathBuf::from)
+        .or(file.directory_data)
+        .unwrap_or_else(|| PathBuf::from(crate::server::directory::DEFAULT_DATA_DIR));
     Ok(Config {
         leptos,
         data_dir,
         database_url,
+        directory_data,
     })
 }
 
@@ -133,6 +142,7 @@ mod tests {
         let file = FileSettings {
             data_dir: Some("from-file".into()),
             database_url: None,
+            directory_data: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -144,6 +154,7 @@ mod tests {
         let file = FileSettings {
             data_dir: None,
             database_url: Some("sqlite://x.db".into()),
+            directory_data: Some("annuaire".into()),
         };
         let c = resolve(
             opts(),

@@ -1,10 +1,13 @@
 //! The axum router: pages, server functions, static files, health check.
 
 use crate::app::{App, shell};
+use crate::domain::siret::{Siren, Siret};
 use crate::error::ErrorCode;
+use crate::server::directory::OrganisationInfo;
 use crate::server::state::AppState;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +25,8 @@ pub fn router(state: AppState) -> Router {
     let fallback_state = state.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/organisations", get(organisation_search))
+        .route("/api/organisations/{siret}", get(organisation_by_siret))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -61,4 +66,126 @@ async fn healthz(State(state): State<AppState>) -> Response {
         )
             .into_response()
     }
+}
+
+/// Most results `GET /api/organisations?q=` returns.
+pub const SEARCH_LIMIT: usize = 20;
+
+/// A JSON error with a stable code and a French message.
+fn api_error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
+    let mut body = serde_json::json!({ "code": code, "message": message });
+    if let Some(field) = field {
+        body["field"] = serde_json::Value::from(field);
+    }
+    (status, axum::Json(body)).into_response()
+}
+
+/// `GET /api/organisations/{siret}`: the organisation, its legal category and
+/// eligibility, from the offline directory.
+async fn organisation_by_siret(
+    State(state): State<AppState>,
+    Path(siret): Path<String>,
+) -> Response {
+    let siret = match Siret::parse(&siret) {
+        Ok(s) => s,
+        Err(e) => {
+            return api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_siret",
+                &e.message("SIRET"),
+                Some("siret"),
+            );
+        }
+    };
+    match state.directory.get(siret.siren()) {
+        Some(entry) => {
+            let info = OrganisationInfo::from_entry(entry);
+            let mut body = serde_json::to_value(info).unwrap_or_default();
+            body["siret"] = serde_json::Value::from(siret.as_str());
+            (StatusCode::OK, axum::Json(body)).into_response()
+        }
+        None => api_error(
+            StatusCode::NOT_FOUND,
+            "organisation_not_found",
+            "Cette organisation ne figure pas dans l’annuaire des collectivités. Vous pouvez \
+             continuer : indiquez son nom et décrivez sa mission de service public, \
+             l’instructeur vérifiera son éligibilité.",
+            Some("siret"),
+        ),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+}
+
+/// `GET /api/organisations?q=…`: up to 20 public bodies matching a name, or
+/// the one with that SIREN/SIRET.
+async fn organisation_search(
+    State(state): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Response {
+    let q = match params {
+        Ok(Query(p)) => p.q.unwrap_or_default(),
+        Err(_) => {
+            return api_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_query",
+                "La recherche est mal formée.",
+                Some("q"),
+            );
+        }
+    };
+    let q = q.trim();
+    if q.contains('\u{FFFD}') || q.chars().any(char::is_control) {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            "La recherche contient des caractères invalides.",
+            Some("q"),
+        );
+    }
+    let len = q.chars().count();
+    if len < 2 {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query_too_short",
+            "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET.",
+            Some("q"),
+        );
+    }
+    if len > 100 {
+        return api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query_too_long",
+            "La recherche est limitée à 100 caractères.",
+            Some("q"),
+        );
+    }
+    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    let results: Vec<OrganisationInfo> = if compact.chars().all(|c| c.is_ascii_digit()) {
+        let siren = match compact.len() {
+            14 => Siret::parse(&compact).ok().map(|s| s.siren().to_owned()),
+            9 => Siren::parse(&compact).ok().map(|s| s.as_str().to_owned()),
+            _ => None,
+        };
+        siren
+            .and_then(|s| state.directory.get(&s))
+            .map(OrganisationInfo::from_entry)
+            .into_iter()
+            .collect()
+    } else {
+        state
+            .directory
+            .search(q, SEARCH_LIMIT)
+            .into_iter()
+            .map(OrganisationInfo::from_entry)
+            .collect()
+    };
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({ "query": q, "results": results })),
+    )
+        .into_response()
 }

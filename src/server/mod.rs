@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod http;
 pub mod state;
 

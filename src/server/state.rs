@@ -1,13 +1,17 @@
 //! The state shared by every handler and server function.
 
 use crate::server::db::Db;
+use crate::server::directory::index::Index;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
+    /// The offline directory of public bodies, searched in memory.
+    pub directory: Arc<Index>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

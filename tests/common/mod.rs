@@ -3,8 +3,10 @@
 
 use guichet::server::config::Config;
 use guichet::server::db::Db;
+use guichet::server::directory::index::Index;
 use guichet::server::http::router;
 use guichet::server::state::AppState;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Where PostgreSQL tests connect: `GUICHET_TEST_POSTGRES_URL`, by default the
@@ -153,9 +155,15 @@ fn replace_db_name(url: &str, name: &str) -> String {
 
 /// The real router on the given database, with the project's Leptos.toml.
 pub fn app(db: Db) -> axum::Router {
+    app_with_directory(db, Index::default())
+}
+
+/// The real router with the given directory index.
+pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
     router(AppState {
         leptos_options: project_config().leptos,
         db,
+        directory: Arc::new(directory),
     })
 }
 
@@ -163,7 +171,11 @@ pub fn app(db: Db) -> axum::Router {
 pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
     let mut leptos_options = project_config().leptos;
     leptos_options.site_root = site_root.display().to_string().into();
-    router(AppState { leptos_options, db })
+    router(AppState {
+        leptos_options,
+        db,
+        directory: Arc::new(Index::default()),
+    })
 }
 
 fn project_config() -> Config {

@@ -5,6 +5,7 @@
 //! (one folder per backend under `migrations/`). Times are stored as integers
 //! (milliseconds since the Unix epoch).
 
+pub mod directory;
 pub mod requests;
 pub mod users;
 

@@ -1,0 +1,162 @@
+//! The organisation directory: an offline index of public bodies built from
+//! the npm package `@etalab/decoupage-administratif` (every commune with its
+//! SIREN, every EPCI keyed by SIREN), stored in the database and searched in
+//! memory.
+
+pub mod index;
+
+use crate::domain::legal_category::{Eligibility, LegalCategory};
+use crate::server::db::{self, Db, DbError};
+use index::{Entry, EntryKind, Index};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Where the package's data lives after `npm ci`.
+pub const DEFAULT_DATA_DIR: &str = "node_modules/@etalab/decoupage-administratif/data";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    #[error("fichier de l’annuaire illisible : {path} ({reason})")]
+    Read { path: String, reason: String },
+    #[error("{0}")]
+    Db(#[from] DbError),
+}
+
+#[derive(Deserialize)]
+struct CommuneRow {
+    code: String,
+    nom: String,
+    #[serde(rename = "type")]
+    kind: String,
+    siren: Option<String>,
+    departement: Option<String>,
+    population: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct EpciRow {
+    code: String,
+    nom: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(rename = "populationTotale")]
+    population: Option<i64>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DirectoryError> {
+    let err = |reason: String| DirectoryError::Read {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| err(e.to_string()))
+}
+
+/// Reads `communes.json` and `epci.json` from the package's data directory.
+pub fn parse_package(dir: &Path) -> Result<Vec<Entry>, DirectoryError> {
+    let communes: Vec<CommuneRow> = read_json(&dir.join("communes.json"))?;
+    let epci: Vec<EpciRow> = read_json(&dir.join("epci.json"))?;
+    let mut entries = Vec::with_capacity(communes.len() + epci.len());
+    for c in communes {
+        let kind = match c.kind.as_str() {
+            "commune-actuelle" => EntryKind::Commune,
+            "commune-deleguee" | "commune-associee" => EntryKind::CommuneDeleguee,
+            _ => continue,
+        };
+        let Some(siren) = c.siren else { continue };
+        entries.push(Entry {
+            siren,
+            name: c.nom,
+            kind,
+            code: c.code,
+            departement: c.departement,
+            population: c.population,
+        });
+    }
+    for e in epci {
+        let kind = match e.kind.as_str() {
+            "CC" => EntryKind::Cc,
+            "CA" => EntryKind::Ca,
+            "CU" => EntryKind::Cu,
+            "METRO" => EntryKind::Metropole,
+            "MET69" => EntryKind::MetropoleLyon,
+            _ => continue,
+        };
+        entries.push(Entry {
+            siren: e.code.clone(),
+            name: e.nom,
+            kind,
+            code: e.code,
+            departement: None,
+            population: e.population,
+        });
+    }
+    // One entry per SIREN (the first wins).
+    let mut seen = std::collections::HashSet::new();
+    entries.retain(|e| seen.insert(e.siren.clone()));
+    Ok(entries)
+}
+
+/// Imports the package's data into the database; returns the entry count.
+pub async fn import(db: &Db, dir: &Path) -> Result<usize, DirectoryError> {
+    let entries = parse_package(dir)?;
+    Ok(db::directory::replace_all(db, &entries, db::now_ms()).await?)
+}
+
+/// Loads the index from the database; when the table is empty and the package
+/// data is present, imports it first.
+pub async fn load(db: &Db, data_dir: &Path) -> Result<Index, DirectoryError> {
+    if db::directory::count(db).await? == 0 {
+        if data_dir.join("communes.json").is_file() {
+            let n = import(db, data_dir).await?;
+            tracing::info!(
+                entries = n,
+                "annuaire importé depuis {}",
+                data_dir.display()
+            );
+        } else {
+            tracing::warn!(
+                "annuaire vide et données absentes de {} : la recherche par nom ne trouvera rien",
+                data_dir.display()
+            );
+        }
+    }
+    Ok(Index::new(db::directory::load_all(db).await?))
+}
+
+/// What the wizard learns about an organisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationInfo {
+    pub siren: String,
+    pub name: String,
+    pub kind: EntryKind,
+    pub legal_category: String,
+    pub legal_category_label: String,
+    pub departement: Option<String>,
+    pub population: Option<i64>,
+    pub eligibility: Eligibility,
+    pub eligibility_message: String,
+}
+
+impl OrganisationInfo {
+    pub fn from_entry(entry: &Entry) -> OrganisationInfo {
+        let code = entry.kind.legal_category();
+        let category = LegalCategory::from_code(code).unwrap_or(LegalCategory {
+            code: code.to_owned(),
+            label: String::new(),
+        });
+        // The offline data lists bodies that exist today: active.
+        let eligibility = Eligibility::of(&category, true);
+        OrganisationInfo {
+            siren: entry.siren.clone(),
+            name: entry.name.clone(),
+            kind: entry.kind,
+            legal_category: category.code,
+            legal_category_label: category.label,
+            departement: entry.departement.clone(),
+            population: entry.population,
+            eligibility_message: eligibility.message().to_owned(),
+            eligibility,
+        }
+    }
+}

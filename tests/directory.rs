@@ -1,0 +1,203 @@
+//! The organisation directory: import from the npm package's data into both
+//! backends, in-memory search, and the JSON endpoints used by the wizard.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::TestDb;
+use guichet::server::db;
+use guichet::server::directory::{self, index::Index};
+use http_body_util::BodyExt;
+use std::path::{Path, PathBuf};
+use tower::ServiceExt;
+
+/// A small copy of the package's data, in its format.
+fn fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("communes.json"),
+        r#"[
+ {"code":"77284","nom":"Meaux","type":"commune-actuelle","siren":"217702844","departement":"77","population":56905},
+ {"code":"44109","nom":"Nantes","type":"commune-actuelle","siren":"214401093","departement":"44","population":320732},
+ {"code":"01015","nom":"Arboys en Bugey","type":"commune-actuelle","siren":"200040434","departement":"01","population":650},
+ {"code":"01340","nom":"Saint-Bois","type":"commune-deleguee","departement":"01"},
+ {"code":"75101","nom":"Paris 1er Arrondissement","type":"arrondissement-municipal"}
+]"#,
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("epci.json"),
+        r#"[
+ {"code":"244400404","nom":"Nantes Métropole","type":"METRO","populationTotale":680000,"membres":[]},
+ {"code":"200072130","nom":"CA du Pays de Meaux","type":"CA","populationTotale":110000,"membres":[]}
+]"#,
+    )
+    .expect("write");
+    dir
+}
+
+fn package_data() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(directory::DEFAULT_DATA_DIR);
+    if dir.join("communes.json").is_file() {
+        Some(dir)
+    } else if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!(
+            "{} manque : lancez scripts/setup.sh (npm ci)",
+            dir.display()
+        );
+    } else {
+        eprintln!("données de l’annuaire absentes : test sauté");
+        None
+    }
+}
+
+async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
+    let res = router
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&bytes)));
+    (status, json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_and_load_on_both_backends() {
+    let data = fixture();
+    for t in TestDb::all().await {
+        let n = directory::import(&t.db, data.path()).await.expect("import");
+        assert_eq!(n, 5, "{}: 3 communes with a SIREN + 2 EPCI", t.name);
+        // A second import replaces, never duplicates.
+        directory::import(&t.db, data.path())
+            .await
+            .expect("re-import");
+        assert_eq!(db::directory::count(&t.db).await.expect("count"), 5);
+        let index = directory::load(&t.db, Path::new("/nonexistent"))
+            .await
+            .expect("load");
+        assert_eq!(index.len(), 5);
+        assert_eq!(
+            index.get("244400404").map(|e| e.name.as_str()),
+            Some("Nantes Métropole")
+        );
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_imports_by_itself_when_the_table_is_empty() {
+    let data = fixture();
+    let t = TestDb::sqlite().await;
+    let index = directory::load(&t.db, data.path()).await.expect("load");
+    assert_eq!(index.len(), 5);
+    let missing = directory::import(&t.db, Path::new("/nonexistent")).await;
+    let err = missing.expect_err("no data");
+    assert!(err.to_string().contains("illisible"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organisation_endpoints() {
+    let data = fixture();
+    let t = TestDb::sqlite().await;
+    let index = directory::load(&t.db, data.path()).await.expect("load");
+    let app = common::app_with_directory(t.db.clone(), index);
+
+    let (status, body) = get_json(app.clone(), "/api/organisations/21770284400010").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["name"], "Meaux");
+    assert_eq!(body["siren"], "217702844");
+    assert_eq!(body["siret"], "21770284400010");
+    assert_eq!(body["legal_category"], "7210");
+    assert_eq!(body["legal_category_label"], "Commune et commune nouvelle");
+    assert_eq!(body["eligibility"]["status"], "eligible");
+
+    // Spaces typed in the URL are accepted.
+    let (status, body) = get_json(app.clone(), "/api/organisations/217%20702%20844%2000010").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, body) = get_json(app.clone(), "/api/organisations/21770284400011").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "invalid_siret");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Clé de contrôle invalide")
+    );
+
+    let (status, body) = get_json(app.clone(), "/api/organisations/1234").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["message"],
+        "Le SIRET doit comporter 14 chiffres (4 chiffres saisis)."
+    );
+
+    // Valid but not a body of the directory: 404 that lets the applicant go on.
+    let (status, body) = get_json(app.clone(), "/api/organisations/13002737600016").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "organisation_not_found");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("continuer")
+    );
+
+    let (status, body) = get_json(app.clone(), "/api/organisations?q=commune%20de%20meaux").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["results"][0]["name"], "Meaux");
+    assert_eq!(body["results"][1]["name"], "CA du Pays de Meaux");
+    assert_eq!(body["results"][1]["legal_category"], "7348");
+
+    let (_, body) = get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
+    let names: Vec<&str> = body["results"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(names, vec!["Nantes", "Nantes Métropole"]);
+
+    let (_, body) = get_json(app.clone(), "/api/organisations?q=244400404").await;
+    assert_eq!(body["results"][0]["name"], "Nantes Métropole");
+
+    for (q, code) in [("", "query_too_short"), ("a", "query_too_short")] {
+        let (status, body) = get_json(app.clone(), &format!("/api/organisations?q={q}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["code"], code);
+    }
+    let long = "a".repeat(101);
+    let (status, body) = get_json(app.clone(), &format!("/api/organisations?q={long}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "query_too_long");
+    let (status, body) = get_json(app.clone(), "/api/organisations?q=%FF%FE").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_package_data() {
+    let Some(dir) = package_data() else { return };
+    let entries = directory::parse_package(&dir).expect("parse");
+    let communes = entries
+        .iter()
+        .filter(|e| e.kind == directory::index::EntryKind::Commune)
+        .count();
+    assert!(communes > 34_000, "{communes} communes");
+    assert!(entries.len() > 36_000, "{} entries", entries.len());
+    let index = Index::new(entries);
+    let meaux = index.search("commune de meaux", 20);
+    assert_eq!(meaux[0].siren, "217702844");
+    assert_eq!(index.search("Meaux", 20)[0].name, "Meaux");
+    let nantes: Vec<&str> = index
+        .search("CHU Nantes", 20)
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(nantes[0], "Nantes", "{nantes:?}");
+    assert!(
+        index.get("244400404").is_some(),
+        "Nantes Métropole is an EPCI"
+    );
+    assert!(index.search("commune", 20).is_empty());
+}
