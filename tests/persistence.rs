@@ -187,43 +187,65 @@ async fn state_changes_write_their_event_and_snapshot_together() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_actions_cannot_both_succeed() {
     for t in TestDb::all().await {
         let who = applicant(&t, "agent@nantes.fr").await;
-        let id = requests::create_draft(&t.db, who, &RequestData::new_draft(), 1)
-            .await
-            .expect("create");
-        requests::transition(
-            &t.db,
-            id,
-            Action::Submit,
-            Role::Applicant,
-            Some(who),
-            None,
-            2,
-        )
-        .await
-        .expect("submit");
-        let (a, b) = tokio::join!(
-            requests::transition(&t.db, id, Action::Accept, Role::Instructor, None, None, 3),
+        for round in 0..30 {
+            let id = requests::create_draft(&t.db, who, &RequestData::new_draft(), 1)
+                .await
+                .expect("create");
             requests::transition(
                 &t.db,
                 id,
-                Action::Refuse,
-                Role::Admin,
+                Action::Submit,
+                Role::Applicant,
+                Some(who),
                 None,
-                Some("Hors périmètre"),
-                3
-            ),
-        );
-        assert!(
-            a.is_ok() != b.is_ok(),
-            "{}: exactly one decision wins: {a:?} / {b:?}",
-            t.name
-        );
-        let events = requests::events(&t.db, id).await.expect("events");
-        assert_eq!(events.len(), 3, "created, submitted, one decision");
+                2,
+            )
+            .await
+            .expect("submit");
+            let (db_a, db_b) = (t.db.clone(), t.db.clone());
+            let a = tokio::spawn(async move {
+                requests::transition(&db_a, id, Action::Accept, Role::Instructor, None, None, 3)
+                    .await
+            });
+            let b = tokio::spawn(async move {
+                requests::transition(
+                    &db_b,
+                    id,
+                    Action::Refuse,
+                    Role::Admin,
+                    None,
+                    Some("Hors périmètre"),
+                    3,
+                )
+                .await
+            });
+            let (a, b) = (a.await.expect("task"), b.await.expect("task"));
+            assert!(
+                a.is_ok() != b.is_ok(),
+                "{} round {round}: exactly one decision wins: {a:?} / {b:?}",
+                t.name
+            );
+            let loser = if a.is_ok() {
+                b.unwrap_err()
+            } else {
+                a.unwrap_err()
+            };
+            assert!(
+                matches!(
+                    loser,
+                    RequestWriteError::Lifecycle(LifecycleError::IllegalState { .. })
+                ),
+                "{} round {round}: the loser is told the request was already decided, \
+                 not a database error: {loser:?}",
+                t.name
+            );
+            let events = requests::events(&t.db, id).await.expect("events");
+            assert_eq!(events.len(), 3, "created, submitted, one decision");
+        }
         t.cleanup().await;
     }
 }

@@ -117,10 +117,21 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tracing::info!(entries = directory.len(), "annuaire chargé");
     let addr = config.leptos.site_addr;
+    let online_directory = match &config.directory_online_url {
+        Some(url) => Some(
+            crate::server::directory::online::OnlineDirectory::new(
+                url,
+                std::time::Duration::from_millis(config.directory_online_timeout_ms),
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
     let state = AppState {
         leptos_options: config.leptos.clone(),
         db,
         directory: std::sync::Arc::new(directory),
+        online_directory,
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)

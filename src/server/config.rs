@@ -6,6 +6,8 @@
 //! | data dir      | `data-dir`             | `GUICHET_DATA_DIR` | `data`                       |
 //! | database      | `database-url`         | `DATABASE_URL`     | SQLite file `<data dir>/guichet.db` |
 //! | directory     | `directory-data`       | `GUICHET_DIRECTORY_DATA` | `node_modules/@etalab/decoupage-administratif/data` |
+//! | online search | `directory-online-url` | `GUICHET_DIRECTORY_ONLINE_URL` | off |
+//! | its timeout   | `directory-online-timeout-ms` | `GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS` | 3000 |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -21,6 +23,10 @@ pub struct Config {
     pub database_url: String,
     /// The data folder of the npm package `@etalab/decoupage-administratif`.
     pub directory_data: PathBuf,
+    /// Base URL of the online company search; `None`: off.
+    pub directory_online_url: Option<String>,
+    /// Timeout of each online directory call.
+    pub directory_online_timeout_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +37,12 @@ pub enum ConfigError {
     Leptos { path: String, reason: String },
     #[error("DATABASE_URL doit commencer par sqlite:// ou postgres:// (reçu : {0})")]
     DatabaseUrl(String),
+    #[error("{key} invalide : {value} ({reason})")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        reason: &'static str,
+    },
 }
 
 /// The app's own settings, the `[guichet]` table of the configuration file.
@@ -40,6 +52,8 @@ pub struct FileSettings {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub directory_data: Option<PathBuf>,
+    pub directory_online_url: Option<String>,
+    pub directory_online_timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -97,11 +111,33 @@ pub fn resolve(
         .map(PathBuf::from)
         .or(file.directory_data)
         .unwrap_or_else(|| PathBuf::from(crate::server::directory::DEFAULT_DATA_DIR));
+    let directory_online_url = non_empty("GUICHET_DIRECTORY_ONLINE_URL")
+        .or(file.directory_online_url)
+        .filter(|u| !u.trim().is_empty());
+    if let Some(url) = &directory_online_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(ConfigError::Invalid {
+            key: "GUICHET_DIRECTORY_ONLINE_URL",
+            value: url.clone(),
+            reason: "adresse http(s) attendue",
+        });
+    }
+    let directory_online_timeout_ms = match non_empty("GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS") {
+        Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
+            key: "GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS",
+            value: v.clone(),
+            reason: "nombre de millisecondes attendu",
+        })?,
+        None => file.directory_online_timeout_ms.unwrap_or(3_000),
+    };
     Ok(Config {
         leptos,
         data_dir,
         database_url,
         directory_data,
+        directory_online_url,
+        directory_online_timeout_ms,
     })
 }
 
@@ -143,6 +179,8 @@ mod tests {
             data_dir: Some("from-file".into()),
             database_url: None,
             directory_data: None,
+            directory_online_url: None,
+            directory_online_timeout_ms: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -155,6 +193,8 @@ mod tests {
             data_dir: None,
             database_url: Some("sqlite://x.db".into()),
             directory_data: Some("annuaire".into()),
+            directory_online_url: None,
+            directory_online_timeout_ms: None,
         };
         let c = resolve(
             opts(),
@@ -172,6 +212,41 @@ mod tests {
 
         let err = resolve(opts(), file, env(&[("DATABASE_URL", "mysql://x")])).unwrap_err();
         assert!(err.to_string().contains("sqlite://"));
+    }
+
+    #[test]
+    fn online_directory_is_off_by_default_and_checked() {
+        let c = resolve(opts(), FileSettings::default(), env(&[])).unwrap();
+        assert_eq!(c.directory_online_url, None);
+        assert_eq!(c.directory_online_timeout_ms, 3_000);
+        let c = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[
+                (
+                    "GUICHET_DIRECTORY_ONLINE_URL",
+                    "https://recherche-entreprises.api.gouv.fr",
+                ),
+                ("GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS", "1500"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.directory_online_timeout_ms, 1_500);
+        assert!(c.directory_online_url.is_some());
+        let err = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS", "vite")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("millisecondes"));
+        let err = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_DIRECTORY_ONLINE_URL", "ftp://x")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("http(s)"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::app::{App, shell};
 use crate::domain::siret::{Siren, Siret};
 use crate::error::ErrorCode;
 use crate::server::directory::OrganisationInfo;
+use crate::server::directory::online::{OnlineOrganisation, UNAVAILABLE_MESSAGE};
 use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -80,8 +81,41 @@ fn api_error(status: StatusCode, code: &str, message: &str, field: Option<&str>)
     (status, axum::Json(body)).into_response()
 }
 
+/// The JSON view of an organisation found offline.
+fn offline_view(
+    entry: &crate::server::directory::index::Entry,
+    siret: Option<&str>,
+) -> serde_json::Value {
+    let info = OrganisationInfo::from_entry(entry);
+    let mut body = serde_json::to_value(info).unwrap_or_default();
+    body["siret"] = siret.map_or(serde_json::Value::Null, serde_json::Value::from);
+    body["active"] = serde_json::Value::from(true);
+    body["source"] = serde_json::Value::from("annuaire_local");
+    body
+}
+
+/// The JSON view of an organisation found online.
+fn online_view(org: &OnlineOrganisation, siret: Option<&str>) -> serde_json::Value {
+    let mut body = serde_json::to_value(org).unwrap_or_default();
+    if let Some(siret) = siret {
+        body["siret"] = serde_json::Value::from(siret);
+    }
+    body["source"] = serde_json::Value::from("recherche_entreprises");
+    body
+}
+
+fn directory_unavailable() -> Response {
+    api_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "directory_unavailable",
+        UNAVAILABLE_MESSAGE,
+        Some("siret"),
+    )
+}
+
 /// `GET /api/organisations/{siret}`: the organisation, its legal category and
-/// eligibility, from the offline directory.
+/// eligibility, from the offline directory, then from the online search when
+/// it is configured.
 async fn organisation_by_siret(
     State(state): State<AppState>,
     Path(siret): Path<String>,
@@ -97,22 +131,37 @@ async fn organisation_by_siret(
             );
         }
     };
-    match state.directory.get(siret.siren()) {
-        Some(entry) => {
-            let info = OrganisationInfo::from_entry(entry);
-            let mut body = serde_json::to_value(info).unwrap_or_default();
-            body["siret"] = serde_json::Value::from(siret.as_str());
-            (StatusCode::OK, axum::Json(body)).into_response()
-        }
-        None => api_error(
-            StatusCode::NOT_FOUND,
-            "organisation_not_found",
-            "Cette organisation ne figure pas dans l’annuaire des collectivités. Vous pouvez \
-             continuer : indiquez son nom et décrivez sa mission de service public, \
-             l’instructeur vérifiera son éligibilité.",
-            Some("siret"),
-        ),
+    if let Some(entry) = state.directory.get(siret.siren()) {
+        return (
+            StatusCode::OK,
+            axum::Json(offline_view(entry, Some(siret.as_str()))),
+        )
+            .into_response();
     }
+    if let Some(online) = &state.online_directory {
+        match online.lookup(&siret).await {
+            Ok(Some(org)) => {
+                return (
+                    StatusCode::OK,
+                    axum::Json(online_view(&org, Some(siret.as_str()))),
+                )
+                    .into_response();
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "online directory");
+                return directory_unavailable();
+            }
+        }
+    }
+    api_error(
+        StatusCode::NOT_FOUND,
+        "organisation_not_found",
+        "Cette organisation ne figure pas dans l’annuaire. Vous pouvez continuer : indiquez \
+         son nom et décrivez sa mission de service public, l’instructeur vérifiera son \
+         éligibilité.",
+        Some("siret"),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -164,7 +213,7 @@ async fn organisation_search(
         );
     }
     let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    let results: Vec<OrganisationInfo> = if compact.chars().all(|c| c.is_ascii_digit()) {
+    let mut results: Vec<serde_json::Value> = if compact.chars().all(|c| c.is_ascii_digit()) {
         let siren = match compact.len() {
             14 => Siret::parse(&compact).ok().map(|s| s.siren().to_owned()),
             9 => Siren::parse(&compact).ok().map(|s| s.as_str().to_owned()),
@@ -172,7 +221,7 @@ async fn organisation_search(
         };
         siren
             .and_then(|s| state.directory.get(&s))
-            .map(OrganisationInfo::from_entry)
+            .map(|e| offline_view(e, None))
             .into_iter()
             .collect()
     } else {
@@ -180,12 +229,30 @@ async fn organisation_search(
             .directory
             .search(q, SEARCH_LIMIT)
             .into_iter()
-            .map(OrganisationInfo::from_entry)
+            .map(|e| offline_view(e, None))
             .collect()
     };
-    (
-        StatusCode::OK,
-        axum::Json(serde_json::json!({ "query": q, "results": results })),
-    )
-        .into_response()
+    let mut body = serde_json::json!({ "query": q });
+    if let Some(online) = &state.online_directory {
+        match online.search(q).await {
+            Ok(found) => {
+                for org in found {
+                    if results.len() >= SEARCH_LIMIT {
+                        break;
+                    }
+                    if !results.iter().any(|r| r["siren"] == org.siren.as_str()) {
+                        results.push(online_view(&org, None));
+                    }
+                }
+                body["online"] = serde_json::Value::from("ok");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "online directory");
+                body["online"] = serde_json::Value::from("indisponible");
+                body["message"] = serde_json::Value::from(UNAVAILABLE_MESSAGE);
+            }
+        }
+    }
+    body["results"] = serde_json::Value::from(results);
+    (StatusCode::OK, axum::Json(body)).into_response()
 }

@@ -2,6 +2,7 @@
 
 use crate::server::db::Db;
 use crate::server::directory::index::Index;
+use crate::server::directory::online::OnlineDirectory;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -12,6 +13,8 @@ pub struct AppState {
     pub db: Db,
     /// The offline directory of public bodies, searched in memory.
     pub directory: Arc<Index>,
+    /// The online company search, when configured.
+    pub online_directory: Option<OnlineDirectory>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

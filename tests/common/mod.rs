@@ -4,6 +4,7 @@
 use guichet::server::config::Config;
 use guichet::server::db::Db;
 use guichet::server::directory::index::Index;
+use guichet::server::directory::online::OnlineDirectory;
 use guichet::server::http::router;
 use guichet::server::state::AppState;
 use std::sync::Arc;
@@ -164,6 +165,17 @@ pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
         leptos_options: project_config().leptos,
         db,
         directory: Arc::new(directory),
+        online_directory: None,
+    })
+}
+
+/// The real router with a directory index and an online directory.
+pub fn app_with_online(db: Db, directory: Index, online: OnlineDirectory) -> axum::Router {
+    router(AppState {
+        leptos_options: project_config().leptos,
+        db,
+        directory: Arc::new(directory),
+        online_directory: Some(online),
     })
 }
 
@@ -175,6 +187,7 @@ pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
         leptos_options,
         db,
         directory: Arc::new(Index::default()),
+        online_directory: None,
     })
 }
 

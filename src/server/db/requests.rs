@@ -250,6 +250,16 @@ pub async fn transition(
     now: i64,
 ) -> Result<Transition, RequestWriteError> {
     let mut tx = db.pool.begin().await?;
+    // Write first: this takes the row lock on PostgreSQL and the write lock on
+    // SQLite before anything is read, so racing actions wait their turn and
+    // then see the new state, instead of failing on a lock upgrade.
+    let locked = sqlx::query("UPDATE requests SET version = version WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(RequestWriteError::NotFound);
+    }
     let row: Option<(String, i64, String)> =
         sqlx::query_as("SELECT state, version, data FROM requests WHERE id = $1")
             .bind(id)

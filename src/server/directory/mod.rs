@@ -4,6 +4,7 @@
 //! memory.
 
 pub mod index;
+pub mod online;
 
 use crate::domain::legal_category::{Eligibility, LegalCategory};
 use crate::server::db::{self, Db, DbError};

@@ -1,0 +1,177 @@
+//! The online directory adapter against a local fake of the public search
+//! endpoint (never the internet): answers, timeouts, errors, and the
+//! organisation endpoints' fallback.
+
+mod common;
+
+use axum::body::Body;
+use axum::extract::Query;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use common::TestDb;
+use guichet::domain::legal_category::Eligibility;
+use guichet::domain::siret::Siret;
+use guichet::server::directory::index::Index;
+use guichet::server::directory::online::OnlineDirectory;
+use http_body_util::BodyExt;
+use std::collections::HashMap;
+use std::time::Duration;
+use tower::ServiceExt;
+
+/// A fake of `GET /search?q=…`, on a free loopback port.
+async fn fake_server() -> String {
+    async fn search(Query(params): Query<HashMap<String, String>>) -> axum::response::Response {
+        let q = params.get("q").cloned().unwrap_or_default();
+        match q.as_str() {
+            "lent" => {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                axum::Json(serde_json::json!({ "results": [] })).into_response()
+            }
+            "panne" => (StatusCode::INTERNAL_SERVER_ERROR, "erreur").into_response(),
+            "casse" => (StatusCode::OK, "<html>maintenance</html>").into_response(),
+            _ => axum::Json(serde_json::json!({
+                "results": [
+                    {
+                        "siren": "264400136",
+                        "nom_complet": "CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES",
+                        "nature_juridique": "7364",
+                        "etat_administratif": "A",
+                        "siege": { "siret": "26440013600018", "etat_administratif": "A" }
+                    },
+                    {
+                        "siren": "552100554",
+                        "nom_complet": "SOCIETE DE TRANSPORT",
+                        "nature_juridique": "5710",
+                        "etat_administratif": "A",
+                        "siege": { "siret": "55210055400013" }
+                    },
+                    {
+                        "siren": "383474814",
+                        "nom_complet": "ANCIENNE REGIE",
+                        "nature_juridique": "4150",
+                        "etat_administratif": "C",
+                        "siege": { "siret": "38347481400019" }
+                    },
+                    { "siren": "pas-un-siren", "nom_complet": "Ligne invalide" }
+                ]
+            }))
+            .into_response(),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, axum::Router::new().route("/search", get(search))).await;
+    });
+    format!("http://{addr}")
+}
+
+fn client(base: &str) -> OnlineDirectory {
+    OnlineDirectory::new(base, Duration::from_millis(500)).expect("client")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_maps_results_and_eligibility() {
+    let base = fake_server().await;
+    let found = client(&base).search("CHU Nantes").await.expect("answer");
+    assert_eq!(found.len(), 3, "the invalid row is dropped");
+    assert_eq!(found[0].name, "CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES");
+    assert_eq!(
+        found[0].legal_category_label,
+        "Établissement d'hospitalisation"
+    );
+    assert_eq!(found[0].eligibility, Eligibility::Eligible);
+    assert_eq!(found[1].eligibility, Eligibility::NeedsJustification);
+    assert!(!found[2].active);
+    assert!(matches!(
+        found[2].eligibility,
+        Eligibility::NotEligible { .. }
+    ));
+
+    let siret = Siret::parse("26440013600018").expect("valid");
+    let org = client(&base)
+        .lookup(&siret)
+        .await
+        .expect("answer")
+        .expect("found");
+    assert_eq!(org.siren, "264400136");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_are_unavailable_never_a_hang() {
+    let base = fake_server().await;
+    for q in ["lent", "panne", "casse"] {
+        let started = std::time::Instant::now();
+        let err = client(&base).search(q).await.expect_err(q);
+        assert!(
+            err.to_string()
+                .starts_with("annuaire en ligne indisponible"),
+            "{q}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{q}: the timeout holds"
+        );
+    }
+    // Nothing listens there.
+    let err = client("http://127.0.0.1:1")
+        .search("x")
+        .await
+        .expect_err("refused");
+    assert!(err.to_string().contains("indisponible"));
+}
+
+async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
+    let res = router
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, serde_json::from_slice(&bytes).expect("json"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_fall_back_to_the_online_search() {
+    let base = fake_server().await;
+    let t = TestDb::sqlite().await;
+    let app = common::app_with_online(t.db.clone(), Index::default(), client(&base));
+
+    let (status, body) = get_json(app.clone(), "/api/organisations/26440013600018").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["source"], "recherche_entreprises");
+    assert_eq!(body["legal_category"], "7364");
+    assert_eq!(body["eligibility"]["status"], "eligible");
+
+    let (status, body) = get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["online"], "ok");
+    assert_eq!(body["results"].as_array().map(Vec::len), Some(3));
+
+    // The online search fails: the offline answer stands, with a clear word.
+    let (status, body) = get_json(app.clone(), "/api/organisations?q=panne").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["online"], "indisponible");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("indisponible")
+    );
+
+    // A SIRET lookup while the online search is down: 503 with a French message.
+    let down =
+        common::app_with_online(t.db.clone(), Index::default(), client("http://127.0.0.1:1"));
+    let (status, body) = get_json(down, "/api/organisations/26440013600018").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["code"], "directory_unavailable");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("continuer")
+    );
+}
