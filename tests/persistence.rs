@@ -271,3 +271,59 @@ async fn the_event_log_is_append_only() {
         t.cleanup().await;
     }
 }
+
+/// Table → sorted column names, read from the database's own catalogue.
+async fn columns(t: &TestDb) -> std::collections::BTreeMap<String, Vec<String>> {
+    let rows: Vec<(String, String)> = match t.name {
+        "sqlite" => sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(&t.db.pool)
+        .await
+        .expect("sqlite catalogue"),
+        _ => sqlx::query_as(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+        )
+        .fetch_all(&t.db.pool)
+        .await
+        .expect("postgres catalogue"),
+    };
+    let mut map = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (table, column) in rows {
+        map.entry(table).or_default().push(column);
+    }
+    for cols in map.values_mut() {
+        cols.sort();
+    }
+    map
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_backends_have_the_same_schema() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(postgres) = TestDb::postgres().await else {
+        return;
+    };
+    let (a, b) = (columns(&sqlite).await, columns(&postgres).await);
+    for table in [
+        "users",
+        "organisations",
+        "requests",
+        "request_snapshots",
+        "events",
+        "messages",
+        "attachments",
+        "client_spaces",
+        "client_space_members",
+        "tokens",
+        "one_time_links",
+        "email_outbox",
+        "directory_entries",
+    ] {
+        assert!(a.contains_key(table), "sqlite lacks {table}");
+    }
+    assert_eq!(a, b, "the migrations of the two backends have drifted");
+    postgres.cleanup().await;
+}

@@ -14,6 +14,8 @@ pub const CURRENT_CGU_VERSION: &str = "2026-11";
 
 /// At most this many PDF attachments per request.
 pub const MAX_ATTACHMENTS: usize = 6;
+/// Largest PDF attachment, in bytes (10 MB).
+pub const MAX_ATTACHMENT_BYTES: u64 = 10 * 1024 * 1024;
 /// Above this retention period (months), a justification is required.
 pub const RETENTION_JUSTIFY_ABOVE_MONTHS: u32 = 36;
 
@@ -477,6 +479,14 @@ impl RequestData {
                 format!("{MAX_ATTACHMENTS} pièces jointes au maximum."),
             );
         }
+        for (i, a) in l.attachments.iter().enumerate() {
+            if a.size_bytes > MAX_ATTACHMENT_BYTES {
+                e.add(
+                    format!("legal.attachments.{i}"),
+                    format!("« {} » dépasse 10 Mo.", a.file_name),
+                );
+            }
+        }
         e.required(
             "legal.recipients",
             &l.recipients,
@@ -823,6 +833,11 @@ mod tests {
             size_bytes: 1_000,
         });
         assert!(r.validate_step(Step::Legal).is_empty());
+        r.legal.attachments[0].size_bytes = MAX_ATTACHMENT_BYTES + 1;
+        let errs = r.validate_step(Step::Legal);
+        assert_eq!(fields(&errs), vec!["legal.attachments.0"]);
+        assert_eq!(errs[0].message, "« deliberation.pdf » dépasse 10 Mo.");
+        r.legal.attachments[0].size_bytes = MAX_ATTACHMENT_BYTES;
         r.legal.retention_months = "48".into();
         assert_eq!(
             fields(&r.validate_step(Step::Legal)),
