@@ -127,6 +127,18 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         ),
         None => None,
     };
+    let from = crate::server::mail::parse_from(&config.mail_from).map_err(|e| e.to_string())?;
+    let transport = crate::server::mail::Transport::new(
+        config.smtp_url.as_deref(),
+        config.data_dir.join("mails"),
+    )
+    .map_err(|e| e.to_string())?;
+    crate::server::mail::spawn_worker(
+        db.clone(),
+        transport,
+        from,
+        std::time::Duration::from_secs(2),
+    );
     let state = AppState {
         leptos_options: config.leptos.clone(),
         db,

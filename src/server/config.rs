@@ -8,6 +8,8 @@
 //! | directory     | `directory-data`       | `GUICHET_DIRECTORY_DATA` | `node_modules/@etalab/decoupage-administratif/data` |
 //! | online search | `directory-online-url` | `GUICHET_DIRECTORY_ONLINE_URL` | off |
 //! | its timeout   | `directory-online-timeout-ms` | `GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS` | 3000 |
+//! | SMTP          | `smtp-url`             | `SMTP_URL`         | off: `.eml` files in `<data dir>/mails` |
+//! | sender        | `mail-from`            | `MAIL_FROM`        | `DEFAULT_MAIL_FROM` |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -27,6 +29,11 @@ pub struct Config {
     pub directory_online_url: Option<String>,
     /// Timeout of each online directory call.
     pub directory_online_timeout_ms: u64,
+    /// SMTP server (`smtp://…`, `smtps://…`); `None`: emails go to
+    /// `<data dir>/mails` as `.eml` files (development).
+    pub smtp_url: Option<String>,
+    /// Sender of every email.
+    pub mail_from: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +61,8 @@ pub struct FileSettings {
     pub directory_data: Option<PathBuf>,
     pub directory_online_url: Option<String>,
     pub directory_online_timeout_ms: Option<u64>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +140,10 @@ pub fn resolve(
         })?,
         None => file.directory_online_timeout_ms.unwrap_or(3_000),
     };
+    let smtp_url = non_empty("SMTP_URL").or(file.smtp_url);
+    let mail_from = non_empty("MAIL_FROM")
+        .or(file.mail_from)
+        .unwrap_or_else(|| DEFAULT_MAIL_FROM.to_owned());
     Ok(Config {
         leptos,
         data_dir,
@@ -138,8 +151,13 @@ pub fn resolve(
         directory_data,
         directory_online_url,
         directory_online_timeout_ms,
+        smtp_url,
+        mail_from,
     })
 }
+
+/// The sender when none is configured.
+pub const DEFAULT_MAIL_FROM: &str = "Guichet API Entreprise <ne-pas-repondre@guichet.localhost>";
 
 /// The embedded default: a SQLite file in the data directory, created if missing.
 pub fn default_sqlite_url(data_dir: &Path) -> String {
@@ -181,6 +199,8 @@ mod tests {
             directory_data: None,
             directory_online_url: None,
             directory_online_timeout_ms: None,
+            smtp_url: None,
+            mail_from: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -195,6 +215,8 @@ mod tests {
             directory_data: Some("annuaire".into()),
             directory_online_url: None,
             directory_online_timeout_ms: None,
+            smtp_url: None,
+            mail_from: None,
         };
         let c = resolve(
             opts(),

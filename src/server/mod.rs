@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod http;
+pub mod mail;
 pub mod state;
 
 use crate::error::AppError;

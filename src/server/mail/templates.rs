@@ -1,0 +1,176 @@
+//! The French emails, each as plain text and HTML. Every value put in the HTML
+//! is escaped.
+
+use crate::server::db::outbox::NewEmail;
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const SIGNATURE: &str = "L’équipe Guichet API Entreprise";
+
+fn html_page(title: &str, paragraphs: &[String], link: Option<(&str, &str)>) -> String {
+    let mut body = String::new();
+    for p in paragraphs {
+        body.push_str(&format!(
+            "<p style=\"margin:0 0 16px 0\">{}</p>\n",
+            escape(p)
+        ));
+    }
+    if let Some((label, url)) = link {
+        body.push_str(&format!(
+            "<p style=\"margin:24px 0\"><a href=\"{}\" style=\"background:#000091;color:#ffffff;\
+             padding:8px 16px;text-decoration:none;display:inline-block\">{}</a></p>\n\
+             <p style=\"margin:0 0 16px 0;font-size:14px\">Si le bouton ne fonctionne pas, copiez \
+             cette adresse dans votre navigateur : {}</p>\n",
+            escape(url),
+            escape(label),
+            escape(url)
+        ));
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"fr\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+         <body style=\"font-family:Marianne,Arial,sans-serif;color:#161616;max-width:600px\">\n\
+         <p style=\"font-weight:700\">République française — Guichet API Entreprise</p>\n\
+         <h1 style=\"font-size:22px\">{}</h1>\n{}<p>{}</p>\n</body>\n</html>\n",
+        escape(title),
+        escape(title),
+        body,
+        escape(SIGNATURE)
+    )
+}
+
+fn text_page(title: &str, paragraphs: &[String], link: Option<(&str, &str)>) -> String {
+    let mut out = format!("{title}\n\n");
+    for p in paragraphs {
+        out.push_str(p);
+        out.push_str("\n\n");
+    }
+    if let Some((label, url)) = link {
+        out.push_str(&format!("{label} : {url}\n\n"));
+    }
+    out.push_str(SIGNATURE);
+    out.push('\n');
+    out
+}
+
+fn email(
+    kind: &str,
+    to: &str,
+    subject: &str,
+    paragraphs: Vec<String>,
+    link: Option<(&str, &str)>,
+) -> NewEmail {
+    NewEmail {
+        kind: kind.to_owned(),
+        to_address: to.to_owned(),
+        subject: subject.to_owned(),
+        body_text: text_page(subject, &paragraphs, link),
+        body_html: html_page(subject, &paragraphs, link),
+    }
+}
+
+/// Asks a new applicant to confirm their email address.
+pub fn email_confirmation(to: &str, link: &str) -> NewEmail {
+    email(
+        "email_confirmation",
+        to,
+        "Confirmez votre adresse électronique",
+        vec![
+            "Bonjour,".to_owned(),
+            "Vous avez créé un compte sur Guichet API Entreprise. Pour l’activer, confirmez \
+             votre adresse électronique. Ce lien est valable 24 heures et ne sert qu’une fois."
+                .to_owned(),
+            "Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.".to_owned(),
+        ],
+        Some(("Confirmer mon adresse", link)),
+    )
+}
+
+/// A link to choose a new password after "mot de passe oublié".
+pub fn password_reset(to: &str, link: &str) -> NewEmail {
+    email(
+        "password_reset",
+        to,
+        "Réinitialisation de votre mot de passe",
+        vec![
+            "Bonjour,".to_owned(),
+            "Une réinitialisation du mot de passe de votre compte Guichet API Entreprise a été \
+             demandée. Ce lien est valable 1 heure et ne sert qu’une fois ; les liens envoyés \
+             auparavant ne fonctionnent plus."
+                .to_owned(),
+            "Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de \
+             passe actuel reste valable."
+                .to_owned(),
+        ],
+        Some(("Choisir un nouveau mot de passe", link)),
+    )
+}
+
+/// An invitation (instructor, admin, client space) to choose a password.
+pub fn invitation(to: &str, link: &str, cgu_url: &str) -> NewEmail {
+    email(
+        "invitation",
+        to,
+        "Votre accès à Guichet API Entreprise",
+        vec![
+            "Bonjour,".to_owned(),
+            "Un compte a été créé pour vous sur Guichet API Entreprise. Choisissez votre mot \
+             de passe pour y accéder. Ce lien est valable 7 jours et ne sert qu’une fois."
+                .to_owned(),
+            format!(
+                "L’utilisation du service est soumise aux conditions générales d’utilisation : {cgu_url}"
+            ),
+        ],
+        Some(("Choisir mon mot de passe", link)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_has_text_and_html_in_french() {
+        for e in [
+            email_confirmation("a@b.fr", "https://guichet.example/confirmer/abc"),
+            password_reset("a@b.fr", "https://guichet.example/reinitialiser/abc"),
+            invitation(
+                "a@b.fr",
+                "https://guichet.example/invitation/abc",
+                "https://guichet.example/cgu",
+            ),
+        ] {
+            assert!(e.body_text.contains("Bonjour"));
+            assert!(e.body_html.contains("<html lang=\"fr\">"));
+            assert!(e.body_text.contains("https://guichet.example/"));
+            assert!(e.body_html.contains("https://guichet.example/"));
+            assert!(e.body_text.ends_with("L’équipe Guichet API Entreprise\n"));
+        }
+        assert!(
+            invitation("a@b.fr", "x", "https://guichet.example/cgu")
+                .body_text
+                .contains("cgu")
+        );
+    }
+
+    #[test]
+    fn html_escapes_every_value() {
+        let e = password_reset("a@b.fr", "https://x.fr/?a=1&b=<script>");
+        assert!(e.body_html.contains("a=1&amp;b=&lt;script&gt;"));
+        assert!(!e.body_html.contains("<script>"));
+        assert_eq!(escape("\"'<>&"), "&quot;&#39;&lt;&gt;&amp;");
+    }
+}
