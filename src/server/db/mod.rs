@@ -6,6 +6,7 @@
 //! (milliseconds since the Unix epoch).
 
 pub mod directory;
+pub mod links;
 pub mod outbox;
 pub mod requests;
 pub mod users;

@@ -1,0 +1,108 @@
+//! Stored one-time links (only the token's hash is kept).
+
+use super::{Db, DbError};
+use crate::server::auth::links::{Purpose, hash_token};
+
+/// Why a link does not open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkError {
+    Unknown,
+    AlreadyUsed,
+    Expired,
+    /// A newer link of the same kind was sent since.
+    Replaced,
+}
+
+impl LinkError {
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkError::Unknown => "link_unknown",
+            LinkError::AlreadyUsed => "link_used",
+            LinkError::Expired => "link_expired",
+            LinkError::Replaced => "link_replaced",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            LinkError::Unknown => {
+                "Ce lien n’est pas valide. Vérifiez que vous avez copié l’adresse en entier."
+            }
+            LinkError::AlreadyUsed => "Ce lien a déjà servi. Demandez-en un nouveau si besoin.",
+            LinkError::Expired => "Ce lien a expiré. Demandez-en un nouveau.",
+            LinkError::Replaced => {
+                "Un lien plus récent vous a été envoyé : utilisez le dernier courriel reçu."
+            }
+        }
+    }
+}
+
+/// Stores a new link for `user_id` inside the caller's transaction, voiding
+/// every unused link of the same purpose.
+pub async fn create(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    purpose: Purpose,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE one_time_links SET voided_at = $1 \
+         WHERE user_id = $2 AND purpose = $3 AND used_at IS NULL AND voided_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO one_time_links (user_id, purpose, token_hash, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(token_hash)
+    .bind(now + purpose.lifetime_ms())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Uses a link: atomically marks it used and returns its user, or says why
+/// it cannot be used. Two concurrent uses cannot both succeed.
+pub async fn consume(
+    db: &Db,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Result<i64, LinkError>, DbError> {
+    let hash = hash_token(token);
+    let used: Option<(i64,)> = sqlx::query_as(
+        "UPDATE one_time_links SET used_at = $1 \
+         WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND voided_at IS NULL \
+         AND expires_at > $1 RETURNING user_id",
+    )
+    .bind(now)
+    .bind(&hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some((user_id,)) = used {
+        return Ok(Ok(user_id));
+    }
+    let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT used_at, voided_at, expires_at FROM one_time_links \
+         WHERE token_hash = $1 AND purpose = $2",
+    )
+    .bind(&hash)
+    .bind(purpose.as_str())
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(Err(match row {
+        None => LinkError::Unknown,
+        Some((Some(_), _, _)) => LinkError::AlreadyUsed,
+        Some((None, Some(_), _)) => LinkError::Replaced,
+        Some((None, None, _)) => LinkError::Expired,
+    }))
+}
