@@ -283,3 +283,74 @@ async fn static_files_are_served_compressed_and_confined_to_the_site_root() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_pages_and_api() {
+    let t = TestDb::sqlite().await;
+    let res = app(t.db.clone())
+        .oneshot(get("/"))
+        .await
+        .expect("infallible");
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let body = String::from_utf8_lossy(&body);
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .expect("page CSP")
+        .to_owned();
+    for directive in [
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "'wasm-unsafe-eval'",
+    ] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // The nonce of the header is the one every inline script carries.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("nonce");
+    assert!(nonce.len() >= 16, "{nonce}");
+    let inline_scripts =
+        body.matches("<script").count() - body.matches("<script type=\"module\" src=").count();
+    assert!(inline_scripts > 0);
+    assert_eq!(
+        body.matches(&format!("nonce=\"{nonce}\"")).count(),
+        inline_scripts,
+        "every inline script carries the nonce"
+    );
+    assert_eq!(
+        headers
+            .get(header::X_CONTENT_TYPE_OPTIONS)
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+    assert!(headers.get(header::REFERRER_POLICY).is_some());
+
+    // A second page gets another nonce.
+    let res = app(t.db.clone())
+        .oneshot(get("/"))
+        .await
+        .expect("infallible");
+    let other = res.headers().get(header::CONTENT_SECURITY_POLICY).cloned();
+    assert_ne!(
+        other.as_ref().and_then(|v| v.to_str().ok()),
+        Some(csp.as_str())
+    );
+
+    // JSON answers get the strict policy.
+    let res = app(t.db.clone())
+        .oneshot(get("/healthz"))
+        .await
+        .expect("infallible");
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok()),
+        Some(guichet::server::http::NON_PAGE_CSP)
+    );
+}

@@ -6,6 +6,7 @@ test.describe('pages publiques', () => {
     const console = watchConsole(page);
     const response = await page.goto('/');
     expect(response?.status()).toBe(200);
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
     await expect(page).toHaveTitle('Accueil – Guichet API Entreprise');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Accéder à API Entreprise');
     await expect(page.locator('html')).toHaveAttribute('lang', 'fr');
@@ -42,6 +43,22 @@ test.describe('pages publiques', () => {
 
     await expectNoAxeViolations(page);
     console.check();
+  });
+
+  test('la politique de sécurité du contenu bloque un script injecté', async ({ page }) => {
+    await page.goto('/');
+    await expect(page.getByRole('button', { name: 'Actualiser' })).toBeEnabled();
+    const violations: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') violations.push(msg.text());
+    });
+    await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.__injected = true;';
+      document.body.appendChild(s);
+    });
+    expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+    await expect.poll(() => violations.some((v) => v.includes('Content Security Policy'))).toBe(true);
   });
 
   test('la déclaration d’accessibilité est en ligne et accessible', async ({ page }) => {
