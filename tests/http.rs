@@ -42,6 +42,8 @@ fn get(uri: &str) -> Request<Body> {
 
 fn post_counts() -> Request<Body> {
     Request::post("/api/public/request_counts")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, "http://127.0.0.1:3000")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(Body::empty())
@@ -353,4 +355,61 @@ async fn security_headers_on_pages_and_api() {
             .and_then(|v| v.to_str().ok()),
         Some(guichet::server::http::NON_PAGE_CSP)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_and_oversized_mutations_are_refused() {
+    let t = TestDb::sqlite().await;
+    let post = |origin: Option<&str>, referer: Option<&str>| {
+        let mut b = Request::post("/api/public/request_counts")
+            .header(header::HOST, "guichet.example")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(o) = origin {
+            b = b.header(header::ORIGIN, o);
+        }
+        if let Some(r) = referer {
+            b = b.header(header::REFERER, r);
+        }
+        b.body(Body::empty()).expect("request")
+    };
+    for (origin, referer) in [
+        (Some("https://evil.example"), None),
+        (Some("null"), None),
+        (None, None),
+        (None, Some("https://evil.example/guichet.example")),
+        (Some("https://guichet.example.evil.example"), None),
+    ] {
+        let (status, body, _) = send(app(t.db.clone()), post(origin, referer)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin:?} {referer:?}");
+        let json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert_eq!(json["code"], "cross_site_request");
+        assert!(
+            json["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Requête refusée")
+        );
+    }
+    for (origin, referer) in [
+        (Some("https://guichet.example"), None),
+        (None, Some("https://guichet.example/demandes")),
+    ] {
+        let (status, body, _) = send(app(t.db.clone()), post(origin, referer)).await;
+        assert_eq!(status, StatusCode::OK, "{origin:?} {referer:?}: {body}");
+    }
+
+    // Oversized, announced: refused before reading, in French.
+    let big = Request::post("/api/public/request_counts")
+        .header(header::HOST, "guichet.example")
+        .header(header::ORIGIN, "https://guichet.example")
+        .header(header::CONTENT_LENGTH, "2000000")
+        .body(Body::from(vec![b'a'; 2_000_000]))
+        .expect("request");
+    let (status, body, _) = send(app(t.db.clone()), big).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.contains("trop volumineuse"), "{body}");
+
+    // GET is never blocked by the origin check.
+    let (status, _, _) = send(app(t.db.clone()), get("/healthz")).await;
+    assert_eq!(status, StatusCode::OK);
 }

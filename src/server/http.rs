@@ -16,6 +16,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// How long `/healthz` waits for the database before answering 503.
@@ -40,6 +41,8 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(fallback_state.clone()), shell
         ))
         .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(guard_mutations))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(NON_PAGE_CSP),
@@ -61,6 +64,57 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
         ))
         .with_state(state)
+}
+
+/// Largest request body accepted (attachments will get their own route limit).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The `host[:port]` of an `Origin` or `Referer` value.
+fn origin_authority(value: &str) -> Option<&str> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then_some(authority)
+}
+
+/// Mutations (anything but GET/HEAD/OPTIONS) must come from this site: their
+/// `Origin` (or, without one, their `Referer`) must name the host they are
+/// sent to. Oversized bodies are refused with a French answer before they are
+/// read.
+async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let header_str = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = header_str(header::HOST);
+    let source = header_str(header::ORIGIN)
+        .or_else(|| header_str(header::REFERER))
+        .and_then(origin_authority);
+    let same_site = matches!((host, source), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o));
+    if !same_site {
+        tracing::warn!(?host, origin = ?header_str(header::ORIGIN), "cross-site mutation refused");
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "cross_site_request",
+            "Requête refusée : elle ne provient pas de ce site. Rechargez la page et réessayez.",
+            None,
+        );
+    }
+    let too_large = header_str(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES);
+    if too_large {
+        return api_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            "La requête est trop volumineuse (1 Mo au maximum).",
+            None,
+        );
+    }
+    next.run(req).await
 }
 
 /// The Content-Security-Policy of everything that is not a page (JSON, files).
