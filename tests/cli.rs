@@ -157,6 +157,9 @@ fn serve_on_sqlite_answers_and_stops_gracefully() {
     assert!(body.contains("Accéder à API Entreprise"));
     let (status, _) = http_get(server.port, "/pas-de-page-ici").expect("404");
     assert_eq!(status, 404);
+    // The directory endpoints get the client address from the listener.
+    let (status, body) = http_get(server.port, "/api/organisations/1234").expect("directory");
+    assert_eq!(status, 422, "{body}");
     assert!(server.stop().success(), "SIGTERM ends serve cleanly");
     assert!(dir.path().join("guichet.db").is_file());
 }

@@ -52,9 +52,21 @@ fn package_data() -> Option<PathBuf> {
     }
 }
 
+/// Requests carry the client address the server gets from its listener.
+fn from_client(mut req: Request<Body>) -> Request<Body> {
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 1],
+            40_000,
+        ))));
+    req
+}
+
 async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
     let res = router
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .oneshot(from_client(
+            Request::get(uri).body(Body::empty()).expect("request"),
+        ))
         .await
         .expect("infallible");
     let status = res.status();
@@ -200,4 +212,66 @@ async fn the_real_package_data() {
         "Nantes Métropole is an EPCI"
     );
     assert!(index.search("commune", 20).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_endpoints_are_rate_limited_per_client() {
+    use guichet::server::http::DIRECTORY_BURST;
+    let t = TestDb::sqlite().await;
+    let app = common::app_with_directory(t.db.clone(), Index::default());
+    let from = |ip: [u8; 4]| {
+        let mut req = Request::get("/api/organisations?q=meaux")
+            .body(Body::empty())
+            .expect("request");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 1234,
+            ))));
+        req
+    };
+    for i in 0..DIRECTORY_BURST {
+        let res = app
+            .clone()
+            .oneshot(from([198, 51, 100, 7]))
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::OK, "request {i} within the burst");
+    }
+    let res = app
+        .clone()
+        .oneshot(from([198, 51, 100, 7]))
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = res
+        .headers()
+        .get(axum::http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!(retry >= 1);
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let body: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(body["code"], "rate_limited");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Trop de requêtes")
+    );
+
+    // Another client is not affected.
+    let res = app
+        .clone()
+        .oneshot(from([198, 51, 100, 8]))
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // Without a trusted proxy, a forged X-Forwarded-For changes nothing.
+    let mut req = from([198, 51, 100, 7]);
+    req.headers_mut()
+        .insert("x-forwarded-for", "203.0.113.9".parse().expect("header"));
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
 }

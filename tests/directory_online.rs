@@ -124,9 +124,21 @@ async fn failures_are_unavailable_never_a_hang() {
     assert!(err.to_string().contains("indisponible"));
 }
 
+/// Requests carry the client address the server gets from its listener.
+fn from_client(mut req: Request<Body>) -> Request<Body> {
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 1],
+            40_000,
+        ))));
+    req
+}
+
 async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
     let res = router
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .oneshot(from_client(
+            Request::get(uri).body(Body::empty()).expect("request"),
+        ))
         .await
         .expect("infallible");
     let status = res.status();

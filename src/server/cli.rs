@@ -144,6 +144,7 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         db,
         directory: std::sync::Arc::new(directory),
         online_directory,
+        trust_proxy: config.trust_proxy,
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -154,10 +155,13 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         database = %redact(&config.database_url),
         "Guichet à l’écoute sur http://{addr}"
     );
-    axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("le serveur s’est arrêté sur une erreur : {e}"))
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("le serveur s’est arrêté sur une erreur : {e}"))
 }
 
 async fn shutdown_signal() {

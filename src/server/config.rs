@@ -10,6 +10,7 @@
 //! | its timeout   | `directory-online-timeout-ms` | `GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS` | 3000 |
 //! | SMTP          | `smtp-url`             | `SMTP_URL`         | off: `.eml` files in `<data dir>/mails` |
 //! | sender        | `mail-from`            | `MAIL_FROM`        | `DEFAULT_MAIL_FROM` |
+//! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -34,6 +35,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of every email.
     pub mail_from: String,
+    /// Behind a trusted reverse proxy: client addresses come from its headers.
+    pub trust_proxy: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,7 @@ pub struct FileSettings {
     pub directory_online_timeout_ms: Option<u64>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub trust_proxy: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +157,10 @@ pub fn resolve(
         directory_online_timeout_ms,
         smtp_url,
         mail_from,
+        trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
+            Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
+            None => file.trust_proxy.unwrap_or(false),
+        },
     })
 }
 
@@ -201,6 +209,7 @@ mod tests {
             directory_online_timeout_ms: None,
             smtp_url: None,
             mail_from: None,
+            trust_proxy: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -217,6 +226,7 @@ mod tests {
             directory_online_timeout_ms: None,
             smtp_url: None,
             mail_from: None,
+            trust_proxy: None,
         };
         let c = resolve(
             opts(),

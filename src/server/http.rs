@@ -15,6 +15,9 @@ use axum::routing::get;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
+use tower_governor::governor::GovernorConfigBuilder;
+use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
+use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -26,10 +29,24 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let fallback_state = state.clone();
+    let mut directory_routes = Router::new()
+        .route("/api/organisations", get(organisation_search))
+        .route("/api/organisations/{siret}", get(organisation_by_siret));
+    // `finish` fails only on zero values, which the constants are not.
+    if let Some(config) = GovernorConfigBuilder::default()
+        .key_extractor(ClientIp {
+            trust_proxy: state.trust_proxy,
+        })
+        .per_millisecond(DIRECTORY_REFILL_MS)
+        .burst_size(DIRECTORY_BURST)
+        .finish()
+    {
+        directory_routes =
+            directory_routes.layer(GovernorLayer::new(config).error_handler(rate_limited));
+    }
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/api/organisations", get(organisation_search))
-        .route("/api/organisations/{siret}", get(organisation_by_siret))
+        .merge(directory_routes)
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -64,6 +81,56 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
         ))
         .with_state(state)
+}
+
+/// Directory endpoints: one more request every 200 ms per client, bursts of 30
+/// (name search while typing stays well under it).
+pub const DIRECTORY_REFILL_MS: u64 = 200;
+pub const DIRECTORY_BURST: u32 = 30;
+
+/// The client's address, for rate limits: the peer address, or the one a
+/// trusted reverse proxy forwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientIp {
+    pub trust_proxy: bool,
+}
+
+impl KeyExtractor for ClientIp {
+    type Key = std::net::IpAddr;
+
+    fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
+        if self.trust_proxy {
+            SmartIpKeyExtractor.extract(req)
+        } else {
+            PeerIpKeyExtractor.extract(req)
+        }
+    }
+}
+
+/// The answer to a rate-limited request: 429, `Retry-After`, French JSON.
+fn rate_limited(err: GovernorError) -> Response {
+    match err {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            let wait = wait_time.max(1);
+            let plural = if wait > 1 { "s" } else { "" };
+            let mut res = api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                &format!("Trop de requêtes : réessayez dans {wait} seconde{plural}."),
+                None,
+            );
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            res
+        }
+        _ => api_error(
+            StatusCode::BAD_REQUEST,
+            "client_unknown",
+            "Requête refusée : l’adresse du client est introuvable.",
+            None,
+        ),
+    }
 }
 
 /// Largest request body accepted (attachments will get their own route limit).

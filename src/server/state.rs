@@ -15,6 +15,9 @@ pub struct AppState {
     pub directory: Arc<Index>,
     /// The online company search, when configured.
     pub online_directory: Option<OnlineDirectory>,
+    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind
+    /// a trusted reverse proxy) for rate limits.
+    pub trust_proxy: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -166,6 +166,7 @@ pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
         db,
         directory: Arc::new(directory),
         online_directory: None,
+        trust_proxy: false,
     })
 }
 
@@ -176,6 +177,7 @@ pub fn app_with_online(db: Db, directory: Index, online: OnlineDirectory) -> axu
         db,
         directory: Arc::new(directory),
         online_directory: Some(online),
+        trust_proxy: false,
     })
 }
 
@@ -188,6 +190,7 @@ pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
         db,
         directory: Arc::new(Index::default()),
         online_directory: None,
+        trust_proxy: false,
     })
 }
 
