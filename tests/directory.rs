@@ -52,30 +52,6 @@ fn package_data() -> Option<PathBuf> {
     }
 }
 
-/// Requests carry the client address the server gets from its listener.
-fn from_client(mut req: Request<Body>) -> Request<Body> {
-    req.extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [192, 0, 2, 1],
-            40_000,
-        ))));
-    req
-}
-
-async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
-    let res = router
-        .oneshot(from_client(
-            Request::get(uri).body(Body::empty()).expect("request"),
-        ))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let json = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&bytes)));
-    (status, json)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_and_load_on_both_backends() {
     let data = fixture();
@@ -117,7 +93,7 @@ async fn organisation_endpoints() {
     let index = directory::load(&t.db, data.path()).await.expect("load");
     let app = common::app_with_directory(t.db.clone(), index);
 
-    let (status, body) = get_json(app.clone(), "/api/organisations/21770284400010").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations/21770284400010").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["name"], "Meaux");
     assert_eq!(body["siren"], "217702844");
@@ -127,10 +103,11 @@ async fn organisation_endpoints() {
     assert_eq!(body["eligibility"]["status"], "eligible");
 
     // Spaces typed in the URL are accepted.
-    let (status, body) = get_json(app.clone(), "/api/organisations/217%20702%20844%2000010").await;
+    let (status, body) =
+        common::get_json(app.clone(), "/api/organisations/217%20702%20844%2000010").await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let (status, body) = get_json(app.clone(), "/api/organisations/21770284400011").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations/21770284400011").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid_siret");
     assert!(
@@ -140,7 +117,7 @@ async fn organisation_endpoints() {
             .starts_with("Clé de contrôle invalide")
     );
 
-    let (status, body) = get_json(app.clone(), "/api/organisations/1234").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations/1234").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body["message"],
@@ -148,7 +125,7 @@ async fn organisation_endpoints() {
     );
 
     // Valid but not a body of the directory: 404 that lets the applicant go on.
-    let (status, body) = get_json(app.clone(), "/api/organisations/13002737600016").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations/13002737600016").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "organisation_not_found");
     assert!(
@@ -158,32 +135,35 @@ async fn organisation_endpoints() {
             .contains("continuer")
     );
 
-    let (status, body) = get_json(app.clone(), "/api/organisations?q=commune%20de%20meaux").await;
+    let (status, body) =
+        common::get_json(app.clone(), "/api/organisations?q=commune%20de%20meaux").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["results"][0]["name"], "Meaux");
     assert_eq!(body["results"][1]["name"], "CA du Pays de Meaux");
     assert_eq!(body["results"][1]["legal_category"], "7348");
 
-    let (_, body) = get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
+    let (_, body) = common::get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
     let names: Vec<&str> = body["results"]
         .as_array()
         .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
         .unwrap_or_default();
     assert_eq!(names, vec!["Nantes", "Nantes Métropole"]);
 
-    let (_, body) = get_json(app.clone(), "/api/organisations?q=244400404").await;
+    let (_, body) = common::get_json(app.clone(), "/api/organisations?q=244400404").await;
     assert_eq!(body["results"][0]["name"], "Nantes Métropole");
 
     for (q, code) in [("", "query_too_short"), ("a", "query_too_short")] {
-        let (status, body) = get_json(app.clone(), &format!("/api/organisations?q={q}")).await;
+        let (status, body) =
+            common::get_json(app.clone(), &format!("/api/organisations?q={q}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["code"], code);
     }
     let long = "a".repeat(101);
-    let (status, body) = get_json(app.clone(), &format!("/api/organisations?q={long}")).await;
+    let (status, body) =
+        common::get_json(app.clone(), &format!("/api/organisations?q={long}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "query_too_long");
-    let (status, body) = get_json(app.clone(), "/api/organisations?q=%FF%FE").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations?q=%FF%FE").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
 

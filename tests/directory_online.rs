@@ -4,9 +4,8 @@
 
 mod common;
 
-use axum::body::Body;
 use axum::extract::Query;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use common::TestDb;
@@ -14,10 +13,8 @@ use guichet::domain::legal_category::Eligibility;
 use guichet::domain::siret::Siret;
 use guichet::server::directory::index::Index;
 use guichet::server::directory::online::OnlineDirectory;
-use http_body_util::BodyExt;
 use std::collections::HashMap;
 use std::time::Duration;
-use tower::ServiceExt;
 
 /// A fake of `GET /search?q=…`, on a free loopback port.
 async fn fake_server() -> String {
@@ -124,47 +121,25 @@ async fn failures_are_unavailable_never_a_hang() {
     assert!(err.to_string().contains("indisponible"));
 }
 
-/// Requests carry the client address the server gets from its listener.
-fn from_client(mut req: Request<Body>) -> Request<Body> {
-    req.extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [192, 0, 2, 1],
-            40_000,
-        ))));
-    req
-}
-
-async fn get_json(router: axum::Router, uri: &str) -> (StatusCode, serde_json::Value) {
-    let res = router
-        .oneshot(from_client(
-            Request::get(uri).body(Body::empty()).expect("request"),
-        ))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, serde_json::from_slice(&bytes).expect("json"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoints_fall_back_to_the_online_search() {
     let base = fake_server().await;
     let t = TestDb::sqlite().await;
     let app = common::app_with_online(t.db.clone(), Index::default(), client(&base));
 
-    let (status, body) = get_json(app.clone(), "/api/organisations/26440013600018").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations/26440013600018").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["source"], "recherche_entreprises");
     assert_eq!(body["legal_category"], "7364");
     assert_eq!(body["eligibility"]["status"], "eligible");
 
-    let (status, body) = get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations?q=CHU%20Nantes").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["online"], "ok");
     assert_eq!(body["results"].as_array().map(Vec::len), Some(3));
 
     // The online search fails: the offline answer stands, with a clear word.
-    let (status, body) = get_json(app.clone(), "/api/organisations?q=panne").await;
+    let (status, body) = common::get_json(app.clone(), "/api/organisations?q=panne").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["online"], "indisponible");
     assert!(
@@ -177,7 +152,7 @@ async fn endpoints_fall_back_to_the_online_search() {
     // A SIRET lookup while the online search is down: 503 with a French message.
     let down =
         common::app_with_online(t.db.clone(), Index::default(), client("http://127.0.0.1:1"));
-    let (status, body) = get_json(down, "/api/organisations/26440013600018").await;
+    let (status, body) = common::get_json(down, "/api/organisations/26440013600018").await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["code"], "directory_unavailable");
     assert!(

@@ -18,6 +18,15 @@ pub enum Role {
 
 impl Role {
     pub const ALL: [Role; 3] = [Role::Applicant, Role::Instructor, Role::Admin];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Applicant => "applicant",
+            Role::Instructor => "instructor",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 /// What can be done to an existing request.

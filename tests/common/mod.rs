@@ -201,3 +201,33 @@ fn project_config() -> Config {
     )))
     .expect("Leptos.toml")
 }
+
+/// Requests carry the client address the server gets from its listener.
+pub fn from_client(
+    mut req: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 1],
+            40_000,
+        ))));
+    req
+}
+
+/// GETs `uri` from a client address and parses the JSON answer.
+pub async fn get_json(
+    router: axum::Router,
+    uri: &str,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = axum::http::Request::get(uri)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let res = router.oneshot(from_client(req)).await.expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&bytes)));
+    (status, json)
+}

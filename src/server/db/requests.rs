@@ -69,14 +69,6 @@ fn state_of(text: &str) -> Result<RequestState, DbError> {
     })
 }
 
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Applicant => "applicant",
-        Role::Instructor => "instructor",
-        Role::Admin => "admin",
-    }
-}
-
 fn event_str(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Created => "created",
@@ -345,7 +337,7 @@ async fn insert_event(
     .bind(from.map(RequestState::as_str))
     .bind(to.as_str())
     .bind(actor_id)
-    .bind(role_str(role))
+    .bind(role.as_str())
     .bind(message)
     .bind(now)
     .execute(&mut **tx)

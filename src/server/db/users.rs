@@ -3,14 +3,6 @@
 use super::{Db, DbError};
 use crate::domain::lifecycle::Role;
 
-fn role_str(role: Role) -> &'static str {
-    match role {
-        Role::Applicant => "applicant",
-        Role::Instructor => "instructor",
-        Role::Admin => "admin",
-    }
-}
-
 /// Creates an account without a password yet; returns its id. The email is
 /// stored trimmed and lowercased (one account per address).
 pub async fn create(db: &Db, email: &str, role: Role, now: i64) -> Result<i64, DbError> {
@@ -18,7 +10,7 @@ pub async fn create(db: &Db, email: &str, role: Role, now: i64) -> Result<i64, D
         "INSERT INTO users (email, role, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
     )
     .bind(email.trim().to_lowercase())
-    .bind(role_str(role))
+    .bind(role.as_str())
     .bind(now)
     .fetch_one(&db.pool)
     .await?;
