@@ -413,3 +413,27 @@ async fn cross_site_and_oversized_mutations_are_refused() {
     let (status, _, _) = send(app(t.db.clone()), get("/healthz")).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hsts_only_when_served_over_https() {
+    let t = TestDb::sqlite().await;
+    let res = app(t.db.clone())
+        .oneshot(get("/healthz"))
+        .await
+        .expect("infallible");
+    assert!(
+        res.headers()
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
+    let res = common::app_https(t.db.clone())
+        .oneshot(get("/healthz"))
+        .await
+        .expect("infallible");
+    assert_eq!(
+        res.headers()
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .and_then(|v| v.to_str().ok()),
+        Some("max-age=63072000; includeSubDomains")
+    );
+}

@@ -145,6 +145,10 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         directory: std::sync::Arc::new(directory),
         online_directory,
         trust_proxy: config.trust_proxy,
+        https: config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -11,6 +11,7 @@
 //! | SMTP          | `smtp-url`             | `SMTP_URL`         | off: `.eml` files in `<data dir>/mails` |
 //! | sender        | `mail-from`            | `MAIL_FROM`        | `DEFAULT_MAIL_FROM` |
 //! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
+//! | public URL    | `public-url`           | `GUICHET_PUBLIC_URL` | none (`https://…` turns HSTS on) |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -37,6 +38,9 @@ pub struct Config {
     pub mail_from: String,
     /// Behind a trusted reverse proxy: client addresses come from its headers.
     pub trust_proxy: bool,
+    /// The address users reach the service at (links in emails; `https://…`
+    /// turns on HSTS).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,6 +71,7 @@ pub struct FileSettings {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub trust_proxy: Option<bool>,
+    pub public_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +162,19 @@ pub fn resolve(
         directory_online_timeout_ms,
         smtp_url,
         mail_from,
+        public_url: match non_empty("GUICHET_PUBLIC_URL").or(file.public_url) {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                Some(url.trim_end_matches('/').to_owned())
+            }
+            Some(url) => {
+                return Err(ConfigError::Invalid {
+                    key: "GUICHET_PUBLIC_URL",
+                    value: url,
+                    reason: "adresse http(s) attendue",
+                });
+            }
+            None => None,
+        },
         trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
             Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
             None => file.trust_proxy.unwrap_or(false),
@@ -210,6 +228,7 @@ mod tests {
             smtp_url: None,
             mail_from: None,
             trust_proxy: None,
+            public_url: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -227,6 +246,7 @@ mod tests {
             smtp_url: None,
             mail_from: None,
             trust_proxy: None,
+            public_url: None,
         };
         let c = resolve(
             opts(),
@@ -279,6 +299,24 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("http(s)"));
+    }
+
+    #[test]
+    fn public_url_is_checked_and_normalised() {
+        let c = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_PUBLIC_URL", "https://guichet.example/")]),
+        )
+        .unwrap();
+        assert_eq!(c.public_url.as_deref(), Some("https://guichet.example"));
+        let err = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_PUBLIC_URL", "guichet.example")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("GUICHET_PUBLIC_URL"));
     }
 
     #[test]

@@ -27,6 +27,7 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Builds the whole HTTP application.
 pub fn router(state: AppState) -> Router {
+    let https = state.https;
     let routes = generate_route_list(App);
     let fallback_state = state.clone();
     let mut directory_routes = Router::new()
@@ -44,7 +45,7 @@ pub fn router(state: AppState) -> Router {
         directory_routes =
             directory_routes.layer(GovernorLayer::new(config).error_handler(rate_limited));
     }
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(directory_routes)
         .leptos_routes(&state, routes, {
@@ -80,7 +81,15 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
         ))
-        .with_state(state)
+        .with_state(state);
+    if https {
+        app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ))
+    } else {
+        app
+    }
 }
 
 /// Directory endpoints: one more request every 200 ms per client, bursts of 30

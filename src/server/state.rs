@@ -18,6 +18,8 @@ pub struct AppState {
     /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind
     /// a trusted reverse proxy) for rate limits.
     pub trust_proxy: bool,
+    /// Served over https (public URL): HSTS is sent.
+    pub https: bool,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -167,6 +167,7 @@ pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
         directory: Arc::new(directory),
         online_directory: None,
         trust_proxy: false,
+        https: false,
     })
 }
 
@@ -178,6 +179,7 @@ pub fn app_with_online(db: Db, directory: Index, online: OnlineDirectory) -> axu
         directory: Arc::new(directory),
         online_directory: Some(online),
         trust_proxy: false,
+        https: false,
     })
 }
 
@@ -191,6 +193,7 @@ pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
         directory: Arc::new(Index::default()),
         online_directory: None,
         trust_proxy: false,
+        https: false,
     })
 }
 
@@ -230,4 +233,16 @@ pub async fn get_json(
     let json = serde_json::from_slice(&bytes)
         .unwrap_or_else(|_| panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&bytes)));
     (status, json)
+}
+
+/// The real router as served over https (HSTS on).
+pub fn app_https(db: Db) -> axum::Router {
+    router(AppState {
+        leptos_options: project_config().leptos,
+        db,
+        directory: Arc::new(Index::default()),
+        online_directory: None,
+        trust_proxy: false,
+        https: true,
+    })
 }
