@@ -107,6 +107,25 @@ pub enum EventKind {
     Revoked,
 }
 
+impl EventKind {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Updated => "updated",
+            EventKind::Submitted => "submitted",
+            EventKind::Resubmitted => "resubmitted",
+            EventKind::Archived => "archived",
+            EventKind::Duplicated => "duplicated",
+            EventKind::MessageSent => "message_sent",
+            EventKind::ChangesRequested => "changes_requested",
+            EventKind::Refused => "refused",
+            EventKind::Accepted => "accepted",
+            EventKind::Revoked => "revoked",
+        }
+    }
+}
+
 /// The result of a legal action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transition {

@@ -132,15 +132,9 @@ pub fn resolve(
     let directory_online_url = non_empty("GUICHET_DIRECTORY_ONLINE_URL")
         .or(file.directory_online_url)
         .filter(|u| !u.trim().is_empty());
-    if let Some(url) = &directory_online_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err(ConfigError::Invalid {
-            key: "GUICHET_DIRECTORY_ONLINE_URL",
-            value: url.clone(),
-            reason: "adresse http(s) attendue",
-        });
-    }
+    let directory_online_url = directory_online_url
+        .map(|u| http_url("GUICHET_DIRECTORY_ONLINE_URL", u))
+        .transpose()?;
     let directory_online_timeout_ms = match non_empty("GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS") {
         Some(v) => v.trim().parse().map_err(|_| ConfigError::Invalid {
             key: "GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS",
@@ -162,24 +156,28 @@ pub fn resolve(
         directory_online_timeout_ms,
         smtp_url,
         mail_from,
-        public_url: match non_empty("GUICHET_PUBLIC_URL").or(file.public_url) {
-            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                Some(url.trim_end_matches('/').to_owned())
-            }
-            Some(url) => {
-                return Err(ConfigError::Invalid {
-                    key: "GUICHET_PUBLIC_URL",
-                    value: url,
-                    reason: "adresse http(s) attendue",
-                });
-            }
-            None => None,
-        },
+        public_url: non_empty("GUICHET_PUBLIC_URL")
+            .or(file.public_url)
+            .map(|u| http_url("GUICHET_PUBLIC_URL", u))
+            .transpose()?,
         trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
             Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
             None => file.trust_proxy.unwrap_or(false),
         },
     })
+}
+
+/// An http(s) address setting, without its trailing slash.
+fn http_url(key: &'static str, url: String) -> Result<String, ConfigError> {
+    if url.starts_with("https://") || url.starts_with("http://") {
+        Ok(url.trim_end_matches('/').to_owned())
+    } else {
+        Err(ConfigError::Invalid {
+            key,
+            value: url,
+            reason: "adresse http(s) attendue",
+        })
+    }
 }
 
 /// The sender when none is configured.

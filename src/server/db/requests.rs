@@ -69,22 +69,6 @@ fn state_of(text: &str) -> Result<RequestState, DbError> {
     })
 }
 
-fn event_str(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Created => "created",
-        EventKind::Updated => "updated",
-        EventKind::Submitted => "submitted",
-        EventKind::Resubmitted => "resubmitted",
-        EventKind::Archived => "archived",
-        EventKind::Duplicated => "duplicated",
-        EventKind::MessageSent => "message_sent",
-        EventKind::ChangesRequested => "changes_requested",
-        EventKind::Refused => "refused",
-        EventKind::Accepted => "accepted",
-        EventKind::Revoked => "revoked",
-    }
-}
-
 /// Number of requests per stored state. States unknown to this build are
 /// logged and left out rather than failing the whole count.
 pub async fn count_by_state(db: &Db) -> Result<Vec<(RequestState, i64)>, DbError> {
@@ -333,7 +317,7 @@ async fn insert_event(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(request_id)
-    .bind(event_str(kind))
+    .bind(kind.as_str())
     .bind(from.map(RequestState::as_str))
     .bind(to.as_str())
     .bind(actor_id)
