@@ -1,6 +1,13 @@
 //! The HTML shell, the router and the page layout.
 
 use crate::ui::accessibility::AccessibilityPage;
+use crate::ui::account::{
+    AccountPage, ChoosePasswordPage, ConfirmEmailPage, ForgotPasswordPage, LoginPage, RegisterPage,
+    ResetPasswordPage,
+};
+use crate::ui::admin::AccountsPage;
+use crate::ui::cgu::CguPage;
+use crate::ui::dev::DevMailsPage;
 use crate::ui::home::HomePage;
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
@@ -60,6 +67,18 @@ pub fn App() -> impl IntoView {
                     // The figures are in the HTML itself, readable without JavaScript.
                     <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=path!("/accessibilite") view=AccessibilityPage />
+                    <Route path=path!("/conditions-generales") view=CguPage />
+                    <Route path=path!("/connexion") view=LoginPage />
+                    <Route path=path!("/inscription") view=RegisterPage />
+                    <Route path=path!("/confirmer-email") view=ConfirmEmailPage />
+                    <Route path=path!("/mot-de-passe-oublie") view=ForgotPasswordPage />
+                    <Route path=path!("/nouveau-mot-de-passe") view=ResetPasswordPage />
+                    <Route path=path!("/choisir-mot-de-passe") view=ChoosePasswordPage />
+                    // Signed-in pages wait for the session so that a signed-out
+                    // visitor is redirected before anything is sent.
+                    <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />

@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// The request itself is malformed (bad arguments, bad encoding).
     BadRequest,
+    /// A field's value is refused; `AppError::field` names the field.
+    Invalid,
+    /// Signing in is needed.
+    Unauthenticated,
+    /// Wrong email or password (never says which).
+    InvalidCredentials,
+    /// The account's email address is not confirmed yet.
+    EmailNotConfirmed,
+    /// Signed in, but not allowed.
+    Forbidden,
+    /// A one-time link that cannot be used (unknown, used, expired, replaced).
+    InvalidLink,
+    /// Too many attempts; retry later.
+    RateLimited,
     /// The thing asked for does not exist.
     NotFound,
     /// The database cannot be reached right now.
@@ -26,6 +40,13 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::BadRequest => 400,
+            ErrorCode::Invalid => 422,
+            ErrorCode::Unauthenticated => 401,
+            ErrorCode::InvalidCredentials => 401,
+            ErrorCode::EmailNotConfirmed => 403,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::InvalidLink => 410,
+            ErrorCode::RateLimited => 429,
             ErrorCode::NotFound => 404,
             ErrorCode::DatabaseUnavailable => 503,
             ErrorCode::Network => 503,
@@ -37,6 +58,13 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::EmailNotConfirmed => "email_not_confirmed",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::InvalidLink => "invalid_link",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::NotFound => "not_found",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::Network => "network",
@@ -48,6 +76,18 @@ impl ErrorCode {
     pub fn default_message(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "La requête est invalide.",
+            ErrorCode::Invalid => "Une valeur saisie est invalide.",
+            ErrorCode::Unauthenticated => {
+                "Vous n’êtes pas connecté, ou votre session a expiré : connectez-vous pour continuer."
+            }
+            ErrorCode::InvalidCredentials => "Adresse électronique ou mot de passe incorrect.",
+            ErrorCode::EmailNotConfirmed => {
+                "Votre adresse électronique n’est pas encore confirmée : nous venons de vous \
+                 renvoyer un lien de confirmation."
+            }
+            ErrorCode::Forbidden => "Vous n’avez pas accès à cette action.",
+            ErrorCode::InvalidLink => "Ce lien n’est pas valide.",
+            ErrorCode::RateLimited => "Trop de tentatives : patientez une minute puis réessayez.",
             ErrorCode::NotFound => "La ressource demandée n’existe pas.",
             ErrorCode::DatabaseUnavailable => {
                 "Le service est momentanément indisponible : la base de données ne répond pas. \
@@ -69,6 +109,9 @@ impl ErrorCode {
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// The form field the error is about, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl AppError {
@@ -77,6 +120,7 @@ impl AppError {
         AppError {
             code,
             message: code.default_message().to_owned(),
+            field: None,
         }
     }
 
@@ -85,7 +129,22 @@ impl AppError {
         AppError {
             code,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// A refused field value, with its French message.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError {
+            code: ErrorCode::Invalid,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    /// The message when the error is about `field`.
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        (self.field.as_deref() == Some(field)).then_some(self.message.as_str())
     }
 
     pub fn status(&self) -> u16 {
@@ -123,6 +182,13 @@ mod tests {
     fn codes_serialise_to_their_stable_names() {
         for code in [
             ErrorCode::BadRequest,
+            ErrorCode::Invalid,
+            ErrorCode::Unauthenticated,
+            ErrorCode::InvalidCredentials,
+            ErrorCode::EmailNotConfirmed,
+            ErrorCode::Forbidden,
+            ErrorCode::InvalidLink,
+            ErrorCode::RateLimited,
             ErrorCode::NotFound,
             ErrorCode::DatabaseUnavailable,
             ErrorCode::Network,

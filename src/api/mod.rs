@@ -1,4 +1,5 @@
 //! Server functions, grouped by who calls them. Each one is thin: authorize,
 //! validate with `domain`, call `server`. Every endpoint is listed in docs/API.md.
 
+pub mod auth;
 pub mod public;

@@ -27,6 +27,20 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// The role of a stored value.
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// The French name shown to users.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Applicant => "Demandeur",
+            Role::Instructor => "Instructeur",
+            Role::Admin => "Administrateur",
+        }
+    }
 }
 
 /// What can be done to an existing request.

@@ -1,7 +1,10 @@
 //! The `guichet` command line: `serve` (default) and `migrate`.
 
+use crate::domain::lifecycle::Role;
+use crate::server::auth::accounts;
 use crate::server::config::Config;
 use crate::server::db::{Db, redact};
+use crate::server::directory::index::Index;
 use crate::server::http::router;
 use crate::server::state::AppState;
 use clap::{Parser, Subcommand};
@@ -34,6 +37,29 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Administration des comptes.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Crée un compte instructeur et affiche un lien (valable 7 jours, à usage unique)
+    /// pour choisir son mot de passe.
+    CreateInstructor {
+        /// Adresse électronique de l’instructeur.
+        #[arg(long)]
+        email: String,
+    },
+    /// Crée un compte administrateur et affiche un lien (valable 7 jours, à usage unique)
+    /// pour choisir son mot de passe.
+    CreateAdmin {
+        /// Adresse électronique de l’administrateur.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +82,13 @@ pub async fn main() -> ExitCode {
         Command::Directory {
             command: DirectoryCommand::Import { from },
         } => directory_import(&cli.config, from).await,
+        Command::Admin { command } => {
+            let (email, role) = match command {
+                AdminCommand::CreateInstructor { email } => (email, Role::Instructor),
+                AdminCommand::CreateAdmin { email } => (email, Role::Admin),
+            };
+            create_staff(&cli.config, &email, role).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +142,49 @@ async fn directory_import(
     Ok(())
 }
 
+async fn create_staff(
+    config_path: &std::path::Path,
+    email: &str,
+    role: Role,
+) -> Result<(), String> {
+    let config = Config::load(config_path).map_err(|e| e.to_string())?;
+    let db = open_database(&config).await?;
+    let state = app_state(&config, db, Index::default(), None);
+    let email = accounts::check_email(email).map_err(|e| e.message)?;
+    let link = accounts::invite(&state, &email, role, false)
+        .await
+        .map_err(|e| e.message)?;
+    println!(
+        "Compte {} prêt pour {email}.\nLien pour choisir le mot de passe (valable 7 jours, à usage \
+         unique ; le transmettre à la personne seulement) :\n{link}",
+        role.label().to_lowercase()
+    );
+    Ok(())
+}
+
+/// The state the server runs with.
+fn app_state(
+    config: &Config,
+    db: Db,
+    directory: Index,
+    online_directory: Option<crate::server::directory::online::OnlineDirectory>,
+) -> AppState {
+    let mut state = AppState::new(config.leptos.clone(), db);
+    state.directory = std::sync::Arc::new(directory);
+    state.online_directory = online_directory;
+    state.trust_proxy = config.trust_proxy;
+    state.https = config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    if let Some(url) = &config.public_url {
+        state.public_url = url.trim_end_matches('/').to_owned();
+    }
+    state.dev_mode =
+        config.leptos.env == leptos::config::Env::DEV && config.smtp_url.is_none() && !state.https;
+    state
+}
+
 async fn serve(config_path: &std::path::Path) -> Result<(), String> {
     let config = Config::load(config_path).map_err(|e| e.to_string())?;
     let db = open_database(&config).await?;
@@ -139,17 +215,11 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         from,
         std::time::Duration::from_secs(2),
     );
-    let state = AppState {
-        leptos_options: config.leptos.clone(),
-        db,
-        directory: std::sync::Arc::new(directory),
-        online_directory,
-        trust_proxy: config.trust_proxy,
-        https: config
-            .public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://")),
-    };
+    crate::server::auth::session::spawn_cleanup(db.clone());
+    let state = app_state(&config, db, directory, online_directory);
+    if state.dev_mode {
+        tracing::info!("mode développement : courriels visibles sur /dev/mails");
+    }
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

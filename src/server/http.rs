@@ -2,9 +2,10 @@
 
 use crate::app::{App, shell};
 use crate::domain::siret::{Siren, Siret};
-use crate::error::ErrorCode;
+use crate::error::{AppError, ErrorCode};
 use crate::server::directory::OrganisationInfo;
 use crate::server::directory::online::{OnlineOrganisation, UNAVAILABLE_MESSAGE};
+use crate::server::policy;
 use crate::server::state::AppState;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -30,6 +31,8 @@ pub fn router(state: AppState) -> Router {
     let https = state.https;
     let routes = generate_route_list(App);
     let fallback_state = state.clone();
+    let gate_state = state.clone();
+    let session_db = state.db.clone();
     let mut directory_routes = Router::new()
         .route("/api/organisations", get(organisation_search))
         .route("/api/organisations/{siret}", get(organisation_by_siret));
@@ -60,6 +63,11 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            gate_state,
+            gate_server_functions,
+        ))
+        .layer(crate::server::auth::session::layer(session_db, https))
         .layer(axum::middleware::from_fn(guard_mutations))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -140,6 +148,83 @@ fn rate_limited(err: GovernorError) -> Response {
             None,
         ),
     }
+}
+
+/// The policy gate in front of every server function (`/api/…` but the
+/// directory endpoints, which are public and limited on their own): the
+/// function must be listed in `policy::RULES`, its rate limit holds, and the
+/// caller's session must allow it. Refusals are JSON errors the browser
+/// decodes like any server-function error.
+async fn gate_server_functions(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path();
+    if !path.starts_with("/api/")
+        || path == "/api/organisations"
+        || path.starts_with("/api/organisations/")
+    {
+        return next.run(req).await;
+    }
+    let Some(rule) = policy::rule_for(path) else {
+        if leptos::server_fn::axum::server_fn_paths().any(|(p, _)| p == path) {
+            tracing::error!(path, "server function without a policy entry: refused");
+        }
+        return app_error(AppError::new(ErrorCode::Forbidden));
+    };
+    if rule.limit == policy::Limit::Auth {
+        let key = ClientIp {
+            trust_proxy: state.trust_proxy,
+        }
+        .extract(&req);
+        let Ok(ip) = key else {
+            return rate_limited(GovernorError::UnableToExtractKey);
+        };
+        if let Err(not_until) = state.auth_limiter.check_key(&ip) {
+            let wait = not_until
+                .wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ))
+                .as_secs()
+                + 1;
+            let mut res = app_error(AppError::with_message(
+                ErrorCode::RateLimited,
+                format!(
+                    "Trop de tentatives depuis votre connexion : réessayez dans {wait} seconde{}.",
+                    if wait > 1 { "s" } else { "" }
+                ),
+            ));
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return res;
+        }
+    }
+    if rule.access != policy::Access::Public {
+        let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
+            return app_error(AppError::new(ErrorCode::Internal));
+        };
+        let role = match crate::server::auth::session::viewer(&session, &state.db).await {
+            Ok(v) => v.map(|v| v.role),
+            Err(e) => return app_error(e),
+        };
+        if !rule.access.allows(role) {
+            let code = if role.is_none() {
+                ErrorCode::Unauthenticated
+            } else {
+                ErrorCode::Forbidden
+            };
+            return app_error(AppError::new(code));
+        }
+    }
+    next.run(req).await
+}
+
+/// An `AppError` as an HTTP answer: its status and its JSON.
+pub fn app_error(err: AppError) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, axum::Json(err)).into_response()
 }
 
 /// Largest request body accepted (attachments will get their own route limit).

@@ -7,6 +7,7 @@ pub mod db;
 pub mod directory;
 pub mod http;
 pub mod mail;
+pub mod policy;
 pub mod state;
 
 use crate::error::AppError;
@@ -22,4 +23,22 @@ pub fn respond_error(err: impl Into<AppError>) -> AppError {
         res.set_status(status);
     }
     err
+}
+
+/// The application state of the current request.
+pub fn app_state() -> Result<state::AppState, AppError> {
+    leptos::prelude::use_context::<state::AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function's context");
+        respond_error(AppError::new(crate::error::ErrorCode::Internal))
+    })
+}
+
+/// The session of the current request (from the session layer).
+pub async fn session() -> Result<tower_sessions::Session, AppError> {
+    leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session missing from the request");
+            respond_error(AppError::new(crate::error::ErrorCode::Internal))
+        })
 }

@@ -4,8 +4,24 @@ use crate::server::db::Db;
 use crate::server::directory::index::Index;
 use crate::server::directory::online::OnlineDirectory;
 use axum::extract::FromRef;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::config::LeptosOptions;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
+
+/// Sign-in, registration and reset attempts allowed per client address and
+/// per minute (also the burst).
+pub const AUTH_PER_MINUTE: u32 = 10;
+
+/// The per-address limiter of sign-in, registration and reset attempts.
+pub type AuthLimiter = DefaultKeyedRateLimiter<IpAddr>;
+
+/// A new limiter allowing `per_minute` attempts per address and per minute.
+pub fn auth_limiter(per_minute: u32) -> Arc<AuthLimiter> {
+    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+    Arc::new(RateLimiter::keyed(Quota::per_minute(n)))
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,8 +34,38 @@ pub struct AppState {
     /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind
     /// a trusted reverse proxy) for rate limits.
     pub trust_proxy: bool,
-    /// Served over https (public URL): HSTS is sent.
+    /// Served over https (public URL): HSTS is sent, cookies are `Secure`.
     pub https: bool,
+    /// The address the site is reached at, without trailing slash: the base
+    /// of the links in emails.
+    pub public_url: String,
+    /// Development mode: the `/dev/mails` page shows the outbox.
+    pub dev_mode: bool,
+    pub auth_limiter: Arc<AuthLimiter>,
+}
+
+impl AppState {
+    /// A state with the defaults of a local, non-development run: no online
+    /// directory, no proxy, http on the site address.
+    pub fn new(leptos_options: LeptosOptions, db: Db) -> AppState {
+        let public_url = format!("http://{}", leptos_options.site_addr);
+        AppState {
+            leptos_options,
+            db,
+            directory: Arc::new(Index::default()),
+            online_directory: None,
+            trust_proxy: false,
+            https: false,
+            public_url,
+            dev_mode: false,
+            auth_limiter: auth_limiter(AUTH_PER_MINUTE),
+        }
+    }
+
+    /// An absolute link to a page of the site.
+    pub fn link(&self, path_and_query: &str) -> String {
+        format!("{}{}", self.public_url, path_and_query)
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

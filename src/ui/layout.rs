@@ -1,5 +1,8 @@
 //! DSFR skip links, header and footer.
 
+use crate::api::auth::{home_of, whoami};
+use crate::domain::lifecycle::Role;
+use crate::ui::account::LogoutButton;
 use leptos::prelude::*;
 
 #[component]
@@ -38,10 +41,67 @@ pub fn Header() -> impl IntoView {
                                 </p>
                             </div>
                         </div>
+                        <div class="fr-header__tools">
+                            <div class="fr-header__tools-links">
+                                <AccountLinks />
+                            </div>
+                        </div>
                     </div>
                 </div>
             </div>
         </header>
+    }
+}
+
+/// The header's account links: sign in / create an account, or my space and
+/// sign out. The session is read before the page is sent (blocking resource),
+/// so the right links are there without JavaScript.
+#[component]
+fn AccountLinks() -> impl IntoView {
+    let me = Resource::new_blocking(|| (), |_| whoami());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) => {
+                        let (label, href) = match user.role {
+                            Role::Admin => ("Administration", home_of(Role::Admin)),
+                            _ => ("Mon compte", home_of(user.role)),
+                        };
+                        view! {
+                            <ul class="fr-btns-group">
+                                <li>
+                                    <a class="fr-btn fr-icon-account-circle-line" href=href>
+                                        {label}
+                                    </a>
+                                </li>
+                                <li>
+                                    <LogoutButton header=true />
+                                </li>
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                    _ => {
+                        view! {
+                            <ul class="fr-btns-group">
+                                <li>
+                                    <a class="fr-btn fr-icon-lock-line" href="/connexion">
+                                        "Se connecter"
+                                    </a>
+                                </li>
+                                <li>
+                                    <a class="fr-btn fr-icon-account-line" href="/inscription">
+                                        "Créer un compte"
+                                    </a>
+                                </li>
+                            </ul>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -1,6 +1,11 @@
 //! Components, by screen. Every text is French; markup follows the DSFR.
 
 pub mod accessibility;
+pub mod account;
+pub mod admin;
+pub mod cgu;
+pub mod dev;
+pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod not_found;

@@ -154,47 +154,39 @@ fn replace_db_name(url: &str, name: &str) -> String {
     }
 }
 
+/// The state of a test server on `db`: the project's Leptos.toml, no
+/// online directory, http.
+pub fn state(db: Db) -> AppState {
+    AppState::new(project_config().leptos, db)
+}
+
 /// The real router on the given database, with the project's Leptos.toml.
 pub fn app(db: Db) -> axum::Router {
-    app_with_directory(db, Index::default())
+    router(state(db))
 }
 
 /// The real router with the given directory index.
 pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
     router(AppState {
-        leptos_options: project_config().leptos,
-        db,
         directory: Arc::new(directory),
-        online_directory: None,
-        trust_proxy: false,
-        https: false,
+        ..state(db)
     })
 }
 
 /// The real router with a directory index and an online directory.
 pub fn app_with_online(db: Db, directory: Index, online: OnlineDirectory) -> axum::Router {
     router(AppState {
-        leptos_options: project_config().leptos,
-        db,
         directory: Arc::new(directory),
         online_directory: Some(online),
-        trust_proxy: false,
-        https: false,
+        ..state(db)
     })
 }
 
 /// The real router serving static files from `site_root`.
 pub fn app_with_site_root(db: Db, site_root: &std::path::Path) -> axum::Router {
-    let mut leptos_options = project_config().leptos;
-    leptos_options.site_root = site_root.display().to_string().into();
-    router(AppState {
-        leptos_options,
-        db,
-        directory: Arc::new(Index::default()),
-        online_directory: None,
-        trust_proxy: false,
-        https: false,
-    })
+    let mut s = state(db);
+    s.leptos_options.site_root = site_root.display().to_string().into();
+    router(s)
 }
 
 fn project_config() -> Config {
@@ -235,14 +227,10 @@ pub async fn get_json(
     (status, json)
 }
 
-/// The real router as served over https (HSTS on).
+/// The real router as served over https (HSTS on, Secure cookies).
 pub fn app_https(db: Db) -> axum::Router {
     router(AppState {
-        leptos_options: project_config().leptos,
-        db,
-        directory: Arc::new(Index::default()),
-        online_directory: None,
-        trust_proxy: false,
         https: true,
+        ..state(db)
     })
 }

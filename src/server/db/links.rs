@@ -77,6 +77,20 @@ pub async fn consume(
     token: &str,
     now: i64,
 ) -> Result<Result<i64, LinkError>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let result = consume_in(&mut tx, purpose, token, now).await?;
+    tx.commit().await?;
+    Ok(result)
+}
+
+/// `consume` inside the caller's transaction: the link is used only if the
+/// transaction commits (with whatever the link allowed, e.g. a new password).
+pub async fn consume_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Result<i64, LinkError>, DbError> {
     let hash = hash_token(token);
     let used: Option<(i64,)> = sqlx::query_as(
         "UPDATE one_time_links SET used_at = $1 \
@@ -86,23 +100,56 @@ pub async fn consume(
     .bind(now)
     .bind(&hash)
     .bind(purpose.as_str())
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut **tx)
     .await?;
     if let Some((user_id,)) = used {
         return Ok(Ok(user_id));
     }
+    diagnose(tx, &hash, purpose).await.map(Err)
+}
+
+/// Whether a link would open now, without using it: its user, or why not.
+pub async fn check(
+    db: &Db,
+    purpose: Purpose,
+    token: &str,
+    now: i64,
+) -> Result<Result<i64, LinkError>, DbError> {
+    let hash = hash_token(token);
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT user_id FROM one_time_links \
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND voided_at IS NULL \
+         AND expires_at > $3",
+    )
+    .bind(&hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    if let Some((user_id,)) = row {
+        return Ok(Ok(user_id));
+    }
+    let mut conn = db.pool.acquire().await?;
+    diagnose(&mut conn, &hash, purpose).await.map(Err)
+}
+
+async fn diagnose(
+    conn: &mut sqlx::AnyConnection,
+    hash: &str,
+    purpose: Purpose,
+) -> Result<LinkError, DbError> {
     let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
         "SELECT used_at, voided_at, expires_at FROM one_time_links \
          WHERE token_hash = $1 AND purpose = $2",
     )
-    .bind(&hash)
+    .bind(hash)
     .bind(purpose.as_str())
-    .fetch_optional(&db.pool)
+    .fetch_optional(conn)
     .await?;
-    Ok(Err(match row {
+    Ok(match row {
         None => LinkError::Unknown,
         Some((Some(_), _, _)) => LinkError::AlreadyUsed,
         Some((None, Some(_), _)) => LinkError::Replaced,
         Some((None, None, _)) => LinkError::Expired,
-    }))
+    })
 }

@@ -1,18 +1,177 @@
-//! Queries on user accounts (the account features build on these).
+//! Queries on user accounts.
 
 use super::{Db, DbError};
 use crate::domain::lifecycle::Role;
 
+/// A stored account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// None until the user has chosen a password (invitation pending).
+    pub password_hash: Option<String>,
+    pub email_verified_at: Option<i64>,
+}
+
+type Row = (i64, String, String, Option<String>, Option<i64>);
+
+fn from_row((id, email, role, password_hash, email_verified_at): Row) -> Result<User, DbError> {
+    let role = Role::parse(&role).ok_or_else(|| {
+        DbError::Query(sqlx::Error::Decode(
+            format!("rôle inconnu en base : {role}").into(),
+        ))
+    })?;
+    Ok(User {
+        id,
+        email,
+        role,
+        password_hash,
+        email_verified_at,
+    })
+}
+
+const COLUMNS: &str = "id, email, role, password_hash, email_verified_at";
+
+/// The normal form of an email address: trimmed, lowercased.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 /// Creates an account without a password yet; returns its id. The email is
 /// stored trimmed and lowercased (one account per address).
 pub async fn create(db: &Db, email: &str, role: Role, now: i64) -> Result<i64, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let id = create_in(&mut tx, email, role, None, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates an account inside the caller's transaction, with a password hash
+/// when given; returns its id.
+pub async fn create_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email: &str,
+    role: Role,
+    password_hash: Option<&str>,
+    now: i64,
+) -> Result<i64, DbError> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO users (email, role, created_at, updated_at) VALUES ($1, $2, $3, $3) RETURNING id",
+        "INSERT INTO users (email, role, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) RETURNING id",
     )
-    .bind(email.trim().to_lowercase())
+    .bind(normalise_email(email))
     .bind(role.as_str())
+    .bind(password_hash)
     .bind(now)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// The account with this id.
+pub async fn get(db: &Db, id: i64) -> Result<Option<User>, DbError> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(from_row).transpose()
+}
+
+/// The account with this email address (any case, surrounding spaces ignored).
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(normalise_email(email))
+        .fetch_optional(&db.pool)
+        .await?;
+    row.map(from_row).transpose()
+}
+
+/// Sets a new password hash inside the caller's transaction; `verified`
+/// also marks the email as confirmed (the link proved the mailbox).
+pub async fn set_password_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    password_hash: &str,
+    verified: bool,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2, \
+         email_verified_at = CASE WHEN $3 AND email_verified_at IS NULL THEN $2 ELSE email_verified_at END \
+         WHERE id = $4",
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(verified)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Marks the email address as confirmed (first time only), inside the
+/// caller's transaction.
+pub async fn mark_verified_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET email_verified_at = $1, updated_at = $1 \
+         WHERE id = $2 AND email_verified_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Creates an account unless the address has one, inside the caller's
+/// transaction: `Some(id)` when created, `None` when it already existed.
+pub async fn insert_if_absent_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email: &str,
+    role: Role,
+    password_hash: Option<&str>,
+    now: i64,
+) -> Result<Option<i64>, DbError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO users (email, role, password_hash, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (email) DO NOTHING RETURNING id",
+    )
+    .bind(normalise_email(email))
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// The account with this email address, inside the caller's transaction.
+pub async fn find_by_email_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    email: &str,
+) -> Result<Option<User>, DbError> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+        .bind(normalise_email(email))
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(from_row).transpose()
+}
+
+/// Every account, for administrators: (user, created_at), newest first.
+pub async fn list(db: &Db, limit: i64) -> Result<Vec<(User, i64)>, DbError> {
+    type ListRow = (i64, String, String, Option<String>, Option<i64>, i64);
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, created_at FROM users ORDER BY id DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(a, b, c, d, e, created)| from_row((a, b, c, d, e)).map(|u| (u, created)))
+        .collect()
 }

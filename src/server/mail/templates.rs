@@ -99,6 +99,28 @@ pub fn email_confirmation(to: &str, link: &str) -> NewEmail {
     )
 }
 
+/// Someone tried to create an account with an address that has one: its
+/// owner is told, and nothing on the site says the account exists.
+pub fn account_exists(to: &str, login_link: &str, reset_link: &str) -> NewEmail {
+    email(
+        "account_exists",
+        to,
+        "Vous avez déjà un compte",
+        vec![
+            "Bonjour,".to_owned(),
+            "Une création de compte sur Guichet API Entreprise vient d’être demandée avec \
+             votre adresse électronique, qui a déjà un compte. Aucun nouveau compte n’a été créé."
+                .to_owned(),
+            format!(
+                "Pour vous connecter : {login_link} — mot de passe oublié ? Choisissez-en un \
+                 nouveau : {reset_link}"
+            ),
+            "Si vous n’êtes pas à l’origine de cette demande, ignorez ce message.".to_owned(),
+        ],
+        Some(("Me connecter", login_link)),
+    )
+}
+
 /// A link to choose a new password after "mot de passe oublié".
 pub fn password_reset(to: &str, link: &str) -> NewEmail {
     email(

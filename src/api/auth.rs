@@ -1,0 +1,218 @@
+//! Accounts: registration, email confirmation, sign-in and sign-out, password
+//! reset and change, invitations. Who may call each function is decided by
+//! `server::policy`; none of them says whether an email address has an
+//! account.
+
+use crate::domain::lifecycle::Role;
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as pages see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub email: String,
+    pub role: Role,
+}
+
+/// Where a signed-in user lands.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Applicant | Role::Instructor => "/mon-compte",
+        Role::Admin => "/admin/comptes",
+    }
+}
+
+/// Who is signed in on this browser, if anyone.
+#[server(endpoint = "auth/whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    use crate::server::{app_state, auth::session, respond_error, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    let viewer = session::viewer(&s, &state.db)
+        .await
+        .map_err(respond_error)?;
+    Ok(viewer.map(|v| CurrentUser {
+        email: v.email,
+        role: v.role,
+    }))
+}
+
+/// Creates an applicant account and sends the confirmation link. The answer
+/// is the same whether or not the address already has an account (that
+/// account's owner gets an email saying so instead).
+#[server(endpoint = "auth/register")]
+pub async fn register(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::{accounts, password as pw};
+    use crate::server::{app_state, respond_error};
+    let state = app_state()?;
+    let email = accounts::check_email(&email).map_err(respond_error)?;
+    pw::check_new(&password, &[email.as_str()])
+        .map_err(|e| respond_error(AppError::invalid("password", e.message())))?;
+    accounts::register(&state, &email, &password)
+        .await
+        .map_err(respond_error)
+}
+
+/// Confirms an email address with the link's token.
+#[server(endpoint = "auth/confirm_email")]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts, respond_error};
+    let state = app_state()?;
+    accounts::confirm_email(&state, &token)
+        .await
+        .map_err(respond_error)
+}
+
+/// Signs in; answers the page to go to. The session id changes.
+#[server(endpoint = "auth/login")]
+pub async fn login(email: String, password: String) -> Result<String, AppError> {
+    use crate::server::{app_state, auth::accounts, respond_error, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    let role = accounts::login(&state, &s, &email, &password)
+        .await
+        .map_err(respond_error)?;
+    Ok(home_of(role).to_owned())
+}
+
+/// Signs out: the session ends on the server.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::server::{auth::session, respond_error, session as http_session};
+    let s = http_session().await?;
+    session::sign_out(&s).await.map_err(respond_error)
+}
+
+/// Sends a password reset link when the address has an account; answers the
+/// same either way.
+#[server(endpoint = "auth/request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts, respond_error};
+    let state = app_state()?;
+    let email = accounts::check_email(&email).map_err(respond_error)?;
+    accounts::request_password_reset(&state, &email)
+        .await
+        .map_err(respond_error)
+}
+
+/// Sets a new password with a reset link; ends every session of the account.
+#[server(endpoint = "auth/reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::{accounts, links::Purpose};
+    use crate::server::{app_state, respond_error};
+    let state = app_state()?;
+    accounts::set_password_with_link(&state, Purpose::PasswordReset, &token, &password)
+        .await
+        .map_err(respond_error)
+}
+
+/// Sets the first password of an invited account.
+#[server(endpoint = "auth/choose_password")]
+pub async fn choose_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::{accounts, links::Purpose};
+    use crate::server::{app_state, respond_error};
+    let state = app_state()?;
+    accounts::set_password_with_link(&state, Purpose::Invitation, &token, &password)
+        .await
+        .map_err(respond_error)
+}
+
+/// Changes the signed-in user's password; every other session of the account
+/// ends, this one gets a new id.
+#[server(endpoint = "auth/change_password")]
+pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts, respond_error, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    accounts::change_password(&state, &s, &current, &password)
+        .await
+        .map_err(respond_error)
+}
+
+/// An account as administrators see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub email: String,
+    pub role: Role,
+    pub confirmed: bool,
+    pub has_password: bool,
+    pub created_at: i64,
+}
+
+/// The accounts, newest first (administrators).
+#[server(endpoint = "admin/accounts")]
+pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
+    use crate::server::{app_state, db, respond_error};
+    let state = app_state()?;
+    let rows = db::users::list(&state.db, 500)
+        .await
+        .map_err(respond_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(u, created_at)| AccountRow {
+            email: u.email,
+            role: u.role,
+            confirmed: u.email_verified_at.is_some(),
+            has_password: u.password_hash.is_some(),
+            created_at,
+        })
+        .collect())
+}
+
+/// Invites an instructor or an administrator (administrators): creates the
+/// account and emails a link to choose a password, valid 7 days.
+#[server(endpoint = "admin/invite")]
+pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts, respond_error};
+    let state = app_state()?;
+    if role == Role::Applicant {
+        return Err(respond_error(AppError::invalid(
+            "role",
+            "Seuls les instructeurs et les administrateurs sont invités ; les demandeurs \
+             créent leur compte eux-mêmes.",
+        )));
+    }
+    let email = accounts::check_email(&email).map_err(respond_error)?;
+    accounts::invite(&state, &email, role, true)
+        .await
+        .map(|_| ())
+        .map_err(respond_error)
+}
+
+/// An email of the outbox, for the development page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevMail {
+    pub id: i64,
+    pub to: String,
+    pub subject: String,
+    pub body_text: String,
+    pub created_at: i64,
+    pub sent: bool,
+}
+
+/// The last 50 emails of the outbox; only in development mode (otherwise
+/// "not found").
+#[server(endpoint = "dev/mails")]
+pub async fn dev_mails() -> Result<Vec<DevMail>, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, respond_error};
+    let state = app_state()?;
+    if !state.dev_mode {
+        return Err(respond_error(AppError::new(ErrorCode::NotFound)));
+    }
+    let rows = db::outbox::recent(&state.db, 50)
+        .await
+        .map_err(respond_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DevMail {
+            id: r.id,
+            to: r.to_address,
+            subject: r.subject,
+            body_text: r.body_text,
+            created_at: r.created_at,
+            sent: r.sent_at.is_some(),
+        })
+        .collect())
+}

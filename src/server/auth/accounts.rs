@@ -1,0 +1,328 @@
+//! Account operations behind the server functions of `api::auth`: each email
+//! is queued in the same transaction as the change that causes it.
+
+use crate::domain::lifecycle::Role;
+use crate::domain::request::is_email;
+use crate::error::{AppError, ErrorCode};
+use crate::server::auth::links::{self, Purpose};
+use crate::server::auth::password as pw;
+use crate::server::auth::session;
+use crate::server::db::links::LinkError;
+use crate::server::db::{self, DbError, outbox, users};
+use crate::server::mail::templates;
+use crate::server::state::AppState;
+use std::sync::OnceLock;
+use tower_sessions::Session;
+
+/// Longest email address (RFC 5321).
+const EMAIL_MAX: usize = 254;
+
+/// Checks and normalises an email address typed in a form.
+pub fn check_email(email: &str) -> Result<String, AppError> {
+    let email = users::normalise_email(email);
+    if email.is_empty() {
+        return Err(AppError::invalid(
+            "email",
+            "Saisissez votre adresse électronique.",
+        ));
+    }
+    if email.chars().count() > EMAIL_MAX {
+        return Err(AppError::invalid(
+            "email",
+            format!("L’adresse électronique doit comporter au plus {EMAIL_MAX} caractères."),
+        ));
+    }
+    if !is_email(&email) {
+        return Err(AppError::invalid(
+            "email",
+            "Saisissez une adresse électronique valide, par exemple prenom.nom@exemple.gouv.fr.",
+        ));
+    }
+    Ok(email)
+}
+
+fn internal(e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "account operation");
+    AppError::new(ErrorCode::Internal)
+}
+
+fn link_error(e: LinkError) -> AppError {
+    AppError::with_message(ErrorCode::InvalidLink, e.message())
+}
+
+async fn hash_blocking(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || pw::hash(&password))
+        .await
+        .map_err(internal)?
+        .map_err(internal)
+}
+
+async fn verify_blocking(password: &str, hash: &str) -> Result<bool, AppError> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || pw::verify(&password, &hash))
+        .await
+        .map_err(internal)
+}
+
+/// A hash no password matches in practice, verified when the address has no
+/// account so that the answer takes as long as for a real one.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        pw::hash("guichet: aucun compte pour cette adresse").unwrap_or_else(|_| {
+            "$argon2id$v=19$m=19456,t=2,p=1$c2VsZ3VpY2hldA$0000000000000000000000000000000000000000000".to_owned()
+        })
+    })
+}
+
+/// A new one-time link for `user_id`, stored (earlier ones of the same kind
+/// voided) inside `tx`; answers the absolute URL to put in the email.
+async fn new_link(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    purpose: Purpose,
+    page: &str,
+    now: i64,
+) -> Result<String, AppError> {
+    let (token, hash) = links::new_token().map_err(internal)?;
+    db::links::create(tx, user_id, purpose, &hash, now).await?;
+    Ok(state.link(&format!("{page}?jeton={token}")))
+}
+
+/// The pages the links open.
+pub const CONFIRM_PAGE: &str = "/confirmer-email";
+pub const RESET_PAGE: &str = "/nouveau-mot-de-passe";
+pub const INVITATION_PAGE: &str = "/choisir-mot-de-passe";
+pub const LOGIN_PAGE: &str = "/connexion";
+pub const FORGOT_PAGE: &str = "/mot-de-passe-oublie";
+pub const CGU_PAGE: &str = "/conditions-generales";
+
+/// Registration: a new applicant account and its confirmation email, or, when
+/// the address has an account, an email telling its owner. The password is
+/// hashed in both cases so that both take the same time.
+pub async fn register(state: &AppState, email: &str, password: &str) -> Result<(), AppError> {
+    let hash = hash_blocking(password).await?;
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    match users::insert_if_absent_in(&mut tx, email, Role::Applicant, Some(&hash), now).await? {
+        Some(id) => {
+            let link = new_link(
+                state,
+                &mut tx,
+                id,
+                Purpose::EmailConfirmation,
+                CONFIRM_PAGE,
+                now,
+            )
+            .await?;
+            outbox::enqueue(&mut tx, &templates::email_confirmation(email, &link), now).await?;
+        }
+        None => {
+            let mail =
+                templates::account_exists(email, &state.link(LOGIN_PAGE), &state.link(FORGOT_PAGE));
+            outbox::enqueue(&mut tx, &mail, now).await?;
+        }
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Confirms an address with the link's token.
+pub async fn confirm_email(state: &AppState, token: &str) -> Result<(), AppError> {
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let user_id = db::links::consume_in(&mut tx, Purpose::EmailConfirmation, token, now)
+        .await?
+        .map_err(link_error)?;
+    users::mark_verified_in(&mut tx, user_id, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Signs in. Wrong address and wrong password get the same answer, after the
+/// same work. An unconfirmed address gets a fresh confirmation link.
+pub async fn login(
+    state: &AppState,
+    session: &Session,
+    email: &str,
+    password: &str,
+) -> Result<Role, AppError> {
+    let user = users::find_by_email(&state.db, email).await?;
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| dummy_hash().to_owned());
+    let matches = verify_blocking(password, &hash).await?;
+    let user = match user {
+        Some(u) if matches && u.password_hash.is_some() => u,
+        _ => return Err(AppError::new(ErrorCode::InvalidCredentials)),
+    };
+    if user.email_verified_at.is_none() {
+        let now = db::now_ms();
+        let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+        let link = new_link(
+            state,
+            &mut tx,
+            user.id,
+            Purpose::EmailConfirmation,
+            CONFIRM_PAGE,
+            now,
+        )
+        .await?;
+        outbox::enqueue(
+            &mut tx,
+            &templates::email_confirmation(&user.email, &link),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(DbError::from)?;
+        return Err(AppError::new(ErrorCode::EmailNotConfirmed));
+    }
+    session::sign_in(session, user.id).await?;
+    Ok(user.role)
+}
+
+/// Sends a reset link when the address has an account; nothing otherwise.
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AppError> {
+    let Some(user) = users::find_by_email(&state.db, email).await? else {
+        tracing::info!("password reset asked for an address without an account");
+        return Ok(());
+    };
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let link = new_link(
+        state,
+        &mut tx,
+        user.id,
+        Purpose::PasswordReset,
+        RESET_PAGE,
+        now,
+    )
+    .await?;
+    outbox::enqueue(&mut tx, &templates::password_reset(&user.email, &link), now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
+/// Sets a password with a reset or invitation link. The link is checked, then
+/// the password, and only then used: a refused password does not burn it.
+/// Every session of the account ends.
+pub async fn set_password_with_link(
+    state: &AppState,
+    purpose: Purpose,
+    token: &str,
+    password: &str,
+) -> Result<(), AppError> {
+    let now = db::now_ms();
+    let user_id = db::links::check(&state.db, purpose, token, now)
+        .await?
+        .map_err(link_error)?;
+    let user = users::get(&state.db, user_id)
+        .await?
+        .ok_or_else(|| link_error(LinkError::Unknown))?;
+    pw::check_new(password, &[user.email.as_str()])
+        .map_err(|e| AppError::invalid("password", e.message()))?;
+    let hash = hash_blocking(password).await?;
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let used_by = db::links::consume_in(&mut tx, purpose, token, now)
+        .await?
+        .map_err(link_error)?;
+    users::set_password_in(&mut tx, used_by, &hash, true, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    session::end_all_for_user(&state.db, used_by, None).await?;
+    Ok(())
+}
+
+/// Changes the signed-in user's password: every session of the account ends,
+/// and this one continues under a new id.
+pub async fn change_password(
+    state: &AppState,
+    s: &Session,
+    current: &str,
+    password: &str,
+) -> Result<(), AppError> {
+    let viewer = session::viewer(s, &state.db)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let user = users::get(&state.db, viewer.id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::Unauthenticated))?;
+    let stored = user.password_hash.clone().unwrap_or_default();
+    if !verify_blocking(current, &stored).await? {
+        return Err(AppError::invalid(
+            "current",
+            "Le mot de passe actuel est incorrect.",
+        ));
+    }
+    if current == password {
+        return Err(AppError::invalid(
+            "password",
+            "Choisissez un mot de passe différent de l’actuel.",
+        ));
+    }
+    pw::check_new(password, &[user.email.as_str()])
+        .map_err(|e| AppError::invalid("password", e.message()))?;
+    let hash = hash_blocking(password).await?;
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    users::set_password_in(&mut tx, user.id, &hash, false, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    session::end_all_for_user(&state.db, user.id, None).await?;
+    session::sign_in(s, user.id).await
+}
+
+/// Creates an instructor or administrator account (or finds the invited one)
+/// and a 7-day link to choose a password; queues the invitation email when
+/// `send` is set. Answers the link.
+pub async fn invite(
+    state: &AppState,
+    email: &str,
+    role: Role,
+    send: bool,
+) -> Result<String, AppError> {
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let id = match users::insert_if_absent_in(&mut tx, email, role, None, now).await? {
+        Some(id) => id,
+        None => {
+            let existing = users::find_by_email_in(&mut tx, email)
+                .await?
+                .ok_or_else(|| internal("account vanished during invitation"))?;
+            if existing.password_hash.is_some() {
+                return Err(AppError::invalid(
+                    "email",
+                    "Ce compte est déjà actif : la personne peut se connecter, ou utiliser \
+                     « Mot de passe oublié ».",
+                ));
+            }
+            if existing.role != role {
+                return Err(AppError::invalid(
+                    "email",
+                    format!(
+                        "Un compte existe déjà pour cette adresse, avec le rôle « {} ».",
+                        existing.role.label()
+                    ),
+                ));
+            }
+            existing.id
+        }
+    };
+    let link = new_link(
+        state,
+        &mut tx,
+        id,
+        Purpose::Invitation,
+        INVITATION_PAGE,
+        now,
+    )
+    .await?;
+    if send {
+        let mail = templates::invitation(email, &link, &state.link(CGU_PAGE));
+        outbox::enqueue(&mut tx, &mail, now).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(link)
+}

@@ -1,0 +1,250 @@
+//! Sessions: `tower-sessions` manages the cookie, the random ids, rotation and
+//! expiry; its records live in the `sessions` table of the application's own
+//! database (either backend), through the `DbSessionStore` below.
+//!
+//! A signed-in session holds the user's id, the time of sign-in and the time
+//! it was last seen. Idle timeout: the record and the cookie expire
+//! [`IDLE_TIMEOUT`] after the last save, and a session is saved again at most
+//! every [`TOUCH_EVERY_MS`]. Absolute timeout: [`ABSOLUTE_TIMEOUT_MS`] after
+//! sign-in, whatever the activity.
+
+use crate::domain::lifecycle::Role;
+use crate::error::{AppError, ErrorCode};
+use crate::server::db::{self, Db, DbError};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+
+/// Name of the session cookie.
+pub const COOKIE_NAME: &str = "guichet_session";
+/// A session unused for this long ends.
+pub const IDLE_TIMEOUT: time::Duration = time::Duration::hours(2);
+/// A session ends this long after sign-in, even when in use.
+pub const ABSOLUTE_TIMEOUT_MS: i64 = 12 * 3_600_000;
+/// How often an active session's expiry is pushed back.
+pub const TOUCH_EVERY_MS: i64 = 5 * 60_000;
+
+const USER_ID: &str = "user_id";
+const AUTH_AT: &str = "auth_at";
+const SEEN_AT: &str = "seen_at";
+
+/// The session layer: HttpOnly, SameSite=Lax, Secure over https, ids rotated
+/// at sign-in.
+pub fn layer(db: Db, secure: bool) -> SessionManagerLayer<DbSessionStore> {
+    SessionManagerLayer::new(DbSessionStore { db })
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(IDLE_TIMEOUT))
+}
+
+/// Session records in the `sessions` table.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+fn backend(e: impl std::fmt::Display) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
+}
+
+fn expiry_ms(record: &Record) -> i64 {
+    i64::try_from(record.expiry_date.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn user_of(record: &Record) -> Option<i64> {
+    record.data.get(USER_ID).and_then(serde_json::Value::as_i64)
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        DbSessionStore { db }
+    }
+
+    async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let res = sqlx::query(
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(record.id.to_string())
+        .bind(user_of(record))
+        .bind(data)
+        .bind(expiry_ms(record))
+        .execute(&self.db.pool)
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        while !self.insert_new(record).await? {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
+             expires_at = excluded.expires_at",
+        )
+        .bind(record.id.to_string())
+        .bind(user_of(record))
+        .bind(data)
+        .bind(expiry_ms(record))
+        .execute(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
+        )
+        .bind(id.to_string())
+        .bind(db::now_ms())
+        .fetch_optional(&self.db.pool)
+        .await
+        .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
+                .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.db.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+/// Ends every session of a user (password change, reset), but `keep`.
+pub async fn end_all_for_user(db: &Db, user_id: i64, keep: Option<&Id>) -> Result<u64, DbError> {
+    let keep = keep.map(ToString::to_string).unwrap_or_default();
+    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes expired session records; returns how many.
+pub async fn delete_expired(db: &Db) -> Result<u64, DbError> {
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(db::now_ms())
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes expired sessions every hour until the process ends.
+pub fn spawn_cleanup(db: Db) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = delete_expired(&db).await {
+                tracing::warn!(error = %e, "session cleanup");
+            }
+        }
+    });
+}
+
+/// The signed-in user of a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Viewer {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::warn!(error = %e, "session store");
+    AppError::new(ErrorCode::DatabaseUnavailable)
+}
+
+/// Who is signed in on this session, if anyone. Ends the session when its
+/// absolute lifetime is over or its account is gone; pushes its idle expiry
+/// back when it was last seen more than [`TOUCH_EVERY_MS`] ago.
+pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppError> {
+    let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
+        return Ok(None);
+    };
+    let now = db::now_ms();
+    let auth_at = session
+        .get::<i64>(AUTH_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    let user = db::users::get(db, user_id).await?;
+    let user = match user {
+        Some(u) if now - auth_at <= ABSOLUTE_TIMEOUT_MS && u.password_hash.is_some() => u,
+        _ => {
+            session.flush().await.map_err(session_error)?;
+            return Ok(None);
+        }
+    };
+    let seen_at = session
+        .get::<i64>(SEEN_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    if now - seen_at > TOUCH_EVERY_MS {
+        session.insert(SEEN_AT, now).await.map_err(session_error)?;
+    }
+    Ok(Some(Viewer {
+        id: user.id,
+        email: user.email,
+        role: user.role,
+    }))
+}
+
+/// Signs a user in on this session: a new session id (the one the browser
+/// came with, possibly planted, is dropped), then the user's id.
+pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    let now = db::now_ms();
+    session
+        .insert(USER_ID, user_id)
+        .await
+        .map_err(session_error)?;
+    session.insert(AUTH_AT, now).await.map_err(session_error)?;
+    session.insert(SEEN_AT, now).await.map_err(session_error)?;
+    Ok(())
+}
+
+/// Signs out: the session record is deleted and the cookie cleared.
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}

@@ -1,0 +1,456 @@
+//! Account pages: sign in, register, confirm the address, forgotten password,
+//! new password from a link, my account.
+
+use crate::api::auth::{
+    ChangePassword, ChoosePassword, ConfirmEmail, Login, Logout, Register, RequestPasswordReset,
+    ResetPassword, whoami,
+};
+use crate::error::AppError;
+use crate::ui::forms::{
+    ErrorSummary, InputField, NEW_PASSWORD_HINT, PasswordField, SuccessNotice, field_error, go_to,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+/// The last error of an action.
+pub fn last_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// Whether the last answer of an action was a success.
+pub fn succeeded<T, S>(value: S) -> Signal<bool>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    Signal::derive(move || matches!(value.get(), Some(Ok(_))))
+}
+
+/// A narrow centred column for forms.
+#[component]
+fn FormColumn(children: Children) -> impl IntoView {
+    view! {
+        <div class="fr-container fr-my-6w">
+            <div class="fr-grid-row fr-grid-row--center">
+                <div class="fr-col-12 fr-col-md-8 fr-col-lg-6">{children()}</div>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<Login>::new();
+    let value = action.value();
+    let error = last_error(value);
+    Effect::new(move |_| {
+        if let Some(Ok(target)) = value.get() {
+            go_to(&target);
+        }
+    });
+    view! {
+        <Title text="Se connecter" />
+        <FormColumn>
+            <h1>"Se connecter"</h1>
+            <ErrorSummary error />
+            <ActionForm action>
+                <InputField
+                    label="Adresse électronique"
+                    name="email"
+                    kind="email"
+                    autocomplete="email"
+                    hint="Format attendu : prenom.nom@exemple.gouv.fr"
+                    error=field_error(error, "email")
+                />
+                <PasswordField
+                    label="Mot de passe"
+                    name="password"
+                    autocomplete="current-password"
+                    error=field_error(error, "password")
+                />
+                <p>
+                    <a class="fr-link" href="/mot-de-passe-oublie">"Mot de passe oublié ?"</a>
+                </p>
+                <button class="fr-btn" type="submit" disabled=move || action.pending().get()>
+                    "Se connecter"
+                </button>
+            </ActionForm>
+            <hr class="fr-mt-4w" />
+            <h2 class="fr-h4">"Vous n’avez pas de compte ?"</h2>
+            <a class="fr-btn fr-btn--secondary" href="/inscription">"Créer un compte"</a>
+        </FormColumn>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let value = action.value();
+    let error = last_error(value);
+    let done = succeeded(value);
+    view! {
+        <Title text="Créer un compte" />
+        <FormColumn>
+            <h1>"Créer un compte"</h1>
+            <Show
+                when=move || done.get()
+                fallback=move || {
+                    view! {
+                        <p>
+                            "Le compte vous permet de déposer et de suivre les demandes d’accès de \
+                             votre organisation. Utilisez votre adresse électronique professionnelle."
+                        </p>
+                        <ErrorSummary error />
+                        <ActionForm action>
+                            <InputField
+                                label="Adresse électronique professionnelle"
+                                name="email"
+                                kind="email"
+                                autocomplete="email"
+                                hint="Format attendu : prenom.nom@exemple.gouv.fr"
+                                error=field_error(error, "email")
+                            />
+                            <PasswordField
+                                label="Mot de passe"
+                                name="password"
+                                autocomplete="new-password"
+                                hint=NEW_PASSWORD_HINT
+                                error=field_error(error, "password")
+                            />
+                            <button
+                                class="fr-btn"
+                                type="submit"
+                                disabled=move || action.pending().get()
+                            >
+                                "Créer mon compte"
+                            </button>
+                        </ActionForm>
+                        <hr class="fr-mt-4w" />
+                        <p>
+                            "Vous avez déjà un compte ? "
+                            <a class="fr-link" href="/connexion">"Se connecter"</a>
+                        </p>
+                    }
+                }
+            >
+                <SuccessNotice title="Vérifiez votre messagerie">
+                    <p>
+                        "Un courriel vient de vous être envoyé : cliquez sur le lien qu’il contient \
+                         pour confirmer votre adresse (valable 24 heures), puis connectez-vous. \
+                         Pensez à regarder dans les indésirables."
+                    </p>
+                </SuccessNotice>
+            </Show>
+        </FormColumn>
+    }
+}
+
+/// The `jeton` of the page's address.
+fn token_from_query() -> Signal<String> {
+    let query = use_query_map();
+    Signal::derive(move || query.read().get("jeton").unwrap_or_default())
+}
+
+#[component]
+fn MissingToken() -> impl IntoView {
+    view! {
+        <div class="fr-alert fr-alert--error fr-mb-3w" role="alert">
+            <h2 class="fr-alert__title">"Lien incomplet"</h2>
+            <p>
+                "L’adresse ouverte ne contient pas de jeton. Copiez le lien reçu par courriel en \
+                 entier, ou demandez-en un nouveau."
+            </p>
+        </div>
+    }
+}
+
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let token = token_from_query();
+    let action = ServerAction::<ConfirmEmail>::new();
+    let value = action.value();
+    let error = last_error(value);
+    let done = succeeded(value);
+    view! {
+        <Title text="Confirmer mon adresse" />
+        <FormColumn>
+            <h1>"Confirmer mon adresse électronique"</h1>
+            <Show
+                when=move || done.get()
+                fallback=move || {
+                    view! {
+                        <Show when=move || !token.get().is_empty() fallback=MissingToken>
+                            <ErrorSummary error />
+                            <p>"Cliquez sur le bouton pour activer votre compte."</p>
+                            <ActionForm action>
+                                <input type="hidden" name="token" value=move || token.get() />
+                                <button
+                                    class="fr-btn"
+                                    type="submit"
+                                    disabled=move || action.pending().get()
+                                >
+                                    "Confirmer mon adresse"
+                                </button>
+                            </ActionForm>
+                        </Show>
+                    }
+                }
+            >
+                <SuccessNotice title="Adresse confirmée">
+                    <p>"Votre compte est activé : vous pouvez vous connecter."</p>
+                </SuccessNotice>
+                <a class="fr-btn" href="/connexion">"Se connecter"</a>
+            </Show>
+        </FormColumn>
+    }
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let value = action.value();
+    let error = last_error(value);
+    let done = succeeded(value);
+    view! {
+        <Title text="Mot de passe oublié" />
+        <FormColumn>
+            <h1>"Mot de passe oublié"</h1>
+            <Show
+                when=move || done.get()
+                fallback=move || {
+                    view! {
+                        <p>
+                            "Indiquez l’adresse électronique de votre compte : nous vous enverrons \
+                             un lien pour choisir un nouveau mot de passe."
+                        </p>
+                        <ErrorSummary error />
+                        <ActionForm action>
+                            <InputField
+                                label="Adresse électronique"
+                                name="email"
+                                kind="email"
+                                autocomplete="email"
+                                hint="Format attendu : prenom.nom@exemple.gouv.fr"
+                                error=field_error(error, "email")
+                            />
+                            <button
+                                class="fr-btn"
+                                type="submit"
+                                disabled=move || action.pending().get()
+                            >
+                                "Recevoir un lien"
+                            </button>
+                        </ActionForm>
+                    }
+                }
+            >
+                <SuccessNotice title="Demande enregistrée">
+                    <p>
+                        "Si un compte existe pour cette adresse, un courriel vient de lui être \
+                         envoyé avec un lien valable 1 heure. Les liens envoyés auparavant ne \
+                         fonctionnent plus."
+                    </p>
+                </SuccessNotice>
+            </Show>
+        </FormColumn>
+    }
+}
+
+/// The page to choose a password from a link (reset or invitation); `form`
+/// renders the action's form around `password_inputs`.
+#[component]
+fn NewPasswordPage(
+    title: &'static str,
+    intro: &'static str,
+    token: Signal<String>,
+    error: Signal<Option<AppError>>,
+    done: Signal<bool>,
+    #[prop(into)] form: ViewFn,
+) -> impl IntoView {
+    view! {
+        <Title text=title />
+        <FormColumn>
+            <h1>{title}</h1>
+            <Show
+                when=move || done.get()
+                fallback=move || {
+                    let form = form.clone();
+                    view! {
+                        <Show when=move || !token.get().is_empty() fallback=MissingToken>
+                            <p>{intro}</p>
+                            <ErrorSummary error />
+                            {form.run()}
+                        </Show>
+                    }
+                }
+            >
+                <SuccessNotice title="Mot de passe enregistré">
+                    <p>
+                        "Vous pouvez vous connecter avec votre nouveau mot de passe. Les sessions \
+                         ouvertes avec l’ancien ont été fermées."
+                    </p>
+                </SuccessNotice>
+                <a class="fr-btn" href="/connexion">"Se connecter"</a>
+            </Show>
+        </FormColumn>
+    }
+}
+
+fn password_inputs(token: Signal<String>, error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <input type="hidden" name="token" value=move || token.get() />
+        <PasswordField
+            label="Nouveau mot de passe"
+            name="password"
+            autocomplete="new-password"
+            hint=NEW_PASSWORD_HINT
+            error=field_error(error, "password")
+        />
+        <button class="fr-btn" type="submit">"Enregistrer le mot de passe"</button>
+    }
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let token = token_from_query();
+    let error = last_error(action.value());
+    let done = succeeded(action.value());
+    let form = move || view! { <ActionForm action>{password_inputs(token, error)}</ActionForm> };
+    view! {
+        <NewPasswordPage
+            title="Choisir un nouveau mot de passe"
+            intro="Choisissez le nouveau mot de passe de votre compte. Ce lien ne sert qu’une fois."
+            token
+            error
+            done
+            form
+        />
+    }
+}
+
+#[component]
+pub fn ChoosePasswordPage() -> impl IntoView {
+    let action = ServerAction::<ChoosePassword>::new();
+    let token = token_from_query();
+    let error = last_error(action.value());
+    let done = succeeded(action.value());
+    let form = move || view! { <ActionForm action>{password_inputs(token, error)}</ActionForm> };
+    view! {
+        <NewPasswordPage
+            title="Choisir votre mot de passe"
+            intro="Bienvenue sur Guichet API Entreprise. Choisissez le mot de passe de votre \
+                   compte pour l’activer. Ce lien ne sert qu’une fois."
+            token
+            error
+            done
+            form
+        />
+    }
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let me = Resource::new_blocking(|| (), |_| whoami());
+    view! {
+        <Title text="Mon compte" />
+        <Suspense>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(user)) => {
+                        view! {
+                            <div class="fr-container fr-my-6w">
+                                <h1>"Mon compte"</h1>
+                                <p>
+                                    "Connecté avec l’adresse " <strong>{user.email.clone()}</strong>
+                                    " (" {user.role.label()} ")."
+                                </p>
+                                <ChangePasswordForm />
+                                <LogoutButton />
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(None) => view! { <Redirect path="/connexion" /> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <div class="fr-container fr-my-6w">
+                                <ErrorSummary error=Signal::derive(move || Some(e.clone())) />
+                            </div>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let value = action.value();
+    let error = last_error(value);
+    let done = succeeded(value);
+    view! {
+        <section class="fr-my-4w" aria-labelledby="changer-mot-de-passe">
+            <h2 id="changer-mot-de-passe">"Changer de mot de passe"</h2>
+            <Show when=move || done.get()>
+                <SuccessNotice title="Mot de passe modifié">
+                    <p>"Vos autres sessions ouvertes ont été fermées."</p>
+                </SuccessNotice>
+            </Show>
+            <ErrorSummary error />
+            <ActionForm action>
+                <PasswordField
+                    label="Mot de passe actuel"
+                    name="current"
+                    autocomplete="current-password"
+                    error=field_error(error, "current")
+                />
+                <PasswordField
+                    label="Nouveau mot de passe"
+                    name="password"
+                    autocomplete="new-password"
+                    hint=NEW_PASSWORD_HINT
+                    error=field_error(error, "password")
+                />
+                <button
+                    class="fr-btn fr-btn--secondary"
+                    type="submit"
+                    disabled=move || action.pending().get()
+                >
+                    "Changer de mot de passe"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// "Se déconnecter": ends the session on the server, then reloads the home page.
+#[component]
+pub fn LogoutButton(#[prop(optional)] header: bool) -> impl IntoView {
+    let action = ServerAction::<Logout>::new();
+    let value = action.value();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = value.get() {
+            go_to("/");
+        }
+    });
+    let class = if header {
+        "fr-btn fr-icon-logout-box-r-line"
+    } else {
+        "fr-btn fr-btn--tertiary fr-icon-logout-box-r-line fr-btn--icon-left"
+    };
+    view! {
+        <ActionForm action>
+            <button class=class type="submit">"Se déconnecter"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,146 @@
+//! Administration: the accounts, and inviting instructors and administrators.
+
+use crate::api::auth::{Invite, list_accounts};
+use crate::domain::lifecycle::Role;
+use crate::ui::account::{last_error, succeeded};
+use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// A date and time in UTC from milliseconds since the epoch
+/// ("24/11/2026 14:02 UTC").
+pub fn format_ms(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000) / 1000;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{d:02}/{m:02}/{y} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let invite = ServerAction::<Invite>::new();
+    let accounts = Resource::new_blocking(move || invite.version().get(), |_| list_accounts());
+    let value = invite.value();
+    let error = last_error(value);
+    let done = succeeded(value);
+    view! {
+        <Title text="Comptes" />
+        <div class="fr-container fr-my-6w">
+            <h1>"Comptes"</h1>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match accounts.await {
+                        Ok(rows) => {
+                            view! {
+                                <div class="fr-table">
+                                    <table>
+                                        <caption>{format!("{} comptes", rows.len())}</caption>
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Adresse"</th>
+                                                <th scope="col">"Rôle"</th>
+                                                <th scope="col">"État"</th>
+                                                <th scope="col">"Créé le"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {rows
+                                                .into_iter()
+                                                .map(|a| {
+                                                    let status = if !a.has_password {
+                                                        "Invitation en attente"
+                                                    } else if a.confirmed {
+                                                        "Actif"
+                                                    } else {
+                                                        "Adresse non confirmée"
+                                                    };
+                                                    view! {
+                                                        <tr>
+                                                            <td>{a.email}</td>
+                                                            <td>{a.role.label()}</td>
+                                                            <td>{status}</td>
+                                                            <td>{format_ms(a.created_at)}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+            <section class="fr-mt-6w" aria-labelledby="inviter">
+                <h2 id="inviter">"Inviter un instructeur ou un administrateur"</h2>
+                <p>"La personne reçoit un lien, valable 7 jours, pour choisir son mot de passe."</p>
+                <Show when=move || done.get()>
+                    <SuccessNotice title="Invitation envoyée">
+                        <p>"Le courriel d’invitation part dans quelques secondes."</p>
+                    </SuccessNotice>
+                </Show>
+                <ErrorSummary error />
+                <ActionForm action=invite>
+                    <InputField
+                        label="Adresse électronique"
+                        name="email"
+                        kind="email"
+                        error=field_error(error, "email")
+                    />
+                    <fieldset class="fr-fieldset">
+                        <legend class="fr-fieldset__legend">"Rôle"</legend>
+                        <div class="fr-fieldset__element">
+                            <div class="fr-radio-group">
+                                <input type="radio" id="role-instructeur" name="role" value="instructor" checked />
+                                <label class="fr-label" for="role-instructeur">
+                                    {Role::Instructor.label()}
+                                </label>
+                            </div>
+                        </div>
+                        <div class="fr-fieldset__element">
+                            <div class="fr-radio-group">
+                                <input type="radio" id="role-admin" name="role" value="admin" />
+                                <label class="fr-label" for="role-admin">{Role::Admin.label()}</label>
+                            </div>
+                        </div>
+                    </fieldset>
+                    <button class="fr-btn" type="submit" disabled=move || invite.pending().get()>
+                        "Envoyer l’invitation"
+                    </button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_ms;
+
+    #[test]
+    fn formats_utc_dates() {
+        assert_eq!(format_ms(0), "01/01/1970 00:00 UTC");
+        // 2026-11-24 14:02:00 UTC
+        assert_eq!(format_ms(1_795_528_920_000), "24/11/2026 14:02 UTC");
+        assert_eq!(format_ms(951_782_400_000), "29/02/2000 00:00 UTC");
+    }
+}

@@ -1,0 +1,148 @@
+//! DSFR form pieces shared by the pages: fields with their error message,
+//! the error summary, success notices.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+
+/// The error of a field, from the last answer of a form's action.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.message_for(field).map(str::to_owned))
+    })
+}
+
+/// The summary at the top of a form: the error when it is not about a field,
+/// or a pointer to the field when it is.
+#[component]
+pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            let text = if e.field.is_some() {
+                "Le formulaire contient une erreur : corrigez le champ signalé ci-dessous."
+                    .to_owned()
+            } else {
+                e.message.clone()
+            };
+            view! {
+                <div class="fr-alert fr-alert--error fr-mb-3w" role="alert">
+                    <h2 class="fr-alert__title">"Impossible de continuer"</h2>
+                    <p>{text}</p>
+                </div>
+            }
+        })
+    }
+}
+
+/// A success notice.
+#[component]
+pub fn SuccessNotice(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class="fr-alert fr-alert--success fr-mb-3w" role="status">
+            <h2 class="fr-alert__title">{title}</h2>
+            {children()}
+        </div>
+    }
+}
+
+/// A text input (email, text) with its label, hint and error.
+#[component]
+pub fn InputField(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] value: String,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("champ-{name}");
+    let msg_id = format!("{id}-erreur");
+    let has_error = move || error.get().is_some();
+    view! {
+        <div class="fr-input-group" class:fr-input-group--error=has_error>
+            <label class="fr-label" for=id.clone()>
+                {label}
+                {(!hint.is_empty()).then(|| view! { <span class="fr-hint-text">{hint}</span> })}
+            </label>
+            <input
+                class="fr-input"
+                class:fr-input--error=has_error
+                type=kind
+                id=id
+                name=name
+                autocomplete=autocomplete
+                required
+                value=value
+                aria-invalid=move || has_error().then_some("true")
+                aria-describedby=msg_id.clone()
+            />
+            <p class="fr-error-text" id=msg_id hidden=move || !has_error()>
+                {move || error.get()}
+            </p>
+        </div>
+    }
+}
+
+/// A password input in the DSFR password component, with the "Afficher"
+/// toggle (paste allowed, no composition rules).
+#[component]
+pub fn PasswordField(
+    label: &'static str,
+    name: &'static str,
+    autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("champ-{name}");
+    let msg_id = format!("{id}-erreur");
+    let show_id = format!("{id}-afficher");
+    let has_error = move || error.get().is_some();
+    view! {
+        <div class="fr-password fr-mb-3w" class:fr-input-group--error=has_error>
+            <label class="fr-label" for=id.clone()>
+                {label}
+                {(!hint.is_empty()).then(|| view! { <span class="fr-hint-text">{hint}</span> })}
+            </label>
+            <div class="fr-input-wrap">
+                <input
+                    class="fr-password__input fr-input"
+                    class:fr-input--error=has_error
+                    type="password"
+                    id=id
+                    name=name
+                    autocomplete=autocomplete
+                    required
+                    maxlength="1024"
+                    aria-invalid=move || has_error().then_some("true")
+                    aria-describedby=msg_id.clone()
+                />
+            </div>
+            <p class="fr-error-text" id=msg_id hidden=move || !has_error()>
+                {move || error.get()}
+            </p>
+            <div class="fr-password__checkbox fr-checkbox-group fr-checkbox-group--sm">
+                <input id=show_id.clone() type="checkbox" aria-label="Afficher le mot de passe" />
+                <label class="fr-password__checkbox fr-label" for=show_id>
+                    "Afficher"
+                </label>
+            </div>
+        </div>
+    }
+}
+
+/// The rules of a new password, shown as a hint.
+pub const NEW_PASSWORD_HINT: &str = "8 caractères au minimum, 128 au maximum, sans autre règle : \
+     une phrase de plusieurs mots est un bon choix. Les mots de passe trop courants sont refusés.";
+
+/// Leaves the page for `target` with a full load, so that every part of the
+/// page (the header too) is rendered again for the new session.
+pub fn go_to(target: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let _ = window().location().set_href(target);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = target;
+}
