@@ -234,3 +234,167 @@ pub fn app_https(db: Db) -> axum::Router {
         ..state(db)
     })
 }
+
+/// An answer to a POST: status, JSON body (Null when not JSON) and the
+/// session cookie set, if any (`None` also when cleared).
+pub struct Answer {
+    pub status: axum::http::StatusCode,
+    pub json: serde_json::Value,
+    pub set_cookie: Option<String>,
+    pub headers: axum::http::HeaderMap,
+}
+
+impl Answer {
+    /// The `code` of a JSON error answer.
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or("")
+    }
+}
+
+/// POSTs a form to a server function from this site, with `cookie` (the
+/// `guichet_session=…` pair) and from the client address `ip`.
+pub async fn post_form_from(
+    router: &axum::Router,
+    path: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+    ip: [u8; 4],
+) -> Answer {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let body = serde_urlencoded_like(form);
+    let mut req = axum::http::Request::post(path)
+        .header("host", "guichet.test")
+        .header("origin", "http://guichet.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut req = req.body(axum::body::Body::from(body)).expect("request");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            ip, 40_000,
+        ))));
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let set_cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("guichet_session="))
+        .map(str::to_owned);
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status,
+        json,
+        set_cookie,
+        headers,
+    }
+}
+
+/// `post_form_from` from the default client address.
+pub async fn post_form(
+    router: &axum::Router,
+    path: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> Answer {
+    post_form_from(router, path, form, cookie, [192, 0, 2, 1]).await
+}
+
+/// The `name=value` pair of a `Set-Cookie` header.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap_or("").trim().to_owned()
+}
+
+fn serde_urlencoded_like(form: &[(&str, &str)]) -> String {
+    form.iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Creates a confirmed account with a password, straight in the database.
+pub async fn create_account(
+    db: &Db,
+    email: &str,
+    password: &str,
+    role: guichet::domain::lifecycle::Role,
+) -> i64 {
+    let hash = guichet::server::auth::password::hash(password).expect("hash");
+    let now = guichet::server::db::now_ms();
+    let mut tx = db.pool.begin().await.expect("tx");
+    let id = guichet::server::db::users::create_in(&mut tx, email, role, Some(&hash), now)
+        .await
+        .expect("user");
+    sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .expect("verify");
+    tx.commit().await.expect("commit");
+    id
+}
+
+/// Signs in through the real endpoint; answers the session cookie pair.
+pub async fn sign_in(router: &axum::Router, email: &str, password: &str, ip: [u8; 4]) -> String {
+    let a = post_form_from(
+        router,
+        "/api/auth/login",
+        &[("email", email), ("password", password)],
+        None,
+        ip,
+    )
+    .await;
+    assert_eq!(a.status, 200, "login {email}: {}", a.json);
+    cookie_pair(a.set_cookie.as_deref().expect("session cookie"))
+}
+
+/// The one-time token in the last email of `kind` sent to `to`.
+pub async fn last_token(db: &Db, kind: &str, to: &str) -> String {
+    let (body,): (String,) = sqlx::query_as(
+        "SELECT body_text FROM email_outbox WHERE kind = $1 AND to_address = $2 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(kind)
+    .bind(to)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap_or_else(|e| panic!("no {kind} email to {to}: {e}"));
+    let start = body.find("jeton=").expect("link with a token") + "jeton=".len();
+    body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+/// The emails of the outbox: (kind, to).
+pub async fn outbox(db: &Db) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT kind, to_address FROM email_outbox ORDER BY id")
+        .fetch_all(&db.pool)
+        .await
+        .expect("outbox")
+}
+
+/// Who the session cookie belongs to (`None`: anonymous).
+pub async fn whoami(router: &axum::Router, cookie: Option<&str>) -> Option<String> {
+    let a = post_form(router, "/api/auth/whoami", &[], cookie).await;
+    assert_eq!(a.status, 200, "whoami: {}", a.json);
+    a.json["email"].as_str().map(str::to_owned)
+}

@@ -1,0 +1,148 @@
+//! The authorization matrix: every registered server function, called by an
+//! anonymous visitor, an applicant, another applicant, an instructor and an
+//! administrator, is allowed or refused exactly as `server::policy` says.
+//! A server function without a policy entry, or without a sample call here,
+//! fails this test.
+
+mod common;
+
+use common::*;
+use guichet::domain::lifecycle::Role;
+use guichet::server::policy;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+/// Arguments that reach the function's own checks (they need not succeed).
+fn sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
+    Some(match path {
+        "/api/public/request_counts"
+        | "/api/auth/whoami"
+        | "/api/auth/logout"
+        | "/api/admin/accounts"
+        | "/api/dev/mails" => vec![],
+        "/api/auth/register" => vec![("email", "nouveau@ville.fr"), ("password", PASSWORD)],
+        "/api/auth/confirm_email" => vec![("token", "inconnu")],
+        "/api/auth/login" => vec![("email", "personne@ville.fr"), ("password", "x")],
+        "/api/auth/request_password_reset" => vec![("email", "personne@ville.fr")],
+        "/api/auth/reset_password" | "/api/auth/choose_password" => {
+            vec![("token", "inconnu"), ("password", PASSWORD)]
+        }
+        "/api/auth/change_password" => vec![("current", "pas le bon"), ("password", PASSWORD)],
+        "/api/admin/invite" => vec![("email", "invite@beta.gouv.fr"), ("role", "instructor")],
+        _ => return None,
+    })
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Caller {
+    Anonymous,
+    Applicant,
+    OtherApplicant,
+    Instructor,
+    Admin,
+}
+
+impl Caller {
+    const ALL: [Caller; 5] = [
+        Caller::Anonymous,
+        Caller::Applicant,
+        Caller::OtherApplicant,
+        Caller::Instructor,
+        Caller::Admin,
+    ];
+
+    fn account(self) -> Option<(&'static str, Role)> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Applicant => Some(("demandeur@ville.fr", Role::Applicant)),
+            Caller::OtherApplicant => Some(("autre@commune.fr", Role::Applicant)),
+            Caller::Instructor => Some(("instructeur@beta.gouv.fr", Role::Instructor)),
+            Caller::Admin => Some(("admin@beta.gouv.fr", Role::Admin)),
+        }
+    }
+}
+
+/// A new client address per call, so that rate limits do not blur the matrix.
+fn next_ip() -> [u8; 4] {
+    static N: AtomicU8 = AtomicU8::new(1);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    [10, 9, n / 200, n % 200 + 1]
+}
+
+#[tokio::test]
+async fn every_server_function_is_in_the_policy_and_enforced() {
+    let paths: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(p, _)| p)
+        .collect();
+    assert!(paths.len() >= 12, "server functions registered: {paths:?}");
+    let missing_policy: Vec<_> = paths
+        .iter()
+        .filter(|p| policy::rule_for(p).is_none())
+        .collect();
+    assert!(
+        missing_policy.is_empty(),
+        "server functions without a policy entry (add them to server::policy::RULES): {missing_policy:?}"
+    );
+    let missing_sample: Vec<_> = paths.iter().filter(|p| sample(p).is_none()).collect();
+    assert!(
+        missing_sample.is_empty(),
+        "server functions without a sample call in tests/policy.rs: {missing_sample:?}"
+    );
+    for rule in policy::RULES {
+        assert!(
+            paths.contains(&rule.path),
+            "policy entry for a function that does not exist: {}",
+            rule.path
+        );
+    }
+
+    for t in TestDb::all().await {
+        let app = app(t.db.clone());
+        for caller in Caller::ALL {
+            if let Some((email, role)) = caller.account() {
+                create_account(&t.db, email, PASSWORD, role).await;
+            }
+        }
+        for path in &paths {
+            let rule = policy::rule_for(path).expect("checked above");
+            let args = sample(path).expect("checked above");
+            for caller in Caller::ALL {
+                // A fresh session per call: logout or a password change must
+                // not leak into the next cell.
+                let cookie = match caller.account() {
+                    Some((email, _)) => Some(sign_in(&app, email, PASSWORD, next_ip()).await),
+                    None => None,
+                };
+                let a = post_form_from(&app, path, &args, cookie.as_deref(), next_ip()).await;
+                let refused = matches!(a.code(), "unauthenticated" | "forbidden")
+                    && matches!(a.status.as_u16(), 401 | 403);
+                let role = caller.account().map(|(_, r)| r);
+                assert_eq!(
+                    refused,
+                    !rule.access.allows(role),
+                    "{}: {path} called by {caller:?} answered {} {}",
+                    t.name,
+                    a.status,
+                    a.json
+                );
+                assert!(
+                    a.status.as_u16() < 500,
+                    "{}: {path} by {caller:?}: {} {}",
+                    t.name,
+                    a.status,
+                    a.json
+                );
+            }
+        }
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_unlisted_api_path_is_refused_not_run() {
+    let t = TestDb::sqlite().await;
+    let a = post_form(&app(t.db.clone()), "/api/auth/inconnue", &[], None).await;
+    assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"));
+    t.cleanup().await;
+}
