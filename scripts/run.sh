@@ -10,5 +10,11 @@ cd "$ROOT"
 step "Release build (server + WASM bundle)"
 cargo leptos build --release
 
+# Development mode unless told otherwise: without SMTP_URL, emails are
+# written to data/mails and shown on /dev/mails.
+export LEPTOS_ENV="${LEPTOS_ENV:-DEV}"
 step "Guichet on http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000} (Ctrl+C to stop)"
+if [ "$LEPTOS_ENV" = "DEV" ] && [ -z "${SMTP_URL:-}" ]; then
+  echo "Courriels envoyés : http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}/dev/mails"
+fi
 exec "$ROOT/target/release/guichet" serve

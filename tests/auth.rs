@@ -29,7 +29,12 @@ async fn register_confirm_login_logout() {
         .await;
         assert_eq!(a.status, 422, "{}", t.name);
         assert_eq!(a.json["field"], "password");
-        assert!(a.json["message"].as_str().unwrap_or("").contains("trop courant"));
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("trop courant")
+        );
         let a = post_form(
             &app,
             "/api/auth/register",
@@ -37,14 +42,23 @@ async fn register_confirm_login_logout() {
             None,
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.json["field"].as_str()), (422, Some("email")));
-        assert!(outbox(&t.db).await.is_empty(), "nothing sent for refused forms");
+        assert_eq!(
+            (a.status.as_u16(), a.json["field"].as_str()),
+            (422, Some("email"))
+        );
+        assert!(
+            outbox(&t.db).await.is_empty(),
+            "nothing sent for refused forms"
+        );
 
         // Registration: mixed case and spaces are normalised.
         let a = post_form(
             &app,
             "/api/auth/register",
-            &[("email", "  Camille.Martin@Occitanie.fr "), ("password", PASSWORD)],
+            &[
+                ("email", "  Camille.Martin@Occitanie.fr "),
+                ("password", PASSWORD),
+            ],
             None,
         )
         .await;
@@ -69,14 +83,24 @@ async fn register_confirm_login_logout() {
         assert_ne!(first, second);
         let a = post_form(&app, "/api/auth/confirm_email", &[("token", &first)], None).await;
         assert_eq!((a.status.as_u16(), a.code()), (410, "invalid_link"));
-        assert!(a.json["message"].as_str().unwrap_or("").contains("plus récent"));
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("plus récent")
+        );
 
         // Confirmation, once.
         let a = post_form(&app, "/api/auth/confirm_email", &[("token", &second)], None).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         let a = post_form(&app, "/api/auth/confirm_email", &[("token", &second)], None).await;
         assert_eq!((a.status.as_u16(), a.code()), (410, "invalid_link"));
-        assert!(a.json["message"].as_str().unwrap_or("").contains("déjà servi"));
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("déjà servi")
+        );
 
         // Sign-in: cookie HttpOnly, SameSite=Lax, not Secure over http.
         let a = post_form(
@@ -136,7 +160,10 @@ async fn nothing_reveals_whether_an_address_has_an_account() {
             outbox(&t.db).await,
             vec![
                 ("account_exists".to_owned(), "connu@ville.fr".to_owned()),
-                ("email_confirmation".to_owned(), "nouveau@ville.fr".to_owned()),
+                (
+                    "email_confirmation".to_owned(),
+                    "nouveau@ville.fr".to_owned()
+                ),
             ]
         );
         // The existing password did not change.
@@ -322,7 +349,11 @@ async fn password_reset_is_single_use_and_ends_sessions() {
             None,
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.code()), (410, "invalid_link"), "first link voided");
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (410, "invalid_link"),
+            "first link voided"
+        );
 
         // A refused password does not use the link up.
         let a = post_form(
@@ -332,7 +363,10 @@ async fn password_reset_is_single_use_and_ends_sessions() {
             None,
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.json["field"].as_str()), (422, Some("password")));
+        assert_eq!(
+            (a.status.as_u16(), a.json["field"].as_str()),
+            (422, Some("password"))
+        );
         let a = post_form(
             &app,
             "/api/auth/reset_password",
@@ -348,7 +382,11 @@ async fn password_reset_is_single_use_and_ends_sessions() {
             None,
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.code()), (410, "invalid_link"), "single use");
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (410, "invalid_link"),
+            "single use"
+        );
 
         // The session opened before the reset is over; the new password works,
         // the old one does not.
@@ -372,11 +410,13 @@ async fn password_reset_is_single_use_and_ends_sessions() {
         )
         .await;
         let token = last_token(&t.db, "password_reset", email).await;
-        sqlx::query("UPDATE one_time_links SET expires_at = $1 WHERE used_at IS NULL AND voided_at IS NULL")
-            .bind(db::now_ms() - 1)
-            .execute(&t.db.pool)
-            .await
-            .expect("expire");
+        sqlx::query(
+            "UPDATE one_time_links SET expires_at = $1 WHERE used_at IS NULL AND voided_at IS NULL",
+        )
+        .bind(db::now_ms() - 1)
+        .execute(&t.db.pool)
+        .await
+        .expect("expire");
         let a = post_form(
             &app,
             "/api/auth/reset_password",
@@ -406,7 +446,10 @@ async fn changing_the_password_ends_the_other_sessions() {
             Some(&laptop),
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.json["field"].as_str()), (422, Some("current")));
+        assert_eq!(
+            (a.status.as_u16(), a.json["field"].as_str()),
+            (422, Some("current"))
+        );
         let a = post_form(
             &app,
             "/api/auth/change_password",
@@ -418,14 +461,21 @@ async fn changing_the_password_ends_the_other_sessions() {
         let renewed = cookie_pair(a.set_cookie.as_deref().expect("new session id"));
         assert_ne!(renewed, laptop);
         assert_eq!(whoami(&app, Some(&renewed)).await.as_deref(), Some(email));
-        assert_eq!(whoami(&app, Some(&phone)).await, None, "other device signed out");
+        assert_eq!(
+            whoami(&app, Some(&phone)).await,
+            None,
+            "other device signed out"
+        );
         assert_eq!(whoami(&app, Some(&laptop)).await, None, "old id dead");
 
         // Anonymous callers are refused by the policy gate.
         let a = post_form(
             &app,
             "/api/auth/change_password",
-            &[("current", NEW_PASSWORD), ("password", "troisième phrase de passe")],
+            &[
+                ("current", NEW_PASSWORD),
+                ("password", "troisième phrase de passe"),
+            ],
             None,
         )
         .await;
@@ -442,7 +492,10 @@ async fn invitations_let_staff_choose_a_password() {
         let link = accounts::invite(&state, "instructeur@beta.gouv.fr", Role::Instructor, false)
             .await
             .expect("invite");
-        assert!(link.starts_with("http://127.0.0.1:3000/choisir-mot-de-passe?jeton="), "{link}");
+        assert!(
+            link.starts_with("http://127.0.0.1:3000/choisir-mot-de-passe?jeton="),
+            "{link}"
+        );
         let token = link.rsplit('=').next().expect("token").to_owned();
 
         // Before choosing, nobody can sign in to the account.
@@ -462,7 +515,10 @@ async fn invitations_let_staff_choose_a_password() {
         let token2 = link2.rsplit('=').next().expect("token").to_owned();
         assert_eq!(
             outbox(&t.db).await,
-            vec![("invitation".to_owned(), "instructeur@beta.gouv.fr".to_owned())]
+            vec![(
+                "invitation".to_owned(),
+                "instructeur@beta.gouv.fr".to_owned()
+            )]
         );
         let a = post_form(
             &app,
@@ -533,7 +589,12 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     .await;
     assert_eq!(a.status, 429);
     assert_eq!(a.code(), "rate_limited");
-    assert!(a.json["message"].as_str().unwrap_or("").contains("réessayez dans"));
+    assert!(
+        a.json["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("réessayez dans")
+    );
     let retry: u64 = a
         .headers
         .get("retry-after")

@@ -211,3 +211,60 @@ fn directory_import_reads_the_package_data() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("fichier de l’annuaire illisible"));
 }
+
+#[tokio::test]
+async fn admin_create_instructor_prints_a_one_time_link() {
+    for t in TestDb::all().await {
+        let out = run(
+            &[
+                "admin",
+                "create-instructor",
+                "--email",
+                "Instructeur@Beta.Gouv.fr",
+            ],
+            &[
+                ("DATABASE_URL", &t.url),
+                ("GUICHET_PUBLIC_URL", "https://guichet.example"),
+            ],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {stdout} {}",
+            t.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("instructeur@beta.gouv.fr"), "{stdout}");
+        let link = stdout
+            .split_whitespace()
+            .find(|w| w.starts_with("https://guichet.example/choisir-mot-de-passe?jeton="))
+            .unwrap_or_else(|| panic!("no link in: {stdout}"));
+        let token = link.rsplit('=').next().expect("token");
+        assert_eq!(token.len(), 43);
+        let (role, hash): (String, Option<String>) =
+            sqlx::query_as("SELECT role, password_hash FROM users WHERE email = $1")
+                .bind("instructeur@beta.gouv.fr")
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("account");
+        assert_eq!((role.as_str(), hash), ("instructor", None));
+
+        let out = run(
+            &["admin", "create-admin", "--email", "pas-une-adresse"],
+            &[("DATABASE_URL", &t.url)],
+        );
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("adresse électronique valide"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = run(
+            &["admin", "create-admin", "--email", "admin@beta.gouv.fr"],
+            &[("DATABASE_URL", &t.url)],
+        );
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("administrateur"));
+        t.cleanup().await;
+    }
+}

@@ -37,3 +37,47 @@ export async function expectNoAxeViolations(page: Page): Promise<void> {
   );
   expect(summary, summary.join('\n')).toEqual([]);
 }
+
+export interface Mail {
+  to: string;
+  subject: string;
+  text: string;
+}
+
+/** The emails the server wrote to end2end/.data/mails (its dev transport), oldest first. */
+export function readMails(): Mail[] {
+  const script = [
+    'import email, glob, json, os, sys',
+    'from email import policy',
+    'out = []',
+    'for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.eml")), key=os.path.getmtime):',
+    '    with open(f, "rb") as fh:',
+    '        m = email.message_from_binary_file(fh, policy=policy.default)',
+    '    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "text": m.get_body(preferencelist=("plain",)).get_content()})',
+    'print(json.dumps(out))',
+  ].join('\n');
+  return JSON.parse(execFileSync('python3', ['-c', script, path.join(dataDir, 'mails')]).toString());
+}
+
+/** Waits (up to 15 s) for an email to `to` whose subject contains `subject`
+ * and that is not among `seen`; answers the first link in it. */
+export async function waitForMailLink(to: string, subject: string, seen = 0): Promise<string> {
+  let link: string | undefined;
+  await expect
+    .poll(
+      () => {
+        const mails = readMails().filter((m) => m.to.includes(to) && m.subject.includes(subject));
+        const mail = mails[seen];
+        link = mail?.text.match(/https?:\/\/\S+jeton=[A-Za-z0-9_-]+/)?.[0];
+        return link ?? null;
+      },
+      { timeout: 15_000, message: `courriel « ${subject} » pour ${to}` },
+    )
+    .not.toBeNull();
+  return link as string;
+}
+
+/** Waits until the page's WebAssembly has hydrated it. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 15_000 });
+}

@@ -51,7 +51,9 @@ pub async fn register(email: String, password: String) -> Result<(), AppError> {
         .map_err(|e| respond_error(AppError::invalid("password", e.message())))?;
     accounts::register(&state, &email, &password)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/inscription?envoye=1");
+    Ok(())
 }
 
 /// Confirms an email address with the link's token.
@@ -61,7 +63,9 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     let state = app_state()?;
     accounts::confirm_email(&state, &token)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/confirmer-email?confirme=1");
+    Ok(())
 }
 
 /// Signs in; answers the page to go to. The session id changes.
@@ -73,6 +77,7 @@ pub async fn login(email: String, password: String) -> Result<String, AppError> 
     let role = accounts::login(&state, &s, &email, &password)
         .await
         .map_err(respond_error)?;
+    crate::server::after_form(home_of(role));
     Ok(home_of(role).to_owned())
 }
 
@@ -81,7 +86,9 @@ pub async fn login(email: String, password: String) -> Result<String, AppError> 
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::{auth::session, respond_error, session as http_session};
     let s = http_session().await?;
-    session::sign_out(&s).await.map_err(respond_error)
+    session::sign_out(&s).await.map_err(respond_error)?;
+    crate::server::after_form("/");
+    Ok(())
 }
 
 /// Sends a password reset link when the address has an account; answers the
@@ -93,7 +100,9 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let email = accounts::check_email(&email).map_err(respond_error)?;
     accounts::request_password_reset(&state, &email)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/mot-de-passe-oublie?envoye=1");
+    Ok(())
 }
 
 /// Sets a new password with a reset link; ends every session of the account.
@@ -104,7 +113,9 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     let state = app_state()?;
     accounts::set_password_with_link(&state, Purpose::PasswordReset, &token, &password)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/nouveau-mot-de-passe?enregistre=1");
+    Ok(())
 }
 
 /// Sets the first password of an invited account.
@@ -115,7 +126,9 @@ pub async fn choose_password(token: String, password: String) -> Result<(), AppE
     let state = app_state()?;
     accounts::set_password_with_link(&state, Purpose::Invitation, &token, &password)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/choisir-mot-de-passe?enregistre=1");
+    Ok(())
 }
 
 /// Changes the signed-in user's password; every other session of the account
@@ -127,7 +140,9 @@ pub async fn change_password(current: String, password: String) -> Result<(), Ap
     let s = http_session().await?;
     accounts::change_password(&state, &s, &current, &password)
         .await
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/mon-compte?modifie=1");
+    Ok(())
 }
 
 /// An account as administrators see it.
@@ -176,8 +191,9 @@ pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
     let email = accounts::check_email(&email).map_err(respond_error)?;
     accounts::invite(&state, &email, role, true)
         .await
-        .map(|_| ())
-        .map_err(respond_error)
+        .map_err(respond_error)?;
+    crate::server::after_form("/admin/comptes?invite=1");
+    Ok(())
 }
 
 /// An email of the outbox, for the development page.

@@ -17,6 +17,12 @@ use crate::error::AppError;
 /// `.map_err(respond_error)?`.
 pub fn respond_error(err: impl Into<AppError>) -> AppError {
     let err = err.into();
+    // A plain form post (no JavaScript yet) is answered with a redirection to
+    // the form's page carrying the error, which the page shows; a status here
+    // would replace that redirection.
+    if is_plain_form_post() {
+        return err;
+    }
     if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = axum::http::StatusCode::from_u16(err.status())
     {
@@ -41,4 +47,25 @@ pub async fn session() -> Result<tower_sessions::Session, AppError> {
             tracing::error!(error = %e, "session missing from the request");
             respond_error(AppError::new(crate::error::ErrorCode::Internal))
         })
+}
+
+/// Whether the current request is a form posted by the browser itself
+/// (before the page's script has loaded, or without script): it accepts HTML.
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
+/// After a successful plain form post, sends the browser to `path` (the page
+/// that says what happened) instead of back to the form. Calls from the
+/// page's script are not redirected: the page updates itself.
+pub fn after_form(path: &str) {
+    if is_plain_form_post() {
+        leptos_axum::redirect(path);
+    }
 }

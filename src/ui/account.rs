@@ -32,6 +32,18 @@ where
     Signal::derive(move || matches!(value.get(), Some(Ok(_))))
 }
 
+/// Whether the action succeeded, here or, for a form posted without script,
+/// as told by the `flag` in the address the server sent the browser to.
+pub fn succeeded_or_flag<T, S>(value: S, flag: &'static str) -> Signal<bool>
+where
+    T: Clone + Send + Sync + 'static,
+    S: Get<Value = Option<Result<T, AppError>>> + Copy + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    let done = succeeded(value);
+    Signal::derive(move || done.get() || query.read().get(flag).is_some())
+}
+
 /// A narrow centred column for forms.
 #[component]
 fn FormColumn(children: Children) -> impl IntoView {
@@ -93,7 +105,7 @@ pub fn RegisterPage() -> impl IntoView {
     let action = ServerAction::<Register>::new();
     let value = action.value();
     let error = last_error(value);
-    let done = succeeded(value);
+    let done = succeeded_or_flag(value, "envoye");
     view! {
         <Title text="Créer un compte" />
         <FormColumn>
@@ -176,7 +188,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let action = ServerAction::<ConfirmEmail>::new();
     let value = action.value();
     let error = last_error(value);
-    let done = succeeded(value);
+    let done = succeeded_or_flag(value, "confirme");
     view! {
         <Title text="Confirmer mon adresse" />
         <FormColumn>
@@ -216,7 +228,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<RequestPasswordReset>::new();
     let value = action.value();
     let error = last_error(value);
-    let done = succeeded(value);
+    let done = succeeded_or_flag(value, "envoye");
     view! {
         <Title text="Mot de passe oublié" />
         <FormColumn>
@@ -321,7 +333,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
     let token = token_from_query();
     let error = last_error(action.value());
-    let done = succeeded(action.value());
+    let done = succeeded_or_flag(action.value(), "enregistre");
     let form = move || view! { <ActionForm action>{password_inputs(token, error)}</ActionForm> };
     view! {
         <NewPasswordPage
@@ -340,7 +352,7 @@ pub fn ChoosePasswordPage() -> impl IntoView {
     let action = ServerAction::<ChoosePassword>::new();
     let token = token_from_query();
     let error = last_error(action.value());
-    let done = succeeded(action.value());
+    let done = succeeded_or_flag(action.value(), "enregistre");
     let form = move || view! { <ActionForm action>{password_inputs(token, error)}</ActionForm> };
     view! {
         <NewPasswordPage
@@ -397,7 +409,7 @@ fn ChangePasswordForm() -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let value = action.value();
     let error = last_error(value);
-    let done = succeeded(value);
+    let done = succeeded_or_flag(value, "modifie");
     view! {
         <section class="fr-my-4w" aria-labelledby="changer-mot-de-passe">
             <h2 id="changer-mot-de-passe">"Changer de mot de passe"</h2>

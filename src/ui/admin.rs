@@ -2,7 +2,7 @@
 
 use crate::api::auth::{Invite, list_accounts};
 use crate::domain::lifecycle::Role;
-use crate::ui::account::{last_error, succeeded};
+use crate::ui::account::{last_error, succeeded_or_flag};
 use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -35,7 +35,7 @@ pub fn AccountsPage() -> impl IntoView {
     let accounts = Resource::new_blocking(move || invite.version().get(), |_| list_accounts());
     let value = invite.value();
     let error = last_error(value);
-    let done = succeeded(value);
+    let done = succeeded_or_flag(value, "invite");
     view! {
         <Title text="Comptes" />
         <div class="fr-container fr-my-6w">

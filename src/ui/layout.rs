@@ -31,6 +31,18 @@ pub fn Header() -> impl IntoView {
                                 <div class="fr-header__logo">
                                     <p class="fr-logo">"République" <br /> "Française"</p>
                                 </div>
+                                <div class="fr-header__navbar">
+                                    <button
+                                        class="fr-btn--menu fr-btn"
+                                        data-fr-opened="false"
+                                        aria-controls="menu-principal"
+                                        aria-haspopup="menu"
+                                        id="bouton-menu"
+                                        title="Menu"
+                                    >
+                                        "Menu"
+                                    </button>
+                                </div>
                             </div>
                             <div class="fr-header__service">
                                 <a href="/" title="Accueil – Guichet API Entreprise">
@@ -47,6 +59,15 @@ pub fn Header() -> impl IntoView {
                             </div>
                         </div>
                     </div>
+                </div>
+            </div>
+            // On small screens the DSFR script copies the account links here.
+            <div class="fr-header__menu fr-modal" id="menu-principal" aria-labelledby="bouton-menu">
+                <div class="fr-container">
+                    <button class="fr-btn--close fr-btn" aria-controls="menu-principal" title="Fermer">
+                        "Fermer"
+                    </button>
+                    <div class="fr-header__menu-links"></div>
                 </div>
             </div>
         </header>

@@ -1,0 +1,139 @@
+import { test, expect } from '@playwright/test';
+import { expectNoAxeViolations, hydrated, waitForMailLink, watchConsole } from './helpers';
+
+const password = 'cheval agrafe batterie correcte';
+const newPassword = 'une autre phrase bien longue';
+
+test.describe('comptes', () => {
+  test('inscription, confirmation par courriel, connexion, déconnexion, mot de passe oublié', async ({ page }) => {
+    test.setTimeout(90_000);
+    const console = watchConsole(page);
+    const email = `agent.${Date.now()}@occitanie.fr`;
+
+    // Registration.
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Créer un compte' }).click();
+    await expect(page).toHaveURL(/\/inscription$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Créer un compte');
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    const submit = page.getByRole('button', { name: 'Créer mon compte' });
+    await page.getByLabel('Adresse électronique professionnelle').fill(email);
+    await page.locator('input[name="password"]').fill(password);
+    await submit.click();
+    await expect(page.getByRole('heading', { name: 'Vérifiez votre messagerie' })).toBeVisible();
+
+    // The confirmation email arrives; its link confirms the address.
+    const confirm = await waitForMailLink(email, 'Confirmez votre adresse');
+    await page.goto(confirm);
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    await page.getByRole('button', { name: 'Confirmer mon adresse' }).click();
+    await expect(page.getByRole('heading', { name: 'Adresse confirmée' })).toBeVisible();
+
+    // Sign in: the header changes, "Mon compte" shows the address.
+    await page.getByRole('link', { name: 'Se connecter' }).last().click();
+    await expect(page).toHaveURL(/\/connexion$/);
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    await page.getByLabel('Adresse électronique').fill(email);
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await expect(page).toHaveURL(/\/mon-compte$/);
+    await expect(page.getByText(`Connecté avec l’adresse ${email}`)).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Mon compte' })).toBeVisible();
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === 'guichet_session');
+    expect(session?.httpOnly).toBe(true);
+    expect(session?.sameSite).toBe('Lax');
+
+    // Sign out: back home, signed-in pages send to the sign-in page.
+    await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByRole('banner').getByRole('link', { name: 'Se connecter' })).toBeVisible();
+    await page.goto('/mon-compte');
+    await expect(page).toHaveURL(/\/connexion$/);
+
+    // Forgotten password: a link by email, a new password, sign in with it.
+    await page.getByRole('link', { name: 'Mot de passe oublié ?' }).click();
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    await page.getByLabel('Adresse électronique').fill(email);
+    await page.getByRole('button', { name: 'Recevoir un lien' }).click();
+    await expect(page.getByRole('heading', { name: 'Demande enregistrée' })).toBeVisible();
+    const reset = await waitForMailLink(email, 'Réinitialisation');
+    await page.goto(reset);
+    await hydrated(page);
+    await expectNoAxeViolations(page);
+    await page.locator('input[name="password"]').fill(newPassword);
+    await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
+    await expect(page.getByRole('heading', { name: 'Mot de passe enregistré' })).toBeVisible();
+
+    await page.goto('/connexion');
+    await hydrated(page);
+    await page.getByLabel('Adresse électronique').fill(email);
+    await page.locator('input[name="password"]').fill(newPassword);
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await expect(page).toHaveURL(/\/mon-compte$/);
+
+    console.check();
+
+    // The reset link served once (the 410 answer is expected here).
+    await page.goto(reset);
+    await hydrated(page);
+    await page.locator('input[name="password"]').fill('encore une autre phrase');
+    await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
+    await expect(page.getByRole('alert').first()).toContainText('Ce lien a déjà servi');
+  });
+
+  test('sans JavaScript, les formulaires fonctionnent aussi', async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto('/inscription');
+    await page.getByLabel('Adresse électronique professionnelle').fill('sans.js@ville.fr');
+    await page.locator('input[name="password"]').fill('court');
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await expect(page).toHaveURL(/\/inscription\?/);
+    await expect(page.getByRole('alert').first()).toContainText('corrigez le champ signalé');
+    await expect(page.locator('#champ-password-erreur')).toContainText('au moins 8 caractères');
+    await page.getByLabel('Adresse électronique professionnelle').fill('sans.js@ville.fr');
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await expect(page.getByRole('heading', { name: 'Vérifiez votre messagerie' })).toBeVisible();
+    const confirm = await waitForMailLink('sans.js@ville.fr', 'Confirmez votre adresse');
+    await page.goto(confirm);
+    await page.getByRole('button', { name: 'Confirmer mon adresse' }).click();
+    await expect(page.getByRole('heading', { name: 'Adresse confirmée' })).toBeVisible();
+    await page.goto('/connexion');
+    await page.getByLabel('Adresse électronique').fill('sans.js@ville.fr');
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    await expect(page).toHaveURL(/\/mon-compte$/);
+    await expect(page.getByText('Connecté avec l’adresse sans.js@ville.fr')).toBeVisible();
+    await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByRole('banner').getByRole('link', { name: 'Se connecter' })).toBeVisible();
+    await context.close();
+  });
+
+  test('les erreurs sont dites en français, à côté du champ', async ({ page }) => {
+    await page.goto('/inscription');
+    await hydrated(page);
+    await page.getByLabel('Adresse électronique professionnelle').fill('camille@ville.fr');
+    await page.locator('input[name="password"]').fill('motdepasse');
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await expect(page.getByRole('alert').first()).toContainText('corrigez le champ signalé');
+    await expect(page.locator('#champ-password-erreur')).toContainText('trop courant');
+    await expect(page.locator('input[name="password"]')).toHaveAttribute('aria-invalid', 'true');
+
+    await page.goto('/connexion');
+    await hydrated(page);
+    await page.getByLabel('Adresse électronique').fill('personne@ville.fr');
+    await page.locator('input[name="password"]').fill('pas le bon');
+    await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    await expect(page.getByRole('alert').first()).toContainText('Adresse électronique ou mot de passe incorrect.');
+    await expectNoAxeViolations(page);
+  });
+});
