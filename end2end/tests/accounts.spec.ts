@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, hydrated, waitForMailLink, watchConsole } from './helpers';
+import { expectNoAxeViolations, hydrated, runGuichet, waitForMailLink, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 const newPassword = 'une autre phrase bien longue';
@@ -135,5 +135,45 @@ test.describe('comptes', () => {
     await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
     await expect(page.getByRole('alert').first()).toContainText('Adresse électronique ou mot de passe incorrect.');
     await expectNoAxeViolations(page);
+  });
+
+  test('un administrateur créé en ligne de commande choisit son mot de passe et invite un instructeur', async ({ page }) => {
+    test.setTimeout(60_000);
+    const console = watchConsole(page);
+    const admin = `admin.${Date.now()}@beta.gouv.fr`;
+    const instructor = `instructeur.${Date.now()}@beta.gouv.fr`;
+    const out = runGuichet(['admin', 'create-admin', '--email', admin]);
+    const link = out.match(/https?:\/\/\S+jeton=[A-Za-z0-9_-]+/)?.[0];
+    expect(link, out).toBeTruthy();
+
+    await page.goto(link as string);
+    await hydrated(page);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choisir votre mot de passe');
+    await expectNoAxeViolations(page);
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
+    await expect(page.getByRole('heading', { name: 'Mot de passe enregistré' })).toBeVisible();
+
+    await page.goto('/connexion');
+    await hydrated(page);
+    await page.getByLabel('Adresse électronique').fill(admin);
+    await page.locator('input[name="password"]').fill(password);
+    await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    await expect(page).toHaveURL(/\/admin\/comptes$/);
+    await hydrated(page);
+    const row = page.getByRole('row', { name: new RegExp(admin.replace(/\./g, '\\.')) });
+    await expect(row).toContainText('Administrateur');
+    await expect(row).toContainText('Actif');
+    await expectNoAxeViolations(page);
+
+    await page.getByLabel('Adresse électronique').fill(instructor);
+    await page.getByRole('button', { name: 'Envoyer l’invitation' }).click();
+    await expect(page.getByRole('heading', { name: 'Invitation envoyée' })).toBeVisible();
+    await expect(page.getByRole('row', { name: new RegExp(instructor.replace(/\./g, '\\.')) })).toContainText(
+      'Invitation en attente',
+    );
+    const invitation = await waitForMailLink(instructor, 'Votre accès à Guichet');
+    expect(invitation).toContain('/choisir-mot-de-passe?jeton=');
+    console.check();
   });
 });

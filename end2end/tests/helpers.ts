@@ -81,3 +81,19 @@ export async function waitForMailLink(to: string, subject: string, seen = 0): Pr
 export async function hydrated(page: Page): Promise<void> {
   await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 15_000 });
 }
+
+/** Runs the `guichet` command line on the e2e server's database; answers its output. */
+export function runGuichet(args: string[]): string {
+  const root = path.join(__dirname, '..', '..');
+  const port = Number(process.env.E2E_PORT ?? 3107);
+  return execFileSync(process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet'), args, {
+    cwd: root,
+    env: {
+      ...process.env,
+      GUICHET_DATA_DIR: dataDir,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      DATABASE_URL: '',
+      RUST_LOG: 'warn',
+    },
+  }).toString();
+}
