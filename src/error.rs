@@ -25,6 +25,10 @@ pub enum ErrorCode {
     InvalidLink,
     /// Too many attempts; retry later.
     RateLimited,
+    /// The object changed since the caller read it (stale version).
+    Conflict,
+    /// The request cannot be changed in its current state.
+    NotEditable,
     /// The thing asked for does not exist.
     NotFound,
     /// The database cannot be reached right now.
@@ -47,6 +51,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => 403,
             ErrorCode::InvalidLink => 410,
             ErrorCode::RateLimited => 429,
+            ErrorCode::Conflict => 409,
+            ErrorCode::NotEditable => 409,
             ErrorCode::NotFound => 404,
             ErrorCode::DatabaseUnavailable => 503,
             ErrorCode::Network => 503,
@@ -65,6 +71,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidLink => "invalid_link",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::NotEditable => "not_editable",
             ErrorCode::NotFound => "not_found",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
             ErrorCode::Network => "network",
@@ -88,6 +96,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => "Vous n’avez pas accès à cette action.",
             ErrorCode::InvalidLink => "Ce lien n’est pas valide.",
             ErrorCode::RateLimited => "Trop de tentatives : patientez une minute puis réessayez.",
+            ErrorCode::Conflict => {
+                "Conflit : la demande a été modifiée ailleurs (un autre onglet ou un autre appareil) \
+                 depuis que vous l’avez ouverte."
+            }
+            ErrorCode::NotEditable => "Cette demande n’est plus modifiable dans son état actuel.",
             ErrorCode::NotFound => "La ressource demandée n’existe pas.",
             ErrorCode::DatabaseUnavailable => {
                 "Le service est momentanément indisponible : la base de données ne répond pas. \

@@ -13,8 +13,45 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 const PASSWORD: &str = "cheval agrafe batterie correcte";
 
-/// Arguments that reach the function's own checks (they need not succeed).
-fn sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
+/// A sample call's body.
+enum Body {
+    Form(Vec<(&'static str, String)>),
+    Json(serde_json::Value),
+}
+
+/// Functions on one request: only its applicant (and staff, to read) may
+/// call them; another applicant is refused.
+const OWNED: &[&str] = &[
+    "/api/requests/get",
+    "/api/requests/save",
+    "/api/requests/duplicate",
+    "/api/requests/archive",
+    "/api/requests/submit",
+];
+
+/// Arguments that reach the function's own checks (they need not succeed);
+/// `id` is a request of the applicant.
+fn sample(path: &str, id: i64) -> Option<Body> {
+    let id_s = id.to_string();
+    Some(match path {
+        "/api/requests/mine" | "/api/requests/create" => Body::Form(vec![]),
+        "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
+            Body::Form(vec![("id", id_s)])
+        }
+        "/api/requests/submit" => Body::Form(vec![("id", id_s), ("version", "1".to_owned())]),
+        "/api/requests/save" => Body::Json(serde_json::json!({
+            "id": id, "version": 1, "save_id": "matrice", "data": {}
+        })),
+        other => Body::Form(
+            form_sample(other)?
+                .into_iter()
+                .map(|(k, v)| (k, v.to_owned()))
+                .collect(),
+        ),
+    })
+}
+
+fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
     Some(match path {
         "/api/public/request_counts"
         | "/api/auth/whoami"
@@ -84,7 +121,7 @@ async fn every_server_function_is_in_the_policy_and_enforced() {
         missing_policy.is_empty(),
         "server functions without a policy entry (add them to server::policy::RULES): {missing_policy:?}"
     );
-    let missing_sample: Vec<_> = paths.iter().filter(|p| sample(p).is_none()).collect();
+    let missing_sample: Vec<_> = paths.iter().filter(|p| sample(p, 1).is_none()).collect();
     assert!(
         missing_sample.is_empty(),
         "server functions without a sample call in tests/policy.rs: {missing_sample:?}"
@@ -99,14 +136,25 @@ async fn every_server_function_is_in_the_policy_and_enforced() {
 
     for t in TestDb::all().await {
         let app = app(t.db.clone());
+        let mut applicant_id = 0;
         for caller in Caller::ALL {
             if let Some((email, role)) = caller.account() {
-                create_account(&t.db, email, PASSWORD, role).await;
+                let id = create_account(&t.db, email, PASSWORD, role).await;
+                if matches!(caller, Caller::Applicant) {
+                    applicant_id = id;
+                }
             }
         }
+        let request_id = guichet::server::db::requests::create_draft(
+            &t.db,
+            applicant_id,
+            &guichet::domain::request::RequestData::new_draft(),
+            guichet::server::db::now_ms(),
+        )
+        .await
+        .expect("draft");
         for path in &paths {
             let rule = policy::rule_for(path).expect("checked above");
-            let args = sample(path).expect("checked above");
             for caller in Caller::ALL {
                 // A fresh session per call: logout or a password change must
                 // not leak into the next cell.
@@ -114,13 +162,22 @@ async fn every_server_function_is_in_the_policy_and_enforced() {
                     Some((email, _)) => Some(sign_in(&app, email, PASSWORD, next_ip()).await),
                     None => None,
                 };
-                let a = post_form_from(&app, path, &args, cookie.as_deref(), next_ip()).await;
+                let a = match sample(path, request_id).expect("checked above") {
+                    Body::Form(args) => {
+                        let args: Vec<(&str, &str)> =
+                            args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                        post_form_from(&app, path, &args, cookie.as_deref(), next_ip()).await
+                    }
+                    Body::Json(body) => post_json(&app, path, &body, cookie.as_deref()).await,
+                };
                 let refused = matches!(a.code(), "unauthenticated" | "forbidden")
                     && matches!(a.status.as_u16(), 401 | 403);
                 let role = caller.account().map(|(_, r)| r);
+                let object_refused =
+                    OWNED.contains(path) && matches!(caller, Caller::OtherApplicant);
                 assert_eq!(
                     refused,
-                    !rule.access.allows(role),
+                    !rule.access.allows(role) || object_refused,
                     "{}: {path} called by {caller:?} answered {} {}",
                     t.name,
                     a.status,

@@ -640,22 +640,20 @@ pub fn is_web_url(value: &str) -> bool {
         && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn contact(tag: &str) -> Contact {
-        Contact {
-            given_name: "Camille".into(),
-            family_name: format!("Martin-{tag}"),
-            email: format!("{tag}@occitanie.fr"),
-            phone: "05 61 33 50 50".into(),
-            job_title: "Chargée de mission".into(),
-        }
+fn example_contact(tag: &str) -> Contact {
+    Contact {
+        given_name: "Camille".into(),
+        family_name: format!("Martin-{tag}"),
+        email: format!("{tag}@occitanie.fr"),
+        phone: "05 61 33 50 50".into(),
+        job_title: "Chargée de mission".into(),
     }
+}
 
-    /// A complete, valid request (the seed's Région Occitanie).
-    pub fn complete() -> RequestData {
+impl RequestData {
+    /// A complete, valid request: the seed's example of the Région Occitanie
+    /// (tests, demo data).
+    pub fn example() -> RequestData {
         let mut r = RequestData::new_draft();
         r.organisation = Organisation {
             siret: "130 027 376 00016".into(),
@@ -689,10 +687,10 @@ mod tests {
             retention_justification: String::new(),
         };
         r.contacts = Contacts {
-            dpo: contact("dpo"),
-            controller: contact("responsable"),
-            business: contact("metier"),
-            technical: contact("technique"),
+            dpo: example_contact("dpo"),
+            controller: example_contact("responsable"),
+            business: example_contact("metier"),
+            technical: example_contact("technique"),
         };
         r.terms = Terms {
             accepted: true,
@@ -700,6 +698,15 @@ mod tests {
             accepted_at: None,
         };
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> RequestData {
+        RequestData::example()
     }
 
     fn fields(errors: &[FieldError]) -> Vec<&str> {

@@ -46,6 +46,19 @@ impl RequestState {
         RequestState::ALL.into_iter().find(|s| s.as_str() == value)
     }
 
+    /// The French label of one request in this state (badges).
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestState::Draft => "Brouillon",
+            RequestState::Submitted => "En cours d’instruction",
+            RequestState::ChangesRequested => "Modifications demandées",
+            RequestState::Accepted => "Validée",
+            RequestState::Refused => "Refusée",
+            RequestState::Archived => "Archivée",
+            RequestState::Revoked => "Révoquée",
+        }
+    }
+
     /// The French label shown to users (plural form for counters).
     pub fn label_plural(self) -> &'static str {
         match self {

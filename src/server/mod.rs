@@ -69,3 +69,13 @@ pub fn after_form(path: &str) {
         leptos_axum::redirect(path);
     }
 }
+
+/// The signed-in user of the current request, or `unauthenticated`.
+pub async fn viewer() -> Result<auth::session::Viewer, AppError> {
+    let state = app_state()?;
+    let s = session().await?;
+    auth::session::viewer(&s, &state.db)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(|| respond_error(AppError::new(crate::error::ErrorCode::Unauthenticated)))
+}

@@ -59,6 +59,7 @@ const fn rule(path: &'static str, access: Access, limit: Limit) -> Rule {
 }
 
 const STAFF: &[Role] = &[Role::Instructor, Role::Admin];
+const APPLICANT: &[Role] = &[Role::Applicant];
 const ADMIN: &[Role] = &[Role::Admin];
 
 /// Every server function. A new one must be added here, or it is refused.
@@ -80,6 +81,29 @@ pub const RULES: &[Rule] = &[
     rule("/api/admin/accounts", Access::Roles(ADMIN), Limit::None),
     rule("/api/admin/invite", Access::Roles(ADMIN), Limit::None),
     rule("/api/dev/mails", Access::Public, Limit::None),
+    rule("/api/requests/mine", Access::Roles(APPLICANT), Limit::None),
+    rule(
+        "/api/requests/create",
+        Access::Roles(APPLICANT),
+        Limit::None,
+    ),
+    rule("/api/requests/get", Access::SignedIn, Limit::None),
+    rule("/api/requests/save", Access::Roles(APPLICANT), Limit::None),
+    rule(
+        "/api/requests/duplicate",
+        Access::Roles(APPLICANT),
+        Limit::None,
+    ),
+    rule(
+        "/api/requests/archive",
+        Access::Roles(APPLICANT),
+        Limit::None,
+    ),
+    rule(
+        "/api/requests/submit",
+        Access::Roles(APPLICANT),
+        Limit::None,
+    ),
 ];
 
 /// The entry of a server function's path.
@@ -91,6 +115,19 @@ pub fn rule_for(path: &str) -> Option<&'static Rule> {
 /// administrators).
 pub fn is_staff(role: Role) -> bool {
     STAFF.contains(&role)
+}
+
+/// Whether `viewer` may read a request of `applicant_id`: its applicant, or
+/// staff.
+pub fn can_read_request(viewer_id: i64, role: Role, applicant_id: Option<i64>) -> bool {
+    is_staff(role) || (role == Role::Applicant && applicant_id == Some(viewer_id))
+}
+
+/// Whether `viewer` may change a request of `applicant_id` (its data, its
+/// state as an applicant): its applicant only; instructors never edit an
+/// applicant's data.
+pub fn can_edit_request(viewer_id: i64, role: Role, applicant_id: Option<i64>) -> bool {
+    role == Role::Applicant && applicant_id == Some(viewer_id)
 }
 
 #[cfg(test)]

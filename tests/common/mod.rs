@@ -295,6 +295,50 @@ pub async fn post_form_from(
     }
 }
 
+/// POSTs a JSON body to a server function (those declared `input = Json`).
+pub async fn post_json(
+    router: &axum::Router,
+    path: &str,
+    body: &serde_json::Value,
+    cookie: Option<&str>,
+) -> Answer {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::post(path)
+        .header("host", "guichet.test")
+        .header("origin", "http://guichet.test")
+        .header("content-type", "application/json")
+        .header("accept", "application/json");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let mut req = req
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request");
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [192, 0, 2, 1],
+            40_000,
+        ))));
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let set_cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("guichet_session="))
+        .map(str::to_owned);
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+    Answer {
+        status,
+        json,
+        set_cookie,
+        headers,
+    }
+}
+
 /// `post_form_from` from the default client address.
 pub async fn post_form(
     router: &axum::Router,

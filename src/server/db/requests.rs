@@ -176,14 +176,31 @@ pub async fn save(
     data: &RequestData,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
+    save_once(db, id, expected_version, data, None, now).await
+}
+
+/// `save`, idempotent for a given `save_id` (made by the browser for each
+/// save): when the save over `expected_version` already happened under that
+/// id, its version is answered again, nothing is written twice.
+pub async fn save_once(
+    db: &Db,
+    id: i64,
+    expected_version: i64,
+    data: &RequestData,
+    save_id: Option<&str>,
+    now: i64,
+) -> Result<i64, RequestWriteError> {
     let json = encode(data)?;
     let result = sqlx::query(
-        "UPDATE requests SET data = $1, title = $2, version = version + 1, updated_at = $3 \
-         WHERE id = $4 AND version = $5 AND state IN ('draft', 'changes_requested')",
+        "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
+         updated_at = $4, last_save_id = $5 \
+         WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
     )
     .bind(json)
     .bind(data.context.title.trim())
+    .bind(data.organisation.siret.trim())
     .bind(now)
+    .bind(save_id)
     .bind(id)
     .bind(expected_version)
     .execute(&db.pool)
@@ -192,23 +209,127 @@ pub async fn save(
         return Ok(expected_version + 1);
     }
     // Nothing written: say why.
-    let current: Option<(String, i64)> =
-        sqlx::query_as("SELECT state, version FROM requests WHERE id = $1")
+    let current: Option<(String, i64, Option<String>)> =
+        sqlx::query_as("SELECT state, version, last_save_id FROM requests WHERE id = $1")
             .bind(id)
             .fetch_optional(&db.pool)
             .await?;
     match current {
         None => Err(RequestWriteError::NotFound),
-        Some((_, version)) if version != expected_version => Err(RequestWriteError::Conflict {
+        Some((_, version, Some(last)))
+            if version == expected_version + 1 && Some(last.as_str()) == save_id =>
+        {
+            Ok(version)
+        }
+        Some((_, version, _)) if version != expected_version => Err(RequestWriteError::Conflict {
             expected: expected_version,
             current: version,
         }),
-        Some((state, _)) => Err(LifecycleError::IllegalState {
+        Some((state, _, _)) => Err(LifecycleError::IllegalState {
             state: state_of(&state)?,
             action: Action::Edit,
         }
         .into()),
     }
+}
+
+/// Copies a request into a new draft of the same applicant (another business
+/// context of the same organisation): the organisation, data, legal and
+/// contact blocks are kept; the context and the acceptance of the terms
+/// start empty. Writes the `duplicated` event on the source and `created` on
+/// the copy, in one transaction. Returns the new id.
+pub async fn duplicate(
+    db: &Db,
+    source_id: i64,
+    applicant_id: i64,
+    now: i64,
+) -> Result<i64, RequestWriteError> {
+    let source = get(db, source_id)
+        .await?
+        .ok_or(RequestWriteError::NotFound)?;
+    let mut data = source.data.clone();
+    data.context = Default::default();
+    data.terms = Default::default();
+    data.legal.attachments.clear();
+    let json = encode(&data)?;
+    let mut tx = db.pool.begin().await?;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO requests (state, applicant_id, siret, title, data, version, duplicated_from, \
+         created_at, updated_at) VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6) RETURNING id",
+    )
+    .bind(lifecycle::INITIAL.0.as_str())
+    .bind(applicant_id)
+    .bind(data.organisation.siret.trim())
+    .bind(json)
+    .bind(source_id)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+    insert_event(
+        &mut tx,
+        id,
+        lifecycle::INITIAL.1,
+        None,
+        lifecycle::INITIAL.0,
+        Some(applicant_id),
+        Role::Applicant,
+        None,
+        now,
+    )
+    .await?;
+    insert_event(
+        &mut tx,
+        source_id,
+        EventKind::Duplicated,
+        Some(source.state),
+        source.state,
+        Some(applicant_id),
+        Role::Applicant,
+        Some(&format!("copiée dans la demande n° {id}")),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A line of "Mes demandes".
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestLine {
+    pub id: i64,
+    pub state: RequestState,
+    pub title: String,
+    pub organisation: String,
+    pub siret: String,
+    pub version: i64,
+    pub updated_at: i64,
+}
+
+/// The requests of an applicant, most recently changed first (archived ones
+/// last).
+pub async fn list_for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<RequestLine>, DbError> {
+    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+        "SELECT id, state, title, data, version, updated_at FROM requests \
+         WHERE applicant_id = $1 \
+         ORDER BY CASE WHEN state = 'archived' THEN 1 ELSE 0 END, updated_at DESC, id DESC",
+    )
+    .bind(applicant_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id, state, title, data, version, updated_at)| {
+            let data = decode(&data)?;
+            Ok(RequestLine {
+                id,
+                state: state_of(&state)?,
+                title,
+                organisation: data.organisation.name,
+                siret: data.organisation.siret,
+                version,
+                updated_at,
+            })
+        })
+        .collect()
 }
 
 /// Applies a lifecycle action: checks it with the state machine, changes the
@@ -223,6 +344,23 @@ pub async fn transition(
     role: Role,
     actor_id: Option<i64>,
     message: Option<&str>,
+    now: i64,
+) -> Result<Transition, RequestWriteError> {
+    transition_with_emails(db, id, action, role, actor_id, message, &[], now).await
+}
+
+/// `transition`, queueing `emails` in the same transaction. A submission also
+/// records the terms of use accepted (current version, time) in the request's
+/// data before it is snapshotted.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition_with_emails(
+    db: &Db,
+    id: i64,
+    action: Action,
+    role: Role,
+    actor_id: Option<i64>,
+    message: Option<&str>,
+    emails: &[crate::server::db::outbox::NewEmail],
     now: i64,
 ) -> Result<Transition, RequestWriteError> {
     let mut tx = db.pool.begin().await?;
@@ -266,7 +404,22 @@ pub async fn transition(
             current: version,
         });
     }
+    let mut data = data;
+    let mut version = version;
     if submitted {
+        let mut parsed = decode(&data)?;
+        if parsed.terms.accepted {
+            parsed.terms.version = crate::domain::request::CURRENT_CGU_VERSION.to_owned();
+            parsed.terms.accepted_at = Some(now);
+        }
+        data = encode(&parsed)?;
+        version += 1;
+        sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
+            .bind(&data)
+            .bind(version)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
                 .bind(id)
@@ -296,6 +449,9 @@ pub async fn transition(
         now,
     )
     .await?;
+    for email in emails {
+        crate::server::db::outbox::enqueue(&mut tx, email, now).await?;
+    }
     tx.commit().await?;
     Ok(t)
 }

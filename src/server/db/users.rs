@@ -175,3 +175,15 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<(User, i64)>, DbError> {
         .map(|(a, b, c, d, e, created)| from_row((a, b, c, d, e)).map(|u| (u, created)))
         .collect()
 }
+
+/// The addresses of the active instructors and administrators (those who
+/// chose a password): who is told of new requests.
+pub async fn staff_emails(db: &Db) -> Result<Vec<String>, DbError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT email FROM users WHERE role IN ('instructor', 'admin') \
+         AND password_hash IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(e,)| e).collect())
+}

@@ -121,6 +121,41 @@ pub fn account_exists(to: &str, login_link: &str, reset_link: &str) -> NewEmail 
     )
 }
 
+/// Tells the applicant their request was received.
+pub fn request_received(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
+    email(
+        "request_received",
+        to,
+        &format!("Demande n° {id} reçue"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "Votre demande d’accès à API Entreprise n° {id} « {title} » a bien été déposée. \
+                 Un instructeur va l’examiner ; vous serez prévenu par courriel de sa décision \
+                 ou s’il a besoin de précisions."
+            ),
+        ],
+        Some(("Voir ma demande", link)),
+    )
+}
+
+/// Tells an instructor a request is waiting for review.
+pub fn new_request(to: &str, id: i64, title: &str, organisation: &str, link: &str) -> NewEmail {
+    email(
+        "new_request",
+        to,
+        &format!("Nouvelle demande n° {id} à instruire"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "{organisation} a déposé la demande n° {id} « {title} ». Elle attend son \
+                 instruction."
+            ),
+        ],
+        Some(("Ouvrir la demande", link)),
+    )
+}
+
 /// A link to choose a new password after "mot de passe oublié".
 pub fn password_reset(to: &str, link: &str) -> NewEmail {
     email(

@@ -1,0 +1,302 @@
+//! The applicant's requests: "Mes demandes", the wizard's draft (read, save
+//! with optimistic versions, idempotent retries), duplicate, archive, submit.
+//! Who may call: `server::policy`; whose request: `policy::can_*_request`.
+
+use crate::domain::RequestState;
+use crate::domain::request::RequestData;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+/// A line of "Mes demandes".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: i64,
+    pub state: RequestState,
+    pub title: String,
+    pub organisation: String,
+    pub siret: String,
+    pub updated_at: i64,
+}
+
+/// A request as the wizard and the summary page read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub state: RequestState,
+    pub version: i64,
+    pub data: RequestData,
+    pub updated_at: i64,
+    /// Whether the viewer may change it now.
+    pub editable: bool,
+}
+
+/// The answer to a save.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub version: i64,
+    pub saved_at: i64,
+}
+
+#[cfg(feature = "ssr")]
+mod server_side {
+    use crate::error::{AppError, ErrorCode};
+    use crate::server::db::requests::RequestWriteError;
+    use crate::server::respond_error;
+
+    pub fn write_error(e: RequestWriteError) -> AppError {
+        respond_error(match e {
+            RequestWriteError::NotFound => AppError::with_message(
+                ErrorCode::NotFound,
+                "Cette demande n’existe pas ou a été supprimée.",
+            ),
+            RequestWriteError::Conflict { .. } => AppError::new(ErrorCode::Conflict),
+            RequestWriteError::Lifecycle(l) => {
+                AppError::with_message(ErrorCode::NotEditable, format!("Action impossible : {l}"))
+            }
+            RequestWriteError::Db(d) => d.into(),
+        })
+    }
+
+    pub fn not_yours() -> AppError {
+        respond_error(AppError::with_message(
+            ErrorCode::Forbidden,
+            "Cette demande ne fait pas partie des vôtres.",
+        ))
+    }
+
+    pub fn not_found() -> AppError {
+        respond_error(AppError::with_message(
+            ErrorCode::NotFound,
+            "Cette demande n’existe pas ou a été supprimée.",
+        ))
+    }
+}
+
+/// The signed-in applicant's requests, most recent first.
+#[server(endpoint = "requests/mine")]
+pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
+    use crate::server::{app_state, db, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let lines = db::requests::list_for_applicant(&state.db, me.id)
+        .await
+        .map_err(respond_error)?;
+    Ok(lines
+        .into_iter()
+        .map(|l| RequestSummary {
+            id: l.id,
+            state: l.state,
+            title: l.title,
+            organisation: l.organisation,
+            siret: l.siret,
+            updated_at: l.updated_at,
+        })
+        .collect())
+}
+
+/// Starts a new draft; answers its number.
+#[server(endpoint = "requests/create")]
+pub async fn create_request() -> Result<i64, AppError> {
+    use crate::server::{app_state, db, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let id = db::requests::create_draft(&state.db, me.id, &RequestData::new_draft(), db::now_ms())
+        .await
+        .map_err(respond_error)?;
+    crate::server::after_form(&format!("/demandes/{id}/etape/1"));
+    Ok(id)
+}
+
+/// One request, for its applicant or for staff.
+#[server(endpoint = "requests/get")]
+pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
+    use crate::domain::lifecycle::is_editable;
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let r = db::requests::get(&state.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(server_side::not_found)?;
+    if !policy::can_read_request(me.id, me.role, r.applicant_id) {
+        return Err(server_side::not_yours());
+    }
+    Ok(RequestView {
+        id: r.id,
+        state: r.state,
+        version: r.version,
+        editable: is_editable(r.state) && policy::can_edit_request(me.id, me.role, r.applicant_id),
+        data: r.data,
+        updated_at: r.updated_at,
+    })
+}
+
+/// Saves the wizard's data over `version`. `save_id` names this save: sent
+/// again after a lost answer, it gets the same answer. A stale version is
+/// refused with `conflict` (nothing is overwritten); every field has a
+/// length limit.
+#[server(endpoint = "requests/save", input = Json)]
+pub async fn save_request(
+    id: i64,
+    version: i64,
+    save_id: String,
+    data: RequestData,
+) -> Result<Saved, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    if save_id.is_empty() || save_id.len() > 64 {
+        return Err(respond_error(AppError::new(ErrorCode::BadRequest)));
+    }
+    if let Some(e) = data.validate_limits().into_iter().next() {
+        return Err(respond_error(AppError::invalid(&e.field, e.message)));
+    }
+    let owner = db::requests::get(&state.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(server_side::not_found)?
+        .applicant_id;
+    if !policy::can_edit_request(me.id, me.role, owner) {
+        return Err(server_side::not_yours());
+    }
+    let now = db::now_ms();
+    let version = db::requests::save_once(&state.db, id, version, &data, Some(&save_id), now)
+        .await
+        .map_err(server_side::write_error)?;
+    Ok(Saved {
+        version,
+        saved_at: now,
+    })
+}
+
+/// Copies a request into a new draft for another business context; answers
+/// the new number.
+#[server(endpoint = "requests/duplicate")]
+pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let owner = db::requests::get(&state.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(server_side::not_found)?
+        .applicant_id;
+    if !policy::can_edit_request(me.id, me.role, owner) {
+        return Err(server_side::not_yours());
+    }
+    let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms())
+        .await
+        .map_err(server_side::write_error)?;
+    crate::server::after_form(&format!("/demandes/{new_id}/etape/2"));
+    Ok(new_id)
+}
+
+/// Archives a draft (it stays listed, no longer editable).
+#[server(endpoint = "requests/archive")]
+pub async fn archive_request(id: i64) -> Result<(), AppError> {
+    use crate::domain::lifecycle::{Action, Role};
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let owner = db::requests::get(&state.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(server_side::not_found)?
+        .applicant_id;
+    if !policy::can_edit_request(me.id, me.role, owner) {
+        return Err(server_side::not_yours());
+    }
+    db::requests::transition(
+        &state.db,
+        id,
+        Action::Archive,
+        Role::Applicant,
+        Some(me.id),
+        None,
+        db::now_ms(),
+    )
+    .await
+    .map_err(server_side::write_error)?;
+    crate::server::after_form("/demandes");
+    Ok(())
+}
+
+/// Submits a complete request (first submission or resubmission after
+/// changes were requested): records the terms accepted, snapshots the
+/// request, writes the event and queues the emails, in one transaction.
+/// `version` must be the one the applicant reviewed.
+#[server(endpoint = "requests/submit")]
+pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
+    use crate::domain::lifecycle::{Action, Role};
+    use crate::error::ErrorCode;
+    use crate::server::mail::templates;
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let r = db::requests::get(&state.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(server_side::not_found)?;
+    if !policy::can_edit_request(me.id, me.role, r.applicant_id) {
+        return Err(server_side::not_yours());
+    }
+    if r.version != version {
+        return Err(respond_error(AppError::new(ErrorCode::Conflict)));
+    }
+    let missing = r.data.validate_all();
+    if !missing.is_empty() {
+        let steps: Vec<String> = missing
+            .iter()
+            .map(|(step, errors)| {
+                format!(
+                    "étape {} « {} » ({} point{} à compléter)",
+                    step.number(),
+                    step.title(),
+                    errors.len(),
+                    if errors.len() > 1 { "s" } else { "" }
+                )
+            })
+            .collect();
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::Invalid,
+            format!("La demande est incomplète : {}.", steps.join(", ")),
+        )));
+    }
+    let title = r.data.context.title.trim().to_owned();
+    let organisation = if r.data.organisation.name.trim().is_empty() {
+        format!("L’organisation {}", r.data.organisation.siret)
+    } else {
+        r.data.organisation.name.trim().to_owned()
+    };
+    let link = state.link(&format!("/demandes/{id}"));
+    let mut emails = vec![templates::request_received(&me.email, id, &title, &link)];
+    for staff in db::users::staff_emails(&state.db)
+        .await
+        .map_err(respond_error)?
+    {
+        emails.push(templates::new_request(
+            &staff,
+            id,
+            &title,
+            &organisation,
+            &link,
+        ));
+    }
+    db::requests::transition_with_emails(
+        &state.db,
+        id,
+        Action::Submit,
+        Role::Applicant,
+        Some(me.id),
+        None,
+        &emails,
+        db::now_ms(),
+    )
+    .await
+    .map_err(server_side::write_error)?;
+    crate::server::after_form(&format!("/demandes/{id}"));
+    Ok(())
+}

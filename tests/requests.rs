@@ -1,0 +1,307 @@
+//! The applicant's requests through the real router, on SQLite and
+//! PostgreSQL: drafts, saves with versions, idempotent retries, conflicts,
+//! ownership, editability, duplicate, archive, submission with its emails.
+
+mod common;
+
+use common::*;
+use guichet::domain::lifecycle::Role;
+use guichet::domain::request::RequestData;
+use serde_json::json;
+
+const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+struct World {
+    app: axum::Router,
+    alice: String,
+    bob: String,
+    instructor: String,
+}
+
+async fn world(t: &TestDb) -> World {
+    let app = app(t.db.clone());
+    create_account(&t.db, "alice@occitanie.fr", PASSWORD, Role::Applicant).await;
+    create_account(&t.db, "bob@herault.fr", PASSWORD, Role::Applicant).await;
+    create_account(
+        &t.db,
+        "instructeur@beta.gouv.fr",
+        PASSWORD,
+        Role::Instructor,
+    )
+    .await;
+    let alice = sign_in(&app, "alice@occitanie.fr", PASSWORD, [10, 1, 0, 1]).await;
+    let bob = sign_in(&app, "bob@herault.fr", PASSWORD, [10, 1, 0, 2]).await;
+    let instructor = sign_in(&app, "instructeur@beta.gouv.fr", PASSWORD, [10, 1, 0, 3]).await;
+    World {
+        app,
+        alice,
+        bob,
+        instructor,
+    }
+}
+
+async fn create(w: &World) -> i64 {
+    let a = post_form(&w.app, "/api/requests/create", &[], Some(&w.alice)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    a.json.as_i64().expect("id")
+}
+
+async fn save(
+    w: &World,
+    cookie: &str,
+    id: i64,
+    version: i64,
+    save_id: &str,
+    data: &RequestData,
+) -> Answer {
+    post_json(
+        &w.app,
+        "/api/requests/save",
+        &json!({ "id": id, "version": version, "save_id": save_id, "data": data }),
+        Some(cookie),
+    )
+    .await
+}
+
+async fn get(w: &World, cookie: &str, id: i64) -> Answer {
+    post_form(
+        &w.app,
+        "/api/requests/get",
+        &[("id", &id.to_string())],
+        Some(cookie),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn saves_are_versioned_idempotent_and_never_overwrite() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let id = create(&w).await;
+        let a = get(&w, &w.alice, id).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(a.json["version"], 1);
+        assert_eq!(a.json["state"], "draft");
+        assert_eq!(a.json["editable"], true);
+
+        let mut data = RequestData::new_draft();
+        data.context.title = "Pré-remplissage des formulaires".into();
+        let a = save(&w, &w.alice, id, 1, "s1", &data).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        assert_eq!(a.json["version"], 2);
+
+        // The same save sent again (its answer was lost): same answer, no
+        // third version.
+        let a = save(&w, &w.alice, id, 1, "s1", &data).await;
+        assert_eq!((a.status.as_u16(), &a.json["version"]), (200, &json!(2)));
+        assert_eq!(get(&w, &w.alice, id).await.json["version"], 2);
+
+        // Another tab still on version 1: conflict, nothing overwritten.
+        let mut other = data.clone();
+        other.context.title = "Titre de l’autre onglet".into();
+        let a = save(&w, &w.alice, id, 1, "t1", &other).await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "conflict"),
+            "{}",
+            t.name
+        );
+        let a = get(&w, &w.alice, id).await;
+        assert_eq!(
+            a.json["data"]["context"]["title"],
+            "Pré-remplissage des formulaires"
+        );
+
+        // Over the current version, it goes through.
+        let a = save(&w, &w.alice, id, 2, "t2", &other).await;
+        assert_eq!(a.json["version"], 3);
+
+        // Length limits, with the field named.
+        let mut long = other.clone();
+        long.context.title = "x".repeat(5_000);
+        let a = save(&w, &w.alice, id, 3, "s4", &long).await;
+        assert_eq!(a.status, 422);
+        assert_eq!(a.json["field"], "context.title");
+
+        // The list shows it.
+        let a = post_form(&w.app, "/api/requests/mine", &[], Some(&w.alice)).await;
+        let list = a.json.as_array().expect("list");
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["title"], "Titre de l’autre onglet");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn only_the_applicant_edits_staff_reads() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let id = create(&w).await;
+        let data = RequestData::new_draft();
+
+        let a = get(&w, &w.bob, id).await;
+        assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"));
+        let a = save(&w, &w.bob, id, 1, "b1", &data).await;
+        assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"));
+        for path in ["/api/requests/duplicate", "/api/requests/archive"] {
+            let a = post_form(&w.app, path, &[("id", &id.to_string())], Some(&w.bob)).await;
+            assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"), "{path}");
+        }
+        let a = post_form(&w.app, "/api/requests/mine", &[], Some(&w.bob)).await;
+        assert_eq!(a.json, json!([]));
+
+        // Staff reads, never edits.
+        let a = get(&w, &w.instructor, id).await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.json["editable"], false);
+        let a = save(&w, &w.instructor, id, 1, "i1", &data).await;
+        assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"));
+
+        // Unknown number.
+        let a = get(&w, &w.alice, id + 1000).await;
+        assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"));
+        assert_eq!(
+            get(&w, &w.alice, id).await.json["version"],
+            1,
+            "nothing changed"
+        );
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn submission_records_terms_snapshots_and_emails_then_locks() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let id = create(&w).await;
+
+        // Incomplete: refused, saying which steps.
+        let a = post_form(
+            &w.app,
+            "/api/requests/submit",
+            &[("id", &id.to_string()), ("version", "1")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 422);
+        let message = a.json["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("incomplète") && message.contains("étape 1"),
+            "{message}"
+        );
+
+        // The box ticked on the current terms; the time is the server's.
+        let data = RequestData::example();
+        assert_eq!(data.terms.accepted_at, None);
+        let a = save(&w, &w.alice, id, 1, "full", &data).await;
+        assert_eq!(a.json["version"], 2);
+        // Submitting an older version than the current one is a conflict.
+        let a = post_form(
+            &w.app,
+            "/api/requests/submit",
+            &[("id", &id.to_string()), ("version", "1")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.code(), "conflict");
+        let before = outbox(&t.db).await.len();
+        let a = post_form(
+            &w.app,
+            "/api/requests/submit",
+            &[("id", &id.to_string()), ("version", "2")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+
+        let a = get(&w, &w.alice, id).await;
+        assert_eq!(a.json["state"], "submitted");
+        assert_eq!(a.json["editable"], false);
+        assert_eq!(a.json["data"]["terms"]["version"], "2026-11");
+        assert!(a.json["data"]["terms"]["accepted_at"].as_i64().is_some());
+        let mails = outbox(&t.db).await;
+        assert_eq!(
+            &mails[before..],
+            &[
+                (
+                    "request_received".to_owned(),
+                    "alice@occitanie.fr".to_owned()
+                ),
+                (
+                    "new_request".to_owned(),
+                    "instructeur@beta.gouv.fr".to_owned()
+                ),
+            ]
+        );
+        let snapshots = guichet::server::db::requests::snapshots(&t.db, id)
+            .await
+            .expect("snapshots");
+        assert_eq!(snapshots.len(), 1);
+        assert_eq!(snapshots[0].2.terms.version, "2026-11");
+
+        // Submitted: no more saves, no second submission.
+        let version = a.json["version"].as_i64().expect("version");
+        let a = save(&w, &w.alice, id, version, "late", &data).await;
+        assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
+        let a = post_form(
+            &w.app,
+            "/api/requests/submit",
+            &[("id", &id.to_string()), ("version", &version.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.code(), "not_editable");
+        assert_eq!(outbox(&t.db).await.len(), before + 2, "no second email");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn duplicate_and_archive() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let id = create(&w).await;
+        let a = save(&w, &w.alice, id, 1, "full", &RequestData::example()).await;
+        assert_eq!(a.status, 200);
+
+        let a = post_form(
+            &w.app,
+            "/api/requests/duplicate",
+            &[("id", &id.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let copy = a.json.as_i64().expect("id");
+        assert_ne!(copy, id);
+        let a = get(&w, &w.alice, copy).await;
+        assert_eq!(a.json["state"], "draft");
+        assert_eq!(a.json["data"]["organisation"]["name"], "Région Occitanie");
+        assert_eq!(a.json["data"]["context"]["title"], "");
+        assert_eq!(a.json["data"]["terms"]["accepted"], false);
+
+        let a = post_form(
+            &w.app,
+            "/api/requests/archive",
+            &[("id", &copy.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = get(&w, &w.alice, copy).await;
+        assert_eq!(
+            (a.json["state"].as_str(), &a.json["editable"]),
+            (Some("archived"), &json!(false))
+        );
+        let list = post_form(&w.app, "/api/requests/mine", &[], Some(&w.alice)).await;
+        let states: Vec<_> = list
+            .json
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|r| r["state"].as_str().unwrap_or("").to_owned())
+            .collect();
+        assert_eq!(states, vec!["draft", "archived"], "archived last");
+        t.cleanup().await;
+    }
+}
