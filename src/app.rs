@@ -11,9 +11,11 @@ use crate::ui::dev::DevMailsPage;
 use crate::ui::home::HomePage;
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
+use crate::ui::requests::{MyRequestsPage, RequestPage};
+use crate::ui::wizard::{StepPage, WizardShell};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 /// The document around the app, rendered on the server only.
@@ -79,6 +81,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
+                    <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
+                    <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("/demandes/:id/etape") view=WizardShell ssr=SsrMode::Async>
+                        <Route path=path!(":n") view=StepPage />
+                    </ParentRoute>
                 </Routes>
             </main>
             <Footer />

@@ -111,7 +111,7 @@ async fn register_confirm_login_logout() {
         )
         .await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
-        assert_eq!(a.json, "/mon-compte");
+        assert_eq!(a.json, "/demandes");
         let set_cookie = a.set_cookie.clone().expect("session cookie");
         assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
         assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");

@@ -35,6 +35,9 @@ fn sample(path: &str, id: i64) -> Option<Body> {
     let id_s = id.to_string();
     Some(match path {
         "/api/requests/mine" | "/api/requests/create" => Body::Form(vec![]),
+        "/api/requests/lookup_organisation" => {
+            Body::Form(vec![("siret", "21340172201787".to_owned())])
+        }
         "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
             Body::Form(vec![("id", id_s)])
         }

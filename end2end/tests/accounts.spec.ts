@@ -39,9 +39,11 @@ test.describe('comptes', () => {
     await page.getByLabel('Adresse électronique').fill(email);
     await page.locator('input[name="password"]').fill(password);
     await page.getByRole('button', { name: 'Se connecter' }).click();
-    await expect(page).toHaveURL(/\/mon-compte$/);
+    await expect(page).toHaveURL(/\/demandes$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mes demandes');
+    await expect(page.getByRole('banner').getByRole('link', { name: 'Mes demandes' })).toBeVisible();
+    await page.goto('/mon-compte');
     await expect(page.getByText(`Connecté avec l’adresse ${email}`)).toBeVisible();
-    await expect(page.getByRole('link', { name: 'Mon compte' })).toBeVisible();
     await hydrated(page);
     await expectNoAxeViolations(page);
     const cookies = await page.context().cookies();
@@ -76,7 +78,7 @@ test.describe('comptes', () => {
     await page.getByLabel('Adresse électronique').fill(email);
     await page.locator('input[name="password"]').fill(newPassword);
     await page.getByRole('button', { name: 'Se connecter' }).click();
-    await expect(page).toHaveURL(/\/mon-compte$/);
+    await expect(page).toHaveURL(/\/demandes$/);
 
     console.check();
 
@@ -110,7 +112,8 @@ test.describe('comptes', () => {
     await page.getByLabel('Adresse électronique').fill('sans.js@ville.fr');
     await page.locator('input[name="password"]').fill(password);
     await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
-    await expect(page).toHaveURL(/\/mon-compte$/);
+    await expect(page).toHaveURL(/\/demandes$/);
+    await page.goto('/mon-compte');
     await expect(page.getByText('Connecté avec l’adresse sans.js@ville.fr')).toBeVisible();
     await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
     await expect(page).toHaveURL(/\/$/);

@@ -18,7 +18,8 @@ pub struct CurrentUser {
 /// Where a signed-in user lands.
 pub fn home_of(role: Role) -> &'static str {
     match role {
-        Role::Applicant | Role::Instructor => "/mon-compte",
+        Role::Applicant => "/demandes",
+        Role::Instructor => "/mon-compte",
         Role::Admin => "/admin/comptes",
     }
 }

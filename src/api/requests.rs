@@ -300,3 +300,60 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     crate::server::after_form(&format!("/demandes/{id}"));
     Ok(())
 }
+
+/// An organisation found from its SIRET, for step 1.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundOrganisation {
+    pub name: String,
+    pub legal_category: String,
+    pub legal_category_label: String,
+    pub active: bool,
+    pub eligibility: crate::domain::legal_category::Eligibility,
+    pub eligibility_message: String,
+}
+
+/// Looks a SIRET up in the directory (offline, then online when configured):
+/// `None` when no directory knows it.
+#[server(endpoint = "requests/lookup_organisation")]
+pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisation>, AppError> {
+    use crate::domain::siret::Siret;
+    use crate::server::directory::OrganisationInfo;
+    use crate::server::{app_state, respond_error};
+    let state = app_state()?;
+    let siret = Siret::parse(&siret)
+        .map_err(|e| respond_error(AppError::invalid("organisation.siret", e.message("SIRET"))))?;
+    if let Some(entry) = state.directory.get(siret.siren()) {
+        let info = OrganisationInfo::from_entry(entry);
+        return Ok(Some(FoundOrganisation {
+            name: info.name,
+            legal_category: info.legal_category,
+            legal_category_label: info.legal_category_label,
+            active: true,
+            eligibility: info.eligibility,
+            eligibility_message: info.eligibility_message,
+        }));
+    }
+    if let Some(online) = &state.online_directory {
+        match online.lookup(&siret).await {
+            Ok(Some(o)) => {
+                return Ok(Some(FoundOrganisation {
+                    name: o.name,
+                    legal_category: o.legal_category,
+                    legal_category_label: o.legal_category_label,
+                    active: o.active,
+                    eligibility: o.eligibility,
+                    eligibility_message: o.eligibility_message,
+                }));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "online directory");
+                return Err(respond_error(AppError::with_message(
+                    crate::error::ErrorCode::DatabaseUnavailable,
+                    crate::server::directory::online::UNAVAILABLE_MESSAGE,
+                )));
+            }
+        }
+    }
+    Ok(None)
+}

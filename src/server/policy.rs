@@ -104,6 +104,11 @@ pub const RULES: &[Rule] = &[
         Access::Roles(APPLICANT),
         Limit::None,
     ),
+    rule(
+        "/api/requests/lookup_organisation",
+        Access::SignedIn,
+        Limit::None,
+    ),
 ];
 
 /// The entry of a server function's path.

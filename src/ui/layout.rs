@@ -87,7 +87,8 @@ fn AccountLinks() -> impl IntoView {
                     Ok(Some(user)) => {
                         let (label, href) = match user.role {
                             Role::Admin => ("Administration", home_of(Role::Admin)),
-                            _ => ("Mon compte", home_of(user.role)),
+                            Role::Applicant => ("Mes demandes", home_of(Role::Applicant)),
+                            Role::Instructor => ("Mon compte", home_of(user.role)),
                         };
                         view! {
                             <ul class="fr-btns-group">

@@ -9,3 +9,5 @@ pub mod forms;
 pub mod home;
 pub mod layout;
 pub mod not_found;
+pub mod requests;
+pub mod wizard;

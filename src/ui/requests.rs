@@ -1,0 +1,313 @@
+//! "Mes demandes" and the read-only view of one request.
+
+use crate::api::requests::{
+    ArchiveRequest, CreateRequest, DuplicateRequest, RequestView, get_request, my_requests,
+};
+use crate::domain::RequestState;
+use crate::domain::request::{RequestData, Step};
+use crate::domain::scopes;
+use crate::ui::account::last_error;
+use crate::ui::admin::format_ms;
+use crate::ui::forms::{ErrorSummary, go_to};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_params_map;
+
+/// The DSFR badge of a state.
+#[component]
+pub fn StateBadge(state: RequestState) -> impl IntoView {
+    let class = match state {
+        RequestState::Draft => "fr-badge fr-badge--sm",
+        RequestState::Submitted => "fr-badge fr-badge--sm fr-badge--info",
+        RequestState::ChangesRequested => "fr-badge fr-badge--sm fr-badge--warning",
+        RequestState::Accepted => "fr-badge fr-badge--sm fr-badge--success",
+        RequestState::Refused | RequestState::Revoked => "fr-badge fr-badge--sm fr-badge--error",
+        RequestState::Archived => "fr-badge fr-badge--sm",
+    };
+    view! { <p class=class>{state.label()}</p> }
+}
+
+#[component]
+pub fn MyRequestsPage() -> impl IntoView {
+    let create = ServerAction::<CreateRequest>::new();
+    let duplicate = ServerAction::<DuplicateRequest>::new();
+    let archive = ServerAction::<ArchiveRequest>::new();
+    let list = Resource::new_blocking(move || archive.version().get(), |_| my_requests());
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            go_to(&format!("/demandes/{id}/etape/1"));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = duplicate.value().get() {
+            go_to(&format!("/demandes/{id}/etape/2"));
+        }
+    });
+    let error = Signal::derive(move || {
+        last_error(create.value())
+            .get()
+            .or_else(|| last_error(duplicate.value()).get())
+            .or_else(|| last_error(archive.value()).get())
+    });
+    view! {
+        <Title text="Mes demandes" />
+        <div class="fr-container fr-my-6w">
+            <h1>"Mes demandes"</h1>
+            <ErrorSummary error />
+            <ActionForm action=create>
+                <button class="fr-btn fr-icon-add-line fr-btn--icon-left" type="submit">
+                    "Nouvelle demande"
+                </button>
+            </ActionForm>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(rows) if rows.is_empty() => {
+                            view! {
+                                <p class="fr-mt-4w">
+                                    "Vous n’avez pas encore de demande. Une demande correspond à \
+                                     un cas d’usage : commencez par « Nouvelle demande »."
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(rows) => {
+                            view! {
+                                <div class="fr-table fr-mt-4w">
+                                    <table>
+                                        <caption>"Vos demandes d’accès"</caption>
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"N°"</th>
+                                                <th scope="col">"Intitulé"</th>
+                                                <th scope="col">"Organisation"</th>
+                                                <th scope="col">"État"</th>
+                                                <th scope="col">"Dernière modification"</th>
+                                                <th scope="col">"Actions"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {rows
+                                                .into_iter()
+                                                .map(|r| {
+                                                    let editable = matches!(
+                                                        r.state,
+                                                        RequestState::Draft | RequestState::ChangesRequested
+                                                    );
+                                                    let title = if r.title.is_empty() {
+                                                        "(sans intitulé)".to_owned()
+                                                    } else {
+                                                        r.title.clone()
+                                                    };
+                                                    let id = r.id;
+                                                    view! {
+                                                        <tr>
+                                                            <td>{id}</td>
+                                                            <td>{title.clone()}</td>
+                                                            <td>{r.organisation.clone()}</td>
+                                                            <td><StateBadge state=r.state /></td>
+                                                            <td>{format_ms(r.updated_at)}</td>
+                                                            <td>
+                                                                <ul class="fr-btns-group fr-btns-group--sm fr-btns-group--inline">
+                                                                    <li>
+                                                                        {if editable {
+                                                                            view! {
+                                                                                <a class="fr-btn fr-btn--sm" href=format!("/demandes/{id}/etape/1")>
+                                                                                    "Reprendre"
+                                                                                    <span class="fr-sr-only">{format!(" la demande n° {id}")}</span>
+                                                                                </a>
+                                                                            }
+                                                                                .into_any()
+                                                                        } else {
+                                                                            view! {
+                                                                                <a class="fr-btn fr-btn--sm fr-btn--secondary" href=format!("/demandes/{id}")>
+                                                                                    "Voir"
+                                                                                    <span class="fr-sr-only">{format!(" la demande n° {id}")}</span>
+                                                                                </a>
+                                                                            }
+                                                                                .into_any()
+                                                                        }}
+                                                                    </li>
+                                                                    <li>
+                                                                        <ActionForm action=duplicate>
+                                                                            <input type="hidden" name="id" value=id />
+                                                                            <button class="fr-btn fr-btn--sm fr-btn--tertiary" type="submit">
+                                                                                "Dupliquer"
+                                                                                <span class="fr-sr-only">{format!(" la demande n° {id}")}</span>
+                                                                            </button>
+                                                                        </ActionForm>
+                                                                    </li>
+                                                                    {(r.state == RequestState::Draft).then(|| view! {
+                                                                        <li>
+                                                                            <ActionForm action=archive>
+                                                                                <input type="hidden" name="id" value=id />
+                                                                                <button class="fr-btn fr-btn--sm fr-btn--tertiary-no-outline" type="submit">
+                                                                                    "Archiver"
+                                                                                    <span class="fr-sr-only">{format!(" le brouillon n° {id}")}</span>
+                                                                                </button>
+                                                                            </ActionForm>
+                                                                        </li>
+                                                                    })}
+                                                                </ul>
+                                                            </td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) if e.code == crate::error::ErrorCode::Unauthenticated => {
+                            view! { <Redirect path="/connexion" /> }.into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }
+                                .into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+/// One labelled value of the summary.
+fn row(label: &'static str, value: String) -> impl IntoView {
+    let value = if value.trim().is_empty() {
+        "Non renseigné".to_owned()
+    } else {
+        value
+    };
+    view! {
+        <dt class="fr-text--bold fr-mb-0">{label}</dt>
+        <dd class="fr-mb-2w guichet-pre">{value}</dd>
+    }
+}
+
+/// Everything a request holds, grouped like the wizard; `edit` adds a
+/// "Modifier" link to each block.
+#[component]
+pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoView {
+    let block = move |step: Step, content: AnyView| {
+        view! {
+            <section class="fr-mb-4w" aria-labelledby=format!("bloc-{}", step.number())>
+                <h3 class="fr-h5" id=format!("bloc-{}", step.number())>
+                    {format!("{}. {}", step.number(), step.title())}
+                </h3>
+                <dl>{content}</dl>
+                {edit.then(|| view! {
+                    <a class="fr-link fr-icon-edit-line fr-link--icon-left" href=format!("/demandes/{id}/etape/{}", step.number())>
+                        "Modifier"
+                        <span class="fr-sr-only">{format!(" l’étape {}", step.title())}</span>
+                    </a>
+                })}
+            </section>
+        }
+    };
+    let d = data;
+    let scopes_text = d
+        .data
+        .scopes
+        .iter()
+        .map(|s| {
+            let label = scopes::find(s).map_or(s.as_str(), |sc| sc.label.as_str());
+            match d.data.justifications.get(s) {
+                Some(j) if !j.trim().is_empty() => format!("• {label} — justification : {j}"),
+                _ => format!("• {label}"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let contact = |c: &crate::domain::request::Contact| {
+        format!(
+            "{} {} — {} — {} — {}",
+            c.given_name, c.family_name, c.job_title, c.email, c.phone
+        )
+    };
+    view! {
+        {block(Step::Organisation, view! {
+            {row("SIRET", d.organisation.siret.clone())}
+            {row("Organisation", d.organisation.name.clone())}
+            {row("Catégorie juridique", d.organisation.legal_category.clone())}
+            {row("Mission de service public", d.organisation.justification.clone())}
+        }.into_any())}
+        {block(Step::Context, view! {
+            {row("Intitulé", d.context.title.clone())}
+            {row("Description", d.context.description.clone())}
+            {row("Public concerné", d.context.end_users.clone())}
+            {row("Volumétrie attendue (appels par jour)", d.context.expected_volume.clone())}
+            {row("Mise en service prévue", d.context.go_live.clone())}
+        }.into_any())}
+        {block(Step::Data, view! { {row("Données demandées", scopes_text)} }.into_any())}
+        {block(Step::Legal, view! {
+            {row("Fondement juridique", d.legal.basis.clone())}
+            {row("Liens", d.legal.urls.join("\n"))}
+            {row("Destinataires des données", d.legal.recipients.clone())}
+            {row("Durée de conservation (mois)", d.legal.retention_months.clone())}
+            {row("Justification de la durée", d.legal.retention_justification.clone())}
+        }.into_any())}
+        {block(Step::Contacts, view! {
+            {row("Délégué à la protection des données", contact(&d.contacts.dpo))}
+            {row("Responsable de traitement", contact(&d.contacts.controller))}
+            {row("Contact métier", contact(&d.contacts.business))}
+            {row("Contact technique", contact(&d.contacts.technical))}
+        }.into_any())}
+    }
+}
+
+#[component]
+pub fn RequestPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let request = Resource::new_blocking(id, get_request);
+    view! {
+        <Title text="Demande" />
+        <div class="fr-container fr-my-6w">
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match request.await {
+                        Ok(RequestView { id, state, data, editable, .. }) => {
+                            view! {
+                                <h1>{format!("Demande n° {id}")}</h1>
+                                <StateBadge state />
+                                <p class="fr-mt-2w">
+                                    {match state {
+                                        RequestState::Submitted => "Votre demande a été déposée : un instructeur va l’examiner.",
+                                        RequestState::ChangesRequested => "L’instructeur demande des modifications : reprenez la demande puis déposez-la à nouveau.",
+                                        RequestState::Accepted => "Votre demande a été validée.",
+                                        RequestState::Refused => "Votre demande a été refusée.",
+                                        RequestState::Draft => "Ce brouillon n’est pas encore déposé.",
+                                        RequestState::Archived => "Ce brouillon est archivé.",
+                                        RequestState::Revoked => "L’accès de cette demande a été révoqué.",
+                                    }}
+                                </p>
+                                {editable.then(|| view! {
+                                    <a class="fr-btn fr-mb-4w" href=format!("/demandes/{id}/etape/1")>"Reprendre la demande"</a>
+                                })}
+                                <RequestSummaryView id data edit=false />
+                                <a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/demandes">"Mes demandes"</a>
+                            }
+                                .into_any()
+                        }
+                        Err(e) if e.code == crate::error::ErrorCode::Unauthenticated => {
+                            view! { <Redirect path="/connexion" /> }.into_any()
+                        }
+                        Err(e) => {
+                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
