@@ -17,11 +17,14 @@ export function insertRequests(state: string, n: number): void {
   execFileSync('python3', ['-c', script, path.join(dataDir, 'guichet.db'), state, String(n)]);
 }
 
-/** Collects console errors and failed page loads; call `check()` at the end. */
-export function watchConsole(page: Page): { check: () => void } {
+/** Collects console errors and failed page loads (but the `expected` ones); call
+ * `check()` at the end. */
+export function watchConsole(page: Page, expected: RegExp[] = []): { check: () => void } {
   const problems: string[] = [];
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    if (msg.type() === 'error' && !expected.some((re) => re.test(msg.text()))) {
+      problems.push(`console: ${msg.text()}`);
+    }
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return {
@@ -96,4 +99,19 @@ export function runGuichet(args: string[]): string {
       RUST_LOG: 'warn',
     },
   }).toString();
+}
+
+/** Creates an applicant account through the API, confirms it with the emailed link
+ * and signs the page's context in. */
+export async function signUpAndIn(page: Page, email: string, password: string): Promise<void> {
+  const base = process.env.E2E_BASE ?? `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+  const headers = { Origin: base, Accept: 'application/json' };
+  let res = await page.request.post(`${base}/api/auth/register`, { form: { email, password }, headers });
+  expect(res.status()).toBe(200);
+  const link = await waitForMailLink(email, 'Confirmez votre adresse');
+  const token = new URL(link).searchParams.get('jeton') as string;
+  res = await page.request.post(`${base}/api/auth/confirm_email`, { form: { token }, headers });
+  expect(res.status()).toBe(200);
+  res = await page.request.post(`${base}/api/auth/login`, { form: { email, password }, headers });
+  expect(res.status()).toBe(200);
 }

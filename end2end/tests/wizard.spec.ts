@@ -1,0 +1,128 @@
+import { test, expect, type Page } from '@playwright/test';
+import { expectNoAxeViolations, hydrated, readMails, signUpAndIn, watchConsole } from './helpers';
+
+const password = 'cheval agrafe batterie correcte';
+
+async function saved(page: Page): Promise<void> {
+  await expect(page.getByTestId('save-status')).toHaveText(/Enregistré à \d\d:\d\d/, { timeout: 10_000 });
+}
+
+async function next(page: Page, n: number): Promise<void> {
+  await page.getByRole('link', { name: 'Étape suivante' }).click();
+  await expect(page).toHaveURL(new RegExp(`/etape/${n}$`));
+  await expect(page.getByText(`Étape ${n} sur 6`)).toBeVisible();
+}
+
+test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle un conflit et dépose', async ({ page, context }) => {
+  test.setTimeout(120_000);
+  const email = `demandeur.${Date.now()}@occitanie.fr`;
+  await signUpAndIn(page, email, password);
+
+  await page.goto('/demandes');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mes demandes');
+  await expectNoAxeViolations(page);
+  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
+  const id = page.url().match(/demandes\/(\d+)/)?.[1];
+  await hydrated(page);
+  // Offline saves and the conflicting save fail on purpose.
+  const console = watchConsole(page, [/ERR_INTERNET_DISCONNECTED/, /status of 409 \(Conflict\)/]);
+  await expect(page.getByText('Étape 1 sur 6')).toBeVisible();
+  await expectNoAxeViolations(page);
+
+  // 1. Organisation, found from its SIRET.
+  await page.getByLabel('Numéro SIRET de l’organisation').fill('213 401 722 01787');
+  await page.getByRole('button', { name: 'Rechercher l’organisation' }).click();
+  await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('Montpellier');
+  await saved(page);
+  await next(page, 2);
+
+  // 2. Context; a reload in the middle keeps what was typed.
+  await page.getByLabel('Intitulé de la demande').fill('Pré-remplissage des formulaires d’aides');
+  await page.getByLabel('Description du cas d’usage').fill('Pré-remplir les formulaires à partir du SIRET.');
+  await saved(page);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue('Pré-remplissage des formulaires d’aides');
+  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Pré-remplir les formulaires à partir du SIRET.');
+  await page.getByLabel('Public concerné (utilisateurs finaux)').fill('Entreprises demandant une aide');
+  await page.getByLabel('Volumétrie attendue (appels par jour)').fill('2 000');
+  await page.getByLabel('Date de mise en service prévue').fill('2027-03-01');
+  await expectNoAxeViolations(page);
+  await next(page, 3);
+
+  // 3. Data: open data pre-ticked; a sensitive scope asks for a justification.
+  const sensitive = page.locator('.fr-checkbox-group').filter({ hasText: 'Sensible' }).first();
+  await sensitive.locator('label').click();
+  await expect(sensitive.locator('input[type="checkbox"]')).toBeChecked();
+  await page.getByLabel('Pourquoi cette donnée sensible est-elle nécessaire ?').fill('Instruire les dossiers d’aide.');
+  await saved(page);
+  await expectNoAxeViolations(page);
+  await next(page, 4);
+
+  // 4. Legal framework.
+  await page.getByLabel('Fondement juridique').fill('Code des relations entre le public et l’administration, art. L113-12');
+  await page.getByLabel('Liens vers les textes (un par ligne)').fill('https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031367364');
+  await page.getByLabel('Destinataires des données').fill('Agents instructeurs des aides');
+  await page.getByLabel('Durée de conservation (en mois)').fill('24');
+  await saved(page);
+  await expectNoAxeViolations(page);
+  await next(page, 5);
+
+  // 5. Contacts; the connection drops while typing the last one.
+  const fill = async (legend: string, tag: string) => {
+    const set = page.getByRole('group', { name: legend });
+    await set.getByLabel('Prénom').fill('Camille');
+    await set.getByLabel('Nom', { exact: true }).fill(`Martin-${tag}`);
+    await set.getByLabel('Adresse électronique').fill(`${tag}@occitanie.fr`);
+    await set.getByLabel('Téléphone').fill('05 61 33 50 50');
+    await set.getByLabel('Fonction').fill('Chargée de mission');
+  };
+  await fill('Délégué·e à la protection des données (DPO)', 'dpo');
+  await fill('Responsable de traitement', 'responsable');
+  await fill('Contact métier', 'metier');
+  await saved(page);
+  await context.setOffline(true);
+  await fill('Contact technique', 'technique');
+  await expect(page.getByTestId('save-status')).toHaveText('Hors ligne — vos saisies sont gardées sur cet appareil', { timeout: 10_000 });
+  await context.setOffline(false);
+  await saved(page);
+  await expectNoAxeViolations(page);
+
+  // Another tab changes the title meanwhile: this tab's next save is a conflict.
+  const other = await context.newPage();
+  await other.goto(`/demandes/${id}/etape/2`);
+  await hydrated(other);
+  await other.getByLabel('Intitulé de la demande').fill('Titre changé dans un autre onglet');
+  await saved(other);
+  await other.close();
+  const set = page.getByRole('group', { name: 'Contact technique' });
+  await set.getByLabel('Fonction').fill('Responsable informatique');
+  await expect(page.getByTestId('save-status')).toHaveText('Conflit', { timeout: 10_000 });
+  const conflict = page.getByRole('alert').filter({ hasText: 'modifiée ailleurs' });
+  await expect(conflict).toContainText('context.title');
+  await expect(conflict).toContainText('Titre changé dans un autre onglet');
+  await conflict.getByRole('button', { name: 'Garder ma version' }).click();
+  await saved(page);
+  await next(page, 6);
+
+  // 6. Summary, terms, submission.
+  await expect(page.getByText('Responsable informatique')).toBeVisible();
+  await expect(page.getByText('Pré-remplissage des formulaires d’aides').first()).toBeVisible();
+  await page.locator('label[for="cgu"]').click({ position: { x: 5, y: 5 } });
+  await expect(page.locator('#cgu')).toBeChecked();
+  await saved(page);
+  await expectNoAxeViolations(page);
+  const submit = page.getByRole('button', { name: 'Déposer la demande' });
+  await expect(submit).toBeEnabled();
+  await submit.click();
+  await expect(page).toHaveURL(new RegExp(`/demandes/${id}$`));
+  await expect(page.getByText('En cours d’instruction').first()).toBeVisible();
+  await expect
+    .poll(() => readMails().some((m) => m.to.includes(email) && m.subject.includes(`Demande n° ${id} reçue`)), {
+      timeout: 15_000,
+    })
+    .toBe(true);
+  console.check();
+});
