@@ -189,10 +189,35 @@ async fn accessibility_page_states_its_level() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_page_is_a_french_404() {
     let t = TestDb::sqlite().await;
-    let (status, body, _) = send(app(t.db.clone()), get("/demandes/inexistante")).await;
+    let (status, body, _) = send(app(t.db.clone()), get("/pages/inexistante")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("Page non trouvée"), "{body}");
     assert!(body.contains("<html lang=\"fr\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_in_pages_send_anonymous_visitors_to_the_sign_in_page() {
+    let t = TestDb::sqlite().await;
+    for path in [
+        "/demandes",
+        "/demandes/1",
+        "/demandes/1/etape/2",
+        "/mon-compte",
+    ] {
+        let req = Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .expect("request");
+        let res = app(t.db.clone()).oneshot(req).await.expect("infallible");
+        assert_eq!(res.status(), StatusCode::FOUND, "{path}");
+        assert_eq!(
+            res.headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("/connexion"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -252,6 +252,47 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         .await;
         assert_eq!(a.code(), "not_editable");
         assert_eq!(outbox(&t.db).await.len(), before + 2, "no second email");
+
+        // Changes requested: the applicant sees the message, edits, resubmits.
+        guichet::server::db::requests::transition(
+            &t.db,
+            id,
+            guichet::domain::lifecycle::Action::RequestChanges,
+            Role::Instructor,
+            None,
+            Some("Précisez la durée de conservation."),
+            guichet::server::db::now_ms(),
+        )
+        .await
+        .expect("request changes");
+        let a = get(&w, &w.alice, id).await;
+        assert_eq!(a.json["state"], "changes_requested");
+        assert_eq!(a.json["editable"], true);
+        assert_eq!(
+            a.json["changes_message"],
+            "Précisez la durée de conservation."
+        );
+        let mut edited = RequestData::example();
+        edited.legal.retention_months = "12".into();
+        let a = save(&w, &w.alice, id, version, "edit", &edited).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let version = a.json["version"].as_i64().expect("version");
+        let a = post_form(
+            &w.app,
+            "/api/requests/submit",
+            &[("id", &id.to_string()), ("version", &version.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = get(&w, &w.alice, id).await;
+        assert_eq!(a.json["state"], "submitted");
+        assert_eq!(a.json["changes_message"], serde_json::Value::Null);
+        let snapshots = guichet::server::db::requests::snapshots(&t.db, id)
+            .await
+            .expect("snapshots");
+        assert_eq!(snapshots.len(), 2, "one snapshot per submission");
+        assert_eq!(snapshots[1].2.legal.retention_months, "12");
         t.cleanup().await;
     }
 }

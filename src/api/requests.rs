@@ -30,6 +30,9 @@ pub struct RequestView {
     pub updated_at: i64,
     /// Whether the viewer may change it now.
     pub editable: bool,
+    /// While changes are requested: the instructor's message.
+    #[serde(default)]
+    pub changes_message: Option<String>,
 }
 
 /// The answer to a save.
@@ -64,6 +67,22 @@ mod server_side {
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
         ))
+    }
+
+    /// The request, when the viewer may change it (its applicant).
+    pub async fn owned(
+        state: &crate::server::state::AppState,
+        me: &crate::server::auth::session::Viewer,
+        id: i64,
+    ) -> Result<crate::server::db::requests::StoredRequest, AppError> {
+        let r = crate::server::db::requests::get(&state.db, id)
+            .await
+            .map_err(respond_error)?
+            .ok_or_else(not_found)?;
+        if !crate::server::policy::can_edit_request(me.id, me.role, r.applicant_id) {
+            return Err(not_yours());
+        }
+        Ok(r)
     }
 
     pub fn not_found() -> AppError {
@@ -123,7 +142,19 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     if !policy::can_read_request(me.id, me.role, r.applicant_id) {
         return Err(server_side::not_yours());
     }
+    let changes_message = if r.state == RequestState::ChangesRequested {
+        db::requests::events(&state.db, id)
+            .await
+            .map_err(respond_error)?
+            .into_iter()
+            .rev()
+            .find(|e| e.kind == "changes_requested")
+            .and_then(|e| e.message)
+    } else {
+        None
+    };
     Ok(RequestView {
+        changes_message,
         id: r.id,
         state: r.state,
         version: r.version,
@@ -145,7 +176,7 @@ pub async fn save_request(
     data: RequestData,
 ) -> Result<Saved, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
     let me = viewer().await?;
     if save_id.is_empty() || save_id.len() > 64 {
@@ -154,14 +185,7 @@ pub async fn save_request(
     if let Some(e) = data.validate_limits().into_iter().next() {
         return Err(respond_error(AppError::invalid(&e.field, e.message)));
     }
-    let owner = db::requests::get(&state.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(server_side::not_found)?
-        .applicant_id;
-    if !policy::can_edit_request(me.id, me.role, owner) {
-        return Err(server_side::not_yours());
-    }
+    server_side::owned(&state, &me, id).await?;
     let now = db::now_ms();
     let version = db::requests::save_once(&state.db, id, version, &data, Some(&save_id), now)
         .await
@@ -176,17 +200,10 @@ pub async fn save_request(
 /// the new number.
 #[server(endpoint = "requests/duplicate")]
 pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, viewer};
     let state = app_state()?;
     let me = viewer().await?;
-    let owner = db::requests::get(&state.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(server_side::not_found)?
-        .applicant_id;
-    if !policy::can_edit_request(me.id, me.role, owner) {
-        return Err(server_side::not_yours());
-    }
+    server_side::owned(&state, &me, id).await?;
     let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms())
         .await
         .map_err(server_side::write_error)?;
@@ -198,17 +215,10 @@ pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
 #[server(endpoint = "requests/archive")]
 pub async fn archive_request(id: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, viewer};
     let state = app_state()?;
     let me = viewer().await?;
-    let owner = db::requests::get(&state.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(server_side::not_found)?
-        .applicant_id;
-    if !policy::can_edit_request(me.id, me.role, owner) {
-        return Err(server_side::not_yours());
-    }
+    server_side::owned(&state, &me, id).await?;
     db::requests::transition(
         &state.db,
         id,
@@ -233,16 +243,10 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
     use crate::error::ErrorCode;
     use crate::server::mail::templates;
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
     let me = viewer().await?;
-    let r = db::requests::get(&state.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(server_side::not_found)?;
-    if !policy::can_edit_request(me.id, me.role, r.applicant_id) {
-        return Err(server_side::not_yours());
-    }
+    let r = server_side::owned(&state, &me, id).await?;
     if r.version != version {
         return Err(respond_error(AppError::new(ErrorCode::Conflict)));
     }

@@ -23,6 +23,11 @@ pub fn respond_error(err: impl Into<AppError>) -> AppError {
     if is_plain_form_post() {
         return err;
     }
+    // A page asking for data it may not see redirects to the sign-in page
+    // (its `Redirect` sets the 302); a 401 here would replace it.
+    if err.code == crate::error::ErrorCode::Unauthenticated && is_page_render() {
+        return err;
+    }
     if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
         && let Ok(status) = axum::http::StatusCode::from_u16(err.status())
     {
@@ -59,6 +64,13 @@ pub fn is_plain_form_post() -> bool {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
     })
+}
+
+/// Whether the current request renders a page (as opposed to calling a
+/// server function or an API endpoint).
+fn is_page_render() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| !parts.uri.path().starts_with("/api/"))
 }
 
 /// After a successful plain form post, sends the browser to `path` (the page

@@ -3,7 +3,7 @@
 use crate::api::auth::{Invite, list_accounts};
 use crate::domain::lifecycle::Role;
 use crate::ui::account::{last_error, succeeded_or_flag};
-use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error};
+use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -83,10 +83,7 @@ pub fn AccountsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) => {
-                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }
-                                .into_any()
-                        }
+                        Err(e) => load_error(e),
                     }
                 })}
             </Suspense>

@@ -1,8 +1,9 @@
 //! DSFR form pieces shared by the pages: fields with their error message,
 //! the error summary, success notices.
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use leptos::prelude::*;
+use leptos_router::components::Redirect;
 
 /// The error of a field, from the last answer of a form's action.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
@@ -145,4 +146,14 @@ pub fn go_to(target: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = target;
+}
+
+/// What a page shows when its data cannot be loaded: the sign-in page when
+/// the session is over, the French error otherwise.
+pub fn load_error(e: AppError) -> AnyView {
+    if e.code == ErrorCode::Unauthenticated {
+        view! { <Redirect path="/connexion" /> }.into_any()
+    } else {
+        view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
+    }
 }

@@ -8,10 +8,9 @@ use crate::domain::request::{RequestData, Step};
 use crate::domain::scopes;
 use crate::ui::account::last_error;
 use crate::ui::admin::format_ms;
-use crate::ui::forms::{ErrorSummary, go_to};
+use crate::ui::forms::{ErrorSummary, go_to, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 /// The DSFR badge of a state.
@@ -161,13 +160,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) if e.code == crate::error::ErrorCode::Unauthenticated => {
-                            view! { <Redirect path="/connexion" /> }.into_any()
-                        }
-                        Err(e) => {
-                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }
-                                .into_any()
-                        }
+                        Err(e) => load_error(e),
                     }
                 })}
             </Suspense>
@@ -259,6 +252,20 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
     }
 }
 
+/// The instructor's request for changes, when there is one.
+#[component]
+pub fn ChangesMessage(message: Option<String>) -> impl IntoView {
+    message.map(|m| {
+        view! {
+            <div class="fr-alert fr-alert--warning fr-mb-3w">
+                <h2 class="fr-alert__title">"Modifications demandées par l’instructeur"</h2>
+                <p class="guichet-pre">{m}</p>
+                <p>"Modifiez la demande (elle s’enregistre toute seule), puis déposez-la à nouveau à l’étape 6."</p>
+            </div>
+        }
+    })
+}
+
 #[component]
 pub fn RequestPage() -> impl IntoView {
     let params = use_params_map();
@@ -276,7 +283,7 @@ pub fn RequestPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     match request.await {
-                        Ok(RequestView { id, state, data, editable, .. }) => {
+                        Ok(RequestView { id, state, data, editable, changes_message, .. }) => {
                             view! {
                                 <h1>{format!("Demande n° {id}")}</h1>
                                 <StateBadge state />
@@ -291,6 +298,7 @@ pub fn RequestPage() -> impl IntoView {
                                         RequestState::Revoked => "L’accès de cette demande a été révoqué.",
                                     }}
                                 </p>
+                                <ChangesMessage message=changes_message />
                                 {editable.then(|| view! {
                                     <a class="fr-btn fr-mb-4w" href=format!("/demandes/{id}/etape/1")>"Reprendre la demande"</a>
                                 })}
@@ -299,12 +307,7 @@ pub fn RequestPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(e) if e.code == crate::error::ErrorCode::Unauthenticated => {
-                            view! { <Redirect path="/connexion" /> }.into_any()
-                        }
-                        Err(e) => {
-                            view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
-                        }
+                        Err(e) => load_error(e),
                     }
                 })}
             </Suspense>

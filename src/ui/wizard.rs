@@ -15,7 +15,7 @@ use crate::domain::scopes;
 use crate::error::{AppError, ErrorCode};
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, go_to};
-use crate::ui::requests::RequestSummaryView;
+use crate::ui::requests::{ChangesMessage, RequestSummaryView};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
@@ -48,6 +48,8 @@ pub struct Draft {
     pub version: RwSignal<i64>,
     pub status: RwSignal<SaveStatus>,
     pub editable: StoredValue<bool>,
+    /// The instructor's request for changes, shown on every step.
+    pub changes_message: StoredValue<Option<String>>,
     /// Fields the applicant has left: their errors are shown.
     pub touched: RwSignal<HashSet<String>>,
     /// Show every error of the step (after "Vérifier").
@@ -139,6 +141,7 @@ impl Draft {
             version: RwSignal::new(view.version),
             status: RwSignal::new(SaveStatus::Idle),
             editable: StoredValue::new(view.editable),
+            changes_message: StoredValue::new(view.changes_message.clone()),
             touched: RwSignal::new(HashSet::new()),
             show_all: RwSignal::new(false),
             engine: StoredValue::new(Engine::default()),
@@ -629,6 +632,7 @@ pub fn StepPage() -> impl IntoView {
                             </p>
                         })}
                     </div>
+                    <ChangesMessage message=draft.changes_message.get_value() />
                     <SaveIndicator draft />
                     <ConflictPanel draft />
                     <StepErrors draft step />
@@ -645,7 +649,10 @@ pub fn StepPage() -> impl IntoView {
                             })}
                             {(n < 6).then(|| view! {
                                 <li>
-                                    <button class="fr-btn fr-btn--tertiary" type="button" on:click=move |_| draft.show_all.set(true)>
+                                    <button class="fr-btn fr-btn--tertiary" type="button" on:click=move |_| {
+                                        draft.show_all.set(true);
+                                        focus_errors();
+                                    }>
                                         "Vérifier cette étape"
                                     </button>
                                 </li>
@@ -663,6 +670,20 @@ pub fn StepPage() -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// Moves the focus to the error summary once it is drawn (screen readers read it).
+fn focus_errors() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id("erreurs-etape")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }
 
 /// The summary of a step's errors (DSFR alert) with links to the fields.
@@ -921,11 +942,35 @@ macro_rules! contact_paths {
     };
 }
 
+/// "Mêmes coordonnées que …": copies one contact into another.
+fn copy_contact(
+    draft: Draft,
+    label: &'static str,
+    from: fn(&RequestData) -> crate::domain::request::Contact,
+    to: fn(&mut RequestData, crate::domain::request::Contact),
+) -> impl IntoView {
+    view! {
+        <button class="fr-btn fr-btn--sm fr-btn--tertiary fr-mb-2w" type="button"
+            disabled=!draft.editable.get_value()
+            on:click=move |_| {
+                let c = draft.data.with_untracked(from);
+                draft.change(move |d| to(d, c));
+                draft.flush();
+            }>
+            {label}
+        </button>
+    }
+}
+
 fn contacts_step(draft: Draft) -> impl IntoView {
     view! {
         {contact_fields(draft, "Délégué·e à la protection des données (DPO)", "dpo", contact_paths!("dpo"))}
         {contact_fields(draft, "Responsable de traitement", "controller", contact_paths!("controller"))}
+        {copy_contact(draft, "Contact métier : mêmes coordonnées que le responsable de traitement",
+            |d| d.contacts.controller.clone(), |d, c| d.contacts.business = c)}
         {contact_fields(draft, "Contact métier", "business", contact_paths!("business"))}
+        {copy_contact(draft, "Contact technique : mêmes coordonnées que le contact métier",
+            |d| d.contacts.business.clone(), |d, c| d.contacts.technical = c)}
         {contact_fields(draft, "Contact technique", "technical", contact_paths!("technical"))}
     }
 }

@@ -260,18 +260,41 @@ pub async fn post_form_from(
     cookie: Option<&str>,
     ip: [u8; 4],
 ) -> Answer {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
     let body = serde_urlencoded_like(form);
-    let mut req = axum::http::Request::post(path)
+    let req = same_site_post(path, "application/x-www-form-urlencoded", cookie);
+    send(
+        router,
+        req.body(axum::body::Body::from(body)).expect("request"),
+        ip,
+    )
+    .await
+}
+
+/// A POST from this site's own pages, with the session `cookie` if any.
+fn same_site_post(
+    path: &str,
+    content_type: &str,
+    cookie: Option<&str>,
+) -> axum::http::request::Builder {
+    let req = axum::http::Request::post(path)
         .header("host", "guichet.test")
         .header("origin", "http://guichet.test")
-        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-type", content_type)
         .header("accept", "application/json");
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
+    match cookie {
+        Some(c) => req.header("cookie", c),
+        None => req,
     }
-    let mut req = req.body(axum::body::Body::from(body)).expect("request");
+}
+
+/// Sends a request from the client address `ip` and collects the answer.
+async fn send(
+    router: &axum::Router,
+    mut req: axum::http::Request<axum::body::Body>,
+    ip: [u8; 4],
+) -> Answer {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
     req.extensions_mut()
         .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
             ip, 40_000,
@@ -302,41 +325,14 @@ pub async fn post_json(
     body: &serde_json::Value,
     cookie: Option<&str>,
 ) -> Answer {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let mut req = axum::http::Request::post(path)
-        .header("host", "guichet.test")
-        .header("origin", "http://guichet.test")
-        .header("content-type", "application/json")
-        .header("accept", "application/json");
-    if let Some(c) = cookie {
-        req = req.header("cookie", c);
-    }
-    let mut req = req
-        .body(axum::body::Body::from(body.to_string()))
-        .expect("request");
-    req.extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
-            [192, 0, 2, 1],
-            40_000,
-        ))));
-    let res = router.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let set_cookie = headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("guichet_session="))
-        .map(str::to_owned);
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-    Answer {
-        status,
-        json,
-        set_cookie,
-        headers,
-    }
+    let req = same_site_post(path, "application/json", cookie);
+    send(
+        router,
+        req.body(axum::body::Body::from(body.to_string()))
+            .expect("request"),
+        [192, 0, 2, 1],
+    )
+    .await
 }
 
 /// `post_form_from` from the default client address.

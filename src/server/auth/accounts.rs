@@ -91,6 +91,25 @@ async fn new_link(
     Ok(state.link(&format!("{page}?jeton={token}")))
 }
 
+/// Emails `user` a new link for `purpose` (confirmation or reset), the link
+/// and the email written in one transaction.
+async fn email_link(
+    state: &AppState,
+    user: &users::User,
+    purpose: Purpose,
+) -> Result<(), AppError> {
+    let (page, template): (&str, fn(&str, &str) -> outbox::NewEmail) = match purpose {
+        Purpose::PasswordReset => (RESET_PAGE, templates::password_reset),
+        _ => (CONFIRM_PAGE, templates::email_confirmation),
+    };
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let link = new_link(state, &mut tx, user.id, purpose, page, now).await?;
+    outbox::enqueue(&mut tx, &template(&user.email, &link), now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(())
+}
+
 /// The pages the links open.
 pub const CONFIRM_PAGE: &str = "/confirmer-email";
 pub const RESET_PAGE: &str = "/nouveau-mot-de-passe";
@@ -160,24 +179,7 @@ pub async fn login(
         _ => return Err(AppError::new(ErrorCode::InvalidCredentials)),
     };
     if user.email_verified_at.is_none() {
-        let now = db::now_ms();
-        let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
-        let link = new_link(
-            state,
-            &mut tx,
-            user.id,
-            Purpose::EmailConfirmation,
-            CONFIRM_PAGE,
-            now,
-        )
-        .await?;
-        outbox::enqueue(
-            &mut tx,
-            &templates::email_confirmation(&user.email, &link),
-            now,
-        )
-        .await?;
-        tx.commit().await.map_err(DbError::from)?;
+        email_link(state, &user, Purpose::EmailConfirmation).await?;
         return Err(AppError::new(ErrorCode::EmailNotConfirmed));
     }
     session::sign_in(session, user.id).await?;
@@ -190,19 +192,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
         tracing::info!("password reset asked for an address without an account");
         return Ok(());
     };
-    let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
-    let link = new_link(
-        state,
-        &mut tx,
-        user.id,
-        Purpose::PasswordReset,
-        RESET_PAGE,
-        now,
-    )
-    .await?;
-    outbox::enqueue(&mut tx, &templates::password_reset(&user.email, &link), now).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    email_link(state, &user, Purpose::PasswordReset).await?;
     Ok(())
 }
 

@@ -221,15 +221,18 @@ pub async fn save_once(
         {
             Ok(version)
         }
-        Some((_, version, _)) if version != expected_version => Err(RequestWriteError::Conflict {
+        // Not editable any more (submitted…): say so, whatever the version.
+        Some((state, _, _)) if !lifecycle::is_editable(state_of(&state)?) => {
+            Err(LifecycleError::IllegalState {
+                state: state_of(&state)?,
+                action: Action::Edit,
+            }
+            .into())
+        }
+        Some((_, version, _)) => Err(RequestWriteError::Conflict {
             expected: expected_version,
             current: version,
         }),
-        Some((state, _, _)) => Err(LifecycleError::IllegalState {
-            state: state_of(&state)?,
-            action: Action::Edit,
-        }
-        .into()),
     }
 }
 
@@ -411,15 +414,15 @@ pub async fn transition_with_emails(
         if parsed.terms.accepted {
             parsed.terms.version = crate::domain::request::CURRENT_CGU_VERSION.to_owned();
             parsed.terms.accepted_at = Some(now);
+            data = encode(&parsed)?;
+            version += 1;
+            sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
+                .bind(&data)
+                .bind(version)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        data = encode(&parsed)?;
-        version += 1;
-        sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
-            .bind(&data)
-            .bind(version)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
                 .bind(id)

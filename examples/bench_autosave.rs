@@ -1,0 +1,319 @@
+//! Autosave under load, over real HTTP: a Guichet server on a loopback port and
+//! N editors, each signed in with its own session and its own draft.
+//!
+//! Phase 1 (paced): every editor saves once a second for D seconds, as the
+//! wizard does while someone types. Phase 2 (closed loop): every editor saves
+//! again as soon as its previous save is answered, for 10 s: the throughput
+//! ceiling. Then every draft is read back: its version must be 1 + the saves
+//! acknowledged (none lost, none counted twice), and a save sent again with
+//! its id must get the same version (idempotent retry).
+//!
+//! `cargo run --release --features ssr --example bench_autosave -- [sqlite|postgres] [editors] [seconds]`
+//! (defaults: sqlite 200 60; PostgreSQL from `GUICHET_TEST_POSTGRES_URL`,
+//! default `postgres://postgres@127.0.0.1:5432/test`, on a scratch database).
+
+use guichet::domain::lifecycle::Role;
+use guichet::domain::request::RequestData;
+use guichet::server::auth::password;
+use guichet::server::config::Config;
+use guichet::server::db::{self, Db, users};
+use guichet::server::http::router;
+use guichet::server::state::{AppState, auth_limiter};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+#[derive(Clone)]
+struct Editor {
+    cookie: String,
+    id: i64,
+    version: i64,
+    acknowledged: i64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn save(
+    client: &reqwest::Client,
+    base: &str,
+    e: &Editor,
+    save_id: &str,
+    data: &RequestData,
+) -> Result<i64, String> {
+    let body =
+        serde_json::json!({ "id": e.id, "version": e.version, "save_id": save_id, "data": data });
+    let res = client
+        .post(format!("{base}/api/requests/save"))
+        .header("cookie", &e.cookie)
+        .header("origin", base)
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|x| x.to_string())?;
+    let status = res.status();
+    let text = res.text().await.map_err(|x| x.to_string())?;
+    if !status.is_success() {
+        return Err(format!("{status} {text}"));
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|x| x.to_string())?;
+    v["version"].as_i64().ok_or_else(|| text.clone())
+}
+
+async fn phase(
+    client: &reqwest::Client,
+    base: &str,
+    editors: &mut [Editor],
+    seconds: u64,
+    paced: bool,
+    tag: &str,
+) -> (Vec<Duration>, usize, Duration) {
+    let mut data = RequestData::new_draft();
+    data.context.description = "Pré-remplir les formulaires à partir du SIRET. ".repeat(10);
+    let data = Arc::new(data);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for (n, mut e) in editors.iter().cloned().enumerate() {
+        let client = client.clone();
+        let base = base.to_owned();
+        let data = data.clone();
+        let tag = tag.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0usize;
+            // Spread the paced editors over the second.
+            if paced {
+                tokio::time::sleep(Duration::from_millis((n as u64 * 1000) / 200 % 1000)).await;
+            }
+            let mut k = 0u64;
+            while Instant::now() < deadline {
+                let tick = Instant::now();
+                let mut d = (*data).clone();
+                d.context.title = format!("{tag} {k}");
+                let t = Instant::now();
+                match save(&client, &base, &e, &format!("{tag}-{n}-{k}"), &d).await {
+                    Ok(v) => {
+                        latencies.push(t.elapsed());
+                        e.version = v;
+                        e.acknowledged += 1;
+                    }
+                    Err(msg) => {
+                        errors += 1;
+                        if errors < 3 {
+                            eprintln!("save error: {msg}");
+                        }
+                    }
+                }
+                k += 1;
+                if paced {
+                    let next = tick + Duration::from_secs(1);
+                    tokio::time::sleep_until(next.into()).await;
+                }
+            }
+            (e, latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    let mut back = Vec::new();
+    for t in tasks {
+        let (e, l, x) = t.await.expect("task");
+        all.extend(l);
+        errors += x;
+        back.push(e);
+    }
+    let elapsed = start.elapsed();
+    for (slot, e) in editors.iter_mut().zip(back) {
+        *slot = e;
+    }
+    all.sort();
+    (all, errors, elapsed)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let backend = args.get(1).cloned().unwrap_or_else(|| "sqlite".into());
+    let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(200);
+    let seconds: u64 = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(60);
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut scratch = None;
+    let url = match backend.as_str() {
+        "postgres" => {
+            let admin_url = std::env::var("GUICHET_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = Db::connect(&admin_url).await.expect("postgres");
+            let name = format!("guichet_bench_{}", db::now_ms());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create db");
+            let url = match admin_url.rfind('/') {
+                Some(i) => format!("{}/{name}", &admin_url[..i]),
+                None => admin_url.clone(),
+            };
+            scratch = Some((admin, name));
+            url
+        }
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            tmp.path().join("bench.db").display()
+        ),
+    };
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+
+    // Accounts (one hash shared: hashing is not what is measured).
+    let hash = password::hash(PASSWORD).expect("hash");
+    let now = db::now_ms();
+    for i in 0..n {
+        let mut tx = db.pool.begin().await.expect("tx");
+        let id = users::create_in(
+            &mut tx,
+            &format!("editeur{i}@bench.fr"),
+            Role::Applicant,
+            Some(&hash),
+            now,
+        )
+        .await
+        .expect("user");
+        users::mark_verified_in(&mut tx, id, now)
+            .await
+            .expect("verify");
+        tx.commit().await.expect("commit");
+    }
+
+    let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
+    let mut state = AppState::new(config.leptos, db.clone());
+    state.trust_proxy = true;
+    state.auth_limiter = auth_limiter(1_000_000);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(n)
+        .build()
+        .expect("client");
+    let mut editors = Vec::with_capacity(n);
+    for i in 0..n {
+        let res = client
+            .post(format!("{base}/api/auth/login"))
+            .header("origin", &base)
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", format!("10.{}.{}.1", i / 250, i % 250))
+            .body(format!(
+                "email=editeur{i}%40bench.fr&password={}",
+                PASSWORD.replace(' ', "+")
+            ))
+            .send()
+            .await
+            .expect("login");
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("guichet_session="))
+            .and_then(|v| v.split(';').next())
+            .expect("session cookie")
+            .to_owned();
+        let res = client
+            .post(format!("{base}/api/requests/create"))
+            .header("cookie", &cookie)
+            .header("origin", &base)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .expect("create");
+        let id: i64 = res.text().await.expect("id").trim().parse().expect("id");
+        editors.push(Editor {
+            cookie,
+            id,
+            version: 1,
+            acknowledged: 0,
+        });
+    }
+    println!("{backend}: {n} editors signed in, one draft each");
+
+    let (lat, errors, elapsed) = phase(&client, &base, &mut editors, seconds, true, "rythme").await;
+    println!(
+        "paced ({n} editors, 1 save/s each, {seconds} s): {} saves in {:.1} s = {:.0} saves/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {errors}",
+        lat.len(),
+        elapsed.as_secs_f64(),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.95),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0),
+    );
+    let (lat, errors, elapsed) = phase(&client, &base, &mut editors, 10, false, "continu").await;
+    println!(
+        "closed loop ({n} editors, 10 s): {} saves = {:.0} saves/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
+        lat.len(),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+    );
+
+    // Nothing lost, nothing counted twice; a retry is answered, not applied.
+    let mut bad = 0;
+    for e in &editors {
+        let r = db::requests::get(&db, e.id)
+            .await
+            .expect("read")
+            .expect("draft");
+        if r.version != 1 + e.acknowledged || r.version != e.version {
+            bad += 1;
+        }
+    }
+    let e = &editors[0];
+    let mut d = RequestData::new_draft();
+    d.context.title = "retry".into();
+    let before = Editor {
+        cookie: e.cookie.clone(),
+        id: e.id,
+        version: e.version,
+        acknowledged: 0,
+    };
+    let v1 = save(&client, &base, &before, "retry-1", &d)
+        .await
+        .expect("save");
+    let v2 = save(&client, &base, &before, "retry-1", &d)
+        .await
+        .expect("retry");
+    println!(
+        "check: {} drafts, {bad} with a version different from 1 + acknowledged saves; retry answered version {v2} (first {v1})",
+        editors.len()
+    );
+    assert_eq!(bad, 0, "lost or duplicated versions");
+    assert_eq!(v1, v2, "retry not idempotent");
+
+    db.pool.close().await;
+    if let Some((admin, name)) = scratch {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin.pool)
+            .await;
+    }
+}
