@@ -252,6 +252,19 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
     }
 }
 
+/// The request number of the page's address (`:id`; 0, which no request
+/// has, when it is not a number).
+pub fn request_id_param() -> impl Fn() -> i64 + Clone + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0)
+    }
+}
+
 /// The instructor's request for changes, when there is one.
 #[component]
 pub fn ChangesMessage(message: Option<String>) -> impl IntoView {
@@ -268,15 +281,7 @@ pub fn ChangesMessage(message: Option<String>) -> impl IntoView {
 
 #[component]
 pub fn RequestPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
-    let request = Resource::new_blocking(id, get_request);
+    let request = Resource::new_blocking(request_id_param(), get_request);
     view! {
         <Title text="Demande" />
         <div class="fr-container fr-my-6w">

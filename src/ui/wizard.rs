@@ -15,7 +15,7 @@ use crate::domain::scopes;
 use crate::error::{AppError, ErrorCode};
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, go_to};
-use crate::ui::requests::{ChangesMessage, RequestSummaryView};
+use crate::ui::requests::{ChangesMessage, RequestSummaryView, request_id_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Outlet, Redirect};
@@ -460,15 +460,7 @@ pub fn differences(mine: &RequestData, theirs: &RequestData) -> Vec<(String, Str
 /// The parent of the steps: loads the draft once and keeps it.
 #[component]
 pub fn WizardShell() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
-    let request = Resource::new_blocking(id, get_request);
+    let request = Resource::new_blocking(request_id_param(), get_request);
     view! {
         <Suspense>
             {move || Suspend::new(async move {

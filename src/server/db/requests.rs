@@ -122,18 +122,7 @@ pub async fn create_draft(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    insert_event(
-        &mut tx,
-        id,
-        lifecycle::INITIAL.1,
-        None,
-        lifecycle::INITIAL.0,
-        Some(applicant_id),
-        Role::Applicant,
-        None,
-        now,
-    )
-    .await?;
+    insert_created_event(&mut tx, id, applicant_id, now).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -268,18 +257,7 @@ pub async fn duplicate(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    insert_event(
-        &mut tx,
-        id,
-        lifecycle::INITIAL.1,
-        None,
-        lifecycle::INITIAL.0,
-        Some(applicant_id),
-        Role::Applicant,
-        None,
-        now,
-    )
-    .await?;
+    insert_created_event(&mut tx, id, applicant_id, now).await?;
     insert_event(
         &mut tx,
         source_id,
@@ -457,6 +435,27 @@ pub async fn transition_with_emails(
     }
     tx.commit().await?;
     Ok(t)
+}
+
+/// The `created` event of a new draft.
+async fn insert_created_event(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    applicant_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    insert_event(
+        tx,
+        id,
+        lifecycle::INITIAL.1,
+        None,
+        lifecycle::INITIAL.0,
+        Some(applicant_id),
+        Role::Applicant,
+        None,
+        now,
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
