@@ -63,6 +63,16 @@ async fn save(
     .await
 }
 
+async fn submit(w: &World, id: i64, version: i64) -> Answer {
+    post_form(
+        &w.app,
+        "/api/requests/submit",
+        &[("id", &id.to_string()), ("version", &version.to_string())],
+        Some(&w.alice),
+    )
+    .await
+}
+
 async fn get(w: &World, cookie: &str, id: i64) -> Answer {
     post_form(
         &w.app,
@@ -176,13 +186,7 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         let id = create(&w).await;
 
         // Incomplete: refused, saying which steps.
-        let a = post_form(
-            &w.app,
-            "/api/requests/submit",
-            &[("id", &id.to_string()), ("version", "1")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = submit(&w, id, 1).await;
         assert_eq!(a.status, 422);
         let message = a.json["message"].as_str().unwrap_or("");
         assert!(
@@ -196,22 +200,10 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         let a = save(&w, &w.alice, id, 1, "full", &data).await;
         assert_eq!(a.json["version"], 2);
         // Submitting an older version than the current one is a conflict.
-        let a = post_form(
-            &w.app,
-            "/api/requests/submit",
-            &[("id", &id.to_string()), ("version", "1")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = submit(&w, id, 1).await;
         assert_eq!(a.code(), "conflict");
         let before = outbox(&t.db).await.len();
-        let a = post_form(
-            &w.app,
-            "/api/requests/submit",
-            &[("id", &id.to_string()), ("version", "2")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = submit(&w, id, 2).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
 
         let a = get(&w, &w.alice, id).await;
@@ -243,13 +235,7 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         let version = a.json["version"].as_i64().expect("version");
         let a = save(&w, &w.alice, id, version, "late", &data).await;
         assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
-        let a = post_form(
-            &w.app,
-            "/api/requests/submit",
-            &[("id", &id.to_string()), ("version", &version.to_string())],
-            Some(&w.alice),
-        )
-        .await;
+        let a = submit(&w, id, version).await;
         assert_eq!(a.code(), "not_editable");
         assert_eq!(outbox(&t.db).await.len(), before + 2, "no second email");
 
@@ -277,13 +263,7 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         let a = save(&w, &w.alice, id, version, "edit", &edited).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let version = a.json["version"].as_i64().expect("version");
-        let a = post_form(
-            &w.app,
-            "/api/requests/submit",
-            &[("id", &id.to_string()), ("version", &version.to_string())],
-            Some(&w.alice),
-        )
-        .await;
+        let a = submit(&w, id, version).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let a = get(&w, &w.alice, id).await;
         assert_eq!(a.json["state"], "submitted");
