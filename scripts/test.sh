@@ -9,13 +9,17 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-step "Chromium (Debian package)"
-if [ ! -x /usr/bin/chromium ]; then
+step "Chromium and ClamAV (Debian packages)"
+# ClamAV's daemon is started by the attachment tests themselves, on a
+# signature database of their own (no internet, no freshclam).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/clamd ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium fonts-liberation
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
+    chromium fonts-liberation clamav-daemon
 fi
 /usr/bin/chromium --version
+/usr/sbin/clamd --version
 
 step "PostgreSQL"
 export GUICHET_TEST_POSTGRES_URL="${GUICHET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"

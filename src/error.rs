@@ -31,8 +31,13 @@ pub enum ErrorCode {
     NotEditable,
     /// The thing asked for does not exist.
     NotFound,
+    /// The body (an uploaded file) is larger than allowed.
+    TooLarge,
     /// The database cannot be reached right now.
     DatabaseUnavailable,
+    /// Another service the action needs (the antivirus, the file storage)
+    /// cannot be reached right now.
+    Unavailable,
     /// The browser could not reach the server.
     Network,
     /// Anything unexpected; the details are in the server logs.
@@ -54,7 +59,9 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::NotEditable => 409,
             ErrorCode::NotFound => 404,
+            ErrorCode::TooLarge => 413,
             ErrorCode::DatabaseUnavailable => 503,
+            ErrorCode::Unavailable => 503,
             ErrorCode::Network => 503,
             ErrorCode::Internal => 500,
         }
@@ -74,7 +81,9 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::NotEditable => "not_editable",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::TooLarge => "too_large",
             ErrorCode::DatabaseUnavailable => "database_unavailable",
+            ErrorCode::Unavailable => "unavailable",
             ErrorCode::Network => "network",
             ErrorCode::Internal => "internal",
         }
@@ -102,6 +111,11 @@ impl ErrorCode {
             }
             ErrorCode::NotEditable => "Cette demande n’est plus modifiable dans son état actuel.",
             ErrorCode::NotFound => "La ressource demandée n’existe pas.",
+            ErrorCode::TooLarge => "Le fichier envoyé est trop volumineux.",
+            ErrorCode::Unavailable => {
+                "Un service nécessaire à cette action est momentanément indisponible. Réessayez \
+                 dans quelques minutes : rien de ce que vous avez saisi n’est perdu."
+            }
             ErrorCode::DatabaseUnavailable => {
                 "Le service est momentanément indisponible : la base de données ne répond pas. \
                  Réessayez dans quelques instants."

@@ -27,6 +27,7 @@ const OWNED: &[&str] = &[
     "/api/requests/duplicate",
     "/api/requests/archive",
     "/api/requests/submit",
+    "/api/requests/remove_attachment",
 ];
 
 /// Arguments that reach the function's own checks (they need not succeed);
@@ -42,6 +43,13 @@ fn sample(path: &str, id: i64) -> Option<Body> {
             Body::Form(vec![("id", id_s)])
         }
         "/api/requests/submit" => Body::Form(vec![("id", id_s), ("version", "1".to_owned())]),
+        "/api/requests/remove_attachment" => Body::Form(vec![
+            ("id", id_s),
+            (
+                "attachment_id",
+                "00000000000000000000000000000000".to_owned(),
+            ),
+        ]),
         "/api/requests/save" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "save_id": "matrice", "data": {}
         })),

@@ -234,6 +234,20 @@ pub async fn archive_request(id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Removes an attachment from a draft (or a request awaiting changes).
+/// Removing one that is already gone is not an error.
+#[server(endpoint = "requests/remove_attachment")]
+pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), AppError> {
+    use crate::server::{app_state, db, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    server_side::owned(&state, &me, id).await?;
+    db::attachments::remove(&state.db, id, &attachment_id, db::now_ms())
+        .await
+        .map_err(server_side::write_error)?;
+    Ok(())
+}
+
 /// Submits a complete request (first submission or resubmission after
 /// changes were requested): records the terms accepted, snapshots the
 /// request, writes the event and queues the emails, in one transaction.

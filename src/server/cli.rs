@@ -182,6 +182,7 @@ fn app_state(
     }
     state.dev_mode =
         config.leptos.env == leptos::config::Env::DEV && config.smtp_url.is_none() && !state.https;
+    state.clamd = crate::server::attachments::Clamd::from_setting(config.clamd_address.as_deref());
     state
 }
 
@@ -216,7 +217,16 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         std::time::Duration::from_secs(2),
     );
     crate::server::auth::session::spawn_cleanup(db.clone());
-    let state = app_state(&config, db, directory, online_directory);
+    let mut state = app_state(&config, db, directory, online_directory);
+    state.attachments = crate::server::attachments::open_store(
+        config.attachments_store.as_deref(),
+        &config.data_dir,
+    )
+    .map_err(|e| format!("stockage des pièces jointes inutilisable : {e}"))?;
+    match &state.clamd {
+        Some(c) => tracing::info!(clamd = ?c, "pièces jointes analysées par ClamAV"),
+        None => tracing::info!("pas d’antivirus configuré : pièces jointes non analysées"),
+    }
     if state.dev_mode {
         tracing::info!("mode développement : courriels visibles sur /dev/mails");
     }

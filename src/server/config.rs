@@ -12,6 +12,8 @@
 //! | sender        | `mail-from`            | `MAIL_FROM`        | `DEFAULT_MAIL_FROM` |
 //! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
 //! | public URL    | `public-url`           | `GUICHET_PUBLIC_URL` | none (`https://…` turns HSTS on) |
+//! | attachments   | `attachments-store`    | `GUICHET_ATTACHMENTS_STORE` | folder `<data dir>/pieces-jointes` (or `s3://bucket/prefix`) |
+//! | antivirus     | `clamd-address`        | `CLAMD_ADDRESS`    | Debian's clamd socket when it exists (`host:port`, a socket path, or `off`) |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -41,6 +43,12 @@ pub struct Config {
     /// The address users reach the service at (links in emails; `https://…`
     /// turns on HSTS).
     pub public_url: Option<String>,
+    /// Where attachments are stored: a folder, `file://…` or `s3://bucket/prefix`;
+    /// `None`: `<data dir>/pieces-jointes`.
+    pub attachments_store: Option<String>,
+    /// The ClamAV daemon (`host:port` or socket path, `off`); `None`: the
+    /// Debian socket when it exists.
+    pub clamd_address: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +80,8 @@ pub struct FileSettings {
     pub mail_from: Option<String>,
     pub trust_proxy: Option<bool>,
     pub public_url: Option<String>,
+    pub attachments_store: Option<String>,
+    pub clamd_address: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +170,8 @@ pub fn resolve(
             .or(file.public_url)
             .map(|u| http_url("GUICHET_PUBLIC_URL", u))
             .transpose()?,
+        attachments_store: non_empty("GUICHET_ATTACHMENTS_STORE").or(file.attachments_store),
+        clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
         trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
             Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
             None => file.trust_proxy.unwrap_or(false),
@@ -227,6 +239,8 @@ mod tests {
             mail_from: None,
             trust_proxy: None,
             public_url: None,
+            attachments_store: None,
+            clamd_address: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -245,6 +259,8 @@ mod tests {
             mail_from: None,
             trust_proxy: None,
             public_url: None,
+            attachments_store: None,
+            clamd_address: None,
         };
         let c = resolve(
             opts(),

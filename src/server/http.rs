@@ -3,6 +3,7 @@
 use crate::app::{App, shell};
 use crate::domain::siret::{Siren, Siret};
 use crate::error::{AppError, ErrorCode};
+use crate::server::attachments;
 use crate::server::directory::OrganisationInfo;
 use crate::server::directory::online::{OnlineOrganisation, UNAVAILABLE_MESSAGE};
 use crate::server::policy;
@@ -48,6 +49,13 @@ pub fn router(state: AppState) -> Router {
         directory_routes =
             directory_routes.layer(GovernorLayer::new(config).error_handler(rate_limited));
     }
+    let attachment_routes = Router::new()
+        .route(
+            attachments::UPLOAD_ROUTE,
+            axum::routing::post(attachments::upload),
+        )
+        .route(attachments::DOWNLOAD_ROUTE, get(attachments::download))
+        .layer(RequestBodyLimitLayer::new(attachments::MAX_UPLOAD_BODY));
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(directory_routes)
@@ -63,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(attachment_routes)
         .layer(axum::middleware::from_fn_with_state(
             gate_state,
             gate_server_functions,
@@ -227,7 +236,8 @@ pub fn app_error(err: AppError) -> Response {
     (status, axum::Json(err)).into_response()
 }
 
-/// Largest request body accepted (attachments will get their own route limit).
+/// Largest request body accepted (uploads have their own limit,
+/// `attachments::MAX_UPLOAD_BODY`).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The `host[:port]` of an `Origin` or `Referer` value.
@@ -264,9 +274,18 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
             None,
         );
     }
+    let upload = attachments::is_upload_path(req.uri().path());
+    let limit = if upload {
+        attachments::MAX_UPLOAD_BODY
+    } else {
+        MAX_BODY_BYTES
+    };
     let too_large = header_str(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BODY_BYTES);
+        .is_some_and(|n| n > limit);
+    if too_large && upload {
+        return attachments::too_large_response();
+    }
     if too_large {
         return api_error(
             StatusCode::PAYLOAD_TOO_LARGE,

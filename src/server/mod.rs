@@ -1,5 +1,6 @@
 //! Server-only code: configuration, database, HTTP wiring, CLI.
 
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -100,6 +100,11 @@ pub const RULES: &[Rule] = &[
         Limit::None,
     ),
     rule(
+        "/api/requests/remove_attachment",
+        Access::Roles(APPLICANT),
+        Limit::None,
+    ),
+    rule(
         "/api/requests/submit",
         Access::Roles(APPLICANT),
         Limit::None,

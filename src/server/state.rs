@@ -42,11 +42,16 @@ pub struct AppState {
     /// Development mode: the `/dev/mails` page shows the outbox.
     pub dev_mode: bool,
     pub auth_limiter: Arc<AuthLimiter>,
+    /// Where attachment files are kept (see `server::attachments`).
+    pub attachments: Arc<dyn object_store::ObjectStore>,
+    /// The antivirus daemon scanning uploads, when there is one.
+    pub clamd: Option<crate::server::attachments::Clamd>,
 }
 
 impl AppState {
     /// A state with the defaults of a local, non-development run: no online
-    /// directory, no proxy, http on the site address.
+    /// directory, no proxy, http on the site address, attachments kept in
+    /// memory (`serve` sets the configured store), no antivirus.
     pub fn new(leptos_options: LeptosOptions, db: Db) -> AppState {
         let public_url = format!("http://{}", leptos_options.site_addr);
         AppState {
@@ -59,6 +64,8 @@ impl AppState {
             public_url,
             dev_mode: false,
             auth_limiter: auth_limiter(AUTH_PER_MINUTE),
+            attachments: Arc::new(object_store::memory::InMemory::new()),
+            clamd: None,
         }
     }
 

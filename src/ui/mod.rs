@@ -3,6 +3,7 @@
 pub mod accessibility;
 pub mod account;
 pub mod admin;
+pub mod attachments;
 pub mod cgu;
 pub mod dev;
 pub mod forms;

@@ -239,6 +239,8 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
         {block(Step::Legal, view! {
             {row("Fondement juridique", d.legal.basis.clone())}
             {row("Liens", d.legal.urls.join("\n"))}
+            <dt class="fr-text--bold fr-mb-0">"Textes joints"</dt>
+            <dd class="fr-mb-2w"><crate::ui::attachments::AttachmentLinks attachments=d.legal.attachments.clone() /></dd>
             {row("Destinataires des données", d.legal.recipients.clone())}
             {row("Durée de conservation (mois)", d.legal.retention_months.clone())}
             {row("Justification de la durée", d.legal.retention_justification.clone())}

@@ -873,6 +873,7 @@ fn legal_step(draft: Draft) -> impl IntoView {
             hint="Le texte (loi, décret, délibération…) qui vous autorise à traiter ces données." />
         <Field draft step=s label="Liens vers les textes (un par ligne)" field="legal.urls" get=get_urls set=set_urls multiline=true
             hint="Adresses https, par exemple sur legifrance.gouv.fr" />
+        <crate::ui::attachments::AttachmentsField draft />
         <Field draft step=s label="Destinataires des données" field="legal.recipients" get=g3 set=s3 multiline=true />
         <Field draft step=s label="Durée de conservation (en mois)" field="legal.retention_months" get=g4 set=s4 />
         <Field draft step=s label="Justification de la durée de conservation" field="legal.retention_justification" get=g5 set=s5 multiline=true

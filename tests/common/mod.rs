@@ -1,6 +1,8 @@
 //! Test support: a real SQLite file and a fresh PostgreSQL database per test.
 #![allow(dead_code)]
 
+pub mod world;
+
 use guichet::server::config::Config;
 use guichet::server::db::Db;
 use guichet::server::directory::index::Index;
@@ -437,4 +439,41 @@ pub async fn whoami(router: &axum::Router, cookie: Option<&str>) -> Option<Strin
     let a = post_form(router, "/api/auth/whoami", &[], cookie).await;
     assert_eq!(a.status, 200, "whoami: {}", a.json);
     a.json["email"].as_str().map(str::to_owned)
+}
+
+/// POSTs raw bytes (an uploaded file) from this site's pages.
+pub async fn post_bytes(
+    router: &axum::Router,
+    path: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    cookie: Option<&str>,
+) -> Answer {
+    let req = same_site_post(path, content_type, cookie);
+    send(
+        router,
+        req.body(axum::body::Body::from(bytes)).expect("request"),
+        [192, 0, 2, 1],
+    )
+    .await
+}
+
+/// GETs `path` with the session `cookie`: status, headers and raw body.
+pub async fn get_raw(
+    router: &axum::Router,
+    path: &str,
+    cookie: Option<&str>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::get(path).header("host", "guichet.test");
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let req = from_client(req.body(axum::body::Body::empty()).expect("request"));
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, bytes.to_vec())
 }

@@ -5,6 +5,7 @@
 //! (one folder per backend under `migrations/`). Times are stored as integers
 //! (milliseconds since the Unix epoch).
 
+pub mod attachments;
 pub mod directory;
 pub mod links;
 pub mod outbox;

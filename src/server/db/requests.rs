@@ -129,7 +129,7 @@ pub async fn create_draft(
 
 type Row = (i64, Option<i64>, String, i64, String, i64, i64, Option<i64>);
 
-/// Reads one request.
+/// Reads one request, with the list of its attachments (from their table).
 pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at \
@@ -138,21 +138,22 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(
-        |(id, applicant_id, state, version, data, created_at, updated_at, submitted_at)| {
-            Ok(StoredRequest {
-                id,
-                applicant_id,
-                state: state_of(&state)?,
-                version,
-                data: decode(&data)?,
-                created_at,
-                updated_at,
-                submitted_at,
-            })
-        },
-    )
-    .transpose()
+    let Some((id, applicant_id, state, version, data, created_at, updated_at, submitted_at)) = row
+    else {
+        return Ok(None);
+    };
+    let mut data = decode(&data)?;
+    data.legal.attachments = super::attachments::list(&db.pool, id).await?;
+    Ok(Some(StoredRequest {
+        id,
+        applicant_id,
+        state: state_of(&state)?,
+        version,
+        data,
+        created_at,
+        updated_at,
+        submitted_at,
+    }))
 }
 
 /// Saves the request's data over `expected_version`; returns the new version.
@@ -179,7 +180,15 @@ pub async fn save_once(
     save_id: Option<&str>,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
-    let json = encode(data)?;
+    // The attachments' table is their authority: a list sent with the data
+    // is not stored (it could name files that are not there).
+    let json = if data.legal.attachments.is_empty() {
+        encode(data)?
+    } else {
+        let mut data = data.clone();
+        data.legal.attachments.clear();
+        encode(&data)?
+    };
     let result = sqlx::query(
         "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
          updated_at = $4, last_save_id = $5 \
@@ -392,15 +401,17 @@ pub async fn transition_with_emails(
         if parsed.terms.accepted {
             parsed.terms.version = crate::domain::request::CURRENT_CGU_VERSION.to_owned();
             parsed.terms.accepted_at = Some(now);
-            data = encode(&parsed)?;
             version += 1;
             sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
-                .bind(&data)
+                .bind(encode(&parsed)?)
                 .bind(version)
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         }
+        // The snapshot keeps the attachments submitted with it.
+        parsed.legal.attachments = super::attachments::list(&mut *tx, id).await?;
+        data = encode(&parsed)?;
         let (n,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
                 .bind(id)

@@ -1,0 +1,228 @@
+//! The PDF attachments of requests: one row per uploaded file, the file
+//! itself in the object store under `storage_key`. The table is the authority
+//! on a request's attachments; the request's data carries a copy of the list
+//! only when it is read (`requests::get`) or snapshotted at submission.
+
+use super::{Db, DbError};
+use crate::domain::request::{AttachmentRef, MAX_ATTACHMENTS};
+
+/// An attachment as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub id: String,
+    pub request_id: i64,
+    pub file_name: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub created_at: i64,
+    pub deleted: bool,
+    /// The applicant of the request it belongs to.
+    pub applicant_id: Option<i64>,
+}
+
+/// A new row.
+#[derive(Clone, Debug)]
+pub struct NewAttachment<'a> {
+    pub id: &'a str,
+    pub request_id: i64,
+    pub file_name: &'a str,
+    pub size_bytes: i64,
+    pub sha256: &'a str,
+    pub storage_key: &'a str,
+    pub uploaded_by: i64,
+    pub now: i64,
+}
+
+/// Why an attachment was not recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum AddError {
+    #[error("demande introuvable")]
+    NotFound,
+    /// The request has `MAX_ATTACHMENTS` already.
+    #[error("trop de pièces jointes")]
+    Full,
+    /// The request is not a draft nor awaiting changes.
+    #[error("demande non modifiable")]
+    NotEditable,
+    #[error("{0}")]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for AddError {
+    fn from(e: sqlx::Error) -> Self {
+        AddError::Db(e.into())
+    }
+}
+
+/// Records an attachment, unless the request already has the maximum or is
+/// not editable. The request row is locked first, so two uploads at once
+/// cannot both take the last place.
+pub async fn add(db: &Db, a: &NewAttachment<'_>) -> Result<(), AddError> {
+    let mut tx = db.pool.begin().await?;
+    let locked = sqlx::query("UPDATE requests SET version = version WHERE id = $1")
+        .bind(a.request_id)
+        .execute(&mut *tx)
+        .await?;
+    if locked.rows_affected() == 0 {
+        return Err(AddError::NotFound);
+    }
+    let (state,): (String,) = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
+        .bind(a.request_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let editable = crate::domain::RequestState::parse(&state)
+        .is_some_and(crate::domain::lifecycle::is_editable);
+    if !editable {
+        return Err(AddError::NotEditable);
+    }
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM attachments WHERE request_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(a.request_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if count >= MAX_ATTACHMENTS as i64 {
+        return Err(AddError::Full);
+    }
+    sqlx::query(
+        "INSERT INTO attachments (id, request_id, file_name, content_type, size_bytes, sha256, \
+         storage_key, uploaded_by, created_at) \
+         VALUES ($1, $2, $3, 'application/pdf', $4, $5, $6, $7, $8)",
+    )
+    .bind(a.id)
+    .bind(a.request_id)
+    .bind(a.file_name)
+    .bind(a.size_bytes)
+    .bind(a.sha256)
+    .bind(a.storage_key)
+    .bind(a.uploaded_by)
+    .bind(a.now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many attachments (not removed) a request has.
+pub async fn count(db: &Db, request_id: i64) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM attachments WHERE request_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(request_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
+/// The attachments (not removed) of a request, oldest first, as the request
+/// refers to them.
+pub async fn list<'e, E>(executor: E, request_id: i64) -> Result<Vec<AttachmentRef>, DbError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT id, file_name, size_bytes FROM attachments \
+         WHERE request_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
+    )
+    .bind(request_id)
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, file_name, size)| AttachmentRef {
+            id,
+            file_name,
+            size_bytes: u64::try_from(size).unwrap_or(0),
+        })
+        .collect())
+}
+
+/// One attachment, removed or not, with its request's applicant.
+pub async fn get(db: &Db, id: &str) -> Result<Option<StoredAttachment>, DbError> {
+    type Row = (
+        String,
+        i64,
+        String,
+        i64,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT a.id, a.request_id, a.file_name, a.size_bytes, a.sha256, a.storage_key, \
+         a.created_at, a.deleted_at, r.applicant_id \
+         FROM attachments a JOIN requests r ON r.id = a.request_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(
+        |(
+            id,
+            request_id,
+            file_name,
+            size_bytes,
+            sha256,
+            storage_key,
+            created_at,
+            deleted_at,
+            applicant_id,
+        )| StoredAttachment {
+            id,
+            request_id,
+            file_name,
+            size_bytes,
+            sha256,
+            storage_key,
+            created_at,
+            deleted: deleted_at.is_some(),
+            applicant_id,
+        },
+    ))
+}
+
+/// Removes an attachment from its request (the row and the file stay, for
+/// the record of earlier submissions). Only while the request is editable;
+/// `false` when there was nothing to remove.
+pub async fn remove(
+    db: &Db,
+    request_id: i64,
+    id: &str,
+    now: i64,
+) -> Result<bool, crate::server::db::requests::RequestWriteError> {
+    use crate::server::db::requests::RequestWriteError;
+    let result = sqlx::query(
+        "UPDATE attachments SET deleted_at = $1 \
+         WHERE id = $2 AND request_id = $3 AND deleted_at IS NULL \
+         AND EXISTS (SELECT 1 FROM requests r WHERE r.id = $3 \
+                     AND r.state IN ('draft', 'changes_requested'))",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(request_id)
+    .execute(&db.pool)
+    .await
+    .map_err(|e| RequestWriteError::Db(e.into()))?;
+    if result.rows_affected() == 1 {
+        return Ok(true);
+    }
+    let state: Option<(String,)> = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
+        .bind(request_id)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(|e| RequestWriteError::Db(e.into()))?;
+    match state.and_then(|(s,)| crate::domain::RequestState::parse(&s)) {
+        None => Err(RequestWriteError::NotFound),
+        Some(s) if !crate::domain::lifecycle::is_editable(s) => {
+            Err(crate::domain::lifecycle::LifecycleError::IllegalState {
+                state: s,
+                action: crate::domain::lifecycle::Action::Edit,
+            }
+            .into())
+        }
+        Some(_) => Ok(false),
+    }
+}

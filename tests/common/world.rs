@@ -1,0 +1,86 @@
+//! A small world for request tests: two applicants and an instructor,
+//! signed in, and the calls the applicant's pages make.
+
+use super::*;
+use guichet::domain::lifecycle::Role;
+use guichet::domain::request::RequestData;
+use serde_json::json;
+
+pub const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+pub struct World {
+    pub app: axum::Router,
+    pub alice: String,
+    pub bob: String,
+    pub instructor: String,
+}
+
+/// Alice and Bob (applicants) and an instructor, signed in on the real router.
+pub async fn world(t: &TestDb) -> World {
+    world_on(t, app(t.db.clone())).await
+}
+
+/// `world` on a router of the caller's.
+pub async fn world_on(t: &TestDb, app: axum::Router) -> World {
+    create_account(&t.db, "alice@occitanie.fr", PASSWORD, Role::Applicant).await;
+    create_account(&t.db, "bob@herault.fr", PASSWORD, Role::Applicant).await;
+    create_account(
+        &t.db,
+        "instructeur@beta.gouv.fr",
+        PASSWORD,
+        Role::Instructor,
+    )
+    .await;
+    let alice = sign_in(&app, "alice@occitanie.fr", PASSWORD, [10, 1, 0, 1]).await;
+    let bob = sign_in(&app, "bob@herault.fr", PASSWORD, [10, 1, 0, 2]).await;
+    let instructor = sign_in(&app, "instructeur@beta.gouv.fr", PASSWORD, [10, 1, 0, 3]).await;
+    World {
+        app,
+        alice,
+        bob,
+        instructor,
+    }
+}
+
+pub async fn create(w: &World) -> i64 {
+    let a = post_form(&w.app, "/api/requests/create", &[], Some(&w.alice)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    a.json.as_i64().expect("id")
+}
+
+pub async fn save(
+    w: &World,
+    cookie: &str,
+    id: i64,
+    version: i64,
+    save_id: &str,
+    data: &RequestData,
+) -> Answer {
+    post_json(
+        &w.app,
+        "/api/requests/save",
+        &json!({ "id": id, "version": version, "save_id": save_id, "data": data }),
+        Some(cookie),
+    )
+    .await
+}
+
+pub async fn submit(w: &World, id: i64, version: i64) -> Answer {
+    post_form(
+        &w.app,
+        "/api/requests/submit",
+        &[("id", &id.to_string()), ("version", &version.to_string())],
+        Some(&w.alice),
+    )
+    .await
+}
+
+pub async fn get(w: &World, cookie: &str, id: i64) -> Answer {
+    post_form(
+        &w.app,
+        "/api/requests/get",
+        &[("id", &id.to_string())],
+        Some(cookie),
+    )
+    .await
+}
