@@ -2,11 +2,15 @@ import { defineConfig } from '@playwright/test';
 import * as path from 'path';
 
 // The server under test: the debug build made by `cargo leptos build`, on a
-// fresh SQLite file in end2end/.data, on its own port.
+// fresh SQLite file in end2end/.data, on its own port, sending its emails to
+// a real SMTP server (end2end/smtp_sink.py) on the port 1000 above.
 const port = Number(process.env.E2E_PORT ?? 3107);
 const root = path.resolve(__dirname, '..');
 export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
+const smtpPort = port + 1000;
+/** Where the SMTP sink writes what it receives. */
+export const mailDir = path.join(dataDir, 'smtp');
 
 export default defineConfig({
   testDir: './tests',
@@ -33,21 +37,31 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: `${process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet')} serve`,
-    cwd: root,
-    url: `${baseURL}/healthz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'pipe',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
-      LEPTOS_ENV: 'PROD',
-      GUICHET_DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      RUST_LOG: 'warn',
+  webServer: [
+    {
+      // A real SMTP server: Guichet's delivery worker sends every email to it.
+      command: `python3 ${path.join(__dirname, 'smtp_sink.py')} ${smtpPort} ${mailDir}`,
+      port: smtpPort,
+      reuseExistingServer: false,
+      timeout: 30_000,
     },
-  },
+    {
+      command: `${process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet')} serve`,
+      cwd: root,
+      url: `${baseURL}/healthz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: {
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: path.join(root, 'target/site'),
+        LEPTOS_ENV: 'PROD',
+        GUICHET_DATA_DIR: dataDir,
+        DATABASE_URL: '',
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        RUST_LOG: 'warn',
+      },
+    },
+  ],
 });

@@ -47,7 +47,7 @@ export interface Mail {
   text: string;
 }
 
-/** The emails the server wrote to end2end/.data/mails (its dev transport), oldest first. */
+/** The emails the SMTP sink received from the server (end2end/.data/smtp), oldest first. */
 export function readMails(): Mail[] {
   const script = [
     'import email, glob, json, os, sys',
@@ -59,7 +59,7 @@ export function readMails(): Mail[] {
     '    out.append({"to": str(m["To"]), "subject": str(m["Subject"]), "text": m.get_body(preferencelist=("plain",)).get_content()})',
     'print(json.dumps(out))',
   ].join('\n');
-  return JSON.parse(execFileSync('python3', ['-c', script, path.join(dataDir, 'mails')]).toString());
+  return JSON.parse(execFileSync('python3', ['-c', script, path.join(dataDir, 'smtp')]).toString());
 }
 
 /** Waits (up to 15 s) for an email to `to` whose subject contains `subject`

@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { expectNoAxeViolations, hydrated, readMails, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
+
+/** A minimal PDF, as a text editor would write it. */
+const pdf = '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n';
 
 async function saved(page: Page): Promise<void> {
   await expect(page.getByTestId('save-status')).toHaveText(/Enregistré à \d\d:\d\d/, { timeout: 10_000 });
@@ -26,8 +30,12 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   const id = page.url().match(/demandes\/(\d+)/)?.[1];
   await hydrated(page);
-  // Offline saves and the conflicting save fail on purpose.
-  const console = watchConsole(page, [/ERR_INTERNET_DISCONNECTED/, /status of 409 \(Conflict\)/]);
+  // Offline saves, the conflicting save and the fake PDF fail on purpose.
+  const console = watchConsole(page, [
+    /ERR_INTERNET_DISCONNECTED/,
+    /status of 409 \(Conflict\)/,
+    /status of 422 \(Unprocessable (Entity|Content)\)/,
+  ]);
   await expect(page.getByText('Étape 1 sur 6')).toBeVisible();
   await expectNoAxeViolations(page);
 
@@ -67,6 +75,15 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await page.getByLabel('Destinataires des données').fill('Agents instructeurs des aides');
   await page.getByLabel('Durée de conservation (en mois)').fill('24');
   await saved(page);
+  // The text as a PDF: accepted; a web page renamed .pdf: refused, with why.
+  const upload = page.getByLabel('Ajouter des fichiers PDF');
+  await upload.setInputFiles({ name: 'Délibération du conseil.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdf) });
+  await expect(page.getByRole('link', { name: /Télécharger Délibération du conseil\.pdf/ })).toBeVisible();
+  await expect(page.getByText('1 sur 6 fichiers joints.')).toBeVisible();
+  await upload.setInputFiles({ name: 'faux.pdf', mimeType: 'application/pdf', buffer: Buffer.from('<html><body>Pas un PDF</body></html>') });
+  await expect(page.locator('.fr-error-text').filter({ hasText: 'n’est pas un PDF' })).toBeVisible();
+  await expect(page.getByRole('link', { name: /Télécharger faux\.pdf/ })).toHaveCount(0);
+  await expect(page.getByText('1 sur 6 fichiers joints.')).toBeVisible();
   await expectNoAxeViolations(page);
   await next(page, 5);
 
@@ -119,6 +136,12 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await submit.click();
   await expect(page).toHaveURL(new RegExp(`/demandes/${id}$`));
   await expect(page.getByText('En cours d’instruction').first()).toBeVisible();
+  // The attachment is downloaded as a file, as it was sent.
+  const download = page.waitForEvent('download');
+  await page.getByRole('link', { name: /Télécharger Délibération du conseil\.pdf/ }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('Délibération du conseil.pdf');
+  expect(readFileSync(await file.path()).toString()).toBe(pdf);
   await expect
     .poll(() => readMails().some((m) => m.to.includes(email) && m.subject.includes(`Demande n° ${id} reçue`)), {
       timeout: 15_000,
