@@ -267,33 +267,28 @@ pub enum Verdict {
 
 /// Scans `bytes` with the daemon (INSTREAM).
 pub async fn scan(clamd: &Clamd, bytes: &[u8]) -> Result<Verdict, String> {
-    let answer = tokio::time::timeout(SCAN_TIMEOUT, async {
-        match clamd {
-            Clamd::Tcp(addr) => {
-                clamav_client::tokio::scan_buffer(
-                    bytes,
-                    clamav_client::tokio::Tcp {
-                        host_address: addr.as_str(),
-                    },
-                    None,
-                )
-                .await
-            }
-            Clamd::Socket(path) => {
-                clamav_client::tokio::scan_buffer(
-                    bytes,
-                    clamav_client::tokio::Socket {
-                        socket_path: path.as_path(),
-                    },
-                    None,
-                )
-                .await
-            }
+    async fn send<T: clamav_client::tokio::TransportProtocol>(
+        bytes: &[u8],
+        connection: T,
+    ) -> Result<Vec<u8>, String> {
+        tokio::time::timeout(
+            SCAN_TIMEOUT,
+            clamav_client::tokio::scan_buffer(bytes, connection, None),
+        )
+        .await
+        .map_err(|_| "délai dépassé".to_owned())?
+        .map_err(|e| e.to_string())
+    }
+    let answer = match clamd {
+        Clamd::Tcp(addr) => {
+            let host_address = addr.as_str();
+            send(bytes, clamav_client::tokio::Tcp { host_address }).await?
         }
-    })
-    .await
-    .map_err(|_| "délai dépassé".to_owned())?
-    .map_err(|e| e.to_string())?;
+        Clamd::Socket(path) => {
+            let socket_path = path.as_path();
+            send(bytes, clamav_client::tokio::Socket { socket_path }).await?
+        }
+    };
     let text = String::from_utf8_lossy(&answer);
     let text = text.trim_end_matches(['\0', '\n']).trim();
     if let Some(found) = text.strip_suffix(" FOUND") {
@@ -508,7 +503,7 @@ pub async fn download(
         ));
     }
     // A removed file stays readable by staff (an earlier submission names it).
-    if a.deleted && !staff {
+    if a.deleted_at.is_some() && !staff {
         return not_found();
     }
     let bytes = match state

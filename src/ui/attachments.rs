@@ -23,17 +23,38 @@ pub fn download_href(id: &str) -> String {
     format!("/pieces-jointes/{id}")
 }
 
-/// A read-only list of attachments with their download links.
+/// A list of attachments with their download links; with `on_remove`, each
+/// has a "Retirer" button.
 #[component]
-pub fn AttachmentLinks(attachments: Vec<AttachmentRef>) -> impl IntoView {
+pub fn AttachmentLinks(
+    attachments: Vec<AttachmentRef>,
+    #[prop(default = None)] on_remove: Option<Callback<AttachmentRef>>,
+) -> impl IntoView {
     if attachments.is_empty() {
-        return view! { <p class="fr-mb-0">"Aucune pièce jointe."</p> }.into_any();
+        return view! { <p class="fr-mb-1w">"Aucune pièce jointe."</p> }.into_any();
     }
     view! {
         <ul class="guichet-attachments">
             {attachments
                 .into_iter()
-                .map(|a| view! { <li><DownloadLink attachment=a /></li> })
+                .map(|a| {
+                    let label = format!("Retirer {}", a.file_name);
+                    let target = a.clone();
+                    view! {
+                        <li>
+                            <DownloadLink attachment=a />
+                            {on_remove.map(|remove| view! {
+                                <button type="button"
+                                    class="fr-btn fr-btn--tertiary-no-outline fr-btn--sm fr-icon-delete-line fr-btn--icon-left fr-ml-2w"
+                                    title=label.clone()
+                                    on:click=move |_| remove.run(target.clone())>
+                                    "Retirer"
+                                    <span class="fr-sr-only">{label.clone()}</span>
+                                </button>
+                            })}
+                        </li>
+                    }
+                })
                 .collect_view()}
         </ul>
     }
@@ -68,7 +89,7 @@ pub fn AttachmentsField(draft: Draft) -> impl IntoView {
     let errors = RwSignal::new(Vec::<String>::new());
     let list = move || draft.data.with(|d| d.legal.attachments.clone());
     let count = move || draft.data.with(|d| d.legal.attachments.len());
-    let remove = move |a: AttachmentRef| {
+    let remove = Callback::new(move |a: AttachmentRef| {
         errors.set(vec![]);
         let id = draft.id;
         leptos::task::spawn_local(async move {
@@ -82,7 +103,7 @@ pub fn AttachmentsField(draft: Draft) -> impl IntoView {
                 Err(e) => errors.set(vec![e.message]),
             }
         });
-    };
+    });
     let on_change = move |_ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -148,38 +169,7 @@ pub fn AttachmentsField(draft: Draft) -> impl IntoView {
                 </span>
             </legend>
             <div class="fr-fieldset__element">
-                {move || {
-                    let items = list();
-                    if items.is_empty() {
-                        return view! { <p class="fr-mb-1w">"Aucune pièce jointe pour l’instant."</p> }.into_any();
-                    }
-                    view! {
-                        <ul class="guichet-attachments">
-                            {items
-                                .into_iter()
-                                .map(|a| {
-                                    let label = format!("Retirer {}", a.file_name);
-                                    let for_remove = a.clone();
-                                    view! {
-                                        <li>
-                                            <DownloadLink attachment=a />
-                                            {editable.then(|| view! {
-                                                <button type="button"
-                                                    class="fr-btn fr-btn--tertiary-no-outline fr-btn--sm fr-icon-delete-line fr-btn--icon-left fr-ml-2w"
-                                                    title=label.clone()
-                                                    on:click=move |_| remove(for_remove.clone())>
-                                                    "Retirer"
-                                                    <span class="fr-sr-only">{label.clone()}</span>
-                                                </button>
-                                            })}
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                    }
-                    .into_any()
-                }}
+                {move || view! { <AttachmentLinks attachments=list() on_remove=editable.then_some(remove) /> }}
             </div>
             {editable.then(|| view! {
                 <div class="fr-fieldset__element">

@@ -6,8 +6,8 @@
 use super::{Db, DbError};
 use crate::domain::request::{AttachmentRef, MAX_ATTACHMENTS};
 
-/// An attachment as stored.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An attachment as stored, with its request's applicant.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredAttachment {
     pub id: String,
     pub request_id: i64,
@@ -16,8 +16,8 @@ pub struct StoredAttachment {
     pub sha256: String,
     pub storage_key: String,
     pub created_at: i64,
-    pub deleted: bool,
-    /// The applicant of the request it belongs to.
+    /// When the applicant removed it from the request.
+    pub deleted_at: Option<i64>,
     pub applicant_id: Option<i64>,
 }
 
@@ -140,48 +140,14 @@ where
 
 /// One attachment, removed or not, with its request's applicant.
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredAttachment>, DbError> {
-    type Row = (
-        String,
-        i64,
-        String,
-        i64,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    );
-    let row: Option<Row> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT a.id, a.request_id, a.file_name, a.size_bytes, a.sha256, a.storage_key, \
          a.created_at, a.deleted_at, r.applicant_id \
          FROM attachments a JOIN requests r ON r.id = a.request_id WHERE a.id = $1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.map(
-        |(
-            id,
-            request_id,
-            file_name,
-            size_bytes,
-            sha256,
-            storage_key,
-            created_at,
-            deleted_at,
-            applicant_id,
-        )| StoredAttachment {
-            id,
-            request_id,
-            file_name,
-            size_bytes,
-            sha256,
-            storage_key,
-            created_at,
-            deleted: deleted_at.is_some(),
-            applicant_id,
-        },
-    ))
+    .await?)
 }
 
 /// Removes an attachment from its request (the row and the file stay, for
