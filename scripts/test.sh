@@ -21,6 +21,12 @@ fi
 /usr/bin/chromium --version
 /usr/sbin/clamd --version
 
+step "moto (an S3 server from PyPI, for the attachment storage test)"
+if ! python3 -c "import moto.server" 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check "moto[server,s3]==5.2.1"
+fi
+python3 -c "import moto; print('moto', moto.__version__)"
+
 step "PostgreSQL"
 export GUICHET_TEST_POSTGRES_URL="${GUICHET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if [ "${CI:-}" = "true" ]; then

@@ -381,3 +381,117 @@ async fn the_antivirus_refuses_infected_files_and_unscanned_ones() {
     assert_eq!(files_in(dir.path()).len(), 1);
     t.cleanup().await;
 }
+
+/// An S3 server of the test's own (moto, from PyPI), killed at the end.
+struct TestS3 {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Drop for TestS3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_s3() -> Option<TestS3> {
+    let has_moto = std::process::Command::new("python3")
+        .args(["-c", "import moto.server"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_moto {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: moto must be installed (scripts/test.sh installs it)"
+        );
+        eprintln!("moto absent: S3 test skipped");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let child = std::process::Command::new("python3")
+        .args(["-m", "moto.server", "-p", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("moto starts");
+    let s3 = TestS3 {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(&s3.endpoint).send().await.is_ok() {
+            let made = http
+                .put(format!("{}/guichet-test", s3.endpoint))
+                .send()
+                .await
+                .expect("bucket");
+            assert!(made.status().is_success(), "{}", made.status());
+            return Some(s3);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("moto did not answer within 30 s");
+}
+
+#[tokio::test]
+async fn files_can_live_in_an_s3_bucket() {
+    let Some(s3) = start_s3().await else {
+        return;
+    };
+    let t = TestDb::sqlite().await;
+    let mut s = state(t.db.clone());
+    s.attachments = guichet::server::attachments::s3_store(
+        "s3://guichet-test/production",
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&s3.endpoint)
+            .with_allow_http(true)
+            .with_region("eu-west-3")
+            .with_access_key_id("guichet")
+            .with_secret_access_key("secret-de-test"),
+    )
+    .expect("s3 store");
+    let w = world_on(&t, router(s)).await;
+    let id = create(&w).await;
+    let bytes = pdf("dans le bucket");
+    let a = upload(&w, Some(&w.alice), id, "arrêté.pdf", bytes.clone()).await;
+    assert_eq!(a.status, 201, "{}", a.json);
+    let att = a.json["id"].as_str().expect("id").to_owned();
+
+    // In the bucket, under the prefix, by the server's name.
+    let listing = reqwest::get(format!("{}/guichet-test?list-type=2", s3.endpoint))
+        .await
+        .expect("list")
+        .text()
+        .await
+        .expect("listing");
+    assert!(
+        listing.contains(&format!("<Key>production/demandes/{id}/{att}.pdf</Key>")),
+        "{listing}"
+    );
+    let (status, _, body) = get_raw(
+        &w.app,
+        &format!("/pieces-jointes/{att}"),
+        Some(&w.instructor),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body, bytes);
+
+    // The bucket gone: a clear 503, nothing recorded.
+    drop(s3);
+    let a = upload(&w, Some(&w.alice), id, "second.pdf", pdf("perdu")).await;
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (503, "unavailable"),
+        "{}",
+        a.json
+    );
+    let listed = get(&w, &w.alice, id).await.json["data"]["legal"]["attachments"].clone();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    t.cleanup().await;
+}

@@ -182,29 +182,52 @@ pub fn open_store(
 ) -> Result<Arc<dyn ObjectStore>, String> {
     match setting.map(str::trim).filter(|s| !s.is_empty()) {
         Some(url) if url.starts_with("s3://") => {
-            let rest = &url["s3://".len()..];
-            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-            if bucket.is_empty() {
-                return Err(format!("{url} : nom de bucket manquant"));
-            }
-            let s3 = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let prefix = prefix.trim_matches('/');
-            if prefix.is_empty() {
-                Ok(Arc::new(s3))
-            } else {
-                Ok(Arc::new(object_store::prefix::PrefixStore::new(
-                    s3,
-                    prefix.to_owned(),
-                )))
-            }
+            s3_store(url, object_store::aws::AmazonS3Builder::from_env())
         }
         Some(other) => local_store(std::path::Path::new(
             other.strip_prefix("file://").unwrap_or(other),
         )),
         None => local_store(&data_dir.join("pieces-jointes")),
+    }
+}
+
+/// An S3-compatible bucket from `s3://bucket[/prefix]` and a builder holding
+/// the endpoint and credentials.
+pub fn s3_store(
+    url: &str,
+    builder: object_store::aws::AmazonS3Builder,
+) -> Result<Arc<dyn ObjectStore>, String> {
+    let rest = url.strip_prefix("s3://").unwrap_or(url);
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(format!("{url} : nom de bucket manquant"));
+    }
+    use object_store::ClientConfigKey;
+    use object_store::aws::AmazonS3ConfigKey;
+    // A user waits on the upload: a few quick retries, then a clear 503,
+    // rather than the crate's default of up to 3 minutes.
+    let s3 = builder
+        .with_bucket_name(bucket)
+        .with_config(
+            AmazonS3ConfigKey::Client(ClientConfigKey::ConnectTimeout),
+            "5s",
+        )
+        .with_config(AmazonS3ConfigKey::Client(ClientConfigKey::Timeout), "60s")
+        .with_retry(object_store::RetryConfig {
+            backoff: object_store::BackoffConfig::default(),
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(20),
+        })
+        .build()
+        .map_err(|e| e.to_string())?;
+    let prefix = prefix.trim_matches('/');
+    if prefix.is_empty() {
+        Ok(Arc::new(s3))
+    } else {
+        Ok(Arc::new(object_store::prefix::PrefixStore::new(
+            s3,
+            prefix.to_owned(),
+        )))
     }
 }
 
