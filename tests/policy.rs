@@ -50,6 +50,16 @@ fn sample(path: &str, id: i64) -> Option<Body> {
                 "00000000000000000000000000000000".to_owned(),
             ),
         ]),
+        "/api/instruction/request_changes" => Body::Json(serde_json::json!({
+            "id": id, "version": 1, "message": "Précisez le fondement juridique.",
+            "fields": ["legal.basis"]
+        })),
+        "/api/instruction/refuse" => Body::Json(serde_json::json!({
+            "id": id, "version": 1, "reason": "Hors du champ d’API Entreprise."
+        })),
+        "/api/instruction/accept" => Body::Json(serde_json::json!({
+            "id": id, "version": 1, "scopes": [], "message": ""
+        })),
         "/api/requests/save" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "save_id": "matrice", "data": {}
         })),

@@ -2,5 +2,6 @@
 //! validate with `domain`, call `server`. Every endpoint is listed in docs/API.md.
 
 pub mod auth;
+pub mod instruction;
 pub mod public;
 pub mod requests;

@@ -33,6 +33,9 @@ pub struct RequestView {
     /// While changes are requested: the instructor's message.
     #[serde(default)]
     pub changes_message: Option<String>,
+    /// While changes are requested: the fields the instructor pointed at.
+    #[serde(default)]
+    pub changes_fields: Vec<String>,
 }
 
 /// The answer to a save.
@@ -142,19 +145,25 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     if !policy::can_read_request(me.id, me.role, r.applicant_id) {
         return Err(server_side::not_yours());
     }
-    let changes_message = if r.state == RequestState::ChangesRequested {
+    let asked = if r.state == RequestState::ChangesRequested {
         db::requests::events(&state.db, id)
             .await
             .map_err(respond_error)?
             .into_iter()
             .rev()
             .find(|e| e.kind == "changes_requested")
-            .and_then(|e| e.message)
     } else {
         None
     };
+    let changes_fields = asked
+        .as_ref()
+        .and_then(|e| e.payload.as_deref())
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|v| serde_json::from_value::<Vec<String>>(v["fields"].clone()).ok())
+        .unwrap_or_default();
     Ok(RequestView {
-        changes_message,
+        changes_message: asked.and_then(|e| e.message),
+        changes_fields,
         id: r.id,
         state: r.state,
         version: r.version,

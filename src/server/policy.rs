@@ -110,6 +110,13 @@ pub const RULES: &[Rule] = &[
         Limit::None,
     ),
     rule(
+        "/api/instruction/request_changes",
+        Access::Roles(STAFF),
+        Limit::None,
+    ),
+    rule("/api/instruction/refuse", Access::Roles(STAFF), Limit::None),
+    rule("/api/instruction/accept", Access::Roles(STAFF), Limit::None),
+    rule(
         "/api/requests/lookup_organisation",
         Access::SignedIn,
         Limit::None,

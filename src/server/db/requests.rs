@@ -20,7 +20,7 @@ pub struct StoredRequest {
 }
 
 /// One row of the event log.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct StoredEvent {
     pub id: i64,
     pub kind: String,
@@ -28,6 +28,8 @@ pub struct StoredEvent {
     pub to_state: String,
     pub actor_id: Option<i64>,
     pub message: Option<String>,
+    /// JSON of the event's details (fields to change, scopes accepted…).
+    pub payload: Option<String>,
     pub created_at: i64,
 }
 
@@ -276,6 +278,7 @@ pub async fn duplicate(
         Some(applicant_id),
         Role::Applicant,
         Some(&format!("copiée dans la demande n° {id}")),
+        None,
         now,
     )
     .await?;
@@ -353,6 +356,56 @@ pub async fn transition_with_emails(
     emails: &[crate::server::db::outbox::NewEmail],
     now: i64,
 ) -> Result<Transition, RequestWriteError> {
+    act(
+        db,
+        &ActionRecord {
+            id,
+            action,
+            role,
+            actor_id,
+            message,
+            payload: None,
+            expected_version: None,
+            emails,
+            now,
+        },
+    )
+    .await
+}
+
+/// Everything one action on a request writes.
+#[derive(Clone, Debug)]
+pub struct ActionRecord<'a> {
+    pub id: i64,
+    pub action: Action,
+    pub role: Role,
+    pub actor_id: Option<i64>,
+    /// The message shown with the event (reason, changes asked…).
+    pub message: Option<&'a str>,
+    /// JSON kept with the event (fields to change, scopes accepted…).
+    pub payload: Option<&'a str>,
+    /// The version the actor decided on: another one is a `Conflict`.
+    pub expected_version: Option<i64>,
+    pub emails: &'a [crate::server::db::outbox::NewEmail],
+    pub now: i64,
+}
+
+/// Applies an action: the state change (legal for this role and state, on
+/// the expected version), its event, the submission snapshot, the emails —
+/// in one transaction. Repeating a decision finds the state changed and is
+/// refused by the lifecycle, so it has no second effect.
+pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Transition, RequestWriteError> {
+    let ActionRecord {
+        id,
+        action,
+        role,
+        actor_id,
+        message,
+        payload,
+        expected_version,
+        emails,
+        now,
+    } = *r;
     let mut tx = db.pool.begin().await?;
     // Write first: this takes the row lock on PostgreSQL and the write lock on
     // SQLite before anything is read, so racing actions wait their turn and
@@ -374,6 +427,14 @@ pub async fn transition_with_emails(
     };
     let from = state_of(&state)?;
     let t = lifecycle::apply(from, action, role)?;
+    if let Some(expected) = expected_version
+        && expected != version
+    {
+        return Err(RequestWriteError::Conflict {
+            expected,
+            current: version,
+        });
+    }
     let submitted = matches!(t.event, EventKind::Submitted | EventKind::Resubmitted);
     let updated = sqlx::query(
         "UPDATE requests SET state = $1, updated_at = $2, \
@@ -438,6 +499,7 @@ pub async fn transition_with_emails(
         actor_id,
         role,
         message,
+        payload,
         now,
     )
     .await?;
@@ -464,6 +526,7 @@ async fn insert_created_event(
         Some(applicant_id),
         Role::Applicant,
         None,
+        None,
         now,
     )
     .await
@@ -479,11 +542,12 @@ async fn insert_event(
     actor_id: Option<i64>,
     role: Role,
     message: Option<&str>,
+    payload: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO events (request_id, kind, from_state, to_state, actor_id, actor_role, message, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO events (request_id, kind, from_state, to_state, actor_id, actor_role, message, \
+         payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(request_id)
     .bind(kind.as_str())
@@ -492,45 +556,22 @@ async fn insert_event(
     .bind(actor_id)
     .bind(role.as_str())
     .bind(message)
+    .bind(payload)
     .bind(now)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-type EventRow = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<i64>,
-    Option<String>,
-    i64,
-);
-
 /// The event log of a request, oldest first.
 pub async fn events(db: &Db, id: i64) -> Result<Vec<StoredEvent>, DbError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT id, kind, from_state, to_state, actor_id, message, created_at \
+    Ok(sqlx::query_as(
+        "SELECT id, kind, from_state, to_state, actor_id, message, payload, created_at \
              FROM events WHERE request_id = $1 ORDER BY id",
     )
     .bind(id)
     .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, kind, from_state, to_state, actor_id, message, created_at)| StoredEvent {
-                id,
-                kind,
-                from_state,
-                to_state,
-                actor_id,
-                message,
-                created_at,
-            },
-        )
-        .collect())
+    .await?)
 }
 
 /// The snapshots taken at each submission: (submission number, version, data).

@@ -195,6 +195,64 @@ pub fn invitation(to: &str, link: &str, cgu_url: &str) -> NewEmail {
     )
 }
 
+/// Tells the applicant the instructor needs changes before going on.
+pub fn changes_requested(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {
+    email(
+        "changes_requested",
+        to,
+        &format!("Demande n° {id} : des précisions sont nécessaires"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "L’instructeur de votre demande n° {id} « {title} » a besoin de précisions ou \
+                 de modifications avant de poursuivre. Son message :"
+            ),
+            message.to_owned(),
+            "Modifiez votre demande (vos saisies sont enregistrées au fur et à mesure), puis \
+             déposez-la de nouveau."
+                .to_owned(),
+        ],
+        Some(("Compléter ma demande", link)),
+    )
+}
+
+/// Tells the applicant their request was refused, and why.
+pub fn request_refused(to: &str, id: i64, title: &str, reason: &str, link: &str) -> NewEmail {
+    email(
+        "request_refused",
+        to,
+        &format!("Demande n° {id} refusée"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "Votre demande d’accès à API Entreprise n° {id} « {title} » a été refusée. Motif :"
+            ),
+            reason.to_owned(),
+            "Vous pouvez déposer une nouvelle demande qui tienne compte de ce motif.".to_owned(),
+        ],
+        Some(("Voir ma demande", link)),
+    )
+}
+
+/// Tells the applicant their request was accepted (the client space and the
+/// token are described in the space itself).
+pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {
+    let mut paragraphs = vec![
+        "Bonjour,".to_owned(),
+        format!("Votre demande d’accès à API Entreprise n° {id} « {title} » a été validée."),
+    ];
+    if !message.trim().is_empty() {
+        paragraphs.push(format!("Message de l’instructeur : {message}"));
+    }
+    email(
+        "request_accepted",
+        to,
+        &format!("Demande n° {id} validée"),
+        paragraphs,
+        Some(("Voir ma demande", link)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
