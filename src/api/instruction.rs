@@ -18,14 +18,7 @@ pub const MAX_FIELDS: usize = 40;
 /// Checks a field path pointed at by a request for changes: one of the
 /// request's blocks, then lower-case names, digits and dots.
 pub fn is_field_path(path: &str) -> bool {
-    const BLOCKS: [&str; 6] = [
-        "organisation",
-        "context",
-        "data",
-        "legal",
-        "contacts",
-        "terms",
-    ];
+    use crate::domain::request::BLOCKS;
     let block = path.split('.').next().unwrap_or_default();
     path.len() <= 80
         && BLOCKS.contains(&block)

@@ -701,6 +701,151 @@ impl RequestData {
     }
 }
 
+/// The request's blocks, in the wizard's order (the first part of a field path).
+pub const BLOCKS: [&str; 6] = ["organisation", "context", "data", "legal", "contacts", "terms"];
+
+/// One field whose value differs between two versions of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field's path (`context.title`, `contacts.dpo.email`…).
+    pub field: String,
+    /// Its French label ("Intitulé de la demande", "DPO : adresse électronique"…).
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// The French label of a field path, for diffs and highlights.
+pub fn field_label(path: &str) -> String {
+    let contact = |who: &str| match who {
+        "dpo" => Some("DPO"),
+        "controller" => Some("Responsable de traitement"),
+        "business" => Some("Contact métier"),
+        "technical" => Some("Contact technique"),
+        _ => None,
+    };
+    let simple = match path {
+        "organisation.siret" => Some("SIRET"),
+        "organisation.name" => Some("Nom de l’organisation"),
+        "organisation.legal_category" => Some("Catégorie juridique"),
+        "organisation.active" => Some("Établissement actif"),
+        "organisation.justification" => Some("Mission de service public"),
+        "context.title" => Some("Intitulé de la demande"),
+        "context.description" => Some("Description du cas d’usage"),
+        "context.end_users" => Some("Public concerné"),
+        "context.expected_volume" => Some("Volumétrie attendue"),
+        "context.go_live" => Some("Mise en service prévue"),
+        "data.scopes" => Some("Données demandées"),
+        "legal.basis" => Some("Fondement juridique"),
+        "legal.urls" => Some("Liens vers les textes"),
+        "legal.attachments" => Some("Textes joints"),
+        "legal.recipients" => Some("Destinataires des données"),
+        "legal.retention_months" => Some("Durée de conservation"),
+        "legal.retention_justification" => Some("Justification de la durée de conservation"),
+        "terms.accepted" => Some("Conditions générales acceptées"),
+        "terms.version" => Some("Version des conditions générales"),
+        "terms.accepted_at" => Some("Date d’acceptation des conditions"),
+        _ => None,
+    };
+    if let Some(label) = simple {
+        return label.to_owned();
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    match parts.as_slice() {
+        ["contacts", who, field] => {
+            let field = match *field {
+                "given_name" => "prénom",
+                "family_name" => "nom",
+                "email" => "adresse électronique",
+                "phone" => "téléphone",
+                "job_title" => "fonction",
+                other => other,
+            };
+            match contact(who) {
+                Some(who) => format!("{who} : {field}"),
+                None => path.to_owned(),
+            }
+        }
+        ["data", "justifications", scope] => format!(
+            "Justification de « {} »",
+            crate::domain::scopes::find(scope).map_or(*scope, |s| s.label.as_str())
+        ),
+        _ => path.to_owned(),
+    }
+}
+
+/// The fields whose values differ between `before` and `after`, block by
+/// block in the wizard's order (fields of a block by name). Lists are
+/// compared whole (scopes, links, attachments by name).
+pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange> {
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    flatten(&p, v, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                let shown: Vec<String> = items
+                    .iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Object(o) => o
+                            .get("file_name")
+                            .and_then(|n| n.as_str())
+                            .map_or_else(|| i.to_string(), str::to_owned),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                out.push((prefix.to_owned(), shown.join(", ")));
+            }
+            serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+            serde_json::Value::Null => out.push((prefix.to_owned(), String::new())),
+            serde_json::Value::Bool(b) => {
+                out.push((prefix.to_owned(), if *b { "oui" } else { "non" }.to_owned()))
+            }
+            other => out.push((prefix.to_owned(), other.to_string())),
+        }
+    }
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    flatten("", &serde_json::to_value(before).unwrap_or_default(), &mut a);
+    flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
+    let mut out = Vec::new();
+    let mut push = |field: &str, before: String, after: String| {
+        out.push(FieldChange {
+            label: field_label(field),
+            field: field.to_owned(),
+            before,
+            after,
+        })
+    };
+    for (path, va) in &a {
+        let vb = b
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        if *va != vb {
+            push(path, va.clone(), vb);
+        }
+    }
+    for (path, vb) in &b {
+        if !a.iter().any(|(p, _)| p == path) && !vb.is_empty() {
+            push(path, String::new(), vb.clone());
+        }
+    }
+    out.sort_by_key(|c| {
+        let block = c.field.split('.').next().unwrap_or_default();
+        BLOCKS.iter().position(|b| *b == block).unwrap_or(BLOCKS.len())
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -954,5 +1099,23 @@ mod tests {
         let partial: RequestData =
             serde_json::from_str(r#"{"context":{"title":"Brouillon"}}"#).expect("partial");
         assert_eq!(partial.context.title, "Brouillon");
+    }
+
+    #[test]
+    fn differences_name_fields_in_french() {
+        let before = RequestData::example();
+        let mut after = before.clone();
+        after.context.title = "Nouveau titre".into();
+        after.contacts.dpo.email = "nouveau.dpo@occitanie.fr".into();
+        after.legal.urls.push("https://www.legifrance.gouv.fr/x".into());
+        let changes = differences(&before, &after);
+        let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(fields, ["context.title", "legal.urls", "contacts.dpo.email"]);
+        assert_eq!(changes[0].label, "Intitulé de la demande");
+        assert_eq!(changes[0].before, before.context.title);
+        assert_eq!(changes[0].after, "Nouveau titre");
+        assert_eq!(changes[2].label, "DPO : adresse électronique");
+        assert!(changes[1].after.ends_with(", https://www.legifrance.gouv.fr/x"));
+        assert!(differences(&before, &before).is_empty());
     }
 }

@@ -367,7 +367,7 @@ fn ConflictPanel(draft: Draft) -> impl IntoView {
             return None;
         };
         let mine = draft.data.get_untracked();
-        let differences = differences(&mine, &server.data);
+        let differences = crate::domain::request::differences(&mine, &server.data);
         let server_for_take = server.clone();
         Some(view! {
             <div class="fr-alert fr-alert--warning fr-mb-3w" role="alert">
@@ -389,7 +389,7 @@ fn ConflictPanel(draft: Draft) -> impl IntoView {
                         <tbody>
                             {differences
                                 .into_iter()
-                                .map(|(field, a, b)| view! { <tr><td>{field}</td><td>{a}</td><td>{b}</td></tr> })
+                                .map(|c| view! { <tr><td>{c.label}</td><td>{c.before}</td><td>{c.after}</td></tr> })
                                 .collect_view()}
                         </tbody>
                     </table>
@@ -410,51 +410,6 @@ fn ConflictPanel(draft: Draft) -> impl IntoView {
             </div>
         })
     }
-}
-
-/// The fields whose values differ: (path, mine, theirs).
-pub fn differences(mine: &RequestData, theirs: &RequestData) -> Vec<(String, String, String)> {
-    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    let p = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    flatten(&p, v, out);
-                }
-            }
-            serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
-            serde_json::Value::Null => out.push((prefix.to_owned(), String::new())),
-            other => out.push((prefix.to_owned(), other.to_string())),
-        }
-    }
-    let (mut a, mut b) = (Vec::new(), Vec::new());
-    flatten("", &serde_json::to_value(mine).unwrap_or_default(), &mut a);
-    flatten(
-        "",
-        &serde_json::to_value(theirs).unwrap_or_default(),
-        &mut b,
-    );
-    let mut out = Vec::new();
-    for (path, va) in &a {
-        let vb = b
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        if *va != vb {
-            out.push((path.clone(), va.clone(), vb));
-        }
-    }
-    for (path, vb) in &b {
-        if !a.iter().any(|(p, _)| p == path) {
-            out.push((path.clone(), String::new(), vb.clone()));
-        }
-    }
-    out
 }
 
 /// The parent of the steps: loads the draft once and keeps it.

@@ -114,14 +114,18 @@ pub async fn create_draft(
     let json = encode(data)?;
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+        "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at, \
+         siret, organisation_name, sensitive) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7, $8) RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
     .bind(data.context.title.trim())
     .bind(json)
     .bind(now)
+    .bind(data.organisation.siret.trim())
+    .bind(data.organisation.name.trim())
+    .bind(i64::from(asks_sensitive(data)))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;
@@ -193,7 +197,7 @@ pub async fn save_once(
     };
     let result = sqlx::query(
         "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
-         updated_at = $4, last_save_id = $5 \
+         updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9 \
          WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
     )
     .bind(json)
@@ -203,6 +207,8 @@ pub async fn save_once(
     .bind(save_id)
     .bind(id)
     .bind(expected_version)
+    .bind(data.organisation.name.trim())
+    .bind(i64::from(asks_sensitive(data)))
     .execute(&db.pool)
     .await?;
     if result.rows_affected() == 1 {
@@ -236,6 +242,14 @@ pub async fn save_once(
     }
 }
 
+/// Whether the request asks for at least one sensitive scope.
+pub fn asks_sensitive(data: &RequestData) -> bool {
+    data.data
+        .scopes
+        .iter()
+        .any(|s| crate::domain::scopes::find(s).is_some_and(|sc| sc.sensitive))
+}
+
 /// Copies a request into a new draft of the same applicant (another business
 /// context of the same organisation): the organisation, data, legal and
 /// contact blocks are kept; the context and the acceptance of the terms
@@ -258,7 +272,8 @@ pub async fn duplicate(
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, siret, title, data, version, duplicated_from, \
-         created_at, updated_at) VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6) RETURNING id",
+         created_at, updated_at, organisation_name, sensitive) \
+         VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6, $7, $8) RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -266,6 +281,8 @@ pub async fn duplicate(
     .bind(json)
     .bind(source_id)
     .bind(now)
+    .bind(data.organisation.name.trim())
+    .bind(i64::from(asks_sensitive(&data)))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;
