@@ -293,3 +293,272 @@ async fn acceptance_keeps_the_scopes_granted() {
         t.cleanup().await;
     }
 }
+
+async fn dashboard(w: &World, cookie: &str, args: &[(&str, &str)]) -> Answer {
+    let a = post_form(&w.app, "/api/instruction/dashboard", args, Some(cookie)).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    a
+}
+
+fn ids(a: &Answer) -> Vec<i64> {
+    a.json["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter_map(|l| l["id"].as_i64())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_filters_sorts_and_counts() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (first, _) = submitted(&w).await;
+        let (second, v2) = submitted(&w).await;
+        // A draft stays private to its applicant.
+        let draft = create(&w).await;
+
+        let a = dashboard(&w, &w.instructor, &[]).await;
+        assert_eq!(
+            ids(&a),
+            [first, second],
+            "{}: oldest waiting first: {}",
+            t.name,
+            a.json
+        );
+        assert_eq!(a.json["total"], 2);
+        assert!(!ids(&a).contains(&draft));
+        let counts = a.json["counts"].to_string();
+        assert!(counts.contains("[\"submitted\",2]"), "{counts}");
+        assert!(!counts.contains("draft"), "{counts}");
+        let line = &a.json["lines"][0];
+        assert_eq!(line["applicant_email"], "alice@occitanie.fr");
+        assert_eq!(
+            line["organisation"],
+            RequestData::example().organisation.name
+        );
+        assert_eq!(
+            line["sensitive"],
+            RequestData::example()
+                .data
+                .scopes
+                .iter()
+                .any(|s| { guichet::domain::scopes::find(s).is_some_and(|sc| sc.sensitive) })
+        );
+
+        let a = dashboard(&w, &w.instructor, &[("sort", "recentes")]).await;
+        assert_eq!(ids(&a), [second, first]);
+
+        // "Je m'en occupe", then "assigned to me" / "unassigned".
+        let a = post_form(
+            &w.app,
+            "/api/instruction/assign",
+            &[("id", &second.to_string()), ("take", "true")],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = dashboard(&w, &w.instructor, &[("assigned", "moi")]).await;
+        assert_eq!(ids(&a), [second]);
+        assert_eq!(
+            a.json["lines"][0]["assigned_email"],
+            "instructeur@beta.gouv.fr"
+        );
+        assert_eq!(a.json["lines"][0]["assigned_to_me"], true);
+        let a = dashboard(&w, &w.instructor, &[("assigned", "personne")]).await;
+        assert_eq!(ids(&a), [first]);
+        let a = post_form(
+            &w.app,
+            "/api/instruction/assign",
+            &[("id", &draft.to_string()), ("take", "true")],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 404, "a draft cannot be taken");
+
+        // State filter, search by number, SIRET, email; wildcards are literal.
+        let a = post_json(
+            &w.app,
+            "/api/instruction/refuse",
+            &json!({
+                "id": second, "version": v2, "reason": "Hors champ."
+            }),
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = dashboard(&w, &w.instructor, &[("state", "refused")]).await;
+        assert_eq!(ids(&a), [second]);
+        let a = dashboard(&w, &w.instructor, &[("q", &first.to_string())]).await;
+        assert!(ids(&a).contains(&first));
+        let siret = RequestData::example().organisation.siret;
+        let a = dashboard(&w, &w.instructor, &[("q", &siret[..9])]).await;
+        assert_eq!(ids(&a), [first, second]);
+        let a = dashboard(&w, &w.instructor, &[("q", "ALICE@occitanie")]).await;
+        assert_eq!(a.json["total"], 2);
+        let a = dashboard(&w, &w.instructor, &[("q", "%")]).await;
+        assert_eq!(a.json["total"], 0);
+        let a = dashboard(&w, &w.instructor, &[("state", "draft")]).await;
+        assert!(
+            !ids(&a).contains(&draft),
+            "the state filter cannot reach drafts"
+        );
+        // Pages beyond the end are empty, not errors.
+        let a = dashboard(&w, &w.instructor, &[("page", "99")]).await;
+        assert_eq!(ids(&a), Vec::<i64>::new());
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn review_shows_the_differences_and_the_conversation() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (id, version) = submitted(&w).await;
+
+        // The applicant writes; the instructors are told, and see it unread.
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[("id", &id.to_string()), ("body", "Le <b>DPO</b> a changé.")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[
+                ("id", &id.to_string()),
+                ("body", "Note"),
+                ("internal", "true"),
+            ],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 403, "applicants write no internal notes");
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[("id", &id.to_string()), ("body", "Intrus")],
+            Some(&w.bob),
+        )
+        .await;
+        assert_eq!(a.status, 403);
+        assert_eq!(
+            outbox(&t.db).await.last().map(|m| m.0.as_str()),
+            Some("new_message")
+        );
+        let a = dashboard(&w, &w.instructor, &[]).await;
+        assert_eq!(a.json["lines"][0]["unread"], 1);
+
+        // An internal note, then a question to the applicant.
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[
+                ("id", &id.to_string()),
+                ("body", "Vérifier la délibération."),
+                ("internal", "true"),
+            ],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let mails = outbox(&t.db).await.len();
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[("id", &id.to_string()), ("body", "Merci, c’est noté.")],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200);
+        assert_eq!(
+            outbox(&t.db).await.len(),
+            mails + 1,
+            "the note sent no email, the reply one"
+        );
+
+        // Opening the review marks the applicant's message read.
+        let a = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(a.json["submission_no"], 1);
+        assert_eq!(a.json["changes"], json!([]));
+        assert_eq!(a.json["messages"].as_array().map(Vec::len), Some(3));
+        assert_eq!(a.json["messages"][0]["body"], "Le <b>DPO</b> a changé.");
+        assert_eq!(a.json["messages"][1]["internal"], true);
+        let a = dashboard(&w, &w.instructor, &[]).await;
+        assert_eq!(a.json["lines"][0]["unread"], 0);
+
+        // The applicant never sees the note.
+        let a = post_form(
+            &w.app,
+            "/api/messages/list",
+            &[("id", &id.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        let bodies: Vec<&str> = a
+            .json
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|m| m["body"].as_str())
+            .collect();
+        assert_eq!(bodies, ["Le <b>DPO</b> a changé.", "Merci, c’est noté."]);
+        assert_eq!(a.json[1]["author"], "L’équipe d’instruction");
+        let a = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 403);
+
+        // Changes asked, made, resubmitted: the review lists what changed.
+        let a = post_json(&w.app, "/api/instruction/request_changes", &json!({
+            "id": id, "version": version, "message": "Changez l’intitulé.", "fields": ["context.title"]
+        }), Some(&w.instructor)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let current = get(&w, &w.alice, id).await;
+        let mut data: RequestData =
+            serde_json::from_value(current.json["data"].clone()).expect("data");
+        let before = data.context.title.clone();
+        data.context.title = "Instruction des aides régionales".into();
+        let v = current.json["version"].as_i64().expect("version");
+        assert_eq!(save(&w, &w.alice, id, v, "titre", &data).await.status, 200);
+        assert_eq!(submit(&w, id, v + 1).await.status, 200);
+        let a = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.json["submission_no"], 2);
+        assert_eq!(
+            a.json["changes"],
+            json!([{ "field": "context.title", "label": "Intitulé de la demande",
+                     "before": before, "after": "Instruction des aides régionales" }])
+        );
+        let kinds: Vec<&str> = a.json["timeline"]
+            .as_array()
+            .expect("timeline")
+            .iter()
+            .filter_map(|e| e["kind"].as_str())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["created", "submitted", "changes_requested", "resubmitted"]
+        );
+        t.cleanup().await;
+    }
+}

@@ -28,6 +28,8 @@ const OWNED: &[&str] = &[
     "/api/requests/archive",
     "/api/requests/submit",
     "/api/requests/remove_attachment",
+    "/api/messages/send",
+    "/api/messages/list",
 ];
 
 /// Arguments that reach the function's own checks (they need not succeed);
@@ -60,6 +62,11 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/instruction/accept" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "scopes": [], "message": ""
         })),
+        "/api/instruction/dashboard" => Body::Form(vec![("q", "occitanie".to_owned())]),
+        "/api/instruction/review" => Body::Form(vec![("id", id_s)]),
+        "/api/instruction/assign" => Body::Form(vec![("id", id_s), ("take", "true".to_owned())]),
+        "/api/messages/send" => Body::Form(vec![("id", id_s), ("body", "Bonjour".to_owned())]),
+        "/api/messages/list" => Body::Form(vec![("id", id_s)]),
         "/api/requests/save" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "save_id": "matrice", "data": {}
         })),

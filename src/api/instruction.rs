@@ -292,3 +292,423 @@ mod tests {
         assert!(!is_field_path(&format!("context.{}", "a".repeat(100))));
     }
 }
+
+/// One line of the instructors' dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueueLine {
+    pub id: i64,
+    pub organisation: String,
+    pub siret: String,
+    pub title: String,
+    pub state: RequestState,
+    pub submitted_at: Option<i64>,
+    pub updated_at: i64,
+    pub sensitive: bool,
+    pub assigned_email: Option<String>,
+    pub assigned_to_me: bool,
+    pub applicant_email: String,
+    pub unread: i64,
+}
+
+/// The dashboard: counts per state and one page of the queue.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DashboardView {
+    pub counts: Vec<(RequestState, i64)>,
+    pub lines: Vec<QueueLine>,
+    /// Requests matching the filters.
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+    /// The server's time (for "waiting for N days").
+    pub now: i64,
+}
+
+/// The dashboard for the filters of its address: `q` searches organisation,
+/// SIRET, title, applicant's email and number; `state` (a state's code or
+/// empty for all), `assigned` (`moi`, `personne` or empty), `sensitive`
+/// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1).
+#[server(endpoint = "instruction/dashboard")]
+pub async fn dashboard(
+    #[server(default)] q: String,
+    #[server(default)] state: String,
+    #[server(default)] assigned: String,
+    #[server(default)] sensitive: String,
+    #[server(default)] sort: String,
+    #[server(default)] page: String,
+) -> Result<DashboardView, AppError> {
+    use crate::server::db::instruction::{self, Assigned, Filters, Sort};
+    use crate::server::{app_state, db, respond_error, viewer};
+    let app = app_state()?;
+    let me = viewer().await?;
+    let filters = Filters {
+        q: q.chars().take(200).collect(),
+        state: RequestState::parse(state.trim())
+            .filter(|s| instruction::VISIBLE_STATES.contains(s)),
+        assigned: match assigned.trim() {
+            "moi" => Assigned::Me,
+            "personne" => Assigned::Nobody,
+            _ => Assigned::Anyone,
+        },
+        sensitive: sensitive.trim() == "1",
+        sort: match sort.trim() {
+            "recentes" => Sort::Newest,
+            "modifiees" => Sort::Updated,
+            _ => Sort::Waiting,
+        },
+        page: page
+            .trim()
+            .parse()
+            .unwrap_or(1)
+            .clamp(1, instruction::MAX_PAGE),
+    };
+    let (rows, total) = instruction::queue(&app.db, me.id, &filters)
+        .await
+        .map_err(respond_error)?;
+    let counts = db::requests::count_by_state(&app.db)
+        .await
+        .map_err(respond_error)?
+        .into_iter()
+        .filter(|(s, _)| instruction::VISIBLE_STATES.contains(s))
+        .collect();
+    let lines = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(QueueLine {
+                state: RequestState::parse(&r.state)?,
+                id: r.id,
+                organisation: r.organisation,
+                siret: r.siret.unwrap_or_default(),
+                title: r.title,
+                submitted_at: r.submitted_at,
+                updated_at: r.updated_at,
+                sensitive: r.sensitive != 0,
+                assigned_to_me: r.assigned_to == Some(me.id),
+                assigned_email: r.assigned_email,
+                applicant_email: r.applicant_email.unwrap_or_default(),
+                unread: r.unread,
+            })
+        })
+        .collect();
+    Ok(DashboardView {
+        counts,
+        lines,
+        total,
+        page: filters.page,
+        page_size: instruction::PAGE_SIZE,
+        now: db::now_ms(),
+    })
+}
+
+/// One entry of a request's timeline.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TimelineEntry {
+    pub kind: String,
+    pub to_state: String,
+    pub actor_role: Option<String>,
+    pub message: Option<String>,
+    pub at: i64,
+}
+
+/// One message of a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    /// `applicant`, `instructor` or `admin`.
+    pub author_role: String,
+    pub author: String,
+    pub body: String,
+    /// An instructors' note (never sent to the applicant).
+    pub internal: bool,
+    pub at: i64,
+    /// Read by the other side.
+    pub read: bool,
+}
+
+/// A request as an instructor reviews it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ReviewView {
+    pub id: i64,
+    pub state: RequestState,
+    pub version: i64,
+    pub data: crate::domain::request::RequestData,
+    pub applicant_email: String,
+    pub submitted_at: Option<i64>,
+    pub assigned_email: Option<String>,
+    pub assigned_to_me: bool,
+    pub eligibility_message: String,
+    pub eligible: bool,
+    /// Sensitive scopes asked, with their justification.
+    pub sensitive: Vec<(String, String)>,
+    /// What changed since the previous submission (empty at the first).
+    pub changes: Vec<crate::domain::request::FieldChange>,
+    /// Which submission this is (1 for the first).
+    pub submission_no: i64,
+    pub timeline: Vec<TimelineEntry>,
+    pub messages: Vec<MessageView>,
+}
+
+/// The request for review, with the differences against the previous
+/// submission, the timeline and the conversation (notes included). Opening
+/// it marks the applicant's messages as read by the instructors.
+#[server(endpoint = "instruction/review")]
+pub async fn review(id: i64) -> Result<ReviewView, AppError> {
+    use crate::domain::legal_category::{Eligibility, LegalCategory};
+    use crate::domain::scopes;
+    use crate::error::ErrorCode;
+    use crate::server::db::instruction;
+    use crate::server::{app_state, db, respond_error, viewer};
+    let app = app_state()?;
+    let me = viewer().await?;
+    let r = db::requests::get(&app.db, id)
+        .await
+        .map_err(respond_error)?
+        .filter(|r| instruction::VISIBLE_STATES.contains(&r.state))
+        .ok_or_else(|| {
+            respond_error(AppError::with_message(
+                ErrorCode::NotFound,
+                "Cette demande n’existe pas ou n’a pas encore été déposée.",
+            ))
+        })?;
+    instruction::mark_read(&app.db, id, true, db::now_ms())
+        .await
+        .map_err(respond_error)?;
+    let snapshots = db::requests::snapshots(&app.db, id)
+        .await
+        .map_err(respond_error)?;
+    let changes = match snapshots.as_slice() {
+        [.., previous, last] => crate::domain::request::differences(&previous.2, &last.2),
+        _ => Vec::new(),
+    };
+    let applicant_email = match r.applicant_id {
+        Some(a) => db::users::get(&app.db, a)
+            .await
+            .map_err(respond_error)?
+            .map(|u| u.email)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let (assigned_to, assigned_email): (Option<i64>, Option<String>) = sqlx::query_as(
+        "SELECT r.assigned_to, u.email FROM requests r LEFT JOIN users u ON u.id = r.assigned_to \
+             WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.db.pool)
+    .await
+    .map_err(|e| respond_error(crate::server::db::DbError::from(e)))?;
+    let org = &r.data.organisation;
+    let eligibility = LegalCategory::from_code(&org.legal_category)
+        .map(|c| Eligibility::of(&c, org.active.unwrap_or(true)));
+    let sensitive = r
+        .data
+        .data
+        .scopes
+        .iter()
+        .filter_map(|s| scopes::find(s).filter(|sc| sc.sensitive))
+        .map(|sc| {
+            let why = r
+                .data
+                .data
+                .justifications
+                .get(&sc.value)
+                .cloned()
+                .unwrap_or_default();
+            (sc.label.clone(), why)
+        })
+        .collect();
+    let timeline = db::requests::events(&app.db, id)
+        .await
+        .map_err(respond_error)?
+        .into_iter()
+        .map(|e| TimelineEntry {
+            kind: e.kind,
+            to_state: e.to_state,
+            actor_role: None,
+            message: e.message,
+            at: e.created_at,
+        })
+        .collect();
+    let messages = instruction::messages(&app.db, id, true)
+        .await
+        .map_err(respond_error)?
+        .into_iter()
+        .map(|m| message_view(m, true))
+        .collect();
+    Ok(ReviewView {
+        id,
+        state: r.state,
+        version: r.version,
+        applicant_email,
+        submitted_at: r.submitted_at,
+        assigned_to_me: assigned_to == Some(me.id),
+        assigned_email,
+        eligible: matches!(eligibility, Some(Eligibility::Eligible)),
+        eligibility_message: eligibility.map_or_else(
+            || "Catégorie juridique inconnue : éligibilité à vérifier.".to_owned(),
+            |e| e.message().to_owned(),
+        ),
+        sensitive,
+        changes,
+        submission_no: snapshots.len() as i64,
+        timeline,
+        messages,
+        data: r.data,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn message_view(m: crate::server::db::instruction::StoredMessage, staff: bool) -> MessageView {
+    let read = if m.author_role == "applicant" {
+        m.read_by_instructors_at.is_some()
+    } else {
+        m.read_by_applicant_at.is_some()
+    };
+    MessageView {
+        id: m.id,
+        author: if m.author_role == "applicant" || staff {
+            m.author_email.unwrap_or_default()
+        } else {
+            "L’équipe d’instruction".to_owned()
+        },
+        author_role: m.author_role,
+        body: m.body,
+        internal: m.internal != 0,
+        at: m.created_at,
+        read,
+    }
+}
+
+/// "Je m'en occupe" (`take` true) or "Libérer" (`take` false).
+#[server(endpoint = "instruction/assign")]
+pub async fn assign(id: i64, take: bool) -> Result<(), AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, respond_error, viewer};
+    let app = app_state()?;
+    let me = viewer().await?;
+    let done = db::instruction::assign(&app.db, id, take.then_some(me.id), db::now_ms())
+        .await
+        .map_err(respond_error)?;
+    if !done {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::NotFound,
+            "Cette demande n’existe pas ou n’a pas encore été déposée.",
+        )));
+    }
+    Ok(())
+}
+
+/// Writes in a request's conversation: its applicant to the instructors, or
+/// an instructor to the applicant (`internal`: a note the applicant never
+/// sees). The other side is emailed (not for notes).
+#[server(endpoint = "messages/send")]
+pub async fn send_message(
+    id: i64,
+    body: String,
+    #[server(default)] internal: bool,
+) -> Result<MessageView, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::mail::templates;
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let app = app_state()?;
+    let me = viewer().await?;
+    let body = server_side::required_text("body", &body, "Le message")?;
+    let r = db::requests::get(&app.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
+    let staff = policy::is_staff(me.role);
+    if !policy::can_read_request(me.id, me.role, r.applicant_id) {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::Forbidden,
+            "Cette demande ne fait pas partie des vôtres.",
+        )));
+    }
+    if internal && !staff {
+        return Err(respond_error(AppError::new(ErrorCode::Forbidden)));
+    }
+    if !db::instruction::VISIBLE_STATES.contains(&r.state) {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::NotEditable,
+            "Les messages s’ouvrent une fois la demande déposée.",
+        )));
+    }
+    let now = db::now_ms();
+    let mut emails = Vec::new();
+    if !internal {
+        let title = r.data.context.title.trim().to_owned();
+        let (recipients, link) = if staff {
+            let applicant = match r.applicant_id {
+                Some(a) => db::users::get(&app.db, a)
+                    .await
+                    .map_err(respond_error)?
+                    .map(|u| u.email),
+                None => None,
+            };
+            (
+                applicant.into_iter().collect::<Vec<_>>(),
+                app.link(&format!("/demandes/{id}")),
+            )
+        } else {
+            (
+                db::users::staff_emails(&app.db)
+                    .await
+                    .map_err(respond_error)?,
+                app.link(&format!("/instruction/demandes/{id}")),
+            )
+        };
+        for to in recipients {
+            emails.push(templates::new_message(&to, id, &title, &link));
+        }
+    }
+    let message_id = db::instruction::add_message(
+        &app.db,
+        &db::instruction::NewMessage {
+            request_id: id,
+            author_id: me.id,
+            author_role: me.role.as_str(),
+            body: &body,
+            internal,
+            now,
+        },
+        &emails,
+    )
+    .await
+    .map_err(respond_error)?;
+    Ok(MessageView {
+        id: message_id,
+        author_role: me.role.as_str().to_owned(),
+        author: me.email,
+        body,
+        internal,
+        at: now,
+        read: false,
+    })
+}
+
+/// The conversation of one of the applicant's requests (no notes); opening
+/// it marks the instructors' messages as read.
+#[server(endpoint = "messages/list")]
+pub async fn list_messages(id: i64) -> Result<Vec<MessageView>, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, policy, respond_error, viewer};
+    let app = app_state()?;
+    let me = viewer().await?;
+    let r = db::requests::get(&app.db, id)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
+    if !policy::can_edit_request(me.id, me.role, r.applicant_id) {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::Forbidden,
+            "Cette demande ne fait pas partie des vôtres.",
+        )));
+    }
+    db::instruction::mark_read(&app.db, id, false, db::now_ms())
+        .await
+        .map_err(respond_error)?;
+    Ok(db::instruction::messages(&app.db, id, false)
+        .await
+        .map_err(respond_error)?
+        .into_iter()
+        .map(|m| message_view(m, false))
+        .collect())
+}

@@ -702,7 +702,14 @@ impl RequestData {
 }
 
 /// The request's blocks, in the wizard's order (the first part of a field path).
-pub const BLOCKS: [&str; 6] = ["organisation", "context", "data", "legal", "contacts", "terms"];
+pub const BLOCKS: [&str; 6] = [
+    "organisation",
+    "context",
+    "data",
+    "legal",
+    "contacts",
+    "terms",
+];
 
 /// One field whose value differs between two versions of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -813,7 +820,11 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
         }
     }
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    flatten("", &serde_json::to_value(before).unwrap_or_default(), &mut a);
+    flatten(
+        "",
+        &serde_json::to_value(before).unwrap_or_default(),
+        &mut a,
+    );
     flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
     let mut out = Vec::new();
     let mut push = |field: &str, before: String, after: String| {
@@ -824,6 +835,10 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
             after,
         })
     };
+    // When the terms were accepted changes at every submission: not a change
+    // of the request.
+    a.retain(|(p, _)| p != "terms.accepted_at");
+    b.retain(|(p, _)| p != "terms.accepted_at");
     for (path, va) in &a {
         let vb = b
             .iter()
@@ -841,7 +856,10 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
     }
     out.sort_by_key(|c| {
         let block = c.field.split('.').next().unwrap_or_default();
-        BLOCKS.iter().position(|b| *b == block).unwrap_or(BLOCKS.len())
+        BLOCKS
+            .iter()
+            .position(|b| *b == block)
+            .unwrap_or(BLOCKS.len())
     });
     out
 }
@@ -1107,15 +1125,25 @@ mod tests {
         let mut after = before.clone();
         after.context.title = "Nouveau titre".into();
         after.contacts.dpo.email = "nouveau.dpo@occitanie.fr".into();
-        after.legal.urls.push("https://www.legifrance.gouv.fr/x".into());
+        after
+            .legal
+            .urls
+            .push("https://www.legifrance.gouv.fr/x".into());
         let changes = differences(&before, &after);
         let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
-        assert_eq!(fields, ["context.title", "legal.urls", "contacts.dpo.email"]);
+        assert_eq!(
+            fields,
+            ["context.title", "legal.urls", "contacts.dpo.email"]
+        );
         assert_eq!(changes[0].label, "Intitulé de la demande");
         assert_eq!(changes[0].before, before.context.title);
         assert_eq!(changes[0].after, "Nouveau titre");
         assert_eq!(changes[2].label, "DPO : adresse électronique");
-        assert!(changes[1].after.ends_with(", https://www.legifrance.gouv.fr/x"));
+        assert!(
+            changes[1]
+                .after
+                .ends_with(", https://www.legifrance.gouv.fr/x")
+        );
         assert!(differences(&before, &before).is_empty());
     }
 }

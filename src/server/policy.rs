@@ -117,6 +117,15 @@ pub const RULES: &[Rule] = &[
     rule("/api/instruction/refuse", Access::Roles(STAFF), Limit::None),
     rule("/api/instruction/accept", Access::Roles(STAFF), Limit::None),
     rule(
+        "/api/instruction/dashboard",
+        Access::Roles(STAFF),
+        Limit::None,
+    ),
+    rule("/api/instruction/review", Access::Roles(STAFF), Limit::None),
+    rule("/api/instruction/assign", Access::Roles(STAFF), Limit::None),
+    rule("/api/messages/send", Access::SignedIn, Limit::None),
+    rule("/api/messages/list", Access::Roles(APPLICANT), Limit::None),
+    rule(
         "/api/requests/lookup_organisation",
         Access::SignedIn,
         Limit::None,

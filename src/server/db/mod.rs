@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod directory;
+pub mod instruction;
 pub mod links;
 pub mod outbox;
 pub mod requests;

@@ -123,7 +123,7 @@ pub async fn create_draft(
     .bind(data.context.title.trim())
     .bind(json)
     .bind(now)
-    .bind(data.organisation.siret.trim())
+    .bind(siret_column(&data.organisation.siret))
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(data)))
     .fetch_one(&mut *tx)
@@ -202,7 +202,7 @@ pub async fn save_once(
     )
     .bind(json)
     .bind(data.context.title.trim())
-    .bind(data.organisation.siret.trim())
+    .bind(siret_column(&data.organisation.siret))
     .bind(now)
     .bind(save_id)
     .bind(id)
@@ -242,6 +242,12 @@ pub async fn save_once(
     }
 }
 
+/// The SIRET as the `siret` column keeps it (for search and the directory):
+/// its digits only, as typed with or without spaces.
+pub fn siret_column(typed: &str) -> String {
+    typed.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// Whether the request asks for at least one sensitive scope.
 pub fn asks_sensitive(data: &RequestData) -> bool {
     data.data
@@ -277,7 +283,7 @@ pub async fn duplicate(
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
-    .bind(data.organisation.siret.trim())
+    .bind(siret_column(&data.organisation.siret))
     .bind(json)
     .bind(source_id)
     .bind(now)

@@ -253,6 +253,23 @@ pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &st
     )
 }
 
+/// Tells the other side a message is waiting (its text stays on the site).
+pub fn new_message(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
+    email(
+        "new_message",
+        to,
+        &format!("Nouveau message sur la demande n° {id}"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "Un nouveau message vous attend sur la demande n° {id} « {title} ». Pour le lire \
+                 et y répondre, connectez-vous à Guichet API Entreprise."
+            ),
+        ],
+        Some(("Lire le message", link)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
