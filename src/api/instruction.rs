@@ -137,7 +137,11 @@ mod server_side {
                 RequestWriteError::Db(d) => d.into(),
             })
         })?;
-        Ok(t.to)
+        state
+            .live
+            .publish(&state.db, t.transition.event.as_str(), id, Some(t.event_id))
+            .await;
+        Ok(t.transition.to)
     }
 }
 
@@ -593,6 +597,7 @@ pub async fn assign(id: i64, take: bool) -> Result<(), AppError> {
             "Cette demande n’existe pas ou n’a pas encore été déposée.",
         )));
     }
+    app.live.publish(&app.db, "assigned", id, None).await;
     Ok(())
 }
 
@@ -659,12 +664,12 @@ pub async fn send_message(
             emails.push(templates::new_message(&to, id, &title, &link));
         }
     }
-    let message_id = db::instruction::add_message(
+    let (message_id, event_id) = db::instruction::add_message(
         &app.db,
         &db::instruction::NewMessage {
             request_id: id,
             author_id: me.id,
-            author_role: me.role.as_str(),
+            author_role: me.role,
             body: &body,
             internal,
             now,
@@ -673,6 +678,11 @@ pub async fn send_message(
     )
     .await
     .map_err(respond_error)?;
+    if let Some(event_id) = event_id {
+        app.live
+            .publish(&app.db, "message_sent", id, Some(event_id))
+            .await;
+    }
     Ok(MessageView {
         id: message_id,
         author_role: me.role.as_str().to_owned(),

@@ -312,18 +312,31 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
             &link,
         ));
     }
-    db::requests::transition_with_emails(
+    let acted = db::requests::act(
         &state.db,
-        id,
-        Action::Submit,
-        Role::Applicant,
-        Some(me.id),
-        None,
-        &emails,
-        db::now_ms(),
+        &db::requests::ActionRecord {
+            id,
+            action: Action::Submit,
+            role: Role::Applicant,
+            actor_id: Some(me.id),
+            message: None,
+            payload: None,
+            expected_version: Some(version),
+            emails: &emails,
+            now: db::now_ms(),
+        },
     )
     .await
     .map_err(server_side::write_error)?;
+    state
+        .live
+        .publish(
+            &state.db,
+            acted.transition.event.as_str(),
+            id,
+            Some(acted.event_id),
+        )
+        .await;
     crate::server::after_form(&format!("/demandes/{id}"));
     Ok(())
 }

@@ -223,6 +223,9 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         &config.data_dir,
     )
     .map_err(|e| format!("stockage des pièces jointes inutilisable : {e}"))?;
+    if state.db.backend == crate::server::db::Backend::Postgres {
+        state.live.start_listener(config.database_url.clone()).await;
+    }
     match &state.clamd {
         Some(c) => tracing::info!(clamd = ?c, "pièces jointes analysées par ClamAV"),
         None => tracing::info!("pas d’antivirus configuré : pièces jointes non analysées"),

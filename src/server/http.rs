@@ -49,12 +49,14 @@ pub fn router(state: AppState) -> Router {
         directory_routes =
             directory_routes.layer(GovernorLayer::new(config).error_handler(rate_limited));
     }
+    // Uploads, downloads and the live stream: not compressed, own body limit.
     let attachment_routes = Router::new()
         .route(
             attachments::UPLOAD_ROUTE,
             axum::routing::post(attachments::upload),
         )
         .route(attachments::DOWNLOAD_ROUTE, get(attachments::download))
+        .route(crate::server::live::ROUTE, get(crate::server::live::stream))
         .layer(RequestBodyLimitLayer::new(attachments::MAX_UPLOAD_BODY));
     let app = Router::new()
         .route("/healthz", get(healthz))

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod directory;
 pub mod http;
+pub mod live;
 pub mod mail;
 pub mod policy;
 pub mod state;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub attachments: Arc<dyn object_store::ObjectStore>,
     /// The antivirus daemon scanning uploads, when there is one.
     pub clamd: Option<crate::server::attachments::Clamd>,
+    /// Live events for the instructors' dashboards.
+    pub live: crate::server::live::Live,
 }
 
 impl AppState {
@@ -66,6 +68,7 @@ impl AppState {
             auth_limiter: auth_limiter(AUTH_PER_MINUTE),
             attachments: Arc::new(object_store::memory::InMemory::new()),
             clamd: None,
+            live: crate::server::live::Live::default(),
         }
     }
 

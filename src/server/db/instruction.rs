@@ -226,19 +226,21 @@ pub struct StoredMessage {
 pub struct NewMessage<'a> {
     pub request_id: i64,
     pub author_id: i64,
-    pub author_role: &'a str,
+    pub author_role: crate::domain::lifecycle::Role,
     pub body: &'a str,
     /// A note between instructors.
     pub internal: bool,
     pub now: i64,
 }
 
-/// Writes a message and queues its notification `emails`, in one transaction.
+/// Writes a message and queues its notification `emails`, in one
+/// transaction; a message to the other side (not a note) also writes a
+/// `message_sent` event, whose id is answered second.
 pub async fn add_message(
     db: &Db,
     m: &NewMessage<'_>,
     emails: &[crate::server::db::outbox::NewEmail],
-) -> Result<i64, DbError> {
+) -> Result<(i64, Option<i64>), DbError> {
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO messages (request_id, author_id, author_role, body, internal, created_at) \
@@ -246,17 +248,41 @@ pub async fn add_message(
     )
     .bind(m.request_id)
     .bind(m.author_id)
-    .bind(m.author_role)
+    .bind(m.author_role.as_str())
     .bind(m.body)
     .bind(i64::from(m.internal))
     .bind(m.now)
     .fetch_one(&mut *tx)
     .await?;
+    let mut event_id = None;
+    if !m.internal {
+        let (state,): (String,) = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
+            .bind(m.request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let state = RequestState::parse(&state).unwrap_or(RequestState::Submitted);
+        let payload = format!("{{\"message_id\":{id}}}");
+        event_id = Some(
+            crate::server::db::requests::insert_event(
+                &mut tx,
+                m.request_id,
+                crate::domain::lifecycle::EventKind::MessageSent,
+                Some(state),
+                state,
+                Some(m.author_id),
+                m.author_role,
+                None,
+                Some(&payload),
+                m.now,
+            )
+            .await?,
+        );
+    }
     for email in emails {
         crate::server::db::outbox::enqueue(&mut tx, email, m.now).await?;
     }
     tx.commit().await?;
-    Ok(id)
+    Ok((id, event_id))
 }
 
 /// The conversation of a request, oldest first; `with_internal` adds the

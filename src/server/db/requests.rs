@@ -394,6 +394,7 @@ pub async fn transition_with_emails(
         },
     )
     .await
+    .map(|a| a.transition)
 }
 
 /// Everything one action on a request writes.
@@ -417,7 +418,7 @@ pub struct ActionRecord<'a> {
 /// the expected version), its event, the submission snapshot, the emails —
 /// in one transaction. Repeating a decision finds the state changed and is
 /// refused by the lifecycle, so it has no second effect.
-pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Transition, RequestWriteError> {
+pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteError> {
     let ActionRecord {
         id,
         action,
@@ -513,7 +514,7 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Transition, RequestWri
         .execute(&mut *tx)
         .await?;
     }
-    insert_event(
+    let event_id = insert_event(
         &mut tx,
         id,
         t.event,
@@ -530,7 +531,17 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Transition, RequestWri
         crate::server::db::outbox::enqueue(&mut tx, email, now).await?;
     }
     tx.commit().await?;
-    Ok(t)
+    Ok(Acted {
+        transition: t,
+        event_id,
+    })
+}
+
+/// What `act` did: the transition and the id of its event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Acted {
+    pub transition: Transition,
+    pub event_id: i64,
 }
 
 /// The `created` event of a new draft.
@@ -552,11 +563,12 @@ async fn insert_created_event(
         None,
         now,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     request_id: i64,
     kind: EventKind,
@@ -567,10 +579,10 @@ async fn insert_event(
     message: Option<&str>,
     payload: Option<&str>,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO events (request_id, kind, from_state, to_state, actor_id, actor_role, message, \
-         payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(request_id)
     .bind(kind.as_str())
@@ -581,9 +593,9 @@ async fn insert_event(
     .bind(message)
     .bind(payload)
     .bind(now)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    Ok(id)
 }
 
 /// The event log of a request, oldest first.

@@ -1,0 +1,255 @@
+//! Live updates of the instructors' dashboard: server-sent events.
+//!
+//! Every change an instructor should see at once (a submission, a
+//! resubmission, a decision, a message, an assignment) is published after its
+//! transaction commits. On SQLite (one instance) the event goes straight to
+//! this process's subscribers. On PostgreSQL it goes through
+//! `NOTIFY guichet_live`, and every instance's listener (`LISTEN`) hands it to
+//! its own subscribers, so a dashboard connected to one instance sees what
+//! happened on another.
+//!
+//! `GET /instruction/flux` (staff only) streams them. Events that have a row
+//! in the `events` table carry its id as the SSE id; a browser that reconnects
+//! sends `Last-Event-ID` and first receives what it missed (up to
+//! `REPLAY_LIMIT`), then the live stream. The page also reloads its data on
+//! every (re)connection, which covers the rest.
+
+use crate::server::db::{Backend, Db};
+use crate::server::state::AppState;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use std::convert::Infallible;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// The PostgreSQL channel.
+pub const CHANNEL: &str = "guichet_live";
+/// Where the stream is served.
+pub const ROUTE: &str = "/instruction/flux";
+/// Most missed events replayed to a reconnecting browser.
+pub const REPLAY_LIMIT: i64 = 500;
+/// Events kept for a slow subscriber before it is told it lagged.
+const BUFFER: usize = 1024;
+
+/// One change, as dashboards receive it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveEvent {
+    /// The id of its row in `events`, when it has one.
+    pub id: Option<i64>,
+    /// `submitted`, `resubmitted`, `changes_requested`, `refused`,
+    /// `accepted`, `message_sent`, `assigned`…
+    pub kind: String,
+    pub request_id: i64,
+    /// When the server published it (ms), for latency measurements.
+    pub at: i64,
+}
+
+/// This process's fan-out of live events.
+#[derive(Clone, Debug)]
+pub struct Live {
+    tx: broadcast::Sender<LiveEvent>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            tx: broadcast::channel(BUFFER).0,
+        }
+    }
+}
+
+impl Live {
+    /// A new subscription to this process's events.
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.tx.subscribe()
+    }
+
+    /// Hands an event to this process's subscribers.
+    pub fn deliver(&self, event: LiveEvent) {
+        // No subscriber is not an error.
+        let _ = self.tx.send(event);
+    }
+
+    /// Publishes an event once its transaction has committed: to every
+    /// instance through PostgreSQL, or to this process on SQLite. A failure
+    /// is logged, never returned: the change itself is done, and dashboards
+    /// reload on reconnection.
+    pub async fn publish(&self, db: &Db, kind: &str, request_id: i64, id: Option<i64>) {
+        let event = LiveEvent {
+            id,
+            kind: kind.to_owned(),
+            request_id,
+            at: crate::server::db::now_ms(),
+        };
+        match db.backend {
+            Backend::Sqlite => self.deliver(event),
+            Backend::Postgres => {
+                let payload = serde_json::to_string(&event).unwrap_or_default();
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(payload)
+                    .execute(&db.pool)
+                    .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "live event not published");
+                }
+            }
+        }
+    }
+
+    /// On PostgreSQL: listens to the channel (the `LISTEN` is in place when
+    /// this returns, unless the database cannot be reached: then it keeps
+    /// trying in the background) and delivers what arrives to this process's
+    /// subscribers, reconnecting after a failure.
+    pub async fn start_listener(&self, database_url: String) {
+        let first = connect(&database_url).await;
+        let live = self.clone();
+        tokio::spawn(async move {
+            let mut listener = first;
+            loop {
+                let next = match listener.take() {
+                    Some(l) => Some(l),
+                    None => connect(&database_url).await,
+                };
+                match next {
+                    Some(l) => {
+                        if let Err(e) = forward(&live, l).await {
+                            tracing::warn!(error = %e, "live listener lost; reconnecting");
+                        }
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(1)).await,
+                }
+            }
+        });
+    }
+}
+
+async fn connect(url: &str) -> Option<sqlx::postgres::PgListener> {
+    let attempt = async {
+        let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    match attempt.await {
+        Ok(l) => {
+            tracing::info!("écoute des événements en direct (LISTEN {CHANNEL})");
+            Some(l)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "LISTEN {CHANNEL} impossible for now");
+            None
+        }
+    }
+}
+
+async fn forward(live: &Live, mut listener: sqlx::postgres::PgListener) -> Result<(), sqlx::Error> {
+    loop {
+        let n = listener.recv().await?;
+        match serde_json::from_str::<LiveEvent>(n.payload()) {
+            Ok(event) => live.deliver(event),
+            Err(e) => tracing::warn!(error = %e, "malformed live event"),
+        }
+    }
+}
+
+/// The events after `after` (a reconnecting browser's `Last-Event-ID`) that
+/// dashboards show, oldest first.
+async fn missed(db: &Db, after: i64) -> Vec<LiveEvent> {
+    let rows: Result<Vec<(i64, String, i64, i64)>, _> = sqlx::query_as(
+        "SELECT id, kind, request_id, created_at FROM events WHERE id > $1 \
+         AND kind IN ('submitted', 'resubmitted', 'changes_requested', 'refused', 'accepted', \
+         'revoked', 'message_sent') ORDER BY id LIMIT $2",
+    )
+    .bind(after)
+    .bind(REPLAY_LIMIT)
+    .fetch_all(&db.pool)
+    .await;
+    match rows {
+        Ok(rows) => rows
+            .into_iter()
+            .map(|(id, kind, request_id, at)| LiveEvent {
+                id: Some(id),
+                kind,
+                request_id,
+                at,
+            })
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "replay of missed events");
+            Vec::new()
+        }
+    }
+}
+
+fn sse_event(e: &LiveEvent) -> Event {
+    let data = serde_json::to_string(e).unwrap_or_default();
+    let event = Event::default().event("changement").data(data);
+    match e.id {
+        Some(id) => event.id(id.to_string()),
+        None => event,
+    }
+}
+
+/// `GET /instruction/flux`: the live stream, for staff.
+pub async fn stream(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    req: axum::extract::Request,
+) -> Response {
+    let session = req.extensions().get::<tower_sessions::Session>().cloned();
+    let viewer = match session {
+        Some(s) => crate::server::auth::session::viewer(&s, &state.db).await,
+        None => Ok(None),
+    };
+    match viewer {
+        Ok(Some(v)) if crate::server::policy::is_staff(v.role) => {}
+        Ok(Some(_)) => {
+            return crate::server::http::app_error(crate::error::AppError::new(
+                crate::error::ErrorCode::Forbidden,
+            ));
+        }
+        Ok(None) => {
+            return Redirect::to(crate::server::auth::accounts::LOGIN_PAGE).into_response();
+        }
+        Err(e) => return crate::server::http::app_error(e),
+    }
+    // Subscribe before reading the missed events: nothing falls in between
+    // (a duplicate may, and the page ignores ids it has seen).
+    let rx = state.live.subscribe();
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let replay = match last {
+        Some(after) => missed(&state.db, after).await,
+        None => Vec::new(),
+    };
+    let replayed = futures_util::stream::iter(
+        replay
+            .into_iter()
+            .map(|e| Ok::<Event, Infallible>(sse_event(&e))),
+    );
+    let live = futures_util::stream::unfold(rx, |mut rx| async move {
+        let event = match rx.recv().await {
+            Ok(e) => sse_event(&e),
+            // Too slow: say so; the page reloads its data.
+            Err(broadcast::error::RecvError::Lagged(n)) => Event::default()
+                .event("retard")
+                .data(format!("{{\"missed\":{n}}}")),
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok::<Event, Infallible>(event), rx))
+    });
+    use futures_util::StreamExt;
+    let mut res = Sse::new(replayed.chain(live))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    res.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
