@@ -81,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
+                    <Route path=path!("/instruction") view=crate::ui::instruction::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/instruction/demandes/:id") view=crate::ui::instruction::ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/demandes/:id/etape") view=WizardShell ssr=SsrMode::Async>

@@ -19,7 +19,7 @@ pub struct CurrentUser {
 pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Applicant => "/demandes",
-        Role::Instructor => "/mon-compte",
+        Role::Instructor => "/instruction",
         Role::Admin => "/admin/comptes",
     }
 }

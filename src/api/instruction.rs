@@ -10,6 +10,22 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+/// States an instructor sees (drafts and archived drafts stay private).
+pub const VISIBLE_STATES: [RequestState; 5] = [
+    RequestState::Submitted,
+    RequestState::ChangesRequested,
+    RequestState::Accepted,
+    RequestState::Refused,
+    RequestState::Revoked,
+];
+
+/// Last dashboard page reachable (bounded pagination: search or filter to go
+/// further).
+pub const MAX_PAGE: i64 = 400;
+
+/// Where the live stream of the dashboard is served (server-sent events).
+pub const LIVE_ROUTE: &str = "/instruction/flux";
+
 /// Longest message or reason, in characters.
 pub const MAX_MESSAGE_CHARS: usize = 5_000;
 /// Most fields one request for changes may point at.

@@ -711,6 +711,27 @@ pub const BLOCKS: [&str; 6] = [
     "terms",
 ];
 
+/// The fields an instructor can point at when asking for changes.
+pub const POINTABLE_FIELDS: [&str; 17] = [
+    "organisation.siret",
+    "organisation.name",
+    "organisation.justification",
+    "context.title",
+    "context.description",
+    "context.end_users",
+    "context.expected_volume",
+    "context.go_live",
+    "data.scopes",
+    "legal.basis",
+    "legal.urls",
+    "legal.attachments",
+    "legal.recipients",
+    "legal.retention_months",
+    "legal.retention_justification",
+    "contacts.dpo.email",
+    "contacts.technical.email",
+];
+
 /// One field whose value differs between two versions of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {

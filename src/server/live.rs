@@ -28,7 +28,7 @@ use tokio::sync::broadcast;
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "guichet_live";
 /// Where the stream is served.
-pub const ROUTE: &str = "/instruction/flux";
+pub const ROUTE: &str = crate::api::instruction::LIVE_ROUTE;
 /// Most missed events replayed to a reconnecting browser.
 pub const REPLAY_LIMIT: i64 = 500;
 /// Events kept for a slow subscriber before it is told it lagged.

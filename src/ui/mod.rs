@@ -8,6 +8,7 @@ pub mod cgu;
 pub mod dev;
 pub mod forms;
 pub mod home;
+pub mod instruction;
 pub mod layout;
 pub mod not_found;
 pub mod requests;

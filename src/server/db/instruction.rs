@@ -5,19 +5,11 @@
 use super::{Db, DbError};
 use crate::domain::RequestState;
 
-/// States an instructor sees (drafts and archived drafts stay private).
-pub const VISIBLE_STATES: [RequestState; 5] = [
-    RequestState::Submitted,
-    RequestState::ChangesRequested,
-    RequestState::Accepted,
-    RequestState::Refused,
-    RequestState::Revoked,
-];
+pub use crate::api::instruction::VISIBLE_STATES;
 
 /// Rows per dashboard page.
 pub const PAGE_SIZE: i64 = 25;
-/// Last page reachable (bounded pagination: search or filter to go further).
-pub const MAX_PAGE: i64 = 400;
+pub use crate::api::instruction::MAX_PAGE;
 
 /// Whose requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,589 @@
+//! The instructors' screens: the live dashboard (`/instruction`) and the
+//! review of one request (`/instruction/demandes/:id`) with its decisions,
+//! assignment, differences, timeline and conversation.
+
+use crate::api::instruction::{
+    AcceptRequest, Assign, DashboardView, MessageView, RefuseRequest, RequestChanges, ReviewView,
+    SendMessage, dashboard, review,
+};
+use crate::domain::RequestState;
+use crate::domain::request::field_label;
+use crate::error::AppError;
+use crate::ui::account::last_error;
+use crate::ui::admin::format_ms;
+use crate::ui::forms::{ErrorSummary, load_error};
+use crate::ui::requests::{RequestSummaryView, StateBadge, request_id_param};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    let mut out = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The dashboard's filters, named as in its address.
+const FILTERS: [&str; 5] = ["q", "etat", "assignation", "sensibles", "tri"];
+
+/// What a live event says, for the notice above the table.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn describe(kind: &str, id: i64) -> String {
+    match kind {
+        "submitted" => format!("Nouvelle demande n° {id} déposée."),
+        "resubmitted" => format!("La demande n° {id} a été déposée de nouveau."),
+        "changes_requested" => format!("Modifications demandées sur la demande n° {id}."),
+        "refused" => format!("La demande n° {id} a été refusée."),
+        "accepted" => format!("La demande n° {id} a été validée."),
+        "message_sent" => format!("Nouveau message sur la demande n° {id}."),
+        "assigned" => format!("La demande n° {id} a changé d’instructeur."),
+        _ => format!("La demande n° {id} a changé."),
+    }
+}
+
+/// Opens the live stream: every change reloads the page's data (`refresh`)
+/// and is announced in `notice`; the browser reconnects by itself, and each
+/// (re)connection reloads the data too, which catches up on what was missed.
+#[cfg(feature = "hydrate")]
+fn connect_live(refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, status: RwSignal<bool>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Ok(source) = web_sys::EventSource::new(crate::api::instruction::LIVE_ROUTE) else {
+        return;
+    };
+    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if let Some(text) = ev.data().as_string()
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+        {
+            let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+            let id = v["request_id"].as_i64().unwrap_or_default();
+            notice.set(Some(describe(&kind, id)));
+        }
+        refresh.update(|n| *n += 1);
+    });
+    let _ = source.add_event_listener_with_callback("changement", on_change.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("retard", on_change.as_ref().unchecked_ref());
+    on_change.forget();
+    let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        status.set(true);
+        refresh.update(|n| *n += 1);
+    });
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    on_open.forget();
+    let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| status.set(false));
+    source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    on_error.forget();
+    let stored = StoredValue::new_local(source);
+    on_cleanup(move || stored.with_value(|s| s.close()));
+}
+
+/// `/instruction`: counts, filters (kept in the address), the queue, live.
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &'static str| query.with(|q| q.get(k).unwrap_or_default());
+    let refresh = RwSignal::new(0u32);
+    let notice = RwSignal::new(None::<String>);
+    let connected = RwSignal::new(false);
+    let data = Resource::new(
+        move || {
+            (
+                param("q"),
+                param("etat"),
+                param("assignation"),
+                param("sensibles"),
+                param("tri"),
+                param("page"),
+                refresh.get(),
+            )
+        },
+        |(q, state, assigned, sensitive, sort, page, _)| {
+            dashboard(q, state, assigned, sensitive, sort, page)
+        },
+    );
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |first: Option<()>| {
+        if first.is_none() {
+            connect_live(refresh, notice, connected);
+        }
+    });
+    let selected = move |k: &'static str, v: &'static str| param(k) == v;
+    view! {
+        <Title text="Tableau de bord de l’instruction" />
+        <div class="fr-container fr-my-6w">
+            <h1>"Demandes à instruire"</h1>
+            <p class="fr-text--sm" data-testid="direct" role="status">
+                {move || if connected.get() {
+                    "Mise à jour en direct : les nouvelles demandes et décisions s’affichent sans recharger la page."
+                } else {
+                    "Connexion au direct en cours…"
+                }}
+            </p>
+            <div aria-live="polite" data-testid="notice">
+                {move || notice.get().map(|n| view! {
+                    <div class="fr-alert fr-alert--info fr-alert--sm fr-mb-2w"><p>{n}</p></div>
+                })}
+            </div>
+            <form method="get" action="/instruction" class="fr-mb-3w">
+                <div class="fr-grid-row fr-grid-row--gutters">
+                    <div class="fr-col-12 fr-col-md-4">
+                        <div class="fr-input-group">
+                            <label class="fr-label" for="q">"Rechercher"
+                                <span class="fr-hint-text">"Organisation, SIRET, intitulé, adresse du demandeur ou numéro"</span>
+                            </label>
+                            <input class="fr-input" type="search" id="q" name="q" prop:value=move || param("q") />
+                        </div>
+                    </div>
+                    <div class="fr-col-12 fr-col-md-2">
+                        <div class="fr-select-group">
+                            <label class="fr-label" for="etat">"État"</label>
+                            <select class="fr-select" id="etat" name="etat">
+                                <option value="" selected=move || selected("etat", "")>"Tous"</option>
+                                {crate::api::instruction::VISIBLE_STATES.into_iter().map(|s| view! {
+                                    <option value=s.as_str() selected=move || selected("etat", s.as_str())>{s.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    </div>
+                    <div class="fr-col-12 fr-col-md-2">
+                        <div class="fr-select-group">
+                            <label class="fr-label" for="assignation">"Instructeur"</label>
+                            <select class="fr-select" id="assignation" name="assignation">
+                                <option value="" selected=move || selected("assignation", "")>"Tous"</option>
+                                <option value="moi" selected=move || selected("assignation", "moi")>"Les miennes"</option>
+                                <option value="personne" selected=move || selected("assignation", "personne")>"Non attribuées"</option>
+                            </select>
+                        </div>
+                    </div>
+                    <div class="fr-col-12 fr-col-md-2">
+                        <div class="fr-select-group">
+                            <label class="fr-label" for="tri">"Trier par"</label>
+                            <select class="fr-select" id="tri" name="tri">
+                                <option value="" selected=move || selected("tri", "")>"Attente la plus longue"</option>
+                                <option value="recentes" selected=move || selected("tri", "recentes")>"Dépôt le plus récent"</option>
+                                <option value="modifiees" selected=move || selected("tri", "modifiees")>"Dernière modification"</option>
+                            </select>
+                        </div>
+                    </div>
+                    <div class="fr-col-12 fr-col-md-2">
+                        <div class="fr-checkbox-group fr-mt-4w">
+                            <input type="checkbox" id="sensibles" name="sensibles" value="1" prop:checked=move || selected("sensibles", "1") />
+                            <label class="fr-label" for="sensibles">"Données sensibles"</label>
+                        </div>
+                    </div>
+                </div>
+                <button class="fr-btn fr-btn--secondary fr-mt-2w" type="submit">"Filtrer"</button>
+            </form>
+            <Transition>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => dashboard_view(d, query.get_untracked()).into_any(),
+                        Err(e) => load_error(e),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> impl IntoView {
+    let counts = d.counts.clone();
+    let pages = (d.total + d.page_size - 1) / d.page_size;
+    let link = move |page: i64| {
+        let mut parts: Vec<String> = FILTERS
+            .iter()
+            .filter_map(|k| {
+                query
+                    .get(k)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| format!("{k}={}", encode(&v)))
+            })
+            .collect();
+        parts.push(format!("page={page}"));
+        format!("/instruction?{}", parts.join("&"))
+    };
+    let now = d.now;
+    view! {
+        <ul class="fr-tags-group fr-mb-2w" aria-label="Demandes par état">
+            {counts.into_iter().map(|(s, n)| view! {
+                <li><a class="fr-tag" href=format!("/instruction?etat={}", s.as_str())>{format!("{} : {n}", s.label_plural())}</a></li>
+            }).collect_view()}
+        </ul>
+        <p data-testid="total">{format!("{} demande(s) correspondent.", d.total)}</p>
+        <div class="fr-table fr-table--sm">
+            <table>
+                <caption class="fr-sr-only">"Demandes"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"N°"</th>
+                        <th scope="col">"Organisation"</th>
+                        <th scope="col">"SIRET"</th>
+                        <th scope="col">"Intitulé"</th>
+                        <th scope="col">"État"</th>
+                        <th scope="col">"Déposée le"</th>
+                        <th scope="col">"Attente"</th>
+                        <th scope="col">"Instructeur"</th>
+                        <th scope="col">"Messages"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {d.lines.into_iter().map(|l| {
+                        let waiting = match (l.state, l.submitted_at) {
+                            (RequestState::Submitted, Some(at)) => format!("{} j", (now - at).max(0) / 86_400_000),
+                            _ => "—".to_owned(),
+                        };
+                        view! {
+                            <tr data-testid=format!("demande-{}", l.id)>
+                                <td><a href=format!("/instruction/demandes/{}", l.id)>{format!("n° {}", l.id)}</a></td>
+                                <td>{l.organisation}</td>
+                                <td>{l.siret}</td>
+                                <td>
+                                    {l.title}
+                                    {l.sensitive.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--warning fr-ml-1w">"Sensible"</p> })}
+                                </td>
+                                <td><StateBadge state=l.state /></td>
+                                <td>{l.submitted_at.map(format_ms).unwrap_or_default()}</td>
+                                <td>{waiting}</td>
+                                <td>{if l.assigned_to_me { "Moi".to_owned() } else { l.assigned_email.unwrap_or_else(|| "—".to_owned()) }}</td>
+                                <td>{(l.unread > 0).then(|| view! {
+                                    <p class="fr-badge fr-badge--sm fr-badge--new">{format!("{} non lu(s)", l.unread)}</p>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        {(pages > 1).then(|| view! {
+            <nav role="navigation" class="fr-pagination" aria-label="Pagination">
+                <ul class="fr-pagination__list">
+                    {(d.page > 1).then(|| view! {
+                        <li><a class="fr-pagination__link fr-pagination__link--prev" href=link(d.page - 1)>"Page précédente"</a></li>
+                    })}
+                    <li><a class="fr-pagination__link" aria-current="page" title=format!("Page {}", d.page)>{format!("{} / {pages}", d.page)}</a></li>
+                    {(d.page < pages.min(crate::api::instruction::MAX_PAGE)).then(|| view! {
+                        <li><a class="fr-pagination__link fr-pagination__link--next" href=link(d.page + 1)>"Page suivante"</a></li>
+                    })}
+                </ul>
+            </nav>
+        })}
+    }
+}
+
+/// Closes a DSFR modal by clicking its close button.
+fn close_modal(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Ok(Some(button)) = document().query_selector(&format!("#{id} .fr-btn--close"))
+            && let Ok(button) = button.dyn_into::<web_sys::HtmlElement>()
+        {
+            button.click();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// A DSFR modal: `id`, a title, its content and its confirm button.
+#[component]
+fn Modal(id: &'static str, title: &'static str, children: Children) -> impl IntoView {
+    let title_id = format!("{id}-titre");
+    let labelled_by = title_id.clone();
+    view! {
+        <dialog id=id class="fr-modal" role="dialog" aria-labelledby=labelled_by>
+            <div class="fr-container fr-container--fluid fr-container-md">
+                <div class="fr-grid-row fr-grid-row--center">
+                    <div class="fr-col-12 fr-col-md-8">
+                        <div class="fr-modal__body">
+                            <div class="fr-modal__header">
+                                <button type="button" class="fr-btn--close fr-btn" title="Fermer la fenêtre" aria-controls=id>"Fermer"</button>
+                            </div>
+                            <div class="fr-modal__content">
+                                <h2 id=title_id class="fr-modal__title">{title}</h2>
+                                {children()}
+                            </div>
+                        </div>
+                    </div>
+                </div>
+            </div>
+        </dialog>
+    }
+}
+
+/// `/instruction/demandes/:id`: the request, its differences, timeline,
+/// conversation and the decisions.
+#[component]
+pub fn ReviewPage() -> impl IntoView {
+    let id = request_id_param();
+    let refresh = RwSignal::new(0u32);
+    let data = Resource::new(move || (id(), refresh.get()), |(id, _)| review(id));
+    let assign = ServerAction::<Assign>::new();
+    let send = ServerAction::<SendMessage>::new();
+    let ask = ServerAction::<RequestChanges>::new();
+    let refuse = ServerAction::<RefuseRequest>::new();
+    let accept = ServerAction::<AcceptRequest>::new();
+    let bump = move || refresh.update(|n| *n += 1);
+    Effect::new(move |_| {
+        if assign.value().get().is_some_and(|r| r.is_ok()) || send.value().get().is_some_and(|r| r.is_ok()) {
+            bump();
+        }
+    });
+    Effect::new(move |_| {
+        for (action_ok, modal) in [
+            (ask.value().get().is_some_and(|r| r.is_ok()), "modale-modifications"),
+            (refuse.value().get().is_some_and(|r| r.is_ok()), "modale-refus"),
+            (accept.value().get().is_some_and(|r| r.is_ok()), "modale-validation"),
+        ] {
+            if action_ok {
+                close_modal(modal);
+                bump();
+            }
+        }
+    });
+    let error: Signal<Option<AppError>> = Signal::derive(move || {
+        last_error(assign.value())
+            .get()
+            .or_else(|| last_error(send.value()).get())
+            .or_else(|| last_error(ask.value()).get())
+            .or_else(|| last_error(refuse.value()).get())
+            .or_else(|| last_error(accept.value()).get())
+    });
+    view! {
+        <Title text="Instruction d’une demande" />
+        <div class="fr-container fr-my-6w">
+            <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/instruction">"Tableau de bord"</a></p>
+            <ErrorSummary error />
+            <Transition>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(r) => review_view(r, assign, send, ask, refuse, accept).into_any(),
+                        Err(e) => load_error(e),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+fn review_view(
+    r: ReviewView,
+    assign: ServerAction<Assign>,
+    send: ServerAction<SendMessage>,
+    ask: ServerAction<RequestChanges>,
+    refuse: ServerAction<RefuseRequest>,
+    accept: ServerAction<AcceptRequest>,
+) -> impl IntoView {
+    let id = r.id;
+    let version = r.version;
+    let decidable = r.state == RequestState::Submitted;
+    let changes_message = RwSignal::new(String::new());
+    let changes_fields = RwSignal::new(Vec::<String>::new());
+    let refuse_reason = RwSignal::new(String::new());
+    let accept_message = RwSignal::new(String::new());
+    let granted = RwSignal::new(r.data.data.scopes.clone());
+    let asked_scopes = r.data.data.scopes.clone();
+    let note = RwSignal::new(String::new());
+    let internal = RwSignal::new(false);
+    let title = r.data.context.title.clone();
+    view! {
+        <h1>{format!("Demande n° {id}")}</h1>
+        <p class="fr-text--lead">{title}</p>
+        <StateBadge state=r.state />
+        <p class="fr-mt-2w">
+            {format!("Demandeur : {}. ", r.applicant_email)}
+            {r.submitted_at.map(|at| format!("Déposée le {} ({}e dépôt). ", format_ms(at), r.submission_no))}
+            {match (&r.assigned_email, r.assigned_to_me) {
+                (_, true) => "Vous instruisez cette demande.".to_owned(),
+                (Some(e), false) => format!("Instruite par {e}."),
+                (None, _) => "Personne n’instruit encore cette demande.".to_owned(),
+            }}
+        </p>
+        <ul class="fr-btns-group fr-btns-group--inline-md">
+            <li>
+                <button class="fr-btn fr-btn--secondary" type="button"
+                    on:click=move |_| { assign.dispatch(Assign { id, take: !r.assigned_to_me }); }>
+                    {if r.assigned_to_me { "Libérer la demande" } else { "Je m’en occupe" }}
+                </button>
+            </li>
+            {decidable.then(|| view! {
+                <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-modifications">"Demander des modifications"</button></li>
+                <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-refus">"Refuser"</button></li>
+                <li><button class="fr-btn" type="button" data-fr-opened="false" aria-controls="modale-validation">"Valider"</button></li>
+            })}
+        </ul>
+        <div class=if r.eligible { "fr-alert fr-alert--success fr-alert--sm fr-mb-3w" } else { "fr-alert fr-alert--warning fr-alert--sm fr-mb-3w" }>
+            <p>{format!("Éligibilité : {}", r.eligibility_message)}</p>
+        </div>
+        {(!r.sensitive.is_empty()).then(|| view! {
+            <div class="fr-callout fr-callout--orange-terre-battue fr-mb-3w">
+                <h2 class="fr-callout__title">"Données sensibles demandées"</h2>
+                <ul>
+                    {r.sensitive.iter().map(|(label, why)| view! {
+                        <li><strong>{label.clone()}</strong>{format!(" — justification : {}", if why.trim().is_empty() { "aucune" } else { why.as_str() })}</li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        })}
+        {(!r.changes.is_empty()).then(|| view! {
+            <section class="fr-mb-4w" aria-labelledby="changements">
+                <h2 id="changements" class="fr-h4">"Changements depuis le dépôt précédent"</h2>
+                <ul>
+                    {r.changes.iter().map(|c| view! {
+                        <li class="guichet-pre">{format!("Le champ « {} » est passé de « {} » à « {} ».", c.label, c.before, c.after)}</li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        <section class="fr-mb-4w" aria-labelledby="contenu">
+            <h2 id="contenu" class="fr-h4">"Contenu de la demande"</h2>
+            <RequestSummaryView id data=r.data.clone() edit=false />
+        </section>
+        <section class="fr-mb-4w" aria-labelledby="echanges">
+            <h2 id="echanges" class="fr-h4">"Échanges avec le demandeur et notes internes"</h2>
+            <Conversation messages=r.messages.clone() />
+            <div class="fr-input-group">
+                <label class="fr-label" for="message-instructeur">"Votre message"</label>
+                <textarea class="fr-input" id="message-instructeur" rows="3" prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+            </div>
+            <div class="fr-checkbox-group fr-mb-2w">
+                <input type="checkbox" id="note-interne" prop:checked=move || internal.get()
+                    on:change=move |ev| internal.set(event_target_checked(&ev)) />
+                <label class="fr-label" for="note-interne">"Note interne (jamais visible par le demandeur)"</label>
+            </div>
+            <button class="fr-btn" type="button" on:click=move |_| {
+                send.dispatch(SendMessage { id, body: note.get_untracked(), internal: internal.get_untracked() });
+                note.set(String::new());
+            }>{move || if internal.get() { "Enregistrer la note" } else { "Envoyer au demandeur" }}</button>
+        </section>
+        <section class="fr-mb-4w" aria-labelledby="historique">
+            <h2 id="historique" class="fr-h4">"Historique"</h2>
+            <ol>
+                {r.timeline.iter().map(|e| view! {
+                    <li>{format!("{} — {}{}", format_ms(e.at), event_label(&e.kind), e.message.as_ref().map(|m| format!(" : {m}")).unwrap_or_default())}</li>
+                }).collect_view()}
+            </ol>
+        </section>
+        <Modal id="modale-modifications" title="Demander des modifications">
+            <div class="fr-input-group">
+                <label class="fr-label" for="modifications-message">"Message au demandeur (obligatoire)"</label>
+                <textarea class="fr-input" id="modifications-message" rows="4" prop:value=move || changes_message.get()
+                    on:input=move |ev| changes_message.set(event_target_value(&ev))></textarea>
+            </div>
+            <fieldset class="fr-fieldset">
+                <legend class="fr-fieldset__legend">"Champs à modifier (facultatif)"</legend>
+                {crate::domain::request::POINTABLE_FIELDS.iter().map(|f| {
+                    let f: &'static str = f;
+                    let input_id = format!("champ-a-modifier-{}", f.replace('.', "-"));
+                    view! {
+                        <div class="fr-fieldset__element">
+                            <div class="fr-checkbox-group">
+                                <input type="checkbox" id=input_id.clone()
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        changes_fields.update(|v| { v.retain(|x| x != f); if on { v.push(f.to_owned()); } });
+                                    } />
+                                <label class="fr-label" for=input_id>{field_label(f)}</label>
+                            </div>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <button class="fr-btn" type="button" on:click=move |_| {
+                ask.dispatch(RequestChanges { id, version, message: changes_message.get_untracked(), fields: changes_fields.get_untracked() });
+            }>"Envoyer la demande de modifications"</button>
+            {move || last_error(ask.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+        </Modal>
+        <Modal id="modale-refus" title="Refuser la demande">
+            <div class="fr-input-group">
+                <label class="fr-label" for="refus-motif">"Motif du refus (obligatoire, envoyé au demandeur)"</label>
+                <textarea class="fr-input" id="refus-motif" rows="4" prop:value=move || refuse_reason.get()
+                    on:input=move |ev| refuse_reason.set(event_target_value(&ev))></textarea>
+            </div>
+            <button class="fr-btn" type="button" on:click=move |_| {
+                refuse.dispatch(RefuseRequest { id, version, reason: refuse_reason.get_untracked() });
+            }>"Confirmer le refus"</button>
+            {move || last_error(refuse.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+        </Modal>
+        <Modal id="modale-validation" title="Valider la demande">
+            <fieldset class="fr-fieldset">
+                <legend class="fr-fieldset__legend">"Données accordées (décochez celles à ne pas accorder)"</legend>
+                {asked_scopes.into_iter().map(|s| {
+                    let input_id = format!("accorder-{s}");
+                    let label = crate::domain::scopes::find(&s).map_or(s.clone(), |sc| sc.label.clone());
+                    let value = s.clone();
+                    let checked = s.clone();
+                    view! {
+                        <div class="fr-fieldset__element">
+                            <div class="fr-checkbox-group">
+                                <input type="checkbox" id=input_id.clone() prop:checked=move || granted.with(|g| g.contains(&checked))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        granted.update(|g| { g.retain(|x| *x != value); if on { g.push(value.clone()); } });
+                                    } />
+                                <label class="fr-label" for=input_id>{label}</label>
+                            </div>
+                        </div>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <div class="fr-input-group">
+                <label class="fr-label" for="validation-message">"Message au demandeur (facultatif)"</label>
+                <textarea class="fr-input" id="validation-message" rows="3" prop:value=move || accept_message.get()
+                    on:input=move |ev| accept_message.set(event_target_value(&ev))></textarea>
+            </div>
+            <button class="fr-btn" type="button" on:click=move |_| {
+                accept.dispatch(AcceptRequest { id, version, scopes: granted.get_untracked(), message: accept_message.get_untracked() });
+            }>"Confirmer la validation"</button>
+            {move || last_error(accept.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+        </Modal>
+    }
+}
+
+/// The French name of an event of the timeline.
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "created" => "Brouillon créé",
+        "submitted" => "Demande déposée",
+        "resubmitted" => "Demande déposée de nouveau",
+        "changes_requested" => "Modifications demandées",
+        "refused" => "Demande refusée",
+        "accepted" => "Demande validée",
+        "message_sent" => "Message",
+        "duplicated" => "Demande dupliquée",
+        "archived" => "Brouillon archivé",
+        "revoked" => "Accès révoqué",
+        _ => "Événement",
+    }
+}
+
+/// A conversation, oldest message first.
+#[component]
+pub fn Conversation(messages: Vec<MessageView>) -> impl IntoView {
+    if messages.is_empty() {
+        return view! { <p>"Aucun message pour l’instant."</p> }.into_any();
+    }
+    view! {
+        <ul class="guichet-messages">
+            {messages.into_iter().map(|m| view! {
+                <li class="fr-mb-2w" data-testid="message">
+                    <p class="fr-text--sm fr-mb-0">
+                        <strong>{m.author.clone()}</strong>
+                        {format!(" — {}", format_ms(m.at))}
+                        {m.internal.then(|| view! { <span class="fr-badge fr-badge--sm fr-ml-1w">"Note interne"</span> })}
+                    </p>
+                    <p class="guichet-pre fr-mb-0">{m.body.clone()}</p>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
