@@ -58,17 +58,19 @@ fn connect_live(refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, status
     let Ok(source) = web_sys::EventSource::new(crate::api::instruction::LIVE_ROUTE) else {
         return;
     };
-    let on_change = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-        if let Some(text) = ev.data().as_string()
-            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
-        {
-            let kind = v["kind"].as_str().unwrap_or_default().to_owned();
-            let id = v["request_id"].as_i64().unwrap_or_default();
-            notice.set(Some(describe(&kind, id)));
-        }
-        refresh.update(|n| *n += 1);
-    });
-    let _ = source.add_event_listener_with_callback("changement", on_change.as_ref().unchecked_ref());
+    let on_change =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if let Some(text) = ev.data().as_string()
+                && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            {
+                let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+                let id = v["request_id"].as_i64().unwrap_or_default();
+                notice.set(Some(describe(&kind, id)));
+            }
+            refresh.update(|n| *n += 1);
+        });
+    let _ =
+        source.add_event_listener_with_callback("changement", on_change.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback("retard", on_change.as_ref().unchecked_ref());
     on_change.forget();
     let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
@@ -332,15 +334,26 @@ pub fn ReviewPage() -> impl IntoView {
     let accept = ServerAction::<AcceptRequest>::new();
     let bump = move || refresh.update(|n| *n += 1);
     Effect::new(move |_| {
-        if assign.value().get().is_some_and(|r| r.is_ok()) || send.value().get().is_some_and(|r| r.is_ok()) {
+        if assign.value().get().is_some_and(|r| r.is_ok())
+            || send.value().get().is_some_and(|r| r.is_ok())
+        {
             bump();
         }
     });
     Effect::new(move |_| {
         for (action_ok, modal) in [
-            (ask.value().get().is_some_and(|r| r.is_ok()), "modale-modifications"),
-            (refuse.value().get().is_some_and(|r| r.is_ok()), "modale-refus"),
-            (accept.value().get().is_some_and(|r| r.is_ok()), "modale-validation"),
+            (
+                ask.value().get().is_some_and(|r| r.is_ok()),
+                "modale-modifications",
+            ),
+            (
+                refuse.value().get().is_some_and(|r| r.is_ok()),
+                "modale-refus",
+            ),
+            (
+                accept.value().get().is_some_and(|r| r.is_ok()),
+                "modale-validation",
+            ),
         ] {
             if action_ok {
                 close_modal(modal);

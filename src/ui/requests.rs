@@ -269,12 +269,30 @@ pub fn request_id_param() -> impl Fn() -> i64 + Clone + Send + Sync + 'static {
 
 /// The instructor's request for changes, when there is one.
 #[component]
-pub fn ChangesMessage(message: Option<String>) -> impl IntoView {
+pub fn ChangesMessage(
+    message: Option<String>,
+    #[prop(default = vec![])] fields: Vec<String>,
+    #[prop(default = 0)] id: i64,
+) -> impl IntoView {
     message.map(|m| {
         view! {
             <div class="fr-alert fr-alert--warning fr-mb-3w">
                 <h2 class="fr-alert__title">"Modifications demandées par l’instructeur"</h2>
                 <p class="guichet-pre">{m}</p>
+                {(!fields.is_empty()).then(|| view! {
+                    <p class="fr-mb-0">"Champs à modifier :"</p>
+                    <ul>
+                        {fields.iter().map(|f| {
+                            let block = f.split('.').next().unwrap_or_default();
+                            let step = crate::domain::request::BLOCKS.iter().position(|b| *b == block).map_or(1, |p| p + 1);
+                            view! {
+                                <li><a href=format!("/demandes/{id}/etape/{step}")>
+                                    {format!("{} (étape {step})", crate::domain::request::field_label(f))}
+                                </a></li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })}
                 <p>"Modifiez la demande (elle s’enregistre toute seule), puis déposez-la à nouveau à l’étape 6."</p>
             </div>
         }
@@ -290,7 +308,7 @@ pub fn RequestPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     match request.await {
-                        Ok(RequestView { id, state, data, editable, changes_message, .. }) => {
+                        Ok(RequestView { id, state, data, editable, changes_message, changes_fields, .. }) => {
                             view! {
                                 <h1>{format!("Demande n° {id}")}</h1>
                                 <StateBadge state />
@@ -305,10 +323,11 @@ pub fn RequestPage() -> impl IntoView {
                                         RequestState::Revoked => "L’accès de cette demande a été révoqué.",
                                     }}
                                 </p>
-                                <ChangesMessage message=changes_message />
+                                <ChangesMessage message=changes_message fields=changes_fields id />
                                 {editable.then(|| view! {
                                     <a class="fr-btn fr-mb-4w" href=format!("/demandes/{id}/etape/1")>"Reprendre la demande"</a>
                                 })}
+                                {crate::api::instruction::VISIBLE_STATES.contains(&state).then(|| view! { <ApplicantConversation id /> })}
                                 <RequestSummaryView id data edit=false />
                                 <a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/demandes">"Mes demandes"</a>
                             }
@@ -319,5 +338,38 @@ pub fn RequestPage() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// The applicant's conversation with the instructors on a request.
+#[component]
+fn ApplicantConversation(id: i64) -> impl IntoView {
+    use crate::api::instruction::{SendMessage, list_messages};
+    let send = ServerAction::<SendMessage>::new();
+    let body = RwSignal::new(String::new());
+    let messages = Resource::new(move || send.version().get(), move |_| list_messages(id));
+    let error = last_error(send.value());
+    view! {
+        <section class="fr-mb-4w" aria-labelledby="echanges">
+            <h2 id="echanges" class="fr-h4">"Échanges avec l’instructeur"</h2>
+            <Transition>
+                {move || Suspend::new(async move {
+                    match messages.await {
+                        Ok(list) => view! { <crate::ui::instruction::Conversation messages=list /> }.into_any(),
+                        Err(e) => load_error(e),
+                    }
+                })}
+            </Transition>
+            <ErrorSummary error />
+            <div class="fr-input-group">
+                <label class="fr-label" for="message-demandeur">"Écrire à l’instructeur"</label>
+                <textarea class="fr-input" id="message-demandeur" rows="3" prop:value=move || body.get()
+                    on:input=move |ev| body.set(event_target_value(&ev))></textarea>
+            </div>
+            <button class="fr-btn fr-btn--secondary" type="button" on:click=move |_| {
+                send.dispatch(SendMessage { id, body: body.get_untracked(), internal: false });
+                body.set(String::new());
+            }>"Envoyer le message"</button>
+        </section>
     }
 }

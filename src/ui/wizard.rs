@@ -50,6 +50,8 @@ pub struct Draft {
     pub editable: StoredValue<bool>,
     /// The instructor's request for changes, shown on every step.
     pub changes_message: StoredValue<Option<String>>,
+    /// The fields the instructor asked to change, highlighted.
+    pub changes_fields: StoredValue<Vec<String>>,
     /// Fields the applicant has left: their errors are shown.
     pub touched: RwSignal<HashSet<String>>,
     /// Show every error of the step (after "Vérifier").
@@ -142,6 +144,7 @@ impl Draft {
             status: RwSignal::new(SaveStatus::Idle),
             editable: StoredValue::new(view.editable),
             changes_message: StoredValue::new(view.changes_message.clone()),
+            changes_fields: StoredValue::new(view.changes_fields.clone()),
             touched: RwSignal::new(HashSet::new()),
             show_all: RwSignal::new(false),
             engine: StoredValue::new(Engine::default()),
@@ -475,6 +478,9 @@ fn Field(
     let value = move || draft.data.with(get);
     let initial = draft.data.with_untracked(get);
     let readonly = !draft.editable.get_value();
+    let to_change = draft
+        .changes_fields
+        .with_value(|f| f.iter().any(|x| x == field));
     let input = if multiline {
         view! {
             <textarea
@@ -523,6 +529,7 @@ fn Field(
         <div class="fr-input-group" class:fr-input-group--error=has_error>
             <label class="fr-label" for=id>
                 {label}
+                {to_change.then(|| view! { <span class="fr-badge fr-badge--sm fr-badge--warning fr-ml-1w">"À modifier"</span> })}
                 {(!hint.is_empty()).then(|| view! { <span class="fr-hint-text">{hint}</span> })}
             </label>
             {input}
@@ -579,7 +586,7 @@ pub fn StepPage() -> impl IntoView {
                             </p>
                         })}
                     </div>
-                    <ChangesMessage message=draft.changes_message.get_value() />
+                    <ChangesMessage message=draft.changes_message.get_value() fields=draft.changes_fields.get_value() id=draft.id />
                     <SaveIndicator draft />
                     <ConflictPanel draft />
                     <StepErrors draft step />
