@@ -555,9 +555,17 @@ async fn review_shows_the_differences_and_the_conversation() {
             .iter()
             .filter_map(|e| e["kind"].as_str())
             .collect();
+        // Both messages to the other side are in the timeline; the note is not.
         assert_eq!(
             kinds,
-            ["created", "submitted", "changes_requested", "resubmitted"]
+            [
+                "created",
+                "submitted",
+                "message_sent",
+                "message_sent",
+                "changes_requested",
+                "resubmitted"
+            ]
         );
         t.cleanup().await;
     }
