@@ -82,7 +82,7 @@ export async function waitForMailLink(to: string, subject: string, seen = 0): Pr
 
 /** Waits until the page's WebAssembly has hydrated it. */
 export async function hydrated(page: Page): Promise<void> {
-  await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 30_000 });
+  await page.locator('body[data-hydrated]').waitFor({ state: 'attached', timeout: 60_000 });
 }
 
 /** Runs the `guichet` command line on the e2e server's database; answers its output. */

@@ -58,6 +58,7 @@ test('le demandeur dépose, l’instructeur le voit en direct, demande des modif
   const applicantContext = await browser.newContext({ locale: 'fr-FR' });
   const instructorContext = await browser.newContext({ locale: 'fr-FR' });
   const applicant = await applicantContext.newPage();
+  const applicantConsole = watchConsole(applicant);
   const email = `demandeur.${Date.now()}@occitanie.fr`;
   await signUpAndIn(applicant, email, password);
   let res = await applicant.request.post(`${base}/api/requests/create`, { headers });
@@ -101,6 +102,8 @@ test('le demandeur dépose, l’instructeur le voit en direct, demande des modif
   await instructor.getByRole('button', { name: 'Demander des modifications' }).click();
   const modal = instructor.getByRole('dialog', { name: 'Demander des modifications' });
   await expect(modal).toBeVisible();
+  // Checked once the opening animation is over (axe reads colours mid-fade).
+  await expect(modal).toHaveCSS('opacity', '1');
   await expectNoAxeViolations(instructor);
   await modal.getByLabel('Message au demandeur (obligatoire)').fill('Le lien ne mène pas au texte : donnez le lien exact.');
   await modal.getByText('Liens vers les textes', { exact: true }).click();
@@ -148,6 +151,7 @@ test('le demandeur dépose, l’instructeur le voit en direct, demande des modif
     })
     .toBe(true);
   instructorConsole.check();
+  applicantConsole.check();
   await applicantContext.close();
   await instructorContext.close();
 });

@@ -118,7 +118,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await set.getByLabel('Fonction').fill('Responsable informatique');
   await expect(page.getByTestId('save-status')).toHaveText('Conflit', { timeout: 10_000 });
   const conflict = page.getByRole('alert').filter({ hasText: 'modifiée ailleurs' });
-  await expect(conflict).toContainText('context.title');
+  await expect(conflict).toContainText('Intitulé de la demande');
   await expect(conflict).toContainText('Titre changé dans un autre onglet');
   await conflict.getByRole('button', { name: 'Garder ma version' }).click();
   await saved(page);

@@ -13,6 +13,7 @@
 //! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
 //! | public URL    | `public-url`           | `GUICHET_PUBLIC_URL` | none (`https://…` turns HSTS on) |
 //! | attachments   | `attachments-store`    | `GUICHET_ATTACHMENTS_STORE` | folder `<data dir>/pieces-jointes` (or `s3://bucket/prefix`) |
+//! | auth limit    | `auth-per-minute`      | `GUICHET_AUTH_PER_MINUTE` | 10 sign-in/registration/reset attempts per client address and minute |
 //! | antivirus     | `clamd-address`        | `CLAMD_ADDRESS`    | Debian's clamd socket when it exists (`host:port`, a socket path, or `off`) |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
@@ -49,6 +50,8 @@ pub struct Config {
     /// The ClamAV daemon (`host:port` or socket path, `off`); `None`: the
     /// Debian socket when it exists.
     pub clamd_address: Option<String>,
+    /// Sign-in, registration and reset attempts per client address and minute.
+    pub auth_per_minute: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +85,7 @@ pub struct FileSettings {
     pub public_url: Option<String>,
     pub attachments_store: Option<String>,
     pub clamd_address: Option<String>,
+    pub auth_per_minute: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -153,6 +157,21 @@ pub fn resolve(
         })?,
         None => file.directory_online_timeout_ms.unwrap_or(3_000),
     };
+    let auth_per_minute = match non_empty("GUICHET_AUTH_PER_MINUTE") {
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ConfigError::Invalid {
+                key: "GUICHET_AUTH_PER_MINUTE",
+                value: v.clone(),
+                reason: "nombre entier positif attendu",
+            })?,
+        None => file
+            .auth_per_minute
+            .unwrap_or(crate::server::state::AUTH_PER_MINUTE),
+    };
     let smtp_url = non_empty("SMTP_URL").or(file.smtp_url);
     let mail_from = non_empty("MAIL_FROM")
         .or(file.mail_from)
@@ -172,6 +191,7 @@ pub fn resolve(
             .transpose()?,
         attachments_store: non_empty("GUICHET_ATTACHMENTS_STORE").or(file.attachments_store),
         clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
+        auth_per_minute,
         trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
             Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
             None => file.trust_proxy.unwrap_or(false),
@@ -241,6 +261,7 @@ mod tests {
             public_url: None,
             attachments_store: None,
             clamd_address: None,
+            auth_per_minute: None,
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -261,6 +282,7 @@ mod tests {
             public_url: None,
             attachments_store: None,
             clamd_address: None,
+            auth_per_minute: None,
         };
         let c = resolve(
             opts(),
@@ -350,5 +372,27 @@ mod tests {
             err.is_some(),
             "snake_case key must be refused: the file uses kebab-case"
         );
+    }
+
+    #[test]
+    fn auth_limit_is_configurable_and_checked() {
+        let c = resolve(opts(), FileSettings::default(), env(&[])).unwrap();
+        assert_eq!(c.auth_per_minute, 10);
+        let c = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_AUTH_PER_MINUTE", "50")]),
+        )
+        .unwrap();
+        assert_eq!(c.auth_per_minute, 50);
+        for bad in ["0", "beaucoup", "-3"] {
+            let err = resolve(
+                opts(),
+                FileSettings::default(),
+                env(&[("GUICHET_AUTH_PER_MINUTE", bad)]),
+            )
+            .unwrap_err();
+            assert!(err.to_string().contains("GUICHET_AUTH_PER_MINUTE"), "{bad}");
+        }
     }
 }

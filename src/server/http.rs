@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         >(
             move || provide_context(fallback_state.clone()), shell
         ))
+        .layer(axum::middleware::from_fn(page_policy))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(attachment_routes)
@@ -314,6 +315,68 @@ pub fn page_csp(nonce: &str) -> String {
     )
 }
 
+/// Largest page read back to find its nonce.
+const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A page whose renderer set no Content-Security-Policy (the header set
+/// while the shell renders is lost on some rendering paths) gets the page
+/// policy with the nonce its scripts carry, read from the page itself (before
+/// compression). Other answers without one get `NON_PAGE_CSP` further out.
+async fn page_policy(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html || res.headers().contains_key(header::CONTENT_SECURITY_POLICY) {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        tracing::error!(path, "page too large to read its nonce");
+        return app_error(AppError::new(ErrorCode::Internal));
+    };
+    let policy = match nonce_in(&bytes) {
+        Some(nonce) => {
+            tracing::debug!(path, "page policy set from the page's nonce");
+            page_csp(&nonce)
+        }
+        None => {
+            tracing::warn!(path, "page without a nonce: no inline script allowed");
+            page_csp_without_nonce().to_owned()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// The first `nonce="…"` of a page (base64 characters only).
+fn nonce_in(page: &[u8]) -> Option<String> {
+    let marker = b"nonce=\"";
+    let start = page.windows(marker.len()).position(|w| w == marker)? + marker.len();
+    let rest = &page[start..];
+    let end = rest.iter().position(|b| *b == b'"')?;
+    let nonce = std::str::from_utf8(&rest[..end]).ok()?;
+    let valid = !nonce.is_empty()
+        && nonce.len() <= 64
+        && nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'));
+    valid.then(|| nonce.to_owned())
+}
+
+/// The page policy when a page has no nonce: no inline script at all.
+fn page_csp_without_nonce() -> &'static str {
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+}
+
 /// Sets the page's CSP header with the nonce Leptos uses for this response.
 /// Called while the page shell renders.
 pub fn set_page_csp() {
@@ -539,4 +602,18 @@ async fn organisation_search(
     }
     body["results"] = serde_json::Value::from(results);
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nonce_is_read_from_the_page() {
+        let page = br#"<!DOCTYPE html><html><head><script nonce="aB3+/x==">x</script>"#;
+        assert_eq!(nonce_in(page).as_deref(), Some("aB3+/x=="));
+        assert_eq!(nonce_in(b"<html><p>nonce=\"</p></html>"), None);
+        assert_eq!(nonce_in(br#"<script nonce="a'b">"#), None);
+        assert_eq!(nonce_in(b"<html></html>"), None);
+    }
 }
