@@ -294,6 +294,16 @@ async fn acceptance_keeps_the_scopes_granted() {
     }
 }
 
+/// Writes in the conversation of request `id` (`internal`: a note).
+async fn send(w: &World, cookie: &str, id: i64, body: &str, internal: bool) -> Answer {
+    let id = id.to_string();
+    let mut args = vec![("id", id.as_str()), ("body", body)];
+    if internal {
+        args.push(("internal", "true"));
+    }
+    post_form(&w.app, "/api/messages/send", &args, Some(cookie)).await
+}
+
 async fn dashboard(w: &World, cookie: &str, args: &[(&str, &str)]) -> Answer {
     let a = post_form(&w.app, "/api/instruction/dashboard", args, Some(cookie)).await;
     assert_eq!(a.status, 200, "{}", a.json);
@@ -417,33 +427,11 @@ async fn review_shows_the_differences_and_the_conversation() {
         let (id, version) = submitted(&w).await;
 
         // The applicant writes; the instructors are told, and see it unread.
-        let a = post_form(
-            &w.app,
-            "/api/messages/send",
-            &[("id", &id.to_string()), ("body", "Le <b>DPO</b> a changé.")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = send(&w, &w.alice, id, "Le <b>DPO</b> a changé.", false).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let a = post_form(
-            &w.app,
-            "/api/messages/send",
-            &[
-                ("id", &id.to_string()),
-                ("body", "Note"),
-                ("internal", "true"),
-            ],
-            Some(&w.alice),
-        )
-        .await;
+        let a = send(&w, &w.alice, id, "Note", true).await;
         assert_eq!(a.status, 403, "applicants write no internal notes");
-        let a = post_form(
-            &w.app,
-            "/api/messages/send",
-            &[("id", &id.to_string()), ("body", "Intrus")],
-            Some(&w.bob),
-        )
-        .await;
+        let a = send(&w, &w.bob, id, "Intrus", false).await;
         assert_eq!(a.status, 403);
         assert_eq!(
             outbox(&t.db).await.last().map(|m| m.0.as_str()),
@@ -453,26 +441,10 @@ async fn review_shows_the_differences_and_the_conversation() {
         assert_eq!(a.json["lines"][0]["unread"], 1);
 
         // An internal note, then a question to the applicant.
-        let a = post_form(
-            &w.app,
-            "/api/messages/send",
-            &[
-                ("id", &id.to_string()),
-                ("body", "Vérifier la délibération."),
-                ("internal", "true"),
-            ],
-            Some(&w.instructor),
-        )
-        .await;
+        let a = send(&w, &w.instructor, id, "Vérifier la délibération.", true).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let mails = outbox(&t.db).await.len();
-        let a = post_form(
-            &w.app,
-            "/api/messages/send",
-            &[("id", &id.to_string()), ("body", "Merci, c’est noté.")],
-            Some(&w.instructor),
-        )
-        .await;
+        let a = send(&w, &w.instructor, id, "Merci, c’est noté.", false).await;
         assert_eq!(a.status, 200);
         assert_eq!(
             outbox(&t.db).await.len(),

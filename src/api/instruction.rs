@@ -106,6 +106,18 @@ mod server_side {
         Ok((r, email))
     }
 
+    /// The email telling the applicant of a decision, from its template.
+    pub fn email_for(
+        state: &AppState,
+        template: fn(&str, i64, &str, &str, &str) -> NewEmail,
+        applicant: &str,
+        r: &StoredRequest,
+        text: &str,
+    ) -> NewEmail {
+        let link = state.link(&format!("/demandes/{}", r.id));
+        template(applicant, r.id, r.data.context.title.trim(), text, &link)
+    }
+
     /// Writes the decision; a repeated or stale one says what happened.
     #[allow(clippy::too_many_arguments)]
     pub async fn decide(
@@ -187,12 +199,12 @@ pub async fn request_changes(
     }
     let (r, applicant) = server_side::load(&state, id).await?;
     let payload = serde_json::json!({ "fields": fields }).to_string();
-    let email = templates::changes_requested(
+    let email = server_side::email_for(
+        &state,
+        templates::changes_requested,
         &applicant,
-        id,
-        r.data.context.title.trim(),
+        &r,
         &message,
-        &state.link(&format!("/demandes/{id}")),
     );
     server_side::decide(
         &state,
@@ -221,13 +233,7 @@ pub async fn refuse_request(
     let me = viewer().await?;
     let reason = server_side::required_text("reason", &reason, "Le motif du refus")?;
     let (r, applicant) = server_side::load(&state, id).await?;
-    let email = templates::request_refused(
-        &applicant,
-        id,
-        r.data.context.title.trim(),
-        &reason,
-        &state.link(&format!("/demandes/{id}")),
-    );
+    let email = server_side::email_for(&state, templates::request_refused, &applicant, &r, &reason);
     server_side::decide(
         &state,
         &me,
@@ -276,12 +282,12 @@ pub async fn accept_request(
         )));
     }
     let payload = serde_json::json!({ "scopes": accepted }).to_string();
-    let email = templates::request_accepted(
+    let email = server_side::email_for(
+        &state,
+        templates::request_accepted,
         &applicant,
-        id,
-        r.data.context.title.trim(),
+        &r,
         &message,
-        &state.link(&format!("/demandes/{id}")),
     );
     server_side::decide(
         &state,
