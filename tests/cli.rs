@@ -268,3 +268,114 @@ async fn admin_create_instructor_prints_a_one_time_link() {
         t.cleanup().await;
     }
 }
+
+/// Signs in through the HTTP API of the server on `port`; answers the
+/// session cookie pair.
+async fn sign_in_on(http: &reqwest::Client, port: u16, email: &str, password: &str) -> String {
+    let base = format!("http://127.0.0.1:{port}");
+    let res = http
+        .post(format!("{base}/api/auth/login"))
+        .header("origin", &base)
+        .header("accept", "application/json")
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200);
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("guichet_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("session cookie")
+        .to_owned()
+}
+
+#[test]
+fn live_events_cross_two_server_processes_on_postgres() {
+    use guichet::domain::lifecycle::Role;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let Some(t) = rt.block_on(TestDb::postgres()) else {
+        return;
+    };
+    let password = "cheval agrafe batterie correcte";
+    rt.block_on(async {
+        common::create_account(&t.db, "alice@occitanie.fr", password, Role::Applicant).await;
+        common::create_account(
+            &t.db,
+            "instructeur@beta.gouv.fr",
+            password,
+            Role::Instructor,
+        )
+        .await;
+    });
+    let one = Server::start(&[("DATABASE_URL", t.url.as_str())]);
+    let two = Server::start(&[("DATABASE_URL", t.url.as_str())]);
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let alice = sign_in_on(&http, one.port, "alice@occitanie.fr", password).await;
+        let instructor = sign_in_on(&http, two.port, "instructeur@beta.gouv.fr", password).await;
+        // The instructor's stream, on the second process.
+        let mut stream = http
+            .get(format!("http://127.0.0.1:{}/instruction/flux", two.port))
+            .header("cookie", &instructor)
+            .send()
+            .await
+            .expect("stream");
+        assert_eq!(stream.status(), 200);
+        // The applicant, on the first process, fills and submits a request.
+        let base = format!("http://127.0.0.1:{}", one.port);
+        let post = |path: &str| {
+            http.post(format!("{base}{path}"))
+                .header("origin", &base)
+                .header("accept", "application/json")
+                .header("cookie", &alice)
+        };
+        let id: i64 = post("/api/requests/create")
+            .send()
+            .await
+            .expect("create")
+            .text()
+            .await
+            .expect("id")
+            .parse()
+            .expect("a number");
+        let body = serde_json::json!({
+            "id": id, "version": 1, "save_id": "deux-processus",
+            "data": guichet::domain::request::RequestData::example(),
+        });
+        let saved = post("/api/requests/save")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("save");
+        assert_eq!(saved.status(), 200);
+        let started = Instant::now();
+        let submitted = post("/api/requests/submit")
+            .form(&[("id", id.to_string()), ("version", "2".to_owned())])
+            .send()
+            .await
+            .expect("submit");
+        assert_eq!(submitted.status(), 200);
+        let needle = format!("\"request_id\":{id}");
+        let mut seen = String::new();
+        while !seen.contains(&needle) {
+            let chunk = tokio::time::timeout(Duration::from_secs(5), stream.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("not received on the other process; got: {seen}"))
+                .expect("stream open")
+                .expect("chunk");
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(seen.contains("\"kind\":\"submitted\""), "{seen}");
+        eprintln!(
+            "process 1 → process 2 (submit answered and event received): {} ms",
+            started.elapsed().as_millis()
+        );
+    });
+    assert!(one.stop().success());
+    assert!(two.stop().success());
+    rt.block_on(t.cleanup());
+}
