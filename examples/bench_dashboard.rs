@@ -1,0 +1,369 @@
+//! The instructors' dashboard under volume, and its live stream under fan-out.
+//!
+//! 1. Seeds N requests (default 100,000: 40 % submitted, 10 % awaiting
+//!    changes, 35 % accepted, 10 % refused, 5 % drafts; one in ten assigned;
+//!    one in five asking sensitive scopes) and 20,000 unread messages, then
+//!    times what the dashboard's server function does for one page (the
+//!    queue query and the counts per state) for several filters and sorts:
+//!    p50 / p95 / max over 200 runs each.
+//! 2. Serves the real router on a loopback port, opens S event streams
+//!    (default 1,000) as a signed-in instructor over HTTP, publishes 100
+//!    events 20 ms apart and measures, for every stream, the delay from
+//!    publication to reception (p50 / p99 / max) and the process's resident
+//!    memory before and after opening the streams (server and clients share
+//!    the process: the figure is an upper bound for the server).
+//!
+//! `cargo run --release --features ssr --example bench_dashboard -- [sqlite|postgres] [requests] [streams]`
+
+use guichet::domain::lifecycle::Role;
+use guichet::server::auth::password;
+use guichet::server::config::Config;
+use guichet::server::db::instruction::{Assigned, Filters, Sort, queue};
+use guichet::server::db::{self, Db, users};
+use guichet::server::http::router;
+use guichet::server::state::{AppState, auth_limiter};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "cheval agrafe batterie correcte";
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn seed(db: &Db, n: usize, applicant: i64, instructor: i64) {
+    let now = db::now_ms();
+    let started = Instant::now();
+    let batch = 500;
+    let mut i = 0;
+    while i < n {
+        let mut sql = String::from(
+            "INSERT INTO requests (state, applicant_id, title, organisation_name, siret, data, \
+             version, created_at, updated_at, submitted_at, sensitive, assigned_to) VALUES ",
+        );
+        let end = (i + batch).min(n);
+        for k in i..end {
+            let state = match k % 20 {
+                0..=7 => "submitted",
+                8 | 9 => "changes_requested",
+                10..=16 => "accepted",
+                17 | 18 => "refused",
+                _ => "draft",
+            };
+            let submitted = if state == "draft" {
+                "NULL".to_owned()
+            } else {
+                (now - (k as i64) * 60_000).to_string()
+            };
+            let assigned = if k % 10 == 0 {
+                instructor.to_string()
+            } else {
+                "NULL".to_owned()
+            };
+            if k > i {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "('{state}', {applicant}, 'Cas d''usage n° {k}', 'Commune n° {}', '{:014}', '{{}}', \
+                 1, {now}, {}, {submitted}, {}, {assigned})",
+                k % 5_000,
+                21_000_000_000_000u64 + k as u64,
+                now - (k as i64) * 30_000,
+                i64::from(k % 5 == 0),
+            ));
+        }
+        sqlx::query(&sql).execute(&db.pool).await.expect("seed");
+        i = end;
+    }
+    // 20,000 unread messages from applicants on the first requests.
+    for chunk in 0..40 {
+        let mut sql = String::from(
+            "INSERT INTO messages (request_id, author_id, author_role, body, internal, created_at) VALUES ",
+        );
+        for k in 0..500 {
+            if k > 0 {
+                sql.push(',');
+            }
+            let request = (chunk * 500 + k) % n + 1;
+            sql.push_str(&format!(
+                "({request}, {applicant}, 'applicant', 'Une question', 0, {now})"
+            ));
+        }
+        sqlx::query(&sql).execute(&db.pool).await.expect("messages");
+    }
+    if db.backend == db::Backend::Postgres {
+        sqlx::query("ANALYZE")
+            .execute(&db.pool)
+            .await
+            .expect("analyze");
+    }
+    println!(
+        "seeded {n} requests and 20,000 messages in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
+    for _ in 0..20 {
+        let _ = queue(db, instructor, &f).await.expect("queue");
+    }
+    let mut samples = Vec::with_capacity(200);
+    let mut rows = 0;
+    let mut total = 0;
+    for _ in 0..200 {
+        let t = Instant::now();
+        let (r, n) = queue(db, instructor, &f).await.expect("queue");
+        let _ = db::requests::count_by_state(db).await.expect("counts");
+        samples.push(ms(t.elapsed()));
+        rows = r.len();
+        total = n;
+    }
+    samples.sort_by(f64::total_cmp);
+    println!(
+        "{label:<42} rows {rows:>2} of {total:>6}: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        pct(&samples, 0.5),
+        pct(&samples, 0.95),
+        pct(&samples, 1.0)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let backend = args.get(1).cloned().unwrap_or_else(|| "sqlite".into());
+    let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let streams: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1_000);
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mut scratch = None;
+    let url = match backend.as_str() {
+        "postgres" => {
+            let admin_url = std::env::var("GUICHET_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = Db::connect(&admin_url).await.expect("postgres");
+            let name = format!("guichet_bench_{}", db::now_ms());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create db");
+            let url = match admin_url.rfind('/') {
+                Some(i) => format!("{}/{name}", &admin_url[..i]),
+                None => admin_url.clone(),
+            };
+            scratch = Some((admin, name));
+            url
+        }
+        _ => format!(
+            "sqlite://{}?mode=rwc",
+            tmp.path().join("bench.db").display()
+        ),
+    };
+    let db = Db::connect(&url).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let hash = password::hash(PASSWORD).expect("hash");
+    let now = db::now_ms();
+    let mut ids = Vec::new();
+    for (email, role) in [
+        ("demandeur@bench.fr", Role::Applicant),
+        ("instructeur@bench.fr", Role::Instructor),
+    ] {
+        let mut tx = db.pool.begin().await.expect("tx");
+        let id = users::create_in(&mut tx, email, role, Some(&hash), now)
+            .await
+            .expect("user");
+        users::mark_verified_in(&mut tx, id, now)
+            .await
+            .expect("verify");
+        tx.commit().await.expect("commit");
+        ids.push(id);
+    }
+    let (applicant, instructor) = (ids[0], ids[1]);
+    seed(&db, n, applicant, instructor).await;
+
+    println!("{backend}: dashboard page (queue + counts), {n} requests");
+    let base = Filters {
+        page: 1,
+        ..Filters::default()
+    };
+    time_dashboard(
+        &db,
+        instructor,
+        "default (all, waiting longest)",
+        base.clone(),
+    )
+    .await;
+    time_dashboard(
+        &db,
+        instructor,
+        "state = submitted, newest first",
+        Filters {
+            state: Some(guichet::domain::RequestState::Submitted),
+            sort: Sort::Newest,
+            ..base.clone()
+        },
+    )
+    .await;
+    time_dashboard(
+        &db,
+        instructor,
+        "assigned to me, sensitive",
+        Filters {
+            assigned: Assigned::Me,
+            sensitive: true,
+            ..base.clone()
+        },
+    )
+    .await;
+    time_dashboard(
+        &db,
+        instructor,
+        "unassigned, last changed, page 40",
+        Filters {
+            assigned: Assigned::Nobody,
+            sort: Sort::Updated,
+            page: 40,
+            ..base.clone()
+        },
+    )
+    .await;
+    time_dashboard(
+        &db,
+        instructor,
+        "search « commune n° 42 » (organisation)",
+        Filters {
+            q: "commune n° 42".into(),
+            ..base.clone()
+        },
+    )
+    .await;
+    time_dashboard(
+        &db,
+        instructor,
+        "search SIRET prefix 2100000000999",
+        Filters {
+            q: "2100000000999".into(),
+            ..base.clone()
+        },
+    )
+    .await;
+
+    // Fan-out over HTTP.
+    let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
+    let mut state = AppState::new(config.leptos, db.clone());
+    state.auth_limiter = auth_limiter(1_000_000);
+    if db.backend == db::Backend::Postgres {
+        state.live.start_listener(url.clone()).await;
+    }
+    let live = state.live.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    let client = reqwest::Client::new();
+    let res = client
+        .post(format!("{base_url}/api/auth/login"))
+        .header("origin", &base_url)
+        .header("accept", "application/json")
+        .form(&[("email", "instructeur@bench.fr"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("guichet_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("cookie")
+        .to_owned();
+    let before = rss_mib();
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
+    let mut opened = 0;
+    for _ in 0..streams {
+        let c = reqwest::Client::new();
+        let mut res = c
+            .get(format!("{base_url}/instruction/flux"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("stream");
+        assert_eq!(res.status(), 200);
+        opened += 1;
+        let latencies = latencies.clone();
+        tokio::spawn(async move {
+            let _keep = c;
+            let mut buffer = String::new();
+            while let Ok(Some(chunk)) = res.chunk().await {
+                let received = db::now_ms();
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: "))
+                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(data)
+                        && let Some(at) = v["at"].as_i64()
+                        && let Ok(mut l) = latencies.lock()
+                    {
+                        l.push((received - at) as f64);
+                    }
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_mib();
+    println!(
+        "{opened} streams open: resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB, server and clients together)",
+        after - before
+    );
+    let events = 100;
+    for k in 0..events {
+        live.publish(&db, "submitted", k + 1, None).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    l.sort_by(f64::total_cmp);
+    println!(
+        "fan-out: {} deliveries of {} expected ({events} events × {opened} streams): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ms clock)",
+        l.len(),
+        events as usize * opened,
+        pct(&l, 0.5),
+        pct(&l, 0.99),
+        pct(&l, 1.0)
+    );
+    if let Some((admin, name)) = scratch {
+        db.pool.close().await;
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&admin.pool)
+            .await;
+    }
+}
