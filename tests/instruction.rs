@@ -469,6 +469,11 @@ async fn review_shows_the_differences_and_the_conversation() {
         let a = dashboard(&w, &w.instructor, &[]).await;
         assert_eq!(a.json["lines"][0]["unread"], 0);
 
+        // The applicant sees one unread message in "Mes demandes" (the reply,
+        // not the note), read once the conversation is opened.
+        let a = post_form(&w.app, "/api/requests/mine", &[], Some(&w.alice)).await;
+        assert_eq!(a.json[0]["unread"], 1, "{}", a.json);
+
         // The applicant never sees the note.
         let a = post_form(
             &w.app,
@@ -486,6 +491,8 @@ async fn review_shows_the_differences_and_the_conversation() {
             .collect();
         assert_eq!(bodies, ["Le <b>DPO</b> a changé.", "Merci, c’est noté."]);
         assert_eq!(a.json[1]["author"], "L’équipe d’instruction");
+        let a = post_form(&w.app, "/api/requests/mine", &[], Some(&w.alice)).await;
+        assert_eq!(a.json[0]["unread"], 0, "read once opened");
         let a = post_form(
             &w.app,
             "/api/instruction/review",

@@ -18,6 +18,9 @@ pub struct RequestSummary {
     pub organisation: String,
     pub siret: String,
     pub updated_at: i64,
+    /// Messages from the instructors not read yet.
+    #[serde(default)]
+    pub unread: i64,
 }
 
 /// A request as the wizard and the summary page read it.
@@ -105,9 +108,16 @@ pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
     let lines = db::requests::list_for_applicant(&state.db, me.id)
         .await
         .map_err(respond_error)?;
+    let unread = db::instruction::unread_for_applicant(&state.db, me.id)
+        .await
+        .map_err(respond_error)?;
     Ok(lines
         .into_iter()
         .map(|l| RequestSummary {
+            unread: unread
+                .iter()
+                .find(|(id, _)| *id == l.id)
+                .map_or(0, |(_, n)| *n),
             id: l.id,
             state: l.state,
             title: l.title,

@@ -105,7 +105,12 @@ pub fn MyRequestsPage() -> impl IntoView {
                                                             <td>{id}</td>
                                                             <td>{title.clone()}</td>
                                                             <td>{r.organisation.clone()}</td>
-                                                            <td><StateBadge state=r.state /></td>
+                                                            <td>
+                                                                <StateBadge state=r.state />
+                                                                {(r.unread > 0).then(|| view! {
+                                                                    <p class="fr-badge fr-badge--sm fr-badge--new fr-mt-1v">{format!("{} message(s) non lu(s)", r.unread)}</p>
+                                                                })}
+                                                            </td>
                                                             <td>{format_ms(r.updated_at)}</td>
                                                             <td>
                                                                 <ul class="fr-btns-group fr-btns-group--sm fr-btns-group--inline">
