@@ -341,8 +341,10 @@ pub struct QueueLine {
 pub struct DashboardView {
     pub counts: Vec<(RequestState, i64)>,
     pub lines: Vec<QueueLine>,
-    /// Requests matching the filters.
+    /// Requests matching the filters (counted up to `COUNT_CAP` + 1).
     pub total: i64,
+    /// More requests match than the count went to.
+    pub more: bool,
     pub page: i64,
     pub page_size: i64,
     /// The server's time (for "waiting for N days").
@@ -418,7 +420,8 @@ pub async fn dashboard(
     Ok(DashboardView {
         counts,
         lines,
-        total,
+        more: total > instruction::COUNT_CAP,
+        total: total.min(instruction::COUNT_CAP),
         page: filters.page,
         page_size: instruction::PAGE_SIZE,
         now: db::now_ms(),

@@ -218,7 +218,13 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                 <li><a class="fr-tag" href=format!("/instruction?etat={}", s.as_str())>{format!("{} : {n}", s.label_plural())}</a></li>
             }).collect_view()}
         </ul>
-        <p data-testid="total">{format!("{} demande(s) correspondent.", d.total)}</p>
+        <p data-testid="total">
+            {if d.more {
+                format!("Plus de {} demandes correspondent : précisez la recherche ou les filtres pour aller au-delà de la page {}.", d.total, crate::api::instruction::MAX_PAGE)
+            } else {
+                format!("{} demande(s) correspondent.", d.total)
+            }}
+        </p>
         <div class="fr-table fr-table--sm">
             <table>
                 <caption class="fr-sr-only">"Demandes"</caption>
