@@ -12,11 +12,14 @@
 //! (defaults: sqlite 200 60; PostgreSQL from `GUICHET_TEST_POSTGRES_URL`,
 //! default `postgres://postgres@127.0.0.1:5432/test`, on a scratch database).
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use guichet::domain::lifecycle::Role;
 use guichet::domain::request::RequestData;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
-use guichet::server::db::{self, Db, users};
+use guichet::server::db::{self, users};
 use guichet::server::http::router;
 use guichet::server::state::{AppState, auth_limiter};
 use std::sync::Arc;
@@ -146,32 +149,8 @@ async fn main() {
     let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(200);
     let seconds: u64 = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(60);
 
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let mut scratch = None;
-    let url = match backend.as_str() {
-        "postgres" => {
-            let admin_url = std::env::var("GUICHET_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let admin = Db::connect(&admin_url).await.expect("postgres");
-            let name = format!("guichet_bench_{}", db::now_ms());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .expect("create db");
-            let url = match admin_url.rfind('/') {
-                Some(i) => format!("{}/{name}", &admin_url[..i]),
-                None => admin_url.clone(),
-            };
-            scratch = Some((admin, name));
-            url
-        }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            tmp.path().join("bench.db").display()
-        ),
-    };
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
+    let scratch = scratch::Scratch::new(&backend).await;
+    let db = scratch.db.clone();
 
     // Accounts (one hash shared: hashing is not what is measured).
     let hash = password::hash(PASSWORD).expect("hash");
@@ -310,10 +289,5 @@ async fn main() {
     assert_eq!(bad, 0, "lost or duplicated versions");
     assert_eq!(v1, v2, "retry not idempotent");
 
-    db.pool.close().await;
-    if let Some((admin, name)) = scratch {
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin.pool)
-            .await;
-    }
+    scratch.finish().await;
 }

@@ -15,6 +15,9 @@
 //!
 //! `cargo run --release --features ssr --example bench_dashboard -- [sqlite|postgres] [requests] [streams]`
 
+#[path = "support/scratch.rs"]
+mod scratch;
+
 use guichet::domain::lifecycle::Role;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
@@ -153,32 +156,9 @@ async fn main() {
     let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let streams: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1_000);
 
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let mut scratch = None;
-    let url = match backend.as_str() {
-        "postgres" => {
-            let admin_url = std::env::var("GUICHET_TEST_POSTGRES_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let admin = Db::connect(&admin_url).await.expect("postgres");
-            let name = format!("guichet_bench_{}", db::now_ms());
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&admin.pool)
-                .await
-                .expect("create db");
-            let url = match admin_url.rfind('/') {
-                Some(i) => format!("{}/{name}", &admin_url[..i]),
-                None => admin_url.clone(),
-            };
-            scratch = Some((admin, name));
-            url
-        }
-        _ => format!(
-            "sqlite://{}?mode=rwc",
-            tmp.path().join("bench.db").display()
-        ),
-    };
-    let db = Db::connect(&url).await.expect("connect");
-    db.migrate().await.expect("migrate");
+    let scratch = scratch::Scratch::new(&backend).await;
+    let db = scratch.db.clone();
+    let url = scratch.url.clone();
     let hash = password::hash(PASSWORD).expect("hash");
     let now = db::now_ms();
     let mut ids = Vec::new();
@@ -360,10 +340,5 @@ async fn main() {
         pct(&l, 0.99),
         pct(&l, 1.0)
     );
-    if let Some((admin, name)) = scratch {
-        db.pool.close().await;
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&admin.pool)
-            .await;
-    }
+    scratch.finish().await;
 }

@@ -106,30 +106,36 @@ mod server_side {
         Ok((r, email))
     }
 
-    /// The email telling the applicant of a decision, from its template.
-    pub fn email_for(
-        state: &AppState,
-        template: fn(&str, i64, &str, &str, &str) -> NewEmail,
-        applicant: &str,
-        r: &StoredRequest,
-        text: &str,
-    ) -> NewEmail {
-        let link = state.link(&format!("/demandes/{}", r.id));
-        template(applicant, r.id, r.data.context.title.trim(), text, &link)
+    /// A decision on request `r` (over `version`): its event (with `message`
+    /// and `payload`) and the email to the applicant made from `template`
+    /// and `text`.
+    pub struct Decision<'a> {
+        pub r: &'a StoredRequest,
+        pub applicant: &'a str,
+        pub version: i64,
+        pub action: Action,
+        pub message: Option<&'a str>,
+        pub payload: Option<&'a str>,
+        pub template: fn(&str, i64, &str, &str, &str) -> NewEmail,
+        pub text: &'a str,
     }
 
     /// Writes the decision; a repeated or stale one says what happened.
-    #[allow(clippy::too_many_arguments)]
     pub async fn decide(
         state: &AppState,
         me: &Viewer,
-        id: i64,
-        version: i64,
-        action: Action,
-        message: Option<&str>,
-        payload: Option<&str>,
-        email: NewEmail,
+        d: Decision<'_>,
     ) -> Result<crate::domain::RequestState, AppError> {
+        let id = d.r.id;
+        let link = state.link(&format!("/demandes/{id}"));
+        let email = (d.template)(
+            d.applicant,
+            id,
+            d.r.data.context.title.trim(),
+            d.text,
+            &link,
+        );
+        let (version, action, message, payload) = (d.version, d.action, d.message, d.payload);
         let role = if me.role == Role::Admin {
             Role::Admin
         } else {
@@ -199,24 +205,17 @@ pub async fn request_changes(
     }
     let (r, applicant) = server_side::load(&state, id).await?;
     let payload = serde_json::json!({ "fields": fields }).to_string();
-    let email = server_side::email_for(
-        &state,
-        templates::changes_requested,
-        &applicant,
-        &r,
-        &message,
-    );
-    server_side::decide(
-        &state,
-        &me,
-        id,
+    let decision = server_side::Decision {
+        r: &r,
+        applicant: &applicant,
         version,
-        Action::RequestChanges,
-        Some(&message),
-        Some(&payload),
-        email,
-    )
-    .await
+        action: Action::RequestChanges,
+        message: Some(&message),
+        payload: Some(&payload),
+        template: templates::changes_requested,
+        text: &message,
+    };
+    server_side::decide(&state, &me, decision).await
 }
 
 /// Refuses the request; `reason` is required and sent to the applicant.
@@ -233,18 +232,17 @@ pub async fn refuse_request(
     let me = viewer().await?;
     let reason = server_side::required_text("reason", &reason, "Le motif du refus")?;
     let (r, applicant) = server_side::load(&state, id).await?;
-    let email = server_side::email_for(&state, templates::request_refused, &applicant, &r, &reason);
-    server_side::decide(
-        &state,
-        &me,
-        id,
+    let decision = server_side::Decision {
+        r: &r,
+        applicant: &applicant,
         version,
-        Action::Refuse,
-        Some(&reason),
-        None,
-        email,
-    )
-    .await
+        action: Action::Refuse,
+        message: Some(&reason),
+        payload: None,
+        template: templates::request_refused,
+        text: &reason,
+    };
+    server_side::decide(&state, &me, decision).await
 }
 
 /// Accepts the request with `scopes` (all or some of those asked; at least
@@ -282,24 +280,17 @@ pub async fn accept_request(
         )));
     }
     let payload = serde_json::json!({ "scopes": accepted }).to_string();
-    let email = server_side::email_for(
-        &state,
-        templates::request_accepted,
-        &applicant,
-        &r,
-        &message,
-    );
-    server_side::decide(
-        &state,
-        &me,
-        id,
+    let decision = server_side::Decision {
+        r: &r,
+        applicant: &applicant,
         version,
-        Action::Accept,
-        (!message.is_empty()).then_some(message.as_str()),
-        Some(&payload),
-        email,
-    )
-    .await
+        action: Action::Accept,
+        message: (!message.is_empty()).then_some(message.as_str()),
+        payload: Some(&payload),
+        template: templates::request_accepted,
+        text: &message,
+    };
+    server_side::decide(&state, &me, decision).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,61 @@
+//! A database for a benchmark: a SQLite file in a temporary folder, or a
+//! scratch PostgreSQL database (on `GUICHET_TEST_POSTGRES_URL`, default
+//! `postgres://postgres@127.0.0.1:5432/test`) dropped at the end. Migrated.
+
+use guichet::server::db::{self, Db};
+
+pub struct Scratch {
+    pub db: Db,
+    /// Not every benchmark needs it.
+    #[allow(dead_code)]
+    pub url: String,
+    _dir: tempfile::TempDir,
+    postgres: Option<(Db, String)>,
+}
+
+impl Scratch {
+    /// `backend`: `postgres`, anything else is SQLite.
+    pub async fn new(backend: &str) -> Scratch {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut postgres = None;
+        let url = if backend == "postgres" {
+            let admin_url = std::env::var("GUICHET_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+            let admin = Db::connect(&admin_url).await.expect("postgres");
+            let name = format!("guichet_bench_{}", db::now_ms());
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&admin.pool)
+                .await
+                .expect("create db");
+            let url = match admin_url.rfind('/') {
+                Some(i) => format!("{}/{name}", &admin_url[..i]),
+                None => admin_url.clone(),
+            };
+            postgres = Some((admin, name));
+            url
+        } else {
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("bench.db").display()
+            )
+        };
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        Scratch {
+            db,
+            url,
+            _dir: dir,
+            postgres,
+        }
+    }
+
+    /// Closes the pool and drops the PostgreSQL database.
+    pub async fn finish(self) {
+        self.db.pool.close().await;
+        if let Some((admin, name)) = self.postgres {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&admin.pool)
+                .await;
+        }
+    }
+}
