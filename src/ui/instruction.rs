@@ -143,37 +143,14 @@ pub fn DashboardPage() -> impl IntoView {
                             <input class="fr-input" type="search" id="q" name="q" prop:value=move || param("q") />
                         </div>
                     </div>
-                    <div class="fr-col-12 fr-col-md-2">
-                        <div class="fr-select-group">
-                            <label class="fr-label" for="etat">"État"</label>
-                            <select class="fr-select" id="etat" name="etat">
-                                <option value="" selected=move || selected("etat", "")>"Tous"</option>
-                                {crate::api::instruction::VISIBLE_STATES.into_iter().map(|s| view! {
-                                    <option value=s.as_str() selected=move || selected("etat", s.as_str())>{s.label()}</option>
-                                }).collect_view()}
-                            </select>
-                        </div>
-                    </div>
-                    <div class="fr-col-12 fr-col-md-2">
-                        <div class="fr-select-group">
-                            <label class="fr-label" for="assignation">"Instructeur"</label>
-                            <select class="fr-select" id="assignation" name="assignation">
-                                <option value="" selected=move || selected("assignation", "")>"Tous"</option>
-                                <option value="moi" selected=move || selected("assignation", "moi")>"Les miennes"</option>
-                                <option value="personne" selected=move || selected("assignation", "personne")>"Non attribuées"</option>
-                            </select>
-                        </div>
-                    </div>
-                    <div class="fr-col-12 fr-col-md-2">
-                        <div class="fr-select-group">
-                            <label class="fr-label" for="tri">"Trier par"</label>
-                            <select class="fr-select" id="tri" name="tri">
-                                <option value="" selected=move || selected("tri", "")>"Attente la plus longue"</option>
-                                <option value="recentes" selected=move || selected("tri", "recentes")>"Dépôt le plus récent"</option>
-                                <option value="modifiees" selected=move || selected("tri", "modifiees")>"Dernière modification"</option>
-                            </select>
-                        </div>
-                    </div>
+                    <FilterSelect name="etat" label="État" current=Signal::derive(move || param("etat"))
+                        options=std::iter::once(("", "Tous"))
+                            .chain(crate::api::instruction::VISIBLE_STATES.iter().map(|s| (s.as_str(), s.label())))
+                            .collect() />
+                    <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
+                        options=vec![("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")] />
+                    <FilterSelect name="tri" label="Trier par" current=Signal::derive(move || param("tri"))
+                        options=vec![("", "Attente la plus longue"), ("recentes", "Dépôt le plus récent"), ("modifiees", "Dernière modification")] />
                     <div class="fr-col-12 fr-col-md-2">
                         <div class="fr-checkbox-group fr-mt-4w">
                             <input type="checkbox" id="sensibles" name="sensibles" value="1" prop:checked=move || selected("sensibles", "1") />
@@ -191,6 +168,28 @@ pub fn DashboardPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+        </div>
+    }
+}
+
+/// One filter of the dashboard: a DSFR select named as in the address.
+#[component]
+fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    current: Signal<String>,
+    options: Vec<(&'static str, &'static str)>,
+) -> impl IntoView {
+    view! {
+        <div class="fr-col-12 fr-col-md-2">
+            <div class="fr-select-group">
+                <label class="fr-label" for=name>{label}</label>
+                <select class="fr-select" id=name name=name>
+                    {options.into_iter().map(|(value, text)| view! {
+                        <option value=value selected=move || current.get() == value>{text}</option>
+                    }).collect_view()}
+                </select>
+            </div>
         </div>
     }
 }
