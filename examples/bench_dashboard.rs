@@ -11,7 +11,9 @@
 //!    events 20 ms apart and measures, for every stream, the delay from
 //!    publication to reception (p50 / p99 / max) and the process's resident
 //!    memory before and after opening the streams (server and clients share
-//!    the process: the figure is an upper bound for the server).
+//!    the process: the figure is an upper bound for the server). Before that,
+//!    the same number of streams is held by `curl` processes, so that this
+//!    process's memory is the server's alone.
 //!
 //! `cargo run --release --features ssr --example bench_dashboard -- [sqlite|postgres] [requests] [streams]`
 
@@ -285,6 +287,45 @@ async fn main() {
         .and_then(|v| v.split(';').next())
         .expect("cookie")
         .to_owned();
+    // The server's memory alone: first, the streams are held by `curl`
+    // processes, so this process holds only the server's side.
+    let curl = std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if curl {
+        let before = rss_mib();
+        let mut curls = Vec::new();
+        for _ in 0..streams {
+            let child = std::process::Command::new("curl")
+                .args(["-sN", "-o", "/dev/null", "-H"])
+                .arg(format!("cookie: {cookie}"))
+                .arg(format!("{base_url}/instruction/flux"))
+                .spawn();
+            if let Ok(c) = child {
+                curls.push(c);
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        for k in 0..10 {
+            live.publish(&db, "submitted", k + 1, None).await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let after = rss_mib();
+        println!(
+            "{} streams held by curl processes: server resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB)",
+            curls.len(),
+            after - before
+        );
+        for mut c in curls {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    } else {
+        println!("curl absent: server-only memory not measured");
+    }
+
     let before = rss_mib();
     let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
     let mut opened = 0;
