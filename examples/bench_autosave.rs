@@ -20,7 +20,6 @@ use guichet::domain::request::RequestData;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
 use guichet::server::db::{self, users};
-use guichet::server::http::router;
 use guichet::server::state::{AppState, auth_limiter};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -176,19 +175,7 @@ async fn main() {
     let mut state = AppState::new(config.leptos, db.clone());
     state.trust_proxy = true;
     state.auth_limiter = auth_limiter(1_000_000);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = router(state);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let base = scratch::serve(state).await;
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(n)
@@ -209,15 +196,7 @@ async fn main() {
             .send()
             .await
             .expect("login");
-        let cookie = res
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("guichet_session="))
-            .and_then(|v| v.split(';').next())
-            .expect("session cookie")
-            .to_owned();
+        let cookie = scratch::session_cookie(&res);
         let res = client
             .post(format!("{base}/api/requests/create"))
             .header("cookie", &cookie)

@@ -25,7 +25,6 @@ use guichet::server::auth::password;
 use guichet::server::config::Config;
 use guichet::server::db::instruction::{Assigned, Filters, Sort, queue};
 use guichet::server::db::{self, Db, users};
-use guichet::server::http::router;
 use guichet::server::state::{AppState, auth_limiter};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -256,19 +255,7 @@ async fn main() {
         state.live.start_listener(url.clone()).await;
     }
     let live = state.live.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = router(state);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let base_url = scratch::serve(state).await;
     let client = reqwest::Client::new();
     let res = client
         .post(format!("{base_url}/api/auth/login"))
@@ -278,15 +265,7 @@ async fn main() {
         .send()
         .await
         .expect("login");
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("guichet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("cookie")
-        .to_owned();
+    let cookie = scratch::session_cookie(&res);
     // The server's memory alone: first, the streams are held by `curl`
     // processes, so this process holds only the server's side.
     let curl = std::process::Command::new("curl")
