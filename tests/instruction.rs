@@ -549,3 +549,146 @@ async fn review_shows_the_differences_and_the_conversation() {
         t.cleanup().await;
     }
 }
+
+/// The counts the triggers keep equal a real count of the table.
+async fn counts_agree(t: &TestDb) {
+    let kept: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, n FROM request_counts WHERE n <> 0 ORDER BY state")
+            .fetch_all(&t.db.pool)
+            .await
+            .expect("kept counts");
+    let real: Vec<(String, i64)> =
+        sqlx::query_as("SELECT state, COUNT(*) FROM requests GROUP BY state ORDER BY state")
+            .fetch_all(&t.db.pool)
+            .await
+            .expect("real counts");
+    assert_eq!(kept, real, "{}", t.name);
+}
+
+#[tokio::test]
+async fn the_dashboard_search_folds_accents_and_follows_edits() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (id, version) = submitted(&w).await;
+        // Accents, case, spaces, curly apostrophes: "Région Occitanie",
+        // "Pré-remplissage des formulaires d’aides", SIRET "130 027 376 00016".
+        for q in [
+            "region occitanie",
+            "RÉGION",
+            "pre-remplissage des formulaires d'aides",
+            "130 027 376",
+            "00016",
+            "alice@OCCITANIE.fr",
+            &id.to_string(),
+        ] {
+            let a = dashboard(&w, &w.instructor, &[("q", q)]).await;
+            assert_eq!(ids(&a), [id], "{}: search {q:?}: {}", t.name, a.json);
+        }
+        for q in ["regions", "occitanie région", "130 027 377"] {
+            let a = dashboard(&w, &w.instructor, &[("q", q)]).await;
+            assert_eq!(ids(&a), Vec::<i64>::new(), "{}: search {q:?}", t.name);
+        }
+
+        // Changes asked, the title edited, resubmitted: the search follows.
+        let a = decide(
+            &w,
+            &w.instructor,
+            "request_changes",
+            json!({ "id": id, "version": version, "message": "Précisez.", "fields": [] }),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let current = get(&w, &w.alice, id).await.json["version"]
+            .as_i64()
+            .expect("version");
+        let mut data = RequestData::example();
+        data.context.title = "Instruction des subventions aux Écoles".into();
+        let a = save(&w, &w.alice, id, current, "titre", &data).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = submit(&w, id, current + 1).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = dashboard(&w, &w.instructor, &[("q", "subventions aux ecoles")]).await;
+        assert_eq!(ids(&a), [id], "{}: the new title", t.name);
+        let a = dashboard(&w, &w.instructor, &[("q", "pre-remplissage")]).await;
+        assert_eq!(ids(&a), Vec::<i64>::new(), "{}: the old title", t.name);
+        counts_agree(&t).await;
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_search_with_many_matches() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (own, _) = submitted(&w).await;
+        // 1,500 submitted requests written without their search column (as
+        // before the migration that made it), then filled as at start-up.
+        let applicant: (i64,) = sqlx::query_as("SELECT applicant_id FROM requests WHERE id = $1")
+            .bind(own)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("applicant");
+        let now = guichet::server::db::now_ms();
+        for chunk in 0..3 {
+            let mut sql = String::from(
+                "INSERT INTO requests (state, applicant_id, title, organisation_name, siret, \
+                 data, version, created_at, updated_at, submitted_at) VALUES ",
+            );
+            for k in 0..500 {
+                let n = chunk * 500 + k;
+                if k > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "('submitted', {}, 'Cas n° {n}', 'Commune de Bèze', '{:014}', '{{}}', 1, \
+                     {now}, {now}, {})",
+                    applicant.0,
+                    30_000_000_000_000u64 + n as u64,
+                    now - 1_000_000 + n
+                ));
+            }
+            sqlx::query(&sql).execute(&t.db.pool).await.expect("insert");
+        }
+        let filled = guichet::server::db::requests::fill_search(&t.db)
+            .await
+            .expect("fill");
+        assert_eq!(filled, 1500, "{}", t.name);
+        counts_agree(&t).await;
+
+        // Broad: every one of them, oldest first, page by page.
+        let a = dashboard(&w, &w.instructor, &[("q", "beze")]).await;
+        assert_eq!(a.json["total"], 1500, "{}: {}", t.name, a.json);
+        assert_eq!(a.json["lines"][0]["title"], "Cas n° 0");
+        assert_eq!(a.json["lines"][24]["title"], "Cas n° 24");
+        let a = dashboard(&w, &w.instructor, &[("q", "BÈZE"), ("page", "60")]).await;
+        assert_eq!(a.json["lines"][24]["title"], "Cas n° 1499", "{}", t.name);
+        // Narrow, in the same rows.
+        let a = dashboard(&w, &w.instructor, &[("q", "cas n° 1234")]).await;
+        assert_eq!(a.json["total"], 1, "{}: {}", t.name, a.json);
+        assert_eq!(a.json["lines"][0]["title"], "Cas n° 1234");
+        let a = dashboard(
+            &w,
+            &w.instructor,
+            &[("q", "cas n° 12"), ("sort", "recentes")],
+        )
+        .await;
+        // 12, 120–129, 1200–1299.
+        assert_eq!(a.json["total"], 111, "{}: {}", t.name, a.json);
+        assert_eq!(a.json["lines"][0]["title"], "Cas n° 1299");
+        // Digits: a SIRET's end, or a request's number.
+        let a = dashboard(&w, &w.instructor, &[("q", "3000 0000 0014 99")]).await;
+        assert_eq!(a.json["total"], 1, "{}: {}", t.name, a.json);
+        // (The own request, number 1, is the newest; "1" is in 700 others.)
+        let a = dashboard(
+            &w,
+            &w.instructor,
+            &[("q", &own.to_string()), ("sort", "recentes")],
+        )
+        .await;
+        assert_eq!(ids(&a)[0], own, "{}: {}", t.name, a.json);
+        // Combined with the state filter.
+        let a = dashboard(&w, &w.instructor, &[("q", "beze"), ("state", "refused")]).await;
+        assert_eq!(a.json["total"], 0, "{}", t.name);
+        t.cleanup().await;
+    }
+}

@@ -70,10 +70,40 @@ enum Bind {
     Int(i64),
 }
 
-/// `%term%` for LIKE, with the wildcards of the term escaped.
+/// Lower-case, without accents or ligatures, whitespace collapsed: the form
+/// of the `search` column and of what is searched ("Région  Île" and
+/// "region ile" meet).
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        match c {
+            'œ' | 'Œ' => out.push_str("oe"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            '’' | 'ʼ' | '‘' => out.push('\''),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// `%term%` for LIKE, with the wildcards of the (folded) term escaped.
 fn like(term: &str) -> String {
     let mut out = String::from("%");
-    for c in term.to_lowercase().chars() {
+    for c in term.chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
@@ -83,72 +113,205 @@ fn like(term: &str) -> String {
     out
 }
 
-/// One page of the queue and the number of requests matching.
-pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow>, i64), DbError> {
-    let mut conditions: Vec<String> = Vec::new();
-    let mut binds: Vec<Bind> = Vec::new();
-    let param = |b: Bind, binds: &mut Vec<Bind>| {
+/// A full-text phrase for SQLite's trigram index: the exact substring.
+fn phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// What the search box asks, folded: digits alone (a SIRET typed with or
+/// without spaces, or a request number) or words.
+struct Term {
+    text: String,
+    number: Option<i64>,
+}
+
+fn term(q: &str) -> Option<Term> {
+    let q = q.trim();
+    if q.is_empty() {
+        return None;
+    }
+    let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    if digits.bytes().all(|b| b.is_ascii_digit()) {
+        let number = digits.parse::<i64>().ok();
+        return Some(Term {
+            text: digits,
+            number,
+        });
+    }
+    Some(Term {
+        text: fold(q),
+        number: None,
+    })
+}
+
+/// How a search reaches the rows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// `search LIKE '%…%'` on the row: PostgreSQL (its trigram index and
+    /// its planner choose), and SQLite when the term is too short for the
+    /// trigram index or matches so many requests that walking the queue in
+    /// its order finds a page sooner.
+    Column,
+    /// SQLite: the rows the trigram index (FTS5) finds.
+    Index,
+}
+
+/// Above this many matches, SQLite reads a search's page by walking the
+/// queue's order rather than sorting every match.
+const BROAD: i64 = 1_000;
+
+/// The WHERE clause of the queue for these filters.
+fn conditions(
+    viewer_id: i64,
+    f: &Filters,
+    search: Option<(&Term, Reach)>,
+    binds: &mut Vec<Bind>,
+) -> String {
+    let mut param = |b: Bind| {
         binds.push(b);
         format!("${}", binds.len())
     };
-    match f.state {
-        Some(s) => {
-            let p = param(Bind::Text(s.as_str().to_owned()), &mut binds);
-            conditions.push(format!("r.state = {p}"));
-        }
-        // Every request ever submitted, and only those (drafts, archived
-        // drafts never are): the submission index serves filter and order.
-        None => conditions.push("r.submitted_at IS NOT NULL".to_owned()),
+    // Every request ever submitted, and only those (drafts and archived
+    // drafts never are): the indexes of the queue are on that condition.
+    let mut all = vec!["r.submitted_at IS NOT NULL".to_owned()];
+    if let Some(s) = f.state {
+        all.push(format!(
+            "r.state = {}",
+            param(Bind::Text(s.as_str().to_owned()))
+        ));
     }
     match f.assigned {
         Assigned::Anyone => {}
-        Assigned::Me => {
-            let p = param(Bind::Int(viewer_id), &mut binds);
-            conditions.push(format!("r.assigned_to = {p}"));
-        }
-        Assigned::Nobody => conditions.push("r.assigned_to IS NULL".to_owned()),
+        Assigned::Me => all.push(format!("r.assigned_to = {}", param(Bind::Int(viewer_id)))),
+        Assigned::Nobody => all.push("r.assigned_to IS NULL".to_owned()),
     }
     if f.sensitive {
-        conditions.push("r.sensitive = 1".to_owned());
+        all.push("r.sensitive = 1".to_owned());
     }
-    let q = f.q.trim();
-    if !q.is_empty() {
-        let digits: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-        let mut any = Vec::new();
-        let p = param(Bind::Text(like(q)), &mut binds);
-        for column in ["r.title", "r.organisation_name", "u.email"] {
-            any.push(format!("LOWER({column}) LIKE {p} ESCAPE '\\'"));
+    if let Some((t, reach)) = search {
+        let mut any = vec![match reach {
+            Reach::Column => format!(
+                "r.search LIKE {} ESCAPE '\\'",
+                param(Bind::Text(like(&t.text)))
+            ),
+            Reach::Index => format!(
+                "r.id IN (SELECT rowid FROM requests_search WHERE requests_search MATCH {})",
+                param(Bind::Text(phrase(&t.text)))
+            ),
+        }];
+        if let Some(n) = t.number {
+            any.push(format!("r.id = {}", param(Bind::Int(n))));
         }
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            let p = param(Bind::Text(format!("{digits}%")), &mut binds);
-            any.push(format!("r.siret LIKE {p}"));
-            if let Ok(n) = digits.parse::<i64>() {
-                let p = param(Bind::Int(n), &mut binds);
-                any.push(format!("r.id = {p}"));
+        all.push(format!("({})", any.join(" OR ")));
+    }
+    all.join(" AND ")
+}
+
+async fn count(db: &Db, sql: &str, binds: &[Bind]) -> Result<i64, DbError> {
+    let mut query = sqlx::query_as::<_, (i64,)>(sql);
+    for b in binds {
+        query = match b {
+            Bind::Text(t) => query.bind(t.clone()),
+            Bind::Int(i) => query.bind(*i),
+        };
+    }
+    Ok(query.fetch_one(&db.pool).await?.0)
+}
+
+/// The number of requests matching `f`, counted up to `COUNT_CAP` + 1, and
+/// how to reach a search's rows.
+async fn matching(
+    db: &Db,
+    viewer_id: i64,
+    f: &Filters,
+    term: Option<&Term>,
+) -> Result<(i64, Reach), DbError> {
+    let cap = COUNT_CAP + 1;
+    match term {
+        // State alone: the counts the triggers keep.
+        None if f.assigned == Assigned::Anyone && !f.sensitive => {
+            let states: Vec<RequestState> = match f.state {
+                Some(s) => vec![s],
+                None => VISIBLE_STATES.to_vec(),
+            };
+            let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+            let sql = format!(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_counts WHERE state IN ({})",
+                list.join(", ")
+            );
+            Ok((count(db, &sql, &[]).await?, Reach::Column))
+        }
+        // SQLite, a term the trigram index can take (three characters at
+        // least): count what it finds, joined to the other filters, lazily
+        // (the index gives its matches one by one, the count stops at the cap).
+        Some(t) if db.backend == super::Backend::Sqlite && t.text.chars().count() >= 3 => {
+            let mut binds = Vec::new();
+            let filters = conditions(viewer_id, f, None, &mut binds);
+            binds.push(Bind::Text(phrase(&t.text)));
+            let mut sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM requests_search CROSS JOIN requests r \
+                 ON r.id = requests_search.rowid WHERE requests_search MATCH ${} AND {filters} \
+                 LIMIT {cap}) AS matching",
+                binds.len()
+            );
+            let mut found = count(db, &sql, &binds).await?;
+            if let Some(n) = t.number {
+                // The request of that number, when the index did not find it.
+                binds.clear();
+                let filters = conditions(viewer_id, f, None, &mut binds);
+                binds.push(Bind::Int(n));
+                let id = binds.len();
+                binds.push(Bind::Text(phrase(&t.text)));
+                sql = format!(
+                    "SELECT COUNT(*) FROM requests r WHERE r.id = ${id} AND {filters} \
+                     AND r.id NOT IN (SELECT rowid FROM requests_search \
+                     WHERE requests_search MATCH ${})",
+                    binds.len()
+                );
+                found += count(db, &sql, &binds).await?;
             }
+            let reach = if found >= BROAD {
+                Reach::Column
+            } else {
+                Reach::Index
+            };
+            Ok((found, reach))
         }
-        conditions.push(format!("({})", any.join(" OR ")));
+        _ => {
+            let mut binds = Vec::new();
+            let filters = conditions(viewer_id, f, term.map(|t| (t, Reach::Column)), &mut binds);
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT 1 AS one FROM requests r WHERE {filters} \
+                 LIMIT {cap}) AS matching"
+            );
+            Ok((count(db, &sql, &binds).await?, Reach::Column))
+        }
     }
-    let from = format!(
-        "FROM requests r LEFT JOIN users u ON u.id = r.applicant_id WHERE {}",
-        conditions.join(" AND ")
-    );
+}
+
+/// One page of the queue and the number of requests matching (counted up to
+/// `COUNT_CAP` + 1: counting 100,000 rows for every page would cost more
+/// than the page itself).
+pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow>, i64), DbError> {
+    let term = term(&f.q);
+    let (total, reach) = matching(db, viewer_id, f, term.as_ref()).await?;
+    let mut binds = Vec::new();
+    let filters = conditions(viewer_id, f, term.as_ref().map(|t| (t, reach)), &mut binds);
     let order = match f.sort {
         Sort::Waiting => "r.submitted_at ASC, r.id ASC",
         Sort::Newest => "r.submitted_at DESC, r.id DESC",
         Sort::Updated => "r.updated_at DESC, r.id DESC",
     };
     let page = f.page.clamp(1, MAX_PAGE);
-    let limit = param(Bind::Int(PAGE_SIZE), &mut binds);
-    let offset = param(Bind::Int((page - 1) * PAGE_SIZE), &mut binds);
     let sql = format!(
         "SELECT r.id, r.organisation_name AS organisation, r.siret, r.title, r.state, \
          r.submitted_at, r.updated_at, r.sensitive, r.assigned_to, \
          (SELECT a.email FROM users a WHERE a.id = r.assigned_to) AS assigned_email, \
-         u.email AS applicant_email, \
+         (SELECT u.email FROM users u WHERE u.id = r.applicant_id) AS applicant_email, \
          (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id \
           AND m.author_role = 'applicant' AND m.read_by_instructors_at IS NULL) AS unread \
-         {from} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+         FROM requests r WHERE {filters} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
+        (page - 1) * PAGE_SIZE
     );
     let mut query = sqlx::query_as::<_, QueueRow>(&sql);
     for b in &binds {
@@ -158,21 +321,6 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow
         };
     }
     let rows = query.fetch_all(&db.pool).await?;
-    // The count takes the same filters, without the page's two parameters,
-    // and stops at what the pages can reach (bounded: counting 100,000 rows
-    // for every page would cost more than the page itself).
-    let count_sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 AS one {from} LIMIT {}) AS matching",
-        COUNT_CAP + 1
-    );
-    let mut count = sqlx::query_as::<_, (i64,)>(&count_sql);
-    for b in &binds[..binds.len() - 2] {
-        count = match b {
-            Bind::Text(t) => count.bind(t.clone()),
-            Bind::Int(i) => count.bind(*i),
-        };
-    }
-    let (total,) = count.fetch_one(&db.pool).await?;
     Ok((rows, total))
 }
 
@@ -337,7 +485,31 @@ mod tests {
 
     #[test]
     fn like_patterns_escape_wildcards() {
-        assert_eq!(like("Région"), "%région%");
+        assert_eq!(like(&fold("Région")), "%region%");
         assert_eq!(like("50%_x"), "%50\\%\\_x%");
+    }
+
+    #[test]
+    fn folding_meets_what_users_type() {
+        assert_eq!(fold("  Région  Île-de-France "), "region ile-de-france");
+        assert_eq!(fold("ÉCOLE Œcuménique"), "ecole oecumenique");
+        assert_eq!(fold("Côte d’Azur"), "cote d'azur");
+        assert_eq!(fold("Cas d'usage n° 42"), "cas d'usage n° 42");
+    }
+
+    #[test]
+    fn search_terms() {
+        let t = term(" 130 025 265 ").expect("term");
+        assert_eq!(
+            (t.text.as_str(), t.number),
+            ("130025265", Some(130_025_265))
+        );
+        let t = term("Mairie de Saint-Étienne").expect("term");
+        assert_eq!(
+            (t.text.as_str(), t.number),
+            ("mairie de saint-etienne", None)
+        );
+        assert!(term("   ").is_none());
+        assert_eq!(phrase("a\"b"), "\"a\"\"b\"");
     }
 }

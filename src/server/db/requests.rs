@@ -74,8 +74,9 @@ fn state_of(text: &str) -> Result<RequestState, DbError> {
 /// Number of requests per stored state. States unknown to this build are
 /// logged and left out rather than failing the whole count.
 pub async fn count_by_state(db: &Db) -> Result<Vec<(RequestState, i64)>, DbError> {
+    // Kept by triggers at every insert, state change and deletion.
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM requests GROUP BY state ORDER BY state")
+        sqlx::query_as("SELECT state, n FROM request_counts WHERE n <> 0 ORDER BY state")
             .fetch_all(&db.pool)
             .await?;
     Ok(rows
@@ -115,8 +116,10 @@ pub async fn create_draft(
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at, \
-         siret, organisation_name, sensitive) \
-         VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7, $8) RETURNING id",
+         siret, organisation_name, sensitive, search) \
+         VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7, $8, \
+         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), '')) \
+         RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -126,6 +129,7 @@ pub async fn create_draft(
     .bind(siret_column(&data.organisation.siret))
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(data)))
+    .bind(search_of(data))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;
@@ -197,7 +201,9 @@ pub async fn save_once(
     };
     let result = sqlx::query(
         "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
-         updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9 \
+         updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
+         search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
+         WHERE u.id = requests.applicant_id), '') \
          WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
     )
     .bind(json)
@@ -209,6 +215,7 @@ pub async fn save_once(
     .bind(expected_version)
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(data)))
+    .bind(search_of(data))
     .execute(&db.pool)
     .await?;
     if result.rows_affected() == 1 {
@@ -248,6 +255,65 @@ pub fn siret_column(typed: &str) -> String {
     typed.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// The application's part of the `search` column (the database appends the
+/// applicant's email): the organisation's name and the context's title,
+/// folded, and the SIRET, one per line.
+fn search_of(data: &RequestData) -> String {
+    search_text(
+        &data.organisation.name,
+        &data.context.title,
+        &siret_column(&data.organisation.siret),
+    )
+}
+
+/// `search_of`, from the columns.
+pub fn search_text(organisation: &str, title: &str, siret: &str) -> String {
+    format!(
+        "{}\n{}\n{}\n",
+        super::instruction::fold(organisation),
+        super::instruction::fold(title),
+        siret
+    )
+}
+
+/// Fills the `search` column of the submitted requests written before it
+/// existed (or inserted by hand), 500 per transaction. Run at start-up, after
+/// the migrations; answers how many were filled.
+pub async fn fill_search(db: &Db) -> Result<u64, DbError> {
+    let mut filled = 0;
+    let mut after = 0;
+    loop {
+        let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, organisation_name, title, siret FROM requests \
+             WHERE id > $1 AND search = '' AND submitted_at IS NOT NULL ORDER BY id LIMIT 500",
+        )
+        .bind(after)
+        .fetch_all(&db.pool)
+        .await?;
+        let Some(last) = rows.last() else {
+            return Ok(filled);
+        };
+        after = last.0;
+        let mut tx = db.pool.begin().await?;
+        for (id, organisation, title, siret) in rows {
+            sqlx::query(
+                "UPDATE requests SET search = CAST($1 AS TEXT) || COALESCE((SELECT LOWER(u.email) \
+                 FROM users u WHERE u.id = requests.applicant_id), '') WHERE id = $2",
+            )
+            .bind(search_text(
+                &organisation,
+                &title,
+                siret.as_deref().unwrap_or_default(),
+            ))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            filled += 1;
+        }
+        tx.commit().await?;
+    }
+}
+
 /// Whether the request asks for at least one sensitive scope.
 pub fn asks_sensitive(data: &RequestData) -> bool {
     data.data
@@ -278,8 +344,10 @@ pub async fn duplicate(
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, siret, title, data, version, duplicated_from, \
-         created_at, updated_at, organisation_name, sensitive) \
-         VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6, $7, $8) RETURNING id",
+         created_at, updated_at, organisation_name, sensitive, search) \
+         VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6, $7, $8, \
+         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), '')) \
+         RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -289,6 +357,7 @@ pub async fn duplicate(
     .bind(now)
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(&data)))
+    .bind(search_of(&data))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;
