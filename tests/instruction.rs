@@ -655,13 +655,23 @@ async fn the_dashboard_search_with_many_matches() {
         assert_eq!(filled, 1500, "{}", t.name);
         counts_agree(&t).await;
 
-        // Broad: every one of them, oldest first, page by page.
+        // Broad: every one of them, oldest first, page by page; counted up
+        // to 1,000 ("more than 1,000: refine"), paged up to page 40.
         let a = dashboard(&w, &w.instructor, &[("q", "beze")]).await;
-        assert_eq!(a.json["total"], 1500, "{}: {}", t.name, a.json);
+        assert_eq!(
+            (&a.json["total"], &a.json["more"]),
+            (&json!(1000), &json!(true)),
+            "{}: {}",
+            t.name,
+            a.json
+        );
         assert_eq!(a.json["lines"][0]["title"], "Cas n° 0");
         assert_eq!(a.json["lines"][24]["title"], "Cas n° 24");
         let a = dashboard(&w, &w.instructor, &[("q", "BÈZE"), ("page", "60")]).await;
-        assert_eq!(a.json["lines"][24]["title"], "Cas n° 1499", "{}", t.name);
+        assert_eq!(a.json["page"], 40, "{}", t.name);
+        assert_eq!(a.json["lines"][24]["title"], "Cas n° 999", "{}", t.name);
+        let a = dashboard(&w, &w.instructor, &[("q", "beze"), ("sort", "recentes")]).await;
+        assert_eq!(a.json["lines"][0]["title"], "Cas n° 1499", "{}", t.name);
         // Narrow, in the same rows.
         let a = dashboard(&w, &w.instructor, &[("q", "cas n° 1234")]).await;
         assert_eq!(a.json["total"], 1, "{}: {}", t.name, a.json);

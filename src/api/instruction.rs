@@ -380,7 +380,7 @@ pub async fn dashboard(
             .unwrap_or(1)
             .clamp(1, instruction::MAX_PAGE),
     };
-    let (rows, total) = instruction::queue(&app.db, me.id, &filters)
+    let instruction::QueuePage { rows, total, cap } = instruction::queue(&app.db, me.id, &filters)
         .await
         .map_err(respond_error)?;
     let counts = db::requests::count_by_state(&app.db)
@@ -411,9 +411,9 @@ pub async fn dashboard(
     Ok(DashboardView {
         counts,
         lines,
-        more: total > instruction::COUNT_CAP,
-        total: total.min(instruction::COUNT_CAP),
-        page: filters.page,
+        more: total > cap,
+        total: total.min(cap),
+        page: filters.page.min(cap / instruction::PAGE_SIZE),
         page_size: instruction::PAGE_SIZE,
         now: db::now_ms(),
     })

@@ -218,18 +218,6 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         std::time::Duration::from_secs(2),
     );
     crate::server::auth::session::spawn_cleanup(db.clone());
-    if db.backend == crate::server::db::Backend::Sqlite {
-        let db = db.clone();
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                every.tick().await;
-                if let Err(e) = db.optimize().await {
-                    tracing::warn!(error = %e, "PRAGMA optimize");
-                }
-            }
-        });
-    }
     let mut state = app_state(&config, db, directory, online_directory);
     state.attachments = crate::server::attachments::open_store(
         config.attachments_store.as_deref(),

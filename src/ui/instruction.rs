@@ -219,7 +219,7 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
         </ul>
         <p data-testid="total">
             {if d.more {
-                format!("Plus de {} demandes correspondent : précisez la recherche ou les filtres pour aller au-delà de la page {}.", d.total, crate::api::instruction::MAX_PAGE)
+                format!("Plus de {} demandes correspondent : précisez la recherche ou les filtres pour aller au-delà de la page {pages}.", d.total)
             } else {
                 format!("{} demande(s) correspondent.", d.total)
             }}

@@ -10,6 +10,10 @@ pub use crate::api::instruction::VISIBLE_STATES;
 /// Above this many matching requests the dashboard says "more than".
 pub const COUNT_CAP: i64 = MAX_PAGE * PAGE_SIZE;
 
+/// A search counts its matches up to this many (a wider search is refined
+/// rather than paged through; counting further costs more than the page).
+pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
 /// Rows per dashboard page.
 pub const PAGE_SIZE: i64 = 25;
 pub use crate::api::instruction::MAX_PAGE;
@@ -208,7 +212,9 @@ fn conditions(
 }
 
 async fn count(db: &Db, sql: &str, binds: &[Bind]) -> Result<i64, DbError> {
-    let mut query = sqlx::query_as::<_, (i64,)>(sql);
+    // Not prepared once for all: PostgreSQL then plans each search with its
+    // term (a generic plan cannot tell a rare term from one in every row).
+    let mut query = sqlx::query_as::<_, (i64,)>(sql).persistent(false);
     for b in binds {
         query = match b {
             Bind::Text(t) => query.bind(t.clone()),
@@ -218,7 +224,7 @@ async fn count(db: &Db, sql: &str, binds: &[Bind]) -> Result<i64, DbError> {
     Ok(query.fetch_one(&db.pool).await?.0)
 }
 
-/// The number of requests matching `f`, counted up to `COUNT_CAP` + 1, and
+/// The number of requests matching `f`, counted up to the cap + 1, and
 /// how to reach a search's rows.
 async fn matching(
     db: &Db,
@@ -226,7 +232,10 @@ async fn matching(
     f: &Filters,
     term: Option<&Term>,
 ) -> Result<(i64, Reach), DbError> {
-    let cap = COUNT_CAP + 1;
+    let cap = match term {
+        Some(_) => SEARCH_COUNT_CAP + 1,
+        None => COUNT_CAP + 1,
+    };
     match term {
         // State alone: the counts the triggers keep.
         None if f.assigned == Assigned::Anyone && !f.sensitive => {
@@ -289,11 +298,24 @@ async fn matching(
     }
 }
 
-/// One page of the queue and the number of requests matching (counted up to
-/// `COUNT_CAP` + 1: counting 100,000 rows for every page would cost more
-/// than the page itself).
-pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow>, i64), DbError> {
+/// One page of the queue.
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Requests matching, counted up to `cap` + 1 (counting 100,000 rows for
+    /// every page would cost more than the page itself).
+    pub total: i64,
+    /// `COUNT_CAP`, or `SEARCH_COUNT_CAP` for a search.
+    pub cap: i64,
+}
+
+/// One page of the queue and the number of requests matching.
+pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<QueuePage, DbError> {
     let term = term(&f.q);
+    let cap = if term.is_some() {
+        SEARCH_COUNT_CAP
+    } else {
+        COUNT_CAP
+    };
     let (total, reach) = matching(db, viewer_id, f, term.as_ref()).await?;
     let mut binds = Vec::new();
     let filters = conditions(viewer_id, f, term.as_ref().map(|t| (t, reach)), &mut binds);
@@ -302,7 +324,7 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow
         Sort::Newest => "r.submitted_at DESC, r.id DESC",
         Sort::Updated => "r.updated_at DESC, r.id DESC",
     };
-    let page = f.page.clamp(1, MAX_PAGE);
+    let page = f.page.clamp(1, cap / PAGE_SIZE);
     let sql = format!(
         "SELECT r.id, r.organisation_name AS organisation, r.siret, r.title, r.state, \
          r.submitted_at, r.updated_at, r.sensitive, r.assigned_to, \
@@ -313,7 +335,7 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow
          FROM requests r WHERE {filters} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );
-    let mut query = sqlx::query_as::<_, QueueRow>(&sql);
+    let mut query = sqlx::query_as::<_, QueueRow>(&sql).persistent(term.is_none());
     for b in &binds {
         query = match b {
             Bind::Text(t) => query.bind(t.clone()),
@@ -321,7 +343,7 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<(Vec<QueueRow
         };
     }
     let rows = query.fetch_all(&db.pool).await?;
-    Ok((rows, total))
+    Ok(QueuePage { rows, total, cap })
 }
 
 /// "Je m'en occupe": assigns the request to `instructor_id` (or frees it

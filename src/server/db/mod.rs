@@ -167,21 +167,6 @@ impl Db {
         if filled > 0 {
             tracing::info!(filled, "search column filled");
         }
-        self.optimize().await
-    }
-
-    /// SQLite: refreshes the planner's statistics where the tables changed
-    /// much (`PRAGMA optimize`; without them, SQLite can pick the wrong index
-    /// for the dashboard's filters). Run after the migrations and every hour
-    /// by `serve`. PostgreSQL's autovacuum does this by itself.
-    pub async fn optimize(&self) -> Result<(), DbError> {
-        if self.backend == Backend::Sqlite {
-            // 0x10002: every table, not only those this connection used;
-            // the limit bounds the time ANALYZE takes on large tables.
-            self.pool
-                .execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")
-                .await?;
-        }
         Ok(())
     }
 

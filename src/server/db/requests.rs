@@ -277,7 +277,7 @@ pub fn search_text(organisation: &str, title: &str, siret: &str) -> String {
 }
 
 /// Fills the `search` column of the submitted requests written before it
-/// existed (or inserted by hand), 500 per transaction. Run at start-up, after
+/// existed (or inserted by hand), 250 per statement. Run at start-up, after
 /// the migrations; answers how many were filled.
 pub async fn fill_search(db: &Db) -> Result<u64, DbError> {
     let mut filled = 0;
@@ -285,7 +285,7 @@ pub async fn fill_search(db: &Db) -> Result<u64, DbError> {
     loop {
         let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
             "SELECT id, organisation_name, title, siret FROM requests \
-             WHERE id > $1 AND search = '' AND submitted_at IS NOT NULL ORDER BY id LIMIT 500",
+             WHERE id > $1 AND search = '' AND submitted_at IS NOT NULL ORDER BY id LIMIT 250",
         )
         .bind(after)
         .fetch_all(&db.pool)
@@ -294,23 +294,28 @@ pub async fn fill_search(db: &Db) -> Result<u64, DbError> {
             return Ok(filled);
         };
         after = last.0;
-        let mut tx = db.pool.begin().await?;
-        for (id, organisation, title, siret) in rows {
-            sqlx::query(
-                "UPDATE requests SET search = CAST($1 AS TEXT) || COALESCE((SELECT LOWER(u.email) \
-                 FROM users u WHERE u.id = requests.applicant_id), '') WHERE id = $2",
-            )
-            .bind(search_text(
-                &organisation,
-                &title,
-                siret.as_deref().unwrap_or_default(),
-            ))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            filled += 1;
+        // One statement for the batch (one per row costs far more).
+        let mut cases = String::new();
+        let mut ids = Vec::with_capacity(rows.len());
+        for (i, _) in rows.iter().enumerate() {
+            cases.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
+            ids.push(format!("${}", 2 * i + 1));
         }
-        tx.commit().await?;
+        let sql = format!(
+            "UPDATE requests SET search = CAST(CASE id{cases} END AS TEXT) || \
+             COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = requests.applicant_id), '') \
+             WHERE id IN ({})",
+            ids.join(", ")
+        );
+        let mut update = sqlx::query(&sql);
+        for (id, organisation, title, siret) in &rows {
+            update = update.bind(*id).bind(search_text(
+                organisation,
+                title,
+                siret.as_deref().unwrap_or_default(),
+            ));
+        }
+        filled += update.execute(&db.pool).await?.rows_affected();
     }
 }
 
