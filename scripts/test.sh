@@ -27,6 +27,12 @@ if ! python3 -c "import moto.server" 2>/dev/null; then
 fi
 python3 -c "import moto; print('moto', moto.__version__)"
 
+step "PyJWT (an independent JWT library, to verify the published keys)"
+if ! python3 -c "import jwt, cryptography" 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1"
+fi
+python3 -c "import jwt; print('PyJWT', jwt.__version__)"
+
 step "PostgreSQL"
 export GUICHET_TEST_POSTGRES_URL="${GUICHET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if [ "${CI:-}" = "true" ]; then

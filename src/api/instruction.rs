@@ -118,6 +118,9 @@ mod server_side {
         pub payload: Option<&'a str>,
         pub template: fn(&str, i64, &str, &str, &str) -> NewEmail,
         pub text: &'a str,
+        /// An acceptance's space, token and accesses (its emails replace
+        /// `template`'s).
+        pub grant: Option<db::spaces::Grant>,
     }
 
     /// Writes the decision; a repeated or stale one says what happened.
@@ -136,6 +139,15 @@ mod server_side {
             &link,
         );
         let (version, action, message, payload) = (d.version, d.action, d.message, d.payload);
+        let mail = db::requests::GrantMail {
+            public_url: state.public_url.clone(),
+            message: d.text.to_owned(),
+        };
+        let emails = if d.grant.is_some() {
+            Vec::new()
+        } else {
+            vec![email]
+        };
         let role = if me.role == Role::Admin {
             Role::Admin
         } else {
@@ -151,7 +163,8 @@ mod server_side {
                 message,
                 payload,
                 expected_version: Some(version),
-                emails: &[email],
+                emails: &emails,
+                grant: d.grant.as_ref().map(|g| (g, &mail)),
                 now: db::now_ms(),
             },
         )
@@ -214,6 +227,7 @@ pub async fn request_changes(
         payload: Some(&payload),
         template: templates::changes_requested,
         text: &message,
+        grant: None,
     };
     server_side::decide(&state, &me, decision).await
 }
@@ -241,6 +255,7 @@ pub async fn refuse_request(
         payload: None,
         template: templates::request_refused,
         text: &reason,
+        grant: None,
     };
     server_side::decide(&state, &me, decision).await
 }
@@ -256,7 +271,7 @@ pub async fn accept_request(
 ) -> Result<RequestState, AppError> {
     use crate::domain::lifecycle::Action;
     use crate::server::mail::templates;
-    use crate::server::{app_state, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
     let me = viewer().await?;
     let message = server_side::optional_text("message", &message)?;
@@ -289,6 +304,15 @@ pub async fn accept_request(
         payload: Some(&payload),
         template: templates::request_accepted,
         text: &message,
+        grant: Some(db::spaces::Grant {
+            request_id: r.id,
+            siret: db::requests::siret_column(&r.data.organisation.siret),
+            organisation_name: r.data.organisation.name.clone(),
+            title: r.data.context.title.clone(),
+            scopes: crate::domain::scopes::token_scopes(&accepted),
+            applicant_id: r.applicant_id.unwrap_or_default(),
+            technical_email: Some(r.data.contacts.technical.email.clone()),
+        }),
     };
     server_side::decide(&state, &me, decision).await
 }

@@ -333,6 +333,7 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
             payload: None,
             expected_version: Some(version),
             emails: &emails,
+            grant: None,
             now: db::now_ms(),
         },
     )

@@ -224,6 +224,15 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         &config.data_dir,
     )
     .map_err(|e| format!("stockage des pièces jointes inutilisable : {e}"))?;
+    let keys_dir = config
+        .jwt_keys_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("cles-jwt"));
+    state.tokens = std::sync::Arc::new(
+        crate::server::tokens::Keys::load_or_create(&keys_dir).map_err(|e| e.to_string())?,
+    );
+    tracing::info!(dir = %keys_dir.display(), kids = ?state.tokens.kids(), "clés de signature des jetons");
+    crate::server::api_entreprise::spawn_usage_flush(state.clone());
     if state.db.backend == crate::server::db::Backend::Postgres {
         state.live.start_listener(config.database_url.clone()).await;
     }

@@ -13,6 +13,7 @@
 //! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
 //! | public URL    | `public-url`           | `GUICHET_PUBLIC_URL` | none (`https://…` turns HSTS on) |
 //! | attachments   | `attachments-store`    | `GUICHET_ATTACHMENTS_STORE` | folder `<data dir>/pieces-jointes` (or `s3://bucket/prefix`) |
+//! | token keys    | `jwt-keys-dir`         | `GUICHET_JWT_KEYS_DIR`      | folder `<data dir>/cles-jwt` (made with one key when empty) |
 //! | auth limit    | `auth-per-minute`      | `GUICHET_AUTH_PER_MINUTE` | 10 sign-in/registration/reset attempts per client address and minute |
 //! | antivirus     | `clamd-address`        | `CLAMD_ADDRESS`    | Debian's clamd socket when it exists (`host:port`, a socket path, or `off`) |
 //!
@@ -47,6 +48,9 @@ pub struct Config {
     /// Where attachments are stored: a folder, `file://…` or `s3://bucket/prefix`;
     /// `None`: `<data dir>/pieces-jointes`.
     pub attachments_store: Option<String>,
+    /// The folder of the keys signing API tokens (PKCS#8 PEM files, the
+    /// newest name signs); `None`: `<data dir>/cles-jwt`.
+    pub jwt_keys_dir: Option<std::path::PathBuf>,
     /// The ClamAV daemon (`host:port` or socket path, `off`); `None`: the
     /// Debian socket when it exists.
     pub clamd_address: Option<String>,
@@ -84,6 +88,7 @@ pub struct FileSettings {
     pub trust_proxy: Option<bool>,
     pub public_url: Option<String>,
     pub attachments_store: Option<String>,
+    pub jwt_keys_dir: Option<String>,
     pub clamd_address: Option<String>,
     pub auth_per_minute: Option<u32>,
 }
@@ -190,6 +195,9 @@ pub fn resolve(
             .map(|u| http_url("GUICHET_PUBLIC_URL", u))
             .transpose()?,
         attachments_store: non_empty("GUICHET_ATTACHMENTS_STORE").or(file.attachments_store),
+        jwt_keys_dir: non_empty("GUICHET_JWT_KEYS_DIR")
+            .or(file.jwt_keys_dir)
+            .map(std::path::PathBuf::from),
         clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
         auth_per_minute,
         trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
@@ -260,6 +268,7 @@ mod tests {
             trust_proxy: None,
             public_url: None,
             attachments_store: None,
+            jwt_keys_dir: None,
             clamd_address: None,
             auth_per_minute: None,
         };
@@ -281,6 +290,7 @@ mod tests {
             trust_proxy: None,
             public_url: None,
             attachments_store: None,
+            jwt_keys_dir: None,
             clamd_address: None,
             auth_per_minute: None,
         };

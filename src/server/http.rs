@@ -81,6 +81,9 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(crate::server::auth::session::layer(session_db, https))
         .layer(axum::middleware::from_fn(guard_mutations))
+        // Called by programs with a bearer token: no session, no cookie.
+        .merge(crate::server::api_entreprise::routes())
+        .route("/.well-known/jwks.json", get(jwks))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(NON_PAGE_CSP),
@@ -110,6 +113,14 @@ pub fn router(state: AppState) -> Router {
     } else {
         app
     }
+}
+
+/// The public keys of the API tokens, for gateways verifying them.
+async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        axum::Json(state.tokens.jwks()),
+    )
 }
 
 /// Directory endpoints: one more request every 200 ms per client, bursts of 30

@@ -1,5 +1,6 @@
 //! Server-only code: configuration, database, HTTP wiring, CLI.
 
+pub mod api_entreprise;
 pub mod attachments;
 pub mod auth;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod live;
 pub mod mail;
 pub mod policy;
 pub mod state;
+pub mod tokens;
 
 use crate::error::AppError;
 

@@ -48,6 +48,10 @@ pub struct AppState {
     pub clamd: Option<crate::server::attachments::Clamd>,
     /// Live events for the instructors' dashboards.
     pub live: crate::server::live::Live,
+    /// The keys signing API tokens (`serve` reads them from their folder).
+    pub tokens: Arc<crate::server::tokens::Keys>,
+    /// Per-token rate limits and call counts of the API endpoints.
+    pub api: Arc<crate::server::api_entreprise::ApiRuntime>,
 }
 
 impl AppState {
@@ -69,6 +73,8 @@ impl AppState {
             attachments: Arc::new(object_store::memory::InMemory::new()),
             clamd: None,
             live: crate::server::live::Live::default(),
+            tokens: Arc::new(crate::server::tokens::Keys::ephemeral()),
+            api: Arc::default(),
         }
     }
 

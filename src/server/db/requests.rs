@@ -464,6 +464,7 @@ pub async fn transition_with_emails(
             payload: None,
             expected_version: None,
             emails,
+            grant: None,
             now,
         },
     )
@@ -485,8 +486,26 @@ pub struct ActionRecord<'a> {
     /// The version the actor decided on: another one is a `Conflict`.
     pub expected_version: Option<i64>,
     pub emails: &'a [crate::server::db::outbox::NewEmail],
+    /// An acceptance: the space, token and accesses it grants, and how to
+    /// write the emails saying so (they depend on who has a password).
+    pub grant: Option<(&'a super::spaces::Grant, &'a GrantMail)>,
     pub now: i64,
 }
+
+/// What the acceptance emails need besides the grant.
+#[derive(Clone, Debug)]
+pub struct GrantMail {
+    /// The site's address, without trailing slash.
+    pub public_url: String,
+    /// The instructor's message, maybe empty.
+    pub message: String,
+}
+
+/// Where a new client-space member chooses a password, the terms of use and
+/// the client space.
+pub const INVITATION_PAGE: &str = "/choisir-mot-de-passe";
+pub const CGU_PAGE: &str = "/conditions-generales";
+pub const SPACE_PAGE: &str = "/espace";
 
 /// Applies an action: the state change (legal for this role and state, on
 /// the expected version), its event, the submission snapshot, the emails —
@@ -502,6 +521,7 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteErr
         payload,
         expected_version,
         emails,
+        grant,
         now,
     } = *r;
     let mut tx = db.pool.begin().await?;
@@ -604,18 +624,58 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteErr
     for email in emails {
         crate::server::db::outbox::enqueue(&mut tx, email, now).await?;
     }
+    let mut granted = None;
+    if let Some((g, mail)) = grant
+        && t.event == EventKind::Accepted
+    {
+        let done = super::spaces::grant_in(&mut tx, g, now).await?;
+        for m in &done.members {
+            let password_link = if m.needs_password {
+                let (token, hash) = crate::server::auth::links::new_token()
+                    .map_err(|e| DbError::Query(sqlx::Error::Protocol(e.to_string())))?;
+                super::links::create(
+                    &mut tx,
+                    m.user_id,
+                    crate::server::auth::links::Purpose::Invitation,
+                    &hash,
+                    now,
+                )
+                .await?;
+                Some(format!(
+                    "{}{INVITATION_PAGE}?jeton={token}",
+                    mail.public_url
+                ))
+            } else {
+                None
+            };
+            let email = crate::server::mail::templates::request_accepted_access(
+                &m.email,
+                id,
+                g.title.trim(),
+                &mail.message,
+                &format!("{}{CGU_PAGE}", mail.public_url),
+                password_link.as_deref(),
+                &format!("{}{SPACE_PAGE}", mail.public_url),
+            );
+            crate::server::db::outbox::enqueue(&mut tx, &email, now).await?;
+        }
+        granted = Some(done);
+    }
     tx.commit().await?;
     Ok(Acted {
         transition: t,
         event_id,
+        granted,
     })
 }
 
-/// What `act` did: the transition and the id of its event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What `act` did: the transition, the id of its event, and what an
+/// acceptance granted.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Acted {
     pub transition: Transition,
     pub event_id: i64,
+    pub granted: Option<super::spaces::Granted>,
 }
 
 /// The `created` event of a new draft.

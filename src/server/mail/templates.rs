@@ -253,6 +253,62 @@ pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &st
     )
 }
 
+/// Tells a member of the client space that the request is accepted and its
+/// token issued: with the terms of use, and a link to choose a password
+/// (new account) or to the space.
+pub fn request_accepted_access(
+    to: &str,
+    id: i64,
+    title: &str,
+    message: &str,
+    cgu_url: &str,
+    password_link: Option<&str>,
+    space_link: &str,
+) -> NewEmail {
+    let mut paragraphs = vec![
+        "Bonjour,".to_owned(),
+        format!("La demande d’accès à API Entreprise n° {id} « {title} » a été validée."),
+        "Un jeton d’accès a été délivré pour ce cadre d’usage, valable 18 mois. Il vous \
+         attend dans l’espace de votre organisation, avec les données qu’il ouvre."
+            .to_owned(),
+    ];
+    if !message.trim().is_empty() {
+        paragraphs.push(format!("Message de l’instructeur : {message}"));
+    }
+    paragraphs.push(format!(
+        "L’utilisation d’API Entreprise est soumise aux conditions générales d’utilisation : \
+         {cgu_url}"
+    ));
+    paragraphs.push(
+        "Ne transmettez jamais le jeton par courriel et ne le collez pas dans un moteur de \
+         recherche : il donne accès à des données protégées."
+            .to_owned(),
+    );
+    match password_link {
+        Some(link) => {
+            paragraphs.push(
+                "Pour accéder à l’espace, choisissez votre mot de passe. Ce lien est valable \
+                 7 jours et ne sert qu’une fois."
+                    .to_owned(),
+            );
+            email(
+                "request_accepted",
+                to,
+                &format!("Demande n° {id} validée : votre accès à API Entreprise"),
+                paragraphs,
+                Some(("Choisir mon mot de passe", link)),
+            )
+        }
+        None => email(
+            "request_accepted",
+            to,
+            &format!("Demande n° {id} validée : votre accès à API Entreprise"),
+            paragraphs,
+            Some(("Accéder à mon espace", space_link)),
+        ),
+    }
+}
+
 /// Tells the other side a message is waiting (its text stays on the site).
 pub fn new_message(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
     email(

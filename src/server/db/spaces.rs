@@ -1,0 +1,226 @@
+//! Client spaces (one per organisation, keyed by SIRET), their members and
+//! their API tokens (one per accepted request).
+
+use super::{Db, DbError};
+use crate::domain::lifecycle::Role;
+
+/// A token's validity: 18 months (548 days).
+pub const TOKEN_LIFETIME_MS: i64 = 548 * 24 * 3_600_000;
+
+/// What an acceptance grants, written by `grant_in` in the transaction of
+/// the acceptance itself.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub request_id: i64,
+    /// Digits only.
+    pub siret: String,
+    pub organisation_name: String,
+    /// The token's name.
+    pub title: String,
+    /// The token's scopes (`token_scopes` of the accepted ones).
+    pub scopes: Vec<String>,
+    pub applicant_id: i64,
+    /// The technical contact's address, when the request names one.
+    pub technical_email: Option<String>,
+}
+
+/// A person given access to the space by an acceptance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    /// No password yet (account just created, or never activated): the
+    /// email carries a link to choose one.
+    pub needs_password: bool,
+}
+
+/// What `grant_in` did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    pub space_id: i64,
+    pub space_created: bool,
+    pub token_id: String,
+    pub expires_at: i64,
+    pub members: Vec<Member>,
+}
+
+/// Creates the organisation's space if new, issues the request's token and
+/// gives the applicant and the technical contact access (creating the
+/// contact's account when missing), inside the caller's transaction.
+pub async fn grant_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    g: &Grant,
+    now: i64,
+) -> Result<Granted, DbError> {
+    let created: Option<(i64,)> = sqlx::query_as(
+        "INSERT INTO client_spaces (siret, name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (siret) DO NOTHING RETURNING id",
+    )
+    .bind(&g.siret)
+    .bind(g.organisation_name.trim())
+    .bind(now)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (space_id, space_created) = match created {
+        Some((id,)) => (id, true),
+        None => {
+            let (id,): (i64,) = sqlx::query_as("SELECT id FROM client_spaces WHERE siret = $1")
+                .bind(&g.siret)
+                .fetch_one(&mut **tx)
+                .await?;
+            (id, false)
+        }
+    };
+    let token_id = uuid::Uuid::new_v4().to_string();
+    let expires_at = now + TOKEN_LIFETIME_MS;
+    let scopes = serde_json::to_string(&g.scopes)
+        .map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))?;
+    sqlx::query(
+        "INSERT INTO tokens (id, space_id, request_id, name, scopes, issued_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&token_id)
+    .bind(space_id)
+    .bind(g.request_id)
+    .bind(g.title.trim())
+    .bind(scopes)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut **tx)
+    .await?;
+
+    let mut members: Vec<Member> = Vec::new();
+    let applicant: (String, Option<String>) =
+        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
+            .bind(g.applicant_id)
+            .fetch_one(&mut **tx)
+            .await?;
+    members.push(Member {
+        user_id: g.applicant_id,
+        email: applicant.0,
+        needs_password: applicant.1.is_none(),
+    });
+    if let Some(email) = g.technical_email.as_deref().map(str::trim)
+        && !email.is_empty()
+    {
+        let email = super::users::normalise_email(email);
+        if !members.iter().any(|m| m.email == email) {
+            let id = match super::users::insert_if_absent_in(tx, &email, Role::Applicant, None, now)
+                .await?
+            {
+                Some(id) => id,
+                None => {
+                    super::users::find_by_email_in(tx, &email)
+                        .await?
+                        .ok_or(DbError::Query(sqlx::Error::RowNotFound))?
+                        .id
+                }
+            };
+            let (hash,): (Option<String>,) =
+                sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+            members.push(Member {
+                user_id: id,
+                email,
+                needs_password: hash.is_none(),
+            });
+        }
+    }
+    for m in &members {
+        sqlx::query(
+            "INSERT INTO client_space_members (space_id, user_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (space_id, user_id) DO NOTHING",
+        )
+        .bind(space_id)
+        .bind(m.user_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(Granted {
+        space_id,
+        space_created,
+        token_id,
+        expires_at,
+        members,
+    })
+}
+
+/// One token row: the authority over what its string may do.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenRow {
+    pub id: String,
+    pub space_id: i64,
+    pub request_id: i64,
+    pub name: String,
+    /// JSON list.
+    pub scopes: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub rate_limit_per_minute: i64,
+    pub last_used_at: Option<i64>,
+}
+
+impl TokenRow {
+    pub fn scope_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.scopes).unwrap_or_default()
+    }
+}
+
+const TOKEN_COLUMNS: &str = "id, space_id, request_id, name, scopes, issued_at, expires_at, \
+                             revoked_at, rate_limit_per_minute, last_used_at";
+
+/// The token of this id.
+pub async fn token(db: &Db, id: &str) -> Result<Option<TokenRow>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// The token issued for a request.
+pub async fn token_of_request(db: &Db, request_id: i64) -> Result<Option<TokenRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE request_id = $1"
+    ))
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The spaces a user belongs to: (id, siret, name).
+pub async fn spaces_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.siret, s.name FROM client_spaces s \
+         JOIN client_space_members m ON m.space_id = s.id WHERE m.user_id = $1 ORDER BY s.name",
+    )
+    .bind(user_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The tokens of a space, newest first.
+pub async fn tokens_of_space(db: &Db, space_id: i64) -> Result<Vec<TokenRow>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {TOKEN_COLUMNS} FROM tokens WHERE space_id = $1 ORDER BY issued_at DESC, id"
+    ))
+    .bind(space_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// The members of a space: (user id, email).
+pub async fn members(db: &Db, space_id: i64) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email FROM client_space_members m JOIN users u ON u.id = m.user_id \
+         WHERE m.space_id = $1 ORDER BY u.email",
+    )
+    .bind(space_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,513 @@
+//! Acceptance to token, on SQLite and PostgreSQL: the client space, the
+//! token and the accesses written in the acceptance's transaction (or
+//! nothing), the JWKS checked by an independent JWT library (PyJWT), and
+//! the API-Entreprise-compatible endpoints with each of their error codes.
+
+mod common;
+
+use common::world::*;
+use common::*;
+use guichet::domain::request::RequestData;
+use guichet::server::db::spaces;
+use guichet::server::directory::index::{Entry, EntryKind, Index};
+use guichet::server::tokens::Claims;
+use serde_json::{Value, json};
+
+/// A complete request of Alice's, submitted; answers its id and version.
+async fn submitted(w: &World, title: &str) -> (i64, i64) {
+    let id = create(w).await;
+    let mut data = RequestData::example();
+    data.context.title = title.into();
+    let a = save(w, &w.alice, id, 1, "complet", &data).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let a = submit(w, id, 2).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let version = get(w, &w.alice, id).await.json["version"]
+        .as_i64()
+        .expect("version");
+    (id, version)
+}
+
+async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {
+    post_json(
+        &w.app,
+        "/api/instruction/accept",
+        &json!({ "id": id, "version": version, "scopes": scopes, "message": "Bienvenue." }),
+        Some(&w.instructor),
+    )
+    .await
+}
+
+async fn count(t: &TestDb, table: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+    n
+}
+
+const TECHNICAL: &str = "technique@occitanie.fr";
+
+#[tokio::test]
+async fn acceptance_creates_the_space_the_token_and_the_accesses() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (first, v1) = submitted(&w, "Pré-remplissage des formulaires").await;
+        let a = accept(
+            &w,
+            first,
+            v1,
+            &[
+                "unites_legales_etablissements_insee",
+                "open_data_unites_legales_etablissements_insee",
+                "open_data_numero_tva_dgfip",
+            ],
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+
+        let token = spaces::token_of_request(&t.db, first)
+            .await
+            .expect("db")
+            .expect("a token for the accepted request");
+        assert_eq!(token.name, "Pré-remplissage des formulaires");
+        assert_eq!(
+            token.scope_list(),
+            ["open_data", "unites_legales_etablissements_insee"],
+            "{}: open_data_* scopes become open_data",
+            t.name
+        );
+        let lifetime = token.expires_at - token.issued_at;
+        assert_eq!(lifetime, spaces::TOKEN_LIFETIME_MS, "18 months");
+        assert!(token.revoked_at.is_none());
+        let members = spaces::members(&t.db, token.space_id)
+            .await
+            .expect("members");
+        let emails: Vec<&str> = members.iter().map(|(_, e)| e.as_str()).collect();
+        assert_eq!(emails, ["alice@occitanie.fr", TECHNICAL], "{}", t.name);
+        let (siret, name): (String, String) =
+            sqlx::query_as("SELECT siret, name FROM client_spaces WHERE id = $1")
+                .bind(token.space_id)
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("space");
+        assert_eq!(siret, "13002737600016");
+        assert_eq!(name, RequestData::example().organisation.name);
+
+        // The emails: Alice has a password, a link to the space; the
+        // technical contact's account is new, a link to choose one.
+        let mails = outbox(&t.db).await;
+        let accepted: Vec<&str> = mails
+            .iter()
+            .filter(|(k, _)| k == "request_accepted")
+            .map(|(_, to)| to.as_str())
+            .collect();
+        assert_eq!(accepted, ["alice@occitanie.fr", TECHNICAL], "{}", t.name);
+        let body = |to: &'static str| {
+            let db = t.db.clone();
+            async move {
+                let (b,): (String,) = sqlx::query_as(
+                    "SELECT body_text FROM email_outbox WHERE kind = 'request_accepted' \
+                     AND to_address = $1",
+                )
+                .bind(to)
+                .fetch_one(&db.pool)
+                .await
+                .expect("mail");
+                b
+            }
+        };
+        let alice_mail = body("alice@occitanie.fr").await;
+        assert!(alice_mail.contains("/espace"), "{alice_mail}");
+        assert!(alice_mail.contains("/conditions-generales"), "{alice_mail}");
+        assert!(!alice_mail.contains("jeton="), "{alice_mail}");
+        let tech_mail = body(TECHNICAL).await;
+        assert!(
+            tech_mail.contains("/choisir-mot-de-passe?jeton="),
+            "{tech_mail}"
+        );
+        assert!(tech_mail.contains("Bienvenue."), "{tech_mail}");
+        // The link works: the technical contact chooses a password.
+        let link = last_token(&t.db, "request_accepted", TECHNICAL).await;
+        let a = post_form(
+            &w.app,
+            "/api/auth/choose_password",
+            &[("token", &link), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+
+        // Accepting again does nothing more.
+        let a = accept(&w, first, v1, &["unites_legales_etablissements_insee"]).await;
+        assert_ne!(a.status, 200, "{}", t.name);
+        assert_eq!(count(&t, "tokens").await, 1);
+        assert_eq!(outbox(&t.db).await.len(), mails.len());
+
+        // A second request of the organisation: the same space, a second
+        // token with its own scopes; nobody is invited twice.
+        let (second, v2) = submitted(&w, "Instruction des aides").await;
+        let a = accept(&w, second, v2, &["open_data_numero_tva_dgfip"]).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let other = spaces::token_of_request(&t.db, second)
+            .await
+            .expect("db")
+            .expect("token");
+        assert_eq!(other.space_id, token.space_id);
+        assert_eq!(other.scope_list(), ["open_data"]);
+        assert_eq!(count(&t, "client_spaces").await, 1);
+        assert_eq!(
+            spaces::tokens_of_space(&t.db, token.space_id)
+                .await
+                .expect("tokens")
+                .len(),
+            2
+        );
+        let tech_mail = body_of_last(&t, TECHNICAL).await;
+        assert!(
+            tech_mail.contains("/espace") && !tech_mail.contains("jeton="),
+            "{tech_mail}"
+        );
+        t.cleanup().await;
+    }
+}
+
+async fn body_of_last(t: &TestDb, to: &str) -> String {
+    let (b,): (String,) = sqlx::query_as(
+        "SELECT body_text FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(to)
+    .fetch_one(&t.db.pool)
+    .await
+    .expect("mail");
+    b
+}
+
+#[tokio::test]
+async fn a_failed_acceptance_leaves_nothing() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (id, version) = submitted(&w, "Cas d’usage").await;
+        // A token already holds this request (it cannot: the test forces the
+        // token's insert, inside the acceptance, to fail).
+        sqlx::query("INSERT INTO client_spaces (siret, name, created_at) VALUES ('0', 'x', 0)")
+            .execute(&t.db.pool)
+            .await
+            .expect("space");
+        sqlx::query(
+            "INSERT INTO tokens (id, space_id, request_id, name, scopes, issued_at, expires_at) \
+             SELECT 'occupe', id, $1, 'x', '[]', 0, 0 FROM client_spaces",
+        )
+        .bind(id)
+        .execute(&t.db.pool)
+        .await
+        .expect("token");
+        let mails = outbox(&t.db).await.len();
+        let events = guichet::server::db::requests::events(&t.db, id)
+            .await
+            .expect("events")
+            .len();
+        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+        assert_eq!(a.status, 500, "{}: {}", t.name, a.json);
+        let r = get(&w, &w.alice, id).await;
+        assert_eq!(r.json["state"], "submitted", "{}", t.name);
+        assert_eq!(count(&t, "client_spaces").await, 1, "no new space");
+        assert_eq!(count(&t, "client_space_members").await, 0);
+        assert_eq!(outbox(&t.db).await.len(), mails, "no email");
+        let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
+            .bind(TECHNICAL)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("users");
+        assert_eq!(users, 0, "no account");
+        assert_eq!(
+            guichet::server::db::requests::events(&t.db, id)
+                .await
+                .expect("events")
+                .len(),
+            events,
+            "no event"
+        );
+        t.cleanup().await;
+    }
+}
+
+/// Montpellier in the directory, so that the INSEE endpoints have something
+/// to answer.
+fn directory() -> Index {
+    Index::new(vec![Entry {
+        siren: "213401722".into(),
+        name: "Montpellier".into(),
+        kind: EntryKind::Commune,
+        code: "34172".into(),
+        departement: Some("34".into()),
+        population: Some(302_454),
+    }])
+}
+
+async fn call(
+    app: &axum::Router,
+    path: &str,
+    token: Option<&str>,
+) -> (u16, Value, axum::http::HeaderMap) {
+    use tower::ServiceExt;
+    let mut req = axum::http::Request::get(path);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(axum::body::Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let bytes = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .expect("body")
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+const PARAMS: &str = "context=Aides&object=Dossier%2042&recipient=21310555400017";
+
+#[tokio::test]
+async fn the_endpoints_check_tokens_scopes_and_parameters() {
+    for t in TestDb::all().await {
+        let mut st = state(t.db.clone());
+        st.directory = std::sync::Arc::new(directory());
+        let keys = st.tokens.clone();
+        let runtime = st.api.clone();
+        let app = guichet::server::http::router(st);
+        let w = world_on(&t, app.clone()).await;
+        let (id, version) = submitted(&w, "Pré-remplissage").await;
+        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let row = spaces::token_of_request(&t.db, id)
+            .await
+            .expect("db")
+            .expect("token");
+        let token = keys.mint(&Claims::of(&row)).expect("mint");
+        let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
+
+        // 200, with what the directory holds.
+        let (status, body, headers) = call(&app, &unite, Some(&token)).await;
+        assert_eq!(status, 200, "{}: {body}", t.name);
+        assert_eq!(body["data"]["siren"], "213401722");
+        assert_eq!(
+            body["data"]["personne_morale_attributs"]["raison_sociale"],
+            "Montpellier"
+        );
+        assert_eq!(body["data"]["forme_juridique"]["code"], "7210");
+        assert_eq!(headers["ratelimit-limit"], "250");
+        assert_eq!(headers["ratelimit-remaining"], "249");
+        let etab = format!("/v4/insee/sirene/etablissements/21340172200011?{PARAMS}");
+        let (status, body, _) = call(&app, &etab, Some(&token)).await;
+        assert_eq!(
+            (status, &body["data"]["siret"]),
+            (200, &json!("21340172200011"))
+        );
+        // Unknown to the directory: 404 in the provider's shape.
+        let (status, body, _) = call(
+            &app,
+            &format!("/v4/insee/sirene/unites_legales/552100554?{PARAMS}"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!(
+            (status, &body["errors"][0]["code"]),
+            (404, &json!("01003")),
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["meta"]["provider"], "INSEE");
+
+        let code = |b: &Value| {
+            b["errors"][0]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        // Outside the token's scopes.
+        let (status, body, _) = call(
+            &app,
+            &format!("/v4/dgfip/unites_legales/213401722/attestation_fiscale?{PARAMS}"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!((status, code(&body).as_str()), (403, "00100"), "{body}");
+        // No token, a forged one, another key's.
+        for bad in [
+            None,
+            Some("abc.def.ghi"),
+            Some(
+                &*guichet::server::tokens::Keys::ephemeral()
+                    .mint(&Claims::of(&row))
+                    .expect("mint"),
+            ),
+        ] {
+            let (status, body, _) = call(&app, &unite, bad).await;
+            assert_eq!((status, code(&body).as_str()), (401, "00101"), "{body}");
+        }
+        // Parameters.
+        for (query, status_code, err, parameter) in [
+            ("object=x&recipient=21310555400017", 422, "00201", "context"),
+            ("context=x&recipient=21310555400017", 422, "00202", "object"),
+            (
+                "context=x&object=Un%20objet%20de%20cinquante%20caract%C3%A8res%20exactement%2C%20oui%21%21&recipient=21310555400017",
+                422,
+                "00202",
+                "object",
+            ),
+            ("context=x&object=y", 422, "00203", "recipient"),
+            (
+                "context=x&object=y&recipient=12345678901234",
+                422,
+                "00210",
+                "recipient",
+            ),
+            (
+                "context=x&object=y&recipient=21340172200011",
+                422,
+                "00210",
+                "recipient",
+            ),
+        ] {
+            let (status, body, _) = call(
+                &app,
+                &format!("/v4/insee/sirene/unites_legales/213401722?{query}"),
+                Some(&token),
+            )
+            .await;
+            assert_eq!(
+                (
+                    status,
+                    code(&body).as_str(),
+                    &body["errors"][0]["source"]["parameter"]
+                ),
+                (status_code, err, &json!(parameter)),
+                "{}: {query}: {body}",
+                t.name
+            );
+        }
+        let (status, body, _) = call(
+            &app,
+            &format!("/v4/insee/sirene/unites_legales/13002?{PARAMS}"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!((status, code(&body).as_str()), (422, "00301"), "{body}");
+
+        // Calls are counted per token.
+        runtime.flush(&t.db).await.expect("flush");
+        let (calls,): (i64,) = sqlx::query_as(
+            "SELECT CAST(SUM(calls) AS BIGINT) FROM token_usage WHERE token_id = $1",
+        )
+        .bind(&row.id)
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("usage");
+        assert_eq!(calls, 11, "{}: every call past the token checks", t.name);
+        let row = spaces::token(&t.db, &row.id)
+            .await
+            .expect("db")
+            .expect("row");
+        assert!(row.last_used_at.is_some());
+
+        // Rate limit: 3 per minute for this token.
+        sqlx::query("UPDATE tokens SET rate_limit_per_minute = 3 WHERE id = $1")
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("limit");
+        for remaining in ["2", "1", "0"] {
+            let (status, _, headers) = call(&app, &unite, Some(&token)).await;
+            assert_eq!(
+                (status, &headers["ratelimit-remaining"]),
+                (
+                    200,
+                    &remaining.parse::<axum::http::HeaderValue>().expect("h")
+                )
+            );
+        }
+        let (status, body, headers) = call(&app, &unite, Some(&token)).await;
+        assert_eq!((status, code(&body).as_str()), (429, "00429"), "{body}");
+        assert!(headers.contains_key("retry-after"));
+        assert_eq!(headers["ratelimit-limit"], "3");
+
+        // Revoked, then expired: refused on the very next call.
+        sqlx::query("UPDATE tokens SET revoked_at = 1 WHERE id = $1")
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("revoke");
+        let (status, body, _) = call(&app, &unite, Some(&token)).await;
+        assert_eq!((status, code(&body).as_str()), (401, "00105"), "{body}");
+        sqlx::query("UPDATE tokens SET revoked_at = NULL, expires_at = 1 WHERE id = $1")
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("expire");
+        let (status, body, _) = call(&app, &unite, Some(&token)).await;
+        assert_eq!((status, code(&body).as_str()), (401, "00103"), "{body}");
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_published_keys_verify_tokens_with_pyjwt() {
+    let t = TestDb::sqlite().await;
+    let st = state(t.db.clone());
+    let keys = st.tokens.clone();
+    let app = guichet::server::http::router(st);
+    let claims = Claims {
+        uid: "5a3f1c0e-8d1b-4f7e-9a51-0c6f2b8e4d11".into(),
+        jti: "5a3f1c0e-8d1b-4f7e-9a51-0c6f2b8e4d11".into(),
+        sub: "Pré-remplissage".into(),
+        scopes: vec![
+            "unites_legales_etablissements_insee".into(),
+            "open_data".into(),
+        ],
+        iat: 1_795_000_000,
+        exp: 1_842_000_000,
+        version: "1.0".into(),
+    };
+    let token = keys.mint(&claims).expect("mint");
+    let (status, jwks, headers) = call(&app, "/.well-known/jwks.json", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers[axum::http::header::CACHE_CONTROL]
+            .to_str()
+            .unwrap_or_default()
+            .contains("max-age")
+    );
+    let script = r#"
+import json, sys, jwt
+jwks, token = json.loads(sys.argv[1]), sys.argv[2]
+kid = jwt.get_unverified_header(token)["kid"]
+key = next(jwt.PyJWK(k) for k in jwks["keys"] if k["kid"] == kid)
+claims = jwt.decode(token, key.key, algorithms=["EdDSA"], options={"verify_exp": True})
+print(json.dumps(claims))
+try:
+    jwt.decode(token[:-2] + ("AA" if token[-2:] != "AA" else "BB"), key.key, algorithms=["EdDSA"])
+    print("FORGED ACCEPTED")
+except jwt.InvalidSignatureError:
+    pass
+"#;
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &jwks.to_string(), &token])
+        .output()
+        .expect("python3 (PyJWT is installed by scripts/test.sh)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!stdout.contains("FORGED"), "{stdout}");
+    let verified: Value = serde_json::from_str(stdout.trim()).expect("claims");
+    assert_eq!(verified, serde_json::to_value(&claims).expect("json"));
+}
