@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/instruction") view=crate::ui::instruction::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/instruction/demandes/:id") view=crate::ui::instruction::ReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
+                    <Route path=path!("/espace") view=crate::ui::space::SpacePage ssr=SsrMode::Async />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/demandes/:id/etape") view=WizardShell ssr=SsrMode::Async>
                         <Route path=path!(":n") view=StepPage />

@@ -67,6 +67,10 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/instruction/assign" => Body::Form(vec![("id", id_s), ("take", "true".to_owned())]),
         "/api/messages/send" => Body::Form(vec![("id", id_s), ("body", "Bonjour".to_owned())]),
         "/api/messages/list" => Body::Form(vec![("id", id_s)]),
+        "/api/space/overview" => Body::Form(vec![]),
+        "/api/space/reveal" | "/api/space/renew" => {
+            Body::Form(vec![("id", "jeton-inconnu".to_owned())])
+        }
         "/api/requests/save" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "save_id": "matrice", "data": {}
         })),

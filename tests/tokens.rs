@@ -511,3 +511,116 @@ except jwt.InvalidSignatureError:
     let verified: Value = serde_json::from_str(stdout.trim()).expect("claims");
     assert_eq!(verified, serde_json::to_value(&claims).expect("json"));
 }
+
+#[tokio::test]
+async fn the_space_shows_tokens_to_its_members_only() {
+    for t in TestDb::all().await {
+        let st = state(t.db.clone());
+        let keys = st.tokens.clone();
+        let app = guichet::server::http::router(st);
+        let w = world_on(&t, app.clone()).await;
+        let (id, version) = submitted(&w, "Pré-remplissage").await;
+        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let row = spaces::token_of_request(&t.db, id)
+            .await
+            .expect("db")
+            .expect("token");
+
+        // Alice sees her organisation's space and its token, never its string.
+        let a = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let space = &a.json["spaces"][0];
+        assert_eq!(space["siret"], "13002737600016");
+        let token = &space["tokens"][0];
+        assert_eq!(token["id"], row.id.as_str());
+        assert_eq!(token["status"], "new");
+        assert_eq!(token["renewable"], false, "18 months left");
+        assert!(
+            !a.json.to_string().contains("eyJ"),
+            "no token string in the overview"
+        );
+
+        // The technical contact, once their password is chosen, too.
+        let link = last_token(&t.db, "request_accepted", TECHNICAL).await;
+        let a = post_form(
+            &app,
+            "/api/auth/choose_password",
+            &[("token", &link), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let tech = sign_in(&app, TECHNICAL, PASSWORD, [10, 1, 0, 9]).await;
+        let a = post_form(&app, "/api/space/reveal", &[("id", &row.id)], Some(&tech)).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let shown = a.json.as_str().expect("string").to_owned();
+        assert_eq!(keys.verify(&shown), Some(Claims::of(&row)));
+        // Shown again: the same string (minted again, not stored).
+        let again = post_form(
+            &app,
+            "/api/space/reveal",
+            &[("id", &row.id)],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(again.json.as_str(), Some(shown.as_str()));
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM tokens WHERE scopes LIKE '%eyJ%' OR name LIKE '%eyJ%'",
+        )
+        .fetch_one(&t.db.pool)
+        .await
+        .expect("count");
+        assert_eq!(n, 0);
+
+        // Another organisation's applicant and the instructor: nothing.
+        let a = post_form(&app, "/api/space/overview", &[], Some(&w.bob)).await;
+        assert_eq!(a.json["spaces"], json!([]));
+        for who in [&w.bob, &w.instructor] {
+            let a = post_form(&app, "/api/space/reveal", &[("id", &row.id)], Some(who)).await;
+            assert_eq!(
+                (a.status.as_u16(), a.code()),
+                (404, "not_found"),
+                "{}",
+                t.name
+            );
+        }
+
+        // Renewal: not before the last 90 days; the applicant only.
+        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "not_editable"),
+            "{}",
+            a.json
+        );
+        let soon = guichet::server::db::now_ms() + 10 * 86_400_000;
+        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2")
+            .bind(soon)
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("expiry");
+        let a = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
+        assert_eq!(a.json["spaces"][0]["tokens"][0]["renewable"], true);
+        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&tech)).await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (403, "forbidden"),
+            "{}",
+            a.json
+        );
+        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(a.json, json!(soon + spaces::TOKEN_LIFETIME_MS));
+        // A second click: outside the window now, nothing more.
+        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
+        assert_eq!(a.status, 409);
+        let row = spaces::token(&t.db, &row.id)
+            .await
+            .expect("db")
+            .expect("row");
+        assert_eq!(row.expires_at, soon + spaces::TOKEN_LIFETIME_MS);
+        t.cleanup().await;
+    }
+}

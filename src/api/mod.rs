@@ -5,3 +5,4 @@ pub mod auth;
 pub mod instruction;
 pub mod public;
 pub mod requests;
+pub mod space;

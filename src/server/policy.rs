@@ -125,6 +125,10 @@ pub const RULES: &[Rule] = &[
     rule("/api/instruction/assign", Access::Roles(STAFF), Limit::None),
     rule("/api/messages/send", Access::SignedIn, Limit::None),
     rule("/api/messages/list", Access::Roles(APPLICANT), Limit::None),
+    // Members only: checked against the token's space (`member_token`).
+    rule("/api/space/overview", Access::SignedIn, Limit::None),
+    rule("/api/space/reveal", Access::SignedIn, Limit::None),
+    rule("/api/space/renew", Access::SignedIn, Limit::None),
     rule(
         "/api/requests/lookup_organisation",
         Access::SignedIn,

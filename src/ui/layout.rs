@@ -97,6 +97,13 @@ fn AccountLinks() -> impl IntoView {
                                         {label}
                                     </a>
                                 </li>
+                                {(user.role == Role::Applicant).then(|| view! {
+                                    <li>
+                                        <a class="fr-btn fr-icon-key-line" href="/espace">
+                                            "Mon espace"
+                                        </a>
+                                    </li>
+                                })}
                                 <li>
                                     <LogoutButton header=true />
                                 </li>

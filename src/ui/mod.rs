@@ -12,4 +12,5 @@ pub mod instruction;
 pub mod layout;
 pub mod not_found;
 pub mod requests;
+pub mod space;
 pub mod wizard;

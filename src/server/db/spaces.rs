@@ -224,3 +224,55 @@ pub async fn members(db: &Db, space_id: i64) -> Result<Vec<(i64, String)>, DbErr
     .fetch_all(&db.pool)
     .await?)
 }
+
+/// Whether `user_id` belongs to the space.
+pub async fn is_member(db: &Db, space_id: i64, user_id: i64) -> Result<bool, DbError> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT 1 FROM client_space_members WHERE space_id = $1 AND user_id = $2")
+            .bind(space_id)
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.is_some())
+}
+
+/// The applicant of a request.
+pub async fn applicant_of(db: &Db, request_id: i64) -> Result<Option<i64>, DbError> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT applicant_id FROM requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.and_then(|(id,)| id))
+}
+
+/// The calls of a token on the days from `since` (milliseconds) on, as
+/// written by the instances' last flushes.
+pub async fn calls_since(db: &Db, token_id: &str, since: i64) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM token_usage \
+         WHERE token_id = $1 AND day >= $2",
+    )
+    .bind(token_id)
+    .bind(since / 86_400_000)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
+/// Extends a token by `TOKEN_LIFETIME_MS` from its current expiry, if it
+/// is still `expected_expiry` and not revoked (two clicks extend once).
+/// Answers the new expiry.
+pub async fn renew(db: &Db, token_id: &str, expected_expiry: i64) -> Result<Option<i64>, DbError> {
+    let new_expiry = expected_expiry + TOKEN_LIFETIME_MS;
+    let done = sqlx::query(
+        "UPDATE tokens SET expires_at = $1 WHERE id = $2 AND expires_at = $3 \
+         AND revoked_at IS NULL",
+    )
+    .bind(new_expiry)
+    .bind(token_id)
+    .bind(expected_expiry)
+    .execute(&db.pool)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(new_expiry))
+}

@@ -1,0 +1,284 @@
+//! The client space ("Mon espace"): the organisation's API tokens, shown to
+//! the members of its space only (the applicants and technical contacts of
+//! its accepted requests), revealed on demand, renewed by the applicant in
+//! their last 90 days.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Renewal opens this many days before expiry.
+pub const RENEWAL_WINDOW_DAYS: i64 = 90;
+
+/// A token's status, as the space shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    /// Issued, never used.
+    New,
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl TokenStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenStatus::New => "Nouveau",
+            TokenStatus::Active => "Actif",
+            TokenStatus::Expired => "Expiré",
+            TokenStatus::Revoked => "Révoqué",
+        }
+    }
+
+    /// The DSFR badge's modifier.
+    pub fn badge(self) -> &'static str {
+        match self {
+            TokenStatus::New => "fr-badge--new",
+            TokenStatus::Active => "fr-badge--success",
+            TokenStatus::Expired => "fr-badge--warning",
+            TokenStatus::Revoked => "fr-badge--error",
+        }
+    }
+}
+
+/// The status of a token at `now` (milliseconds).
+pub fn status_at(
+    revoked_at: Option<i64>,
+    expires_at: i64,
+    last_used_at: Option<i64>,
+    now: i64,
+) -> TokenStatus {
+    if revoked_at.is_some() {
+        TokenStatus::Revoked
+    } else if expires_at <= now {
+        TokenStatus::Expired
+    } else if last_used_at.is_none() {
+        TokenStatus::New
+    } else {
+        TokenStatus::Active
+    }
+}
+
+/// The scopes of a token, by group, with their labels.
+pub fn scope_groups(scopes: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for s in scopes {
+        let (group, label) = match crate::domain::scopes::find(s) {
+            Some(scope) => (scope.group.clone(), scope.label.clone()),
+            None if s == crate::domain::scopes::OPEN_DATA_TOKEN_SCOPE => (
+                "Données publiques".to_owned(),
+                "Données publiques (open data)".to_owned(),
+            ),
+            None => ("Autres".to_owned(), s.clone()),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, labels)) => labels.push(label),
+            None => groups.push((group, vec![label])),
+        }
+    }
+    groups
+}
+
+/// One token of the space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: String,
+    pub request_id: i64,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub scope_groups: Vec<(String, Vec<String>)>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub calls_last_7_days: i64,
+    pub status: TokenStatus,
+    /// The caller may renew it now (its applicant, in the last 90 days).
+    pub renewable: bool,
+}
+
+/// One organisation's space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceView {
+    pub siret: String,
+    pub name: String,
+    pub tokens: Vec<TokenView>,
+}
+
+/// What "Mon espace" shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpacesView {
+    pub spaces: Vec<SpaceView>,
+    pub now: i64,
+}
+
+/// The spaces the caller belongs to, with their tokens (never the strings).
+#[server(endpoint = "space/overview")]
+pub async fn space_overview() -> Result<SpacesView, AppError> {
+    use crate::server::{app_state, db, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let now = db::now_ms();
+    let mut spaces = Vec::new();
+    for (space_id, siret, name) in db::spaces::spaces_of(&state.db, me.id)
+        .await
+        .map_err(respond_error)?
+    {
+        let rows = db::spaces::tokens_of_space(&state.db, space_id)
+            .await
+            .map_err(respond_error)?;
+        let mut tokens = Vec::new();
+        for row in rows {
+            let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000)
+                .await
+                .map_err(respond_error)?;
+            let applicant = db::spaces::applicant_of(&state.db, row.request_id)
+                .await
+                .map_err(respond_error)?;
+            let scopes = row.scope_list();
+            tokens.push(TokenView {
+                status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
+                renewable: applicant == Some(me.id) && server_side::renewable(&row, now),
+                scope_groups: scope_groups(&scopes),
+                scopes,
+                id: row.id,
+                request_id: row.request_id,
+                name: row.name,
+                issued_at: row.issued_at,
+                expires_at: row.expires_at,
+                last_used_at: row.last_used_at,
+                calls_last_7_days: calls,
+            });
+        }
+        spaces.push(SpaceView {
+            siret,
+            name,
+            tokens,
+        });
+    }
+    Ok(SpacesView { spaces, now })
+}
+
+/// The token's string, minted again, for a member of its space.
+#[server(endpoint = "space/reveal")]
+pub async fn reveal_token(id: String) -> Result<String, AppError> {
+    use crate::server::{app_state, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let row = server_side::member_token(&state, me.id, &id).await?;
+    state
+        .tokens
+        .mint(&crate::server::tokens::Claims::of(&row))
+        .map_err(|e| {
+            tracing::error!(error = %e, "token minting");
+            respond_error(AppError::new(crate::error::ErrorCode::Internal))
+        })
+}
+
+/// Extends the token by 18 months; its applicant only, in its last 90 days.
+/// Answers the new expiry.
+#[server(endpoint = "space/renew")]
+pub async fn renew_token(id: String) -> Result<i64, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, respond_error, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let row = server_side::member_token(&state, me.id, &id).await?;
+    let applicant = db::spaces::applicant_of(&state.db, row.request_id)
+        .await
+        .map_err(respond_error)?;
+    if applicant != Some(me.id) {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::Forbidden,
+            "Seul le demandeur de l’accès peut prolonger ce jeton.",
+        )));
+    }
+    let now = db::now_ms();
+    if !server_side::renewable(&row, now) {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::NotEditable,
+            "Ce jeton ne peut être prolongé que dans les 90 jours qui précèdent son expiration, \
+             s’il n’a pas été révoqué.",
+        )));
+    }
+    db::spaces::renew(&state.db, &row.id, row.expires_at)
+        .await
+        .map_err(respond_error)?
+        .ok_or_else(|| {
+            respond_error(AppError::with_message(
+                ErrorCode::Conflict,
+                "Ce jeton vient d’être prolongé ou révoqué : rechargez la page.",
+            ))
+        })
+}
+
+#[cfg(feature = "ssr")]
+pub mod server_side {
+    use crate::error::{AppError, ErrorCode};
+    use crate::server::db::{self, spaces::TokenRow};
+    use crate::server::respond_error;
+    use crate::server::state::AppState;
+
+    /// In its last 90 days, not revoked, not expired.
+    pub fn renewable(row: &TokenRow, now: i64) -> bool {
+        row.revoked_at.is_none()
+            && row.expires_at > now
+            && row.expires_at - now <= super::RENEWAL_WINDOW_DAYS * 86_400_000
+    }
+
+    /// The token, when `user_id` is a member of its space; otherwise the
+    /// same 404 as an unknown token (nothing tells them apart).
+    pub async fn member_token(
+        state: &AppState,
+        user_id: i64,
+        token_id: &str,
+    ) -> Result<TokenRow, AppError> {
+        let row = db::spaces::token(&state.db, token_id)
+            .await
+            .map_err(respond_error)?;
+        match row {
+            Some(row)
+                if db::spaces::is_member(&state.db, row.space_id, user_id)
+                    .await
+                    .map_err(respond_error)? =>
+            {
+                Ok(row)
+            }
+            _ => Err(respond_error(AppError::new(ErrorCode::NotFound))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let day = 86_400_000;
+        assert_eq!(status_at(None, 10 * day, None, day), TokenStatus::New);
+        assert_eq!(
+            status_at(None, 10 * day, Some(day), day),
+            TokenStatus::Active
+        );
+        assert_eq!(
+            status_at(None, day, Some(day), 2 * day),
+            TokenStatus::Expired
+        );
+        assert_eq!(
+            status_at(Some(1), 10 * day, None, day),
+            TokenStatus::Revoked
+        );
+    }
+
+    #[test]
+    fn scopes_are_grouped_with_their_labels() {
+        let groups = scope_groups(&[
+            "open_data".to_owned(),
+            "unites_legales_etablissements_insee".to_owned(),
+        ]);
+        assert_eq!(groups.len(), 2);
+        assert_eq!(groups[0].1, ["Données publiques (open data)"]);
+        assert!(!groups[1].1[0].is_empty());
+    }
+}

@@ -1,0 +1,206 @@
+//! "Mon espace": the organisation's API tokens, for the members of its space.
+
+use crate::api::space::{RenewToken, TokenView, reveal_token, space_overview};
+use crate::error::AppError;
+use crate::ui::account::last_error;
+use crate::ui::admin::format_ms;
+use crate::ui::forms::{ErrorSummary, load_error};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The token's validity bar: days left of its 18 months, orange under 90
+/// days, red under 30.
+fn validity_class(days_left: i64) -> &'static str {
+    if days_left < 30 {
+        "guichet-validite guichet-validite--rouge"
+    } else if days_left < 90 {
+        "guichet-validite guichet-validite--orange"
+    } else {
+        "guichet-validite"
+    }
+}
+
+/// Writes `text` to the clipboard (`navigator.clipboard.writeText`).
+#[cfg(feature = "hydrate")]
+async fn copy_to_clipboard(text: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let get = |target: &wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(target, &wasm_bindgen::JsValue::from_str(key)).ok()
+    };
+    let Some(clipboard) = get(window.as_ref(), "navigator").and_then(|n| get(&n, "clipboard"))
+    else {
+        return false;
+    };
+    let Some(write) =
+        get(&clipboard, "writeText").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        return false;
+    };
+    match write.call1(&clipboard, &wasm_bindgen::JsValue::from_str(text)) {
+        Ok(promise) => match promise.dyn_into::<js_sys::Promise>() {
+            Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.is_ok(),
+            Err(_) => false,
+        },
+        Err(_) => false,
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+async fn copy_to_clipboard(_text: &str) -> bool {
+    false
+}
+
+#[component]
+fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> impl IntoView {
+    let shown: RwSignal<Option<String>> = RwSignal::new(None);
+    let status_text: RwSignal<String> = RwSignal::new(String::new());
+    let error: RwSignal<Option<AppError>> = RwSignal::new(None);
+    let id = token.id.clone();
+    let reveal = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match reveal_token(id).await {
+                    Ok(t) => {
+                        shown.set(Some(t));
+                        error.set(None);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        }
+    };
+    let copy = move |_| {
+        leptos::task::spawn_local(async move {
+            let Some(text) = shown.get_untracked() else {
+                return;
+            };
+            status_text.set(if copy_to_clipboard(&text).await {
+                "Jeton copié dans le presse-papiers.".to_owned()
+            } else {
+                "La copie automatique n’a pas fonctionné : sélectionnez le jeton et copiez-le."
+                    .to_owned()
+            });
+        });
+    };
+    let days_left = ((token.expires_at - now) / DAY_MS).max(0);
+    let field_id = format!("jeton-{}", token.id);
+    let renew_id = token.id.clone();
+    view! {
+        <article class="fr-card fr-mb-3w" data-testid=format!("jeton-{}", token.request_id)>
+            <div class="fr-card__body">
+                <div class="fr-card__content">
+                    <h3 class="fr-card__title">{token.name.clone()}</h3>
+                    <p>
+                        <span class=format!("fr-badge fr-badge--sm {}", token.status.badge())>
+                            {token.status.label()}
+                        </span>
+                        " Demande n° "{token.request_id}
+                    </p>
+                    <ul class="fr-mb-1w">
+                        {token.scope_groups.iter().map(|(group, labels)| view! {
+                            <li><strong>{group.clone()}</strong>" : "{labels.join(", ")}</li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="fr-mb-1w">
+                        "Délivré le "{format_ms(token.issued_at)}" — expire le "{format_ms(token.expires_at)}
+                    </p>
+                    <label class="fr-label" for=format!("validite-{}", token.id)>
+                        {format!("Validité restante : {days_left} jour(s)")}
+                    </label>
+                    <progress
+                        id=format!("validite-{}", token.id)
+                        class=validity_class(days_left)
+                        max="548"
+                        value=days_left.min(548).to_string()
+                    ></progress>
+                    <p class="fr-mt-1w">
+                        {match token.last_used_at {
+                            Some(at) => format!("Dernière utilisation : {}", format_ms(at)),
+                            None => "Jamais utilisé".to_owned(),
+                        }}
+                        {format!(" — {} appel(s) ces 7 derniers jours", token.calls_last_7_days)}
+                    </p>
+                    <ErrorSummary error=error.into() />
+                    {move || match shown.get() {
+                        None => view! {
+                            <button class="fr-btn fr-btn--secondary" type="button" on:click=reveal.clone()>
+                                "Afficher le jeton"
+                            </button>
+                        }.into_any(),
+                        Some(t) => view! {
+                            <div class="fr-input-group">
+                                <label class="fr-label" for=field_id.clone()>"Jeton d’accès"</label>
+                                <textarea class="fr-input" id=field_id.clone() readonly rows="4" data-testid="jeton">{t}</textarea>
+                            </div>
+                            <button class="fr-btn fr-icon-clipboard-line fr-btn--icon-left" type="button" on:click=copy>
+                                "Copier le jeton"
+                            </button>
+                        }.into_any(),
+                    }}
+                    <p class="fr-mt-1w" role="status" aria-live="polite">{move || status_text.get()}</p>
+                    {token.renewable.then(|| view! {
+                        <ActionForm action=renew>
+                            <input type="hidden" name="id" value=renew_id.clone() />
+                            <button class="fr-btn fr-btn--tertiary fr-mt-1w" type="submit">
+                                "Prolonger de 18 mois"
+                            </button>
+                        </ActionForm>
+                    })}
+                </div>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+pub fn SpacePage() -> impl IntoView {
+    let renew = ServerAction::<RenewToken>::new();
+    let overview = Resource::new_blocking(move || renew.version().get(), |_| space_overview());
+    let renew_error = last_error(renew.value());
+    view! {
+        <Title text="Mon espace" />
+        <div class="fr-container fr-my-6w">
+            <h1>"Mon espace"</h1>
+            <div class="fr-alert fr-alert--warning fr-mb-4w">
+                <p>
+                    "Un jeton donne accès à des données protégées. Ne le transmettez jamais par \
+                     courriel, ne le collez pas dans un moteur de recherche ni dans un outil en \
+                     ligne : enregistrez-le directement dans la configuration de votre logiciel."
+                </p>
+            </div>
+            <ErrorSummary error=renew_error />
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match overview.await {
+                        Err(e) => load_error(e),
+                        Ok(v) if v.spaces.is_empty() => view! {
+                            <p>
+                                "Aucun espace pour l’instant : l’espace de votre organisation \
+                                 s’ouvre quand une de ses demandes d’accès est validée."
+                            </p>
+                        }.into_any(),
+                        Ok(v) => {
+                            let now = v.now;
+                            v.spaces.into_iter().map(|s| view! {
+                                <section class="fr-mb-6w">
+                                    <h2>{s.name.clone()}</h2>
+                                    <p>"SIRET "{s.siret.clone()}</p>
+                                    {s.tokens.into_iter().map(|t| view! {
+                                        <TokenCard token=t now renew />
+                                    }).collect_view()}
+                                </section>
+                            }).collect_view().into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
