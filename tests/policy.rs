@@ -59,6 +59,9 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/instruction/refuse" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "reason": "Hors du champ d’API Entreprise."
         })),
+        "/api/instruction/revoke" => Body::Json(serde_json::json!({
+            "id": id, "version": 1, "reason": "Usage non conforme."
+        })),
         "/api/instruction/accept" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "scopes": [], "message": ""
         })),

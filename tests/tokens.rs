@@ -624,3 +624,82 @@ async fn the_space_shows_tokens_to_its_members_only() {
         t.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn revocation_holds_from_the_next_call() {
+    for t in TestDb::all().await {
+        let mut st = state(t.db.clone());
+        st.directory = std::sync::Arc::new(directory());
+        let keys = st.tokens.clone();
+        let app = guichet::server::http::router(st);
+        let w = world_on(&t, app.clone()).await;
+        let (id, version) = submitted(&w, "Pré-remplissage").await;
+        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let row = spaces::token_of_request(&t.db, id)
+            .await
+            .expect("db")
+            .expect("token");
+        let token = keys.mint(&Claims::of(&row)).expect("mint");
+        let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
+        assert_eq!(call(&app, &unite, Some(&token)).await.0, 200);
+
+        let version = get(&w, &w.alice, id).await.json["version"]
+            .as_i64()
+            .expect("version");
+        let revoke = |reason: &'static str| {
+            let app = app.clone();
+            let cookie = w.instructor.clone();
+            async move {
+                post_json(
+                    &app,
+                    "/api/instruction/revoke",
+                    &json!({ "id": id, "version": version, "reason": reason }),
+                    Some(&cookie),
+                )
+                .await
+            }
+        };
+        let a = revoke("  ").await;
+        assert_eq!(
+            (a.status.as_u16(), a.json["field"].as_str()),
+            (422, Some("reason"))
+        );
+        assert_eq!(call(&app, &unite, Some(&token)).await.0, 200, "still valid");
+        // Applicants cannot revoke.
+        let a = post_json(
+            &app,
+            "/api/instruction/revoke",
+            &json!({ "id": id, "version": version, "reason": "x" }),
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 403);
+        let started = std::time::Instant::now();
+        let a = revoke("Usage non conforme au cadre déclaré.").await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let (status, body, _) = call(&app, &unite, Some(&token)).await;
+        let elapsed = started.elapsed();
+        assert_eq!(
+            (status, &body["errors"][0]["code"]),
+            (401, &json!("00105")),
+            "{body}"
+        );
+        eprintln!("{}: revocation to refusal: {elapsed:?}", t.name);
+        assert_eq!(get(&w, &w.alice, id).await.json["state"], "revoked");
+        let mail = body_of_last(&t, "alice@occitanie.fr").await;
+        assert!(mail.contains("Usage non conforme"), "{mail}");
+        assert!(
+            outbox(&t.db)
+                .await
+                .iter()
+                .any(|(k, _)| k == "token_revoked")
+        );
+        // Twice: nothing more.
+        let a = revoke("Encore.").await;
+        assert_ne!(a.status, 200);
+        let space = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
+        assert_eq!(space.json["spaces"][0]["tokens"][0]["status"], "revoked");
+        t.cleanup().await;
+    }
+}

@@ -260,6 +260,35 @@ pub async fn refuse_request(
     server_side::decide(&state, &me, decision).await
 }
 
+/// Revokes an accepted request's access: its token is refused from the next
+/// API call on; `reason` is required and sent to the applicant.
+#[server(endpoint = "instruction/revoke", input = Json)]
+pub async fn revoke_request(
+    id: i64,
+    version: i64,
+    reason: String,
+) -> Result<RequestState, AppError> {
+    use crate::domain::lifecycle::Action;
+    use crate::server::mail::templates;
+    use crate::server::{app_state, viewer};
+    let state = app_state()?;
+    let me = viewer().await?;
+    let reason = server_side::required_text("reason", &reason, "Le motif de la révocation")?;
+    let (r, applicant) = server_side::load(&state, id).await?;
+    let decision = server_side::Decision {
+        r: &r,
+        applicant: &applicant,
+        version,
+        action: Action::Revoke,
+        message: Some(&reason),
+        payload: None,
+        template: templates::token_revoked,
+        text: &reason,
+        grant: None,
+    };
+    server_side::decide(&state, &me, decision).await
+}
+
 /// Accepts the request with `scopes` (all or some of those asked; at least
 /// one); `message` is optional.
 #[server(endpoint = "instruction/accept", input = Json)]

@@ -116,6 +116,7 @@ pub const RULES: &[Rule] = &[
     ),
     rule("/api/instruction/refuse", Access::Roles(STAFF), Limit::None),
     rule("/api/instruction/accept", Access::Roles(STAFF), Limit::None),
+    rule("/api/instruction/revoke", Access::Roles(STAFF), Limit::None),
     rule(
         "/api/instruction/dashboard",
         Access::Roles(STAFF),

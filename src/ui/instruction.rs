@@ -4,7 +4,7 @@
 
 use crate::api::instruction::{
     AcceptRequest, Assign, DashboardView, MessageView, RefuseRequest, RequestChanges, ReviewView,
-    SendMessage, dashboard, review,
+    RevokeRequest, SendMessage, dashboard, review,
 };
 use crate::domain::RequestState;
 use crate::domain::request::field_label;
@@ -337,6 +337,7 @@ pub fn ReviewPage() -> impl IntoView {
     let ask = ServerAction::<RequestChanges>::new();
     let refuse = ServerAction::<RefuseRequest>::new();
     let accept = ServerAction::<AcceptRequest>::new();
+    let revoke = ServerAction::<RevokeRequest>::new();
     let bump = move || refresh.update(|n| *n += 1);
     Effect::new(move |_| {
         if assign.value().get().is_some_and(|r| r.is_ok())
@@ -359,6 +360,10 @@ pub fn ReviewPage() -> impl IntoView {
                 accept.value().get().is_some_and(|r| r.is_ok()),
                 "modale-validation",
             ),
+            (
+                revoke.value().get().is_some_and(|r| r.is_ok()),
+                "modale-revocation",
+            ),
         ] {
             if action_ok {
                 close_modal(modal);
@@ -373,6 +378,7 @@ pub fn ReviewPage() -> impl IntoView {
             .or_else(|| last_error(ask.value()).get())
             .or_else(|| last_error(refuse.value()).get())
             .or_else(|| last_error(accept.value()).get())
+            .or_else(|| last_error(revoke.value()).get())
     });
     view! {
         <Title text="Instruction d’une demande" />
@@ -382,7 +388,7 @@ pub fn ReviewPage() -> impl IntoView {
             <Transition>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(r) => review_view(r, assign, send, ask, refuse, accept).into_any(),
+                        Ok(r) => review_view(r, assign, send, ask, refuse, accept, revoke).into_any(),
                         Err(e) => load_error(e),
                     }
                 })}
@@ -398,10 +404,13 @@ fn review_view(
     ask: ServerAction<RequestChanges>,
     refuse: ServerAction<RefuseRequest>,
     accept: ServerAction<AcceptRequest>,
+    revoke: ServerAction<RevokeRequest>,
 ) -> impl IntoView {
     let id = r.id;
     let version = r.version;
     let decidable = r.state == RequestState::Submitted;
+    let revocable = r.state == RequestState::Accepted;
+    let revoke_reason = RwSignal::new(String::new());
     let changes_message = RwSignal::new(String::new());
     let changes_fields = RwSignal::new(Vec::<String>::new());
     let refuse_reason = RwSignal::new(String::new());
@@ -435,6 +444,9 @@ fn review_view(
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-modifications">"Demander des modifications"</button></li>
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-refus">"Refuser"</button></li>
                 <li><button class="fr-btn" type="button" data-fr-opened="false" aria-controls="modale-validation">"Valider"</button></li>
+            })}
+            {revocable.then(|| view! {
+                <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-revocation">"Révoquer l’accès"</button></li>
             })}
         </ul>
         <div class=if r.eligible { "fr-alert fr-alert--success fr-alert--sm fr-mb-3w" } else { "fr-alert fr-alert--warning fr-alert--sm fr-mb-3w" }>
@@ -530,6 +542,18 @@ fn review_view(
                 refuse.dispatch(RefuseRequest { id, version, reason: refuse_reason.get_untracked() });
             }>"Confirmer le refus"</button>
             {move || last_error(refuse.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+        </Modal>
+        <Modal id="modale-revocation" title="Révoquer l’accès">
+            <p>"Le jeton de cette demande sera refusé dès le prochain appel à l’API."</p>
+            <div class="fr-input-group">
+                <label class="fr-label" for="revocation-motif">"Motif de la révocation (obligatoire, envoyé au demandeur)"</label>
+                <textarea class="fr-input" id="revocation-motif" rows="4" prop:value=move || revoke_reason.get()
+                    on:input=move |ev| revoke_reason.set(event_target_value(&ev))></textarea>
+            </div>
+            <button class="fr-btn" type="button" on:click=move |_| {
+                revoke.dispatch(RevokeRequest { id, version, reason: revoke_reason.get_untracked() });
+            }>"Confirmer la révocation"</button>
+            {move || last_error(revoke.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
         </Modal>
         <Modal id="modale-validation" title="Valider la demande">
             <fieldset class="fr-fieldset">

@@ -621,6 +621,16 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteErr
         now,
     )
     .await?;
+    if t.event == EventKind::Revoked {
+        // The token is refused from the next call on (every call reads it).
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
     for email in emails {
         crate::server::db::outbox::enqueue(&mut tx, email, now).await?;
     }

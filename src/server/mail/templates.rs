@@ -234,6 +234,26 @@ pub fn request_refused(to: &str, id: i64, title: &str, reason: &str, link: &str)
     )
 }
 
+/// Tells the applicant their access was revoked: the token no longer works.
+pub fn token_revoked(to: &str, id: i64, title: &str, reason: &str, link: &str) -> NewEmail {
+    email(
+        "token_revoked",
+        to,
+        &format!("Demande n° {id} : accès révoqué"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "L’accès à API Entreprise accordé pour la demande n° {id} « {title} » a été \
+                 révoqué : son jeton est refusé dès maintenant. Motif :"
+            ),
+            reason.to_owned(),
+            "Pour retrouver un accès, déposez une nouvelle demande qui tienne compte de ce motif."
+                .to_owned(),
+        ],
+        Some(("Voir ma demande", link)),
+    )
+}
+
 /// Tells the applicant their request was accepted (the client space and the
 /// token are described in the space itself).
 pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {
