@@ -703,3 +703,66 @@ async fn revocation_holds_from_the_next_call() {
         t.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn expiry_reminders_are_sent_once_each() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (id, version) = submitted(&w, "Pré-remplissage").await;
+        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let row = spaces::token_of_request(&t.db, id)
+            .await
+            .expect("db")
+            .expect("token");
+        let day = 86_400_000;
+        let expiry = row.expires_at;
+        let reminders = || async {
+            sqlx::query_as::<_, (String,)>(
+                "SELECT subject FROM email_outbox WHERE kind = 'token_expiry_reminder' ORDER BY id",
+            )
+            .fetch_all(&t.db.pool)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|(s,)| s)
+            .collect::<Vec<_>>()
+        };
+        let run = |now: i64| {
+            let db = t.db.clone();
+            async move {
+                spaces::send_due_reminders(&db, "https://guichet.test", now)
+                    .await
+                    .expect("reminders")
+            }
+        };
+        assert_eq!(run(expiry - 100 * day).await, 0);
+        assert_eq!(run(expiry - 90 * day).await, 1);
+        assert_eq!(run(expiry - 89 * day).await, 0, "once");
+        // First seen again 20 days before: J-30 only, J-60 passed over.
+        assert_eq!(run(expiry - 20 * day).await, 1);
+        assert_eq!(run(expiry - 20 * day).await, 0);
+        assert_eq!(run(expiry - 15 * day).await, 1);
+        assert_eq!(run(expiry - 7 * day).await, 1);
+        assert_eq!(run(expiry - day).await, 0);
+        assert_eq!(run(expiry + 3_600_000).await, 1);
+        assert_eq!(run(expiry + 2 * day).await, 0);
+        let subjects = reminders().await;
+        assert_eq!(subjects.len(), 5, "{}: {subjects:?}", t.name);
+        assert!(subjects[0].contains("expire dans 90 jours"), "{subjects:?}");
+        assert!(subjects[1].contains("expire dans 30 jours"), "{subjects:?}");
+        assert!(subjects[4].contains("a expiré"), "{subjects:?}");
+        // Renewed: a new series for the new expiry.
+        let renewed = spaces::renew(&t.db, &row.id, expiry).await.expect("renew");
+        let new_expiry = renewed.expect("renewed");
+        assert_eq!(run(new_expiry - 90 * day).await, 1);
+        // Revoked: no more reminders.
+        sqlx::query("UPDATE tokens SET revoked_at = 1 WHERE id = $1")
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("revoke");
+        assert_eq!(run(new_expiry - 30 * day).await, 0);
+        t.cleanup().await;
+    }
+}

@@ -276,3 +276,117 @@ pub async fn renew(db: &Db, token_id: &str, expected_expiry: i64) -> Result<Opti
     .await?;
     Ok((done.rows_affected() == 1).then_some(new_expiry))
 }
+
+/// The reminders before a token's expiry, in days.
+pub const REMINDER_DAYS: [i64; 6] = [90, 60, 30, 15, 7, 0];
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The reminder due for a token expiring at `expires_at`, at `now`: the
+/// smallest threshold reached (a token first seen 20 days before expiry gets
+/// the J-30 one, not three at once). J-0 is sent up to 7 days after expiry.
+pub fn reminder_due(expires_at: i64, now: i64) -> Option<i64> {
+    if expires_at <= now - 7 * DAY_MS {
+        return None;
+    }
+    if expires_at <= now {
+        return Some(0);
+    }
+    REMINDER_DAYS
+        .iter()
+        .copied()
+        .filter(|d| *d > 0 && expires_at - now <= d * DAY_MS)
+        .min()
+}
+
+/// Queues the expiry reminders due at `now`, each once (its row and its
+/// email in one transaction); answers how many were queued.
+pub async fn send_due_reminders(db: &Db, public_url: &str, now: i64) -> Result<usize, DbError> {
+    let rows: Vec<(String, i64, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT t.id, t.request_id, t.name, t.expires_at, u.email FROM tokens t \
+         JOIN requests r ON r.id = t.request_id LEFT JOIN users u ON u.id = r.applicant_id \
+         WHERE t.revoked_at IS NULL AND t.expires_at <= $1 AND t.expires_at > $2",
+    )
+    .bind(now + REMINDER_DAYS[0] * DAY_MS)
+    .bind(now - 7 * DAY_MS)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut queued = 0;
+    for (token_id, request_id, name, expires_at, email) in rows {
+        let (Some(days), Some(email)) = (reminder_due(expires_at, now), email) else {
+            continue;
+        };
+        let mut tx = db.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO token_reminders (token_id, expires_at, days, sent_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (token_id, expires_at, days) DO NOTHING",
+        )
+        .bind(&token_id)
+        .bind(expires_at)
+        .bind(days)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            // The larger thresholds are passed over, never sent late.
+            for larger in REMINDER_DAYS.iter().filter(|d| **d > days) {
+                sqlx::query(
+                    "INSERT INTO token_reminders (token_id, expires_at, days, sent_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (token_id, expires_at, days) DO NOTHING",
+                )
+                .bind(&token_id)
+                .bind(expires_at)
+                .bind(*larger)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let mail = crate::server::mail::templates::token_expiry_reminder(
+                &email,
+                request_id,
+                &name,
+                days,
+                expires_at,
+                &format!("{public_url}{}", super::requests::SPACE_PAGE),
+            );
+            super::outbox::enqueue(&mut tx, &mail, now).await?;
+            queued += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(queued)
+}
+
+/// Sends the due reminders every hour (started by `serve`).
+pub fn spawn_reminders(db: Db, public_url: String) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match send_due_reminders(&db, &public_url, super::now_ms()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(n, "rappels d’expiration de jetons"),
+                Err(e) => tracing::warn!(error = %e, "rappels d’expiration de jetons"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_smallest_threshold_reached_is_due() {
+        let now = 1_000 * DAY_MS;
+        assert_eq!(reminder_due(now + 120 * DAY_MS, now), None);
+        assert_eq!(reminder_due(now + 90 * DAY_MS, now), Some(90));
+        assert_eq!(reminder_due(now + 61 * DAY_MS, now), Some(90));
+        assert_eq!(reminder_due(now + 20 * DAY_MS, now), Some(30));
+        assert_eq!(reminder_due(now + 7 * DAY_MS, now), Some(7));
+        assert_eq!(reminder_due(now + 1, now), Some(7));
+        assert_eq!(reminder_due(now, now), Some(0));
+        assert_eq!(reminder_due(now - 6 * DAY_MS, now), Some(0));
+        assert_eq!(reminder_due(now - 8 * DAY_MS, now), None);
+    }
+}

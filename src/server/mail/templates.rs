@@ -234,6 +234,48 @@ pub fn request_refused(to: &str, id: i64, title: &str, reason: &str, link: &str)
     )
 }
 
+/// Reminds the applicant that a token expires (J-90 … J-0).
+pub fn token_expiry_reminder(
+    to: &str,
+    request_id: i64,
+    name: &str,
+    days: i64,
+    expires_at: i64,
+    space_link: &str,
+) -> NewEmail {
+    let date = crate::ui::admin::format_ms(expires_at);
+    let date = date.split(' ').next().unwrap_or_default();
+    let (subject, first) = if days == 0 {
+        (
+            format!("Votre jeton API Entreprise « {name} » a expiré"),
+            format!(
+                "Le jeton de la demande n° {request_id} « {name} » a expiré le {date} : les \
+                 appels faits avec lui sont refusés."
+            ),
+        )
+    } else {
+        (
+            format!("Votre jeton API Entreprise « {name} » expire dans {days} jours"),
+            format!(
+                "Le jeton de la demande n° {request_id} « {name} » expire le {date}, dans \
+                 {days} jours. Vous pouvez le prolonger de 18 mois en un clic depuis votre espace."
+            ),
+        )
+    };
+    email(
+        "token_expiry_reminder",
+        to,
+        &subject,
+        vec![
+            "Bonjour,".to_owned(),
+            first,
+            "Sans prolongation, les services qui utilisent ce jeton ne recevront plus de données."
+                .to_owned(),
+        ],
+        Some(("Accéder à mon espace", space_link)),
+    )
+}
+
 /// Tells the applicant their access was revoked: the token no longer works.
 pub fn token_revoked(to: &str, id: i64, title: &str, reason: &str, link: &str) -> NewEmail {
     email(
