@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, app, sign_in};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
@@ -378,4 +378,87 @@ fn live_events_cross_two_server_processes_on_postgres() {
     assert!(one.stop().success());
     assert!(two.stop().success());
     rt.block_on(t.cleanup());
+}
+
+#[tokio::test]
+async fn demo_seeds_the_example_once() {
+    for t in TestDb::all().await {
+        let keys = tempfile::tempdir().expect("tmp");
+        let keys_dir = keys.path().join("cles");
+        let envs = [
+            ("DATABASE_URL", t.url.as_str()),
+            ("GUICHET_PUBLIC_URL", "https://guichet.example"),
+            ("GUICHET_JWT_KEYS_DIR", keys_dir.to_str().expect("utf-8")),
+        ];
+        let out = run(&["demo"], &envs);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "{}: {stdout} {}",
+            t.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("Démonstration créée"), "{stdout}");
+        assert!(stdout.contains("demandeur@occitanie.example"), "{stdout}");
+        assert!(stdout.contains("Authorization: Bearer ey"), "{stdout}");
+        // Three accepted requests, one space, three tokens with different
+        // scopes; the other states too.
+        let tokens: Vec<(String,)> =
+            sqlx::query_as("SELECT scopes FROM tokens ORDER BY request_id")
+                .fetch_all(&t.db.pool)
+                .await
+                .expect("tokens");
+        assert_eq!(tokens.len(), 3, "{}", t.name);
+        assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2]);
+        let (spaces,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM client_spaces")
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("spaces");
+        assert_eq!(spaces, 1);
+        let states: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, COUNT(*) FROM requests GROUP BY state ORDER BY state")
+                .fetch_all(&t.db.pool)
+                .await
+                .expect("states");
+        assert_eq!(
+            states,
+            [
+                ("accepted".to_owned(), 3),
+                ("changes_requested".to_owned(), 1),
+                ("draft".to_owned(), 1),
+                ("refused".to_owned(), 1),
+                ("submitted".to_owned(), 1)
+            ],
+            "{}",
+            t.name
+        );
+        // The printed password opens the three accounts.
+        let router = app(t.db.clone());
+        for (i, email) in [
+            "demandeur@occitanie.example",
+            "technique@occitanie.example",
+            "instructeur@guichet.example",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sign_in(
+                &router,
+                email,
+                "demonstration-guichet-occitanie",
+                [10, 9, 0, i as u8],
+            )
+            .await;
+        }
+        // Again: nothing more.
+        let out = run(&["demo"], &envs);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("déjà en place"));
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM requests")
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("requests");
+        assert_eq!(n, 7);
+        t.cleanup().await;
+    }
 }

@@ -37,6 +37,13 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Crée les données de démonstration : la Région Occitanie, trois demandes validées,
+    /// un espace et trois jetons, un instructeur, des demandes dans les autres états.
+    Demo {
+        /// Mot de passe des trois comptes de démonstration.
+        #[arg(long, default_value = DEMO_PASSWORD)]
+        password: String,
+    },
     /// Administration des comptes.
     Admin {
         #[command(subcommand)]
@@ -82,6 +89,7 @@ pub async fn main() -> ExitCode {
         Command::Directory {
             command: DirectoryCommand::Import { from },
         } => directory_import(&cli.config, from).await,
+        Command::Demo { password } => demo(&cli.config, &password).await,
         Command::Admin { command } => {
             let (email, role) = match command {
                 AdminCommand::CreateInstructor { email } => (email, Role::Instructor),
@@ -139,6 +147,61 @@ async fn directory_import(
         "Annuaire importé : {n} organismes publics depuis {}",
         dir.display()
     );
+    Ok(())
+}
+
+/// The demo accounts' password unless `--password` says otherwise.
+const DEMO_PASSWORD: &str = "demonstration-guichet-occitanie";
+
+async fn demo(config_path: &std::path::Path, password: &str) -> Result<(), String> {
+    let config = Config::load(config_path).map_err(|e| e.to_string())?;
+    let db = open_database(&config).await?;
+    let mut state = app_state(&config, db, Index::default(), None);
+    let keys_dir = config
+        .jwt_keys_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("cles-jwt"));
+    state.tokens = std::sync::Arc::new(
+        crate::server::tokens::Keys::load_or_create(&keys_dir).map_err(|e| e.to_string())?,
+    );
+    let demo = crate::server::demo::seed(&state, password).await?;
+    let url = &state.public_url;
+    if demo.already {
+        println!(
+            "La démonstration est déjà en place sur {}.",
+            redact(&config.database_url)
+        );
+    } else {
+        println!("Démonstration créée sur {}.", redact(&config.database_url));
+    }
+    println!(
+        "\nLancez le site (README, commande 1) puis connectez-vous sur {url}/connexion \
+         (mot de passe : {password}) :\n  \
+         - demandeur : {} → {url}/demandes et {url}/espace\n  \
+         - contact technique : {} → {url}/espace\n  \
+         - instructeur : {} → {url}/instruction\n\nJetons de l’espace de la Région Occitanie :",
+        crate::server::demo::APPLICANT,
+        crate::server::demo::TECHNICAL,
+        crate::server::demo::INSTRUCTOR,
+    );
+    for (id, title, token) in &demo.accepted {
+        println!("  - demande n° {id} « {title} » : jeton {token}");
+    }
+    if let Some((_, _, token_id)) = demo.accepted.first()
+        && let Some(row) = crate::server::db::spaces::token(&state.db, token_id)
+            .await
+            .map_err(|e| e.to_string())?
+    {
+        let jwt = state
+            .tokens
+            .mint(&crate::server::tokens::Claims::of(&row))
+            .map_err(|e| e.to_string())?;
+        println!(
+            "\nUn appel avec le premier jeton (la commune de Toulouse, dans l’annuaire) :\n  \
+             curl -H \"Authorization: Bearer {jwt}\" \\\n    \
+             \"{url}/v4/insee/sirene/unites_legales/213105554?context=Aides&object=Demo&recipient=13002737600016\""
+        );
+    }
     Ok(())
 }
 

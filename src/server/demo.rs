@@ -1,0 +1,257 @@
+//! `guichet demo`: the seed's example, ready to be visited. The Région
+//! Occitanie with three accepted requests (pre-filling forms from a SIRET;
+//! pre-qualifying public-aid files, with a few sensitive data; instructing
+//! aid files, with many), one client space and three tokens with different
+//! scopes; an instructor; and requests in the other states. Every write goes
+//! through the same functions as the site (acceptance included).
+
+use crate::domain::lifecycle::{Action, Role};
+use crate::domain::request::RequestData;
+use crate::server::db::{self, requests::ActionRecord, spaces};
+use crate::server::state::AppState;
+
+// Reserved domain (RFC 2606): the demo's emails can reach nobody.
+pub const APPLICANT: &str = "demandeur@occitanie.example";
+pub const TECHNICAL: &str = "technique@occitanie.example";
+pub const INSTRUCTOR: &str = "instructeur@guichet.example";
+
+/// What the demo holds, to print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Demo {
+    /// (request id, title, token id) of the accepted requests.
+    pub accepted: Vec<(i64, String, String)>,
+    /// The demo was already there: nothing written.
+    pub already: bool,
+}
+
+fn sensitive_scopes() -> Vec<String> {
+    crate::domain::scopes::catalogue()
+        .iter()
+        .filter(|s| s.sensitive && s.value != "unites_legales_etablissements_insee")
+        .map(|s| s.value.clone())
+        .collect()
+}
+
+/// A request of the Région with this title and these scopes (each
+/// sensitive one justified).
+fn request(title: &str, description: &str, scopes: &[String]) -> RequestData {
+    let mut data = RequestData::example();
+    data.context.title = title.to_owned();
+    data.context.description = description.to_owned();
+    data.contacts.technical.email = TECHNICAL.to_owned();
+    for s in scopes {
+        if !data.data.scopes.contains(s) {
+            data.data.scopes.push(s.clone());
+        }
+        if crate::domain::scopes::find(s).is_some_and(|sc| sc.sensitive) {
+            data.data.justifications.insert(
+                s.clone(),
+                "Vérifier la situation de l’entreprise avant l’attribution de l’aide.".to_owned(),
+            );
+        }
+    }
+    data
+}
+
+async fn account(state: &AppState, email: &str, role: Role, password: &str) -> Result<i64, String> {
+    let hash = crate::server::auth::password::hash(password).map_err(|e| e.to_string())?;
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(|e| e.to_string())?;
+    let id = match db::users::insert_if_absent_in(&mut tx, email, role, Some(&hash), now)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Some(id) => id,
+        None => {
+            db::users::find_by_email_in(&mut tx, email)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("compte introuvable")?
+                .id
+        }
+    };
+    db::users::set_password_in(&mut tx, id, &hash, true, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    tx.commit().await.map_err(|e| e.to_string())?;
+    Ok(id)
+}
+
+async fn apply(
+    state: &AppState,
+    id: i64,
+    action: Action,
+    role: Role,
+    actor: i64,
+    message: Option<&str>,
+    grant: Option<&spaces::Grant>,
+) -> Result<(), String> {
+    let mail = db::requests::GrantMail {
+        public_url: state.public_url.clone(),
+        message: message.unwrap_or_default().to_owned(),
+    };
+    db::requests::act(
+        &state.db,
+        &ActionRecord {
+            id,
+            action,
+            role,
+            actor_id: Some(actor),
+            message,
+            payload: None,
+            expected_version: None,
+            emails: &[],
+            grant: grant.map(|g| (g, &mail)),
+            now: db::now_ms(),
+        },
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("{e:?}"))
+}
+
+/// Seeds the demo with `password` for its three accounts. Run twice, the
+/// second run finds the demo and writes nothing.
+pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
+    let db = &state.db;
+    if let Some(user) = db::users::find_by_email(db, APPLICANT)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        let lines = db::requests::list_for_applicant(db, user.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut accepted = Vec::new();
+        for l in lines {
+            if let Some(t) = spaces::token_of_request(db, l.id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                accepted.push((l.id, l.title, t.id));
+            }
+        }
+        accepted.sort();
+        return Ok(Demo {
+            accepted,
+            already: true,
+        });
+    }
+    let applicant = account(state, APPLICANT, Role::Applicant, password).await?;
+    account(state, TECHNICAL, Role::Applicant, password).await?;
+    let instructor = account(state, INSTRUCTOR, Role::Instructor, password).await?;
+    let sensitive = sensitive_scopes();
+    let few: Vec<String> = sensitive.iter().take(2).cloned().collect();
+    let many: Vec<String> = sensitive.iter().take(8).cloned().collect();
+    let plans: [(&str, &str, Vec<String>); 3] = [
+        (
+            "Pré-remplissage des formulaires d’aides à partir du SIRET",
+            "Pré-remplir les formulaires de demande d’aide à partir du SIRET saisi.",
+            vec![],
+        ),
+        (
+            "Pré-qualification des dossiers d’aides publiques",
+            "Vérifier l’éligibilité des entreprises avant l’instruction.",
+            few,
+        ),
+        (
+            "Instruction des dossiers d’aides économiques",
+            "Instruire les demandes d’aides : régularité fiscale et sociale, finances.",
+            many,
+        ),
+    ];
+    let mut accepted = Vec::new();
+    for (title, description, scopes) in plans {
+        let data = request(title, description, &scopes);
+        if let Some((step, errors)) = data.validate_all().into_iter().next() {
+            return Err(format!(
+                "données de démonstration incomplètes ({step:?}) : {errors:?}"
+            ));
+        }
+        let id = db::requests::create_draft(db, applicant, &data, db::now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
+        apply(
+            state,
+            id,
+            Action::Submit,
+            Role::Applicant,
+            applicant,
+            None,
+            None,
+        )
+        .await?;
+        let grant = spaces::Grant {
+            request_id: id,
+            siret: db::requests::siret_column(&data.organisation.siret),
+            organisation_name: data.organisation.name.clone(),
+            title: title.to_owned(),
+            scopes: crate::domain::scopes::token_scopes(&data.data.scopes),
+            applicant_id: applicant,
+            technical_email: Some(TECHNICAL.to_owned()),
+        };
+        apply(
+            state,
+            id,
+            Action::Accept,
+            Role::Instructor,
+            instructor,
+            Some("Demande validée pour la démonstration."),
+            Some(&grant),
+        )
+        .await?;
+        let token = spaces::token_of_request(db, id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("jeton manquant")?;
+        accepted.push((id, title.to_owned(), token.id));
+    }
+    // The other states: waiting, changes asked, refused, a draft.
+    let others = [
+        ("Contrôle des marchés publics", Some(Action::Submit), None),
+        (
+            "Suivi des subventions aux associations",
+            Some(Action::RequestChanges),
+            Some("Précisez le fondement juridique du traitement."),
+        ),
+        (
+            "Fichier de prospection",
+            Some(Action::Refuse),
+            Some("Ce cas d’usage n’entre pas dans les missions de service public."),
+        ),
+        ("Brouillon : tableau de bord économique", None, None),
+    ];
+    for (title, action, message) in others {
+        let data = request(title, "Cas d’usage de démonstration.", &[]);
+        let id = db::requests::create_draft(db, applicant, &data, db::now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(action) = action {
+            apply(
+                state,
+                id,
+                Action::Submit,
+                Role::Applicant,
+                applicant,
+                None,
+                None,
+            )
+            .await?;
+            if action != Action::Submit {
+                apply(
+                    state,
+                    id,
+                    action,
+                    Role::Instructor,
+                    instructor,
+                    message,
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(Demo {
+        accepted,
+        already: false,
+    })
+}
