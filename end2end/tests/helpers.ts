@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 const dataDir = path.join(__dirname, '..', '.data');
@@ -115,3 +115,54 @@ export async function signUpAndIn(page: Page, email: string, password: string): 
   res = await page.request.post(`${base}/api/auth/login`, { form: { email, password }, headers });
   expect(res.status()).toBe(200);
 }
+
+const contact = (tag: string) => ({
+  given_name: 'Camille',
+  family_name: `Martin-${tag}`,
+  email: `${tag}@occitanie.fr`,
+  phone: '05 61 33 50 50',
+  job_title: 'Chargée de mission',
+});
+
+/** A complete request of the Région Occitanie (the seed's example). */
+export const example = {
+  organisation: { siret: '130 027 376 00016', name: 'Région Occitanie', legal_category: '7230', active: true, justification: '' },
+  context: {
+    title: 'Instruction des aides régionales',
+    description: 'Pré-remplir les formulaires à partir du SIRET.',
+    end_users: 'Entreprises demandant une aide régionale',
+    expected_volume: '2 000',
+    go_live: '2027-03-01',
+  },
+  data: {
+    scopes: ['unites_legales_etablissements_insee'],
+    justifications: { unites_legales_etablissements_insee: 'Identifier les entreprises non diffusibles.' },
+  },
+  legal: {
+    basis: 'Code des relations entre le public et l’administration, art. L113-12',
+    urls: ['https://www.legifrance.gouv.fr/codes/article_lc/LEGIARTI000031367364'],
+    attachments: [],
+    recipients: 'Agents instructeurs des aides',
+    retention_months: '36',
+    retention_justification: '',
+  },
+  contacts: { dpo: contact('dpo'), controller: contact('responsable'), business: contact('metier'), technical: contact('technique') },
+  terms: { accepted: true, version: '2026-11', accepted_at: null },
+};
+
+/** An instructor created on the command line, password chosen, signed in. */
+export async function instructorIn(context: BrowserContext, email: string, password = 'cheval agrafe batterie correcte'): Promise<Page> {
+  const out = runGuichet(['admin', 'create-instructor', '--email', email]);
+  const link = out.match(/https?:\/\/\S+jeton=[A-Za-z0-9_-]+/)?.[0] as string;
+  expect(link, out).toBeTruthy();
+  const page = await context.newPage();
+  const token = new URL(link).searchParams.get('jeton') as string;
+  const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+  const headers = { Origin: base, Accept: 'application/json' };
+  let res = await page.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers });
+  expect(res.status()).toBe(200);
+  res = await page.request.post(`${base}/api/auth/login`, { form: { email, password }, headers });
+  expect(res.status()).toBe(200);
+  return page;
+}
+
