@@ -310,12 +310,22 @@ fn live_events_cross_two_server_processes_on_postgres() {
         )
         .await;
     });
-    let one = Server::start(&[("DATABASE_URL", t.url.as_str())]);
-    let two = Server::start(&[("DATABASE_URL", t.url.as_str())]);
+    // One folder of token keys for both, as on a shared secret volume.
+    let keys = tempfile::tempdir().expect("tmp");
+    let keys_dir = keys.path().join("cles");
+    let keys_dir = keys_dir.to_str().expect("utf-8");
+    let envs = [
+        ("DATABASE_URL", t.url.as_str()),
+        ("GUICHET_JWT_KEYS_DIR", keys_dir),
+    ];
+    let one = Server::start(&envs);
+    let two = Server::start(&envs);
     rt.block_on(async {
         let http = reqwest::Client::new();
         let alice = sign_in_on(&http, one.port, "alice@occitanie.fr", password).await;
         let instructor = sign_in_on(&http, two.port, "instructeur@beta.gouv.fr", password).await;
+        let instructor_one =
+            sign_in_on(&http, one.port, "instructeur@beta.gouv.fr", password).await;
         // The instructor's stream, on the second process.
         let mut stream = http
             .get(format!("http://127.0.0.1:{}/instruction/flux", two.port))
@@ -372,6 +382,102 @@ fn live_events_cross_two_server_processes_on_postgres() {
         assert!(seen.contains("\"kind\":\"submitted\""), "{seen}");
         eprintln!(
             "process 1 → process 2 (submit answered and event received): {} ms",
+            started.elapsed().as_millis()
+        );
+
+        // Accepted on process 2; the token shown on process 1 works on
+        // process 2 (same keys); revoked on process 1, refused on process 2.
+        let json_post = |port: u16, path: &str, cookie: &str, body: serde_json::Value| {
+            let base = format!("http://127.0.0.1:{port}");
+            http.post(format!("{base}{path}"))
+                .header("origin", &base)
+                .header("accept", "application/json")
+                .header("content-type", "application/json")
+                .header("cookie", cookie)
+                .body(body.to_string())
+                .send()
+        };
+        let version = |port: u16| {
+            let base = format!("http://127.0.0.1:{port}");
+            let cookie = alice.clone();
+            let http = http.clone();
+            async move {
+                let text = http
+                    .post(format!("{base}/api/requests/get"))
+                    .header("origin", &base)
+                    .header("accept", "application/json")
+                    .header("cookie", &cookie)
+                    .form(&[("id", id.to_string())])
+                    .send()
+                    .await
+                    .expect("get")
+                    .text()
+                    .await
+                    .expect("text");
+                let r: serde_json::Value = serde_json::from_str(&text).expect("json");
+                r["version"].as_i64().expect("version")
+            }
+        };
+        let v = version(one.port).await;
+        let accepted = json_post(
+            two.port,
+            "/api/instruction/accept",
+            &instructor,
+            serde_json::json!({ "id": id, "version": v,
+                "scopes": ["unites_legales_etablissements_insee"], "message": "" }),
+        )
+        .await
+        .expect("accept");
+        assert_eq!(accepted.status(), 200);
+        let token_id: (String,) = sqlx::query_as("SELECT id FROM tokens WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("token");
+        let shown = post("/api/space/reveal")
+            .form(&[("id", token_id.0.as_str())])
+            .send()
+            .await
+            .expect("reveal")
+            .text()
+            .await
+            .expect("text");
+        let jwt: String = serde_json::from_str(&shown).expect("a JSON string");
+        // An entity the directory may not hold: 404 or 200, past every
+        // token check either way.
+        let call = format!(
+            "http://127.0.0.1:{}/v4/insee/sirene/unites_legales/213105554?context=x&object=y&recipient=13002737600016",
+            two.port
+        );
+        let status = http.get(&call).bearer_auth(&jwt).send().await.expect("call").status();
+        assert!(status == 200 || status == 404, "{status}");
+        let v = version(one.port).await;
+        let started = Instant::now();
+        let revoked = json_post(
+            one.port,
+            "/api/instruction/revoke",
+            &instructor_one,
+            serde_json::json!({ "id": id, "version": v, "reason": "Fin du marché." }),
+        )
+        .await
+        .expect("revoke");
+        assert_eq!(revoked.status(), 200);
+        loop {
+            let res = http.get(&call).bearer_auth(&jwt).send().await.expect("call");
+            if res.status() == 401 {
+                let body: serde_json::Value =
+                    serde_json::from_str(&res.text().await.expect("text")).expect("json");
+                assert_eq!(body["errors"][0]["code"], "00105");
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "still accepted on the other process"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        eprintln!(
+            "revocation on process 1 → refused on process 2: {} ms",
             started.elapsed().as_millis()
         );
     });

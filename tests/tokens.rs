@@ -417,12 +417,14 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
             .expect("row");
         assert!(row.last_used_at.is_some());
 
-        // Rate limit: 3 per minute for this token.
+        // Rate limit: 3 per minute for this token (changed by hand: the
+        // cached row is dropped, as it would be after `ROW_TTL`).
         sqlx::query("UPDATE tokens SET rate_limit_per_minute = 3 WHERE id = $1")
             .bind(&row.id)
             .execute(&t.db.pool)
             .await
             .expect("limit");
+        runtime.forget_all();
         for remaining in ["2", "1", "0"] {
             let (status, _, headers) = call(&app, &unite, Some(&token)).await;
             assert_eq!(
@@ -444,6 +446,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
             .execute(&t.db.pool)
             .await
             .expect("revoke");
+        runtime.forget_all();
         let (status, body, _) = call(&app, &unite, Some(&token)).await;
         assert_eq!((status, code(&body).as_str()), (401, "00105"), "{body}");
         sqlx::query("UPDATE tokens SET revoked_at = NULL, expires_at = 1 WHERE id = $1")
@@ -451,6 +454,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
             .execute(&t.db.pool)
             .await
             .expect("expire");
+        runtime.forget_all();
         let (status, body, _) = call(&app, &unite, Some(&token)).await;
         assert_eq!((status, code(&body).as_str()), (401, "00103"), "{body}");
         t.cleanup().await;

@@ -184,6 +184,11 @@ mod server_side {
                 RequestWriteError::Db(d) => d.into(),
             })
         })?;
+        if t.transition.event == crate::domain::lifecycle::EventKind::Revoked {
+            // Refused from the next call on this instance; the others hear
+            // the event below.
+            state.api.forget_request(id);
+        }
         state
             .live
             .publish(&state.db, t.transition.event.as_str(), id, Some(t.event_id))

@@ -201,15 +201,16 @@ pub async fn renew_token(id: String) -> Result<i64, AppError> {
              s’il n’a pas été révoqué.",
         )));
     }
-    db::spaces::renew(&state.db, &row.id, row.expires_at)
+    let renewed = db::spaces::renew(&state.db, &row.id, row.expires_at)
         .await
-        .map_err(respond_error)?
-        .ok_or_else(|| {
-            respond_error(AppError::with_message(
-                ErrorCode::Conflict,
-                "Ce jeton vient d’être prolongé ou révoqué : rechargez la page.",
-            ))
-        })
+        .map_err(respond_error)?;
+    state.api.forget_request(row.request_id);
+    renewed.ok_or_else(|| {
+        respond_error(AppError::with_message(
+            ErrorCode::Conflict,
+            "Ce jeton vient d’être prolongé ou révoqué : rechargez la page.",
+        ))
+    })
 }
 
 #[cfg(feature = "ssr")]

@@ -3,9 +3,10 @@
 //! `Authorization: Bearer <token>`, answering errors in API Entreprise's shape
 //! (`{"errors":[{"code","title","detail","source":{"parameter"},"meta"}]}`).
 //!
-//! Each call checks, in this order: the signature, the token's row (unknown,
-//! revoked, expired: read on every call, so a revocation holds from the very
-//! next call, on every instance), the per-token rate limit (headers
+//! Each call checks, in this order: the signature (a string verified once is
+//! remembered), the token's row (unknown, revoked, expired: read again after
+//! `ROW_TTL`, at once after a revocation, on every instance through the live
+//! events), the per-token rate limit (headers
 //! `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, and
 //! `Retry-After` when refused), the scopes, then the mandatory `context`,
 //! `object` and `recipient`. Data comes from the local directory of public
@@ -134,12 +135,31 @@ type TokenLimiter = RateLimiter<
     StateInformationMiddleware,
 >;
 
-/// Per-token rate limits (each token its own quota, from its row) and the
-/// calls counted since the last flush to the database.
+/// How long a token's row is used without reading it again. A revocation
+/// drops it at once: on this instance directly, on the others through the
+/// live events (`spawn_revocation_watch`); this bounds the delay should an
+/// event be lost, or for a change made in the database by hand.
+pub const ROW_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Verified token strings kept at most (their claims), then forgotten all.
+const VERIFIED_MAX: usize = 20_000;
+
+/// Per-token rate limits (each token its own quota, from its row), the
+/// calls counted since the last flush to the database, and the caches that
+/// spare most calls a signature check and a database read.
 #[derive(Default)]
 pub struct ApiRuntime {
     limiters: Mutex<HashMap<String, (u32, Arc<TokenLimiter>)>>,
     usage: Mutex<Usage>,
+    /// Token string → its claims: the keys do not change while the process
+    /// runs, so a string verified once stays verified.
+    verified: Mutex<HashMap<String, crate::server::tokens::Claims>>,
+    /// Token id → its row and when it was read.
+    rows: Mutex<HashMap<String, (db::spaces::TokenRow, std::time::Instant)>>,
+}
+
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Calls counted since the last flush.
@@ -167,6 +187,50 @@ struct Limit {
 }
 
 impl ApiRuntime {
+    fn claims(
+        &self,
+        keys: &crate::server::tokens::Keys,
+        bearer: &str,
+    ) -> Option<crate::server::tokens::Claims> {
+        if let Some(c) = locked(&self.verified).get(bearer) {
+            return Some(c.clone());
+        }
+        let claims = keys.verify(bearer)?;
+        let mut verified = locked(&self.verified);
+        if verified.len() >= VERIFIED_MAX {
+            verified.clear();
+        }
+        verified.insert(bearer.to_owned(), claims.clone());
+        Some(claims)
+    }
+
+    async fn row(&self, db: &Db, id: &str) -> Result<Option<db::spaces::TokenRow>, DbError> {
+        if let Some((row, at)) = locked(&self.rows).get(id)
+            && at.elapsed() < ROW_TTL
+        {
+            return Ok(Some(row.clone()));
+        }
+        let row = db::spaces::token(db, id).await?;
+        if let Some(row) = &row {
+            let mut rows = locked(&self.rows);
+            if rows.len() >= VERIFIED_MAX {
+                rows.clear();
+            }
+            rows.insert(id.to_owned(), (row.clone(), std::time::Instant::now()));
+        }
+        Ok(row)
+    }
+
+    /// Drops the cached row of a request's token (revoked, renewed…).
+    pub fn forget_request(&self, request_id: i64) {
+        locked(&self.rows).retain(|_, (row, _)| row.request_id != request_id);
+    }
+
+    /// Drops every cached row (lost events; tests changing rows by hand).
+    pub fn forget_all(&self) {
+        locked(&self.rows).clear();
+    }
+
     fn check(&self, token: &str, per_minute: u32) -> Limit {
         let per_minute = per_minute.max(1);
         let limiter = {
@@ -274,6 +338,23 @@ pub fn spawn_usage_flush(state: AppState) {
     });
 }
 
+/// Drops the cached row of every token revoked on another instance (the
+/// live events cross instances through PostgreSQL); on a lost event, every
+/// row (started by `serve`).
+pub fn spawn_revocation_watch(state: AppState) {
+    let mut events = state.live.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(e) if e.kind == "revoked" => state.api.forget_request(e.request_id),
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => state.api.forget_all(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
 fn with_limit_headers(mut response: Response, l: &Limit) -> Response {
     let h = response.headers_mut();
     let mut set = |name: &'static str, value: String| {
@@ -310,10 +391,10 @@ async fn call(
     else {
         return invalid_token();
     };
-    let Some(claims) = state.tokens.verify(bearer) else {
+    let Some(claims) = state.api.claims(&state.tokens, bearer) else {
         return invalid_token();
     };
-    let row = match db::spaces::token(&state.db, &claims.jti).await {
+    let row = match state.api.row(&state.db, &claims.jti).await {
         Ok(Some(row)) => row,
         Ok(None) => return invalid_token(),
         Err(e) => return unavailable(e),
