@@ -79,6 +79,7 @@ pub async fn serve(state: guichet::server::state::AppState) -> String {
 }
 
 /// The `guichet_session=…` pair a sign-in answered.
+#[allow(dead_code)] // Not every benchmark signs in.
 pub fn session_cookie(res: &reqwest::Response) -> String {
     res.headers()
         .get_all("set-cookie")
