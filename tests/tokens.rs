@@ -400,6 +400,13 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
         )
         .await;
         assert_eq!((status, code(&body).as_str()), (422, "00301"), "{body}");
+        let (status, body, _) = call(
+            &app,
+            &format!("/v4/insee/sirene/etablissements/21340172200012?{PARAMS}"),
+            Some(&token),
+        )
+        .await;
+        assert_eq!((status, code(&body).as_str()), (422, "00302"), "{body}");
 
         // Calls are counted per token.
         runtime.flush(&t.db).await.expect("flush");
@@ -410,7 +417,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
         .fetch_one(&t.db.pool)
         .await
         .expect("usage");
-        assert_eq!(calls, 11, "{}: every call past the token checks", t.name);
+        assert_eq!(calls, 12, "{}: every call past the token checks", t.name);
         let row = spaces::token(&t.db, &row.id)
             .await
             .expect("db")
