@@ -31,11 +31,19 @@ use std::time::{Duration, Instant};
 
 const PATH: &str = "/v4/insee/sirene/unites_legales/213401722?context=Bench&object=Charge&recipient=21310555400017";
 
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+use scratch::pct;
+
+/// One call with `token`; its status, the body read.
+async fn status(client: &reqwest::Client, url: &str, token: &str) -> u16 {
+    let res = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("call");
+    let code = res.status().as_u16();
+    let _ = res.bytes().await;
+    code
 }
 
 #[tokio::main]
@@ -148,14 +156,7 @@ async fn main() {
                 let token = &jwts[i % jwts.len()];
                 i += clients;
                 let t = Instant::now();
-                let res = client
-                    .get(&url)
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .expect("call");
-                let ok = res.status() == 200;
-                let _ = res.bytes().await;
+                let ok = status(&client, &url, token).await == 200;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 if !ok {
                     refused += 1;
@@ -243,13 +244,7 @@ async fn main() {
     for k in 0..20 {
         let id = (k + 1) as i64;
         let token = &jwts[k];
-        let res = client
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("call");
-        assert_eq!(res.status(), 200, "before revocation");
+        assert_eq!(status(&client, &url, token).await, 200, "before revocation");
         let t = Instant::now();
         db::requests::act(
             &db,
@@ -273,13 +268,7 @@ async fn main() {
         // NOTIFY on PostgreSQL).
         live.publish(&db, "revoked", id, None).await;
         loop {
-            let res = client
-                .get(&url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("call");
-            if res.status() == 401 {
+            if status(&client, &url, token).await == 401 {
                 break;
             }
         }

@@ -10,17 +10,9 @@ use common::*;
 use guichet::domain::request::RequestData;
 use serde_json::{Value, json};
 
-/// A complete request of Alice's, submitted; answers its id and version.
+/// The example request of Alice's, submitted; answers its id and version.
 async fn submitted(w: &World) -> (i64, i64) {
-    let id = create(w).await;
-    let a = save(w, &w.alice, id, 1, "complet", &RequestData::example()).await;
-    assert_eq!(a.status, 200, "{}", a.json);
-    let a = submit(w, id, 2).await;
-    assert_eq!(a.status, 200, "{}", a.json);
-    let version = get(w, &w.alice, id).await.json["version"]
-        .as_i64()
-        .expect("version");
-    (id, version)
+    submitted_with(w, &RequestData::example()).await
 }
 
 async fn decide(w: &World, cookie: &str, what: &str, body: Value) -> Answer {

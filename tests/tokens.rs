@@ -13,19 +13,12 @@ use guichet::server::directory::index::{Entry, EntryKind, Index};
 use guichet::server::tokens::Claims;
 use serde_json::{Value, json};
 
-/// A complete request of Alice's, submitted; answers its id and version.
+/// The example request of Alice's with this title, submitted; answers its
+/// id and version.
 async fn submitted(w: &World, title: &str) -> (i64, i64) {
-    let id = create(w).await;
     let mut data = RequestData::example();
     data.context.title = title.into();
-    let a = save(w, &w.alice, id, 1, "complet", &data).await;
-    assert_eq!(a.status, 200, "{}", a.json);
-    let a = submit(w, id, 2).await;
-    assert_eq!(a.status, 200, "{}", a.json);
-    let version = get(w, &w.alice, id).await.json["version"]
-        .as_i64()
-        .expect("version");
-    (id, version)
+    submitted_with(w, &data).await
 }
 
 async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {
@@ -245,6 +238,45 @@ fn directory() -> Index {
     }])
 }
 
+/// A world on the real router (with Montpellier in the directory) where
+/// Alice's request is accepted with the INSEE scope: its token's row, the
+/// token string, the signing keys and the API's runtime.
+struct Accepted {
+    app: axum::Router,
+    w: World,
+    id: i64,
+    row: spaces::TokenRow,
+    token: String,
+    runtime: std::sync::Arc<guichet::server::api_entreprise::ApiRuntime>,
+    keys: std::sync::Arc<guichet::server::tokens::Keys>,
+}
+
+async fn accepted(t: &TestDb) -> Accepted {
+    let mut st = state(t.db.clone());
+    st.directory = std::sync::Arc::new(directory());
+    let keys = st.tokens.clone();
+    let runtime = st.api.clone();
+    let app = guichet::server::http::router(st);
+    let w = world_on(t, app.clone()).await;
+    let (id, version) = submitted(&w, "Pré-remplissage").await;
+    let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let row = spaces::token_of_request(&t.db, id)
+        .await
+        .expect("db")
+        .expect("token");
+    let token = keys.mint(&Claims::of(&row)).expect("mint");
+    Accepted {
+        app,
+        w,
+        id,
+        row,
+        token,
+        runtime,
+        keys,
+    }
+}
+
 async fn call(
     app: &axum::Router,
     path: &str,
@@ -278,20 +310,13 @@ const PARAMS: &str = "context=Aides&object=Dossier%2042&recipient=21310555400017
 #[tokio::test]
 async fn the_endpoints_check_tokens_scopes_and_parameters() {
     for t in TestDb::all().await {
-        let mut st = state(t.db.clone());
-        st.directory = std::sync::Arc::new(directory());
-        let keys = st.tokens.clone();
-        let runtime = st.api.clone();
-        let app = guichet::server::http::router(st);
-        let w = world_on(&t, app.clone()).await;
-        let (id, version) = submitted(&w, "Pré-remplissage").await;
-        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
-        assert_eq!(a.status, 200, "{}", a.json);
-        let row = spaces::token_of_request(&t.db, id)
-            .await
-            .expect("db")
-            .expect("token");
-        let token = keys.mint(&Claims::of(&row)).expect("mint");
+        let Accepted {
+            app,
+            row,
+            token,
+            runtime,
+            ..
+        } = accepted(&t).await;
         let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
 
         // 200, with what the directory holds.
@@ -526,17 +551,9 @@ except jwt.InvalidSignatureError:
 #[tokio::test]
 async fn the_space_shows_tokens_to_its_members_only() {
     for t in TestDb::all().await {
-        let st = state(t.db.clone());
-        let keys = st.tokens.clone();
-        let app = guichet::server::http::router(st);
-        let w = world_on(&t, app.clone()).await;
-        let (id, version) = submitted(&w, "Pré-remplissage").await;
-        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
-        assert_eq!(a.status, 200, "{}", a.json);
-        let row = spaces::token_of_request(&t.db, id)
-            .await
-            .expect("db")
-            .expect("token");
+        let Accepted {
+            app, w, row, keys, ..
+        } = accepted(&t).await;
 
         // Alice sees her organisation's space and its token, never its string.
         let a = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
@@ -639,19 +656,9 @@ async fn the_space_shows_tokens_to_its_members_only() {
 #[tokio::test]
 async fn revocation_holds_from_the_next_call() {
     for t in TestDb::all().await {
-        let mut st = state(t.db.clone());
-        st.directory = std::sync::Arc::new(directory());
-        let keys = st.tokens.clone();
-        let app = guichet::server::http::router(st);
-        let w = world_on(&t, app.clone()).await;
-        let (id, version) = submitted(&w, "Pré-remplissage").await;
-        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
-        assert_eq!(a.status, 200, "{}", a.json);
-        let row = spaces::token_of_request(&t.db, id)
-            .await
-            .expect("db")
-            .expect("token");
-        let token = keys.mint(&Claims::of(&row)).expect("mint");
+        let Accepted {
+            app, w, id, token, ..
+        } = accepted(&t).await;
         let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
         assert_eq!(call(&app, &unite, Some(&token)).await.0, 200);
 
@@ -718,14 +725,7 @@ async fn revocation_holds_from_the_next_call() {
 #[tokio::test]
 async fn expiry_reminders_are_sent_once_each() {
     for t in TestDb::all().await {
-        let w = world(&t).await;
-        let (id, version) = submitted(&w, "Pré-remplissage").await;
-        let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
-        assert_eq!(a.status, 200, "{}", a.json);
-        let row = spaces::token_of_request(&t.db, id)
-            .await
-            .expect("db")
-            .expect("token");
+        let Accepted { row, .. } = accepted(&t).await;
         let day = 86_400_000;
         let expiry = row.expires_at;
         let reminders = || async {

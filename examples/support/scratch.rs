@@ -90,3 +90,12 @@ pub fn session_cookie(res: &reqwest::Response) -> String {
         .expect("session cookie")
         .to_owned()
 }
+
+/// The `p` quantile (0 to 1) of sorted samples.
+#[allow(dead_code)] // Not every benchmark reports quantiles.
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}

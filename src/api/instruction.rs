@@ -123,6 +123,34 @@ mod server_side {
         pub grant: Option<db::spaces::Grant>,
     }
 
+    /// A decision whose `reason` is required and sent to the applicant with
+    /// `template` (refusal, revocation), by the signed-in staff member.
+    pub async fn with_reason(
+        id: i64,
+        version: i64,
+        reason: &str,
+        action: Action,
+        what: &str,
+        template: fn(&str, i64, &str, &str, &str) -> NewEmail,
+    ) -> Result<crate::domain::RequestState, AppError> {
+        let state = crate::server::app_state()?;
+        let me = crate::server::viewer().await?;
+        let reason = required_text("reason", reason, what)?;
+        let (r, applicant) = load(&state, id).await?;
+        let decision = Decision {
+            r: &r,
+            applicant: &applicant,
+            version,
+            action,
+            message: Some(&reason),
+            payload: None,
+            template,
+            text: &reason,
+            grant: None,
+        };
+        decide(&state, &me, decision).await
+    }
+
     /// Writes the decision; a repeated or stale one says what happened.
     pub async fn decide(
         state: &AppState,
@@ -246,23 +274,15 @@ pub async fn refuse_request(
 ) -> Result<RequestState, AppError> {
     use crate::domain::lifecycle::Action;
     use crate::server::mail::templates;
-    use crate::server::{app_state, viewer};
-    let state = app_state()?;
-    let me = viewer().await?;
-    let reason = server_side::required_text("reason", &reason, "Le motif du refus")?;
-    let (r, applicant) = server_side::load(&state, id).await?;
-    let decision = server_side::Decision {
-        r: &r,
-        applicant: &applicant,
+    server_side::with_reason(
+        id,
         version,
-        action: Action::Refuse,
-        message: Some(&reason),
-        payload: None,
-        template: templates::request_refused,
-        text: &reason,
-        grant: None,
-    };
-    server_side::decide(&state, &me, decision).await
+        &reason,
+        Action::Refuse,
+        "Le motif du refus",
+        templates::request_refused,
+    )
+    .await
 }
 
 /// Revokes an accepted request's access: its token is refused from the next
@@ -275,23 +295,15 @@ pub async fn revoke_request(
 ) -> Result<RequestState, AppError> {
     use crate::domain::lifecycle::Action;
     use crate::server::mail::templates;
-    use crate::server::{app_state, viewer};
-    let state = app_state()?;
-    let me = viewer().await?;
-    let reason = server_side::required_text("reason", &reason, "Le motif de la révocation")?;
-    let (r, applicant) = server_side::load(&state, id).await?;
-    let decision = server_side::Decision {
-        r: &r,
-        applicant: &applicant,
+    server_side::with_reason(
+        id,
         version,
-        action: Action::Revoke,
-        message: Some(&reason),
-        payload: None,
-        template: templates::token_revoked,
-        text: &reason,
-        grant: None,
-    };
-    server_side::decide(&state, &me, decision).await
+        &reason,
+        Action::Revoke,
+        "Le motif de la révocation",
+        templates::token_revoked,
+    )
+    .await
 }
 
 /// Accepts the request with `scopes` (all or some of those asked; at least

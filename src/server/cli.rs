@@ -150,6 +150,19 @@ async fn directory_import(
     Ok(())
 }
 
+/// Reads the keys signing API tokens from their folder (made with a first
+/// key when empty) into `state`; answers the folder.
+fn load_keys(config: &Config, state: &mut AppState) -> Result<PathBuf, String> {
+    let dir = config
+        .jwt_keys_dir
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("cles-jwt"));
+    state.tokens = std::sync::Arc::new(
+        crate::server::tokens::Keys::load_or_create(&dir).map_err(|e| e.to_string())?,
+    );
+    Ok(dir)
+}
+
 /// The demo accounts' password unless `--password` says otherwise.
 const DEMO_PASSWORD: &str = "demonstration-guichet-occitanie";
 
@@ -157,13 +170,7 @@ async fn demo(config_path: &std::path::Path, password: &str) -> Result<(), Strin
     let config = Config::load(config_path).map_err(|e| e.to_string())?;
     let db = open_database(&config).await?;
     let mut state = app_state(&config, db, Index::default(), None);
-    let keys_dir = config
-        .jwt_keys_dir
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("cles-jwt"));
-    state.tokens = std::sync::Arc::new(
-        crate::server::tokens::Keys::load_or_create(&keys_dir).map_err(|e| e.to_string())?,
-    );
+    load_keys(&config, &mut state)?;
     let demo = crate::server::demo::seed(&state, password).await?;
     let url = &state.public_url;
     if demo.already {
@@ -287,13 +294,7 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         &config.data_dir,
     )
     .map_err(|e| format!("stockage des pièces jointes inutilisable : {e}"))?;
-    let keys_dir = config
-        .jwt_keys_dir
-        .clone()
-        .unwrap_or_else(|| config.data_dir.join("cles-jwt"));
-    state.tokens = std::sync::Arc::new(
-        crate::server::tokens::Keys::load_or_create(&keys_dir).map_err(|e| e.to_string())?,
-    );
+    let keys_dir = load_keys(&config, &mut state)?;
     tracing::info!(dir = %keys_dir.display(), kids = ?state.tokens.kids(), "clés de signature des jetons");
     crate::server::api_entreprise::spawn_usage_flush(state.clone());
     crate::server::api_entreprise::spawn_revocation_watch(state.clone());

@@ -110,6 +110,31 @@ async fn apply(
     .map_err(|e| format!("{e:?}"))
 }
 
+/// A draft of the applicant's with `data`, submitted if `submit`.
+async fn draft(
+    state: &AppState,
+    applicant: i64,
+    data: &RequestData,
+    submit: bool,
+) -> Result<i64, String> {
+    let id = db::requests::create_draft(&state.db, applicant, data, db::now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    if submit {
+        apply(
+            state,
+            id,
+            Action::Submit,
+            Role::Applicant,
+            applicant,
+            None,
+            None,
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
 /// Seeds the demo with `password` for its three accounts. Run twice, the
 /// second run finds the demo and writes nothing.
 pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
@@ -167,19 +192,7 @@ pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
                 "données de démonstration incomplètes ({step:?}) : {errors:?}"
             ));
         }
-        let id = db::requests::create_draft(db, applicant, &data, db::now_ms())
-            .await
-            .map_err(|e| e.to_string())?;
-        apply(
-            state,
-            id,
-            Action::Submit,
-            Role::Applicant,
-            applicant,
-            None,
-            None,
-        )
-        .await?;
+        let id = draft(state, applicant, &data, true).await?;
         let grant = spaces::Grant {
             request_id: id,
             siret: db::requests::siret_column(&data.organisation.siret),
@@ -222,32 +235,20 @@ pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
     ];
     for (title, action, message) in others {
         let data = request(title, "Cas d’usage de démonstration.", &[]);
-        let id = db::requests::create_draft(db, applicant, &data, db::now_ms())
-            .await
-            .map_err(|e| e.to_string())?;
-        if let Some(action) = action {
+        let id = draft(state, applicant, &data, action.is_some()).await?;
+        if let Some(action) = action
+            && action != Action::Submit
+        {
             apply(
                 state,
                 id,
-                Action::Submit,
-                Role::Applicant,
-                applicant,
-                None,
+                action,
+                Role::Instructor,
+                instructor,
+                message,
                 None,
             )
             .await?;
-            if action != Action::Submit {
-                apply(
-                    state,
-                    id,
-                    action,
-                    Role::Instructor,
-                    instructor,
-                    message,
-                    None,
-                )
-                .await?;
-            }
         }
     }
     Ok(Demo {

@@ -299,6 +299,36 @@ fn close_modal(id: &str) {
     let _ = id;
 }
 
+/// A decision that needs a reason sent to the applicant (refusal,
+/// revocation), confirmed in a DSFR modal.
+#[component]
+fn ReasonModal(
+    id: &'static str,
+    title: &'static str,
+    intro: &'static str,
+    label: &'static str,
+    confirm: &'static str,
+    reason: RwSignal<String>,
+    error: Signal<Option<AppError>>,
+    on_confirm: Callback<String>,
+) -> impl IntoView {
+    let field = format!("{id}-motif");
+    view! {
+        <Modal id=id title=title>
+            {(!intro.is_empty()).then(|| view! { <p>{intro}</p> })}
+            <div class="fr-input-group">
+                <label class="fr-label" for=field.clone()>{label}</label>
+                <textarea class="fr-input" id=field rows="4" prop:value=move || reason.get()
+                    on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+            </div>
+            <button class="fr-btn" type="button" on:click=move |_| on_confirm.run(reason.get_untracked())>
+                {confirm}
+            </button>
+            {move || error.get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+        </Modal>
+    }
+}
+
 /// A DSFR modal: `id`, a title, its content and its confirm button.
 #[component]
 fn Modal(id: &'static str, title: &'static str, children: Children) -> impl IntoView {
@@ -532,29 +562,15 @@ fn review_view(
             }>"Envoyer la demande de modifications"</button>
             {move || last_error(ask.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
         </Modal>
-        <Modal id="modale-refus" title="Refuser la demande">
-            <div class="fr-input-group">
-                <label class="fr-label" for="refus-motif">"Motif du refus (obligatoire, envoyé au demandeur)"</label>
-                <textarea class="fr-input" id="refus-motif" rows="4" prop:value=move || refuse_reason.get()
-                    on:input=move |ev| refuse_reason.set(event_target_value(&ev))></textarea>
-            </div>
-            <button class="fr-btn" type="button" on:click=move |_| {
-                refuse.dispatch(RefuseRequest { id, version, reason: refuse_reason.get_untracked() });
-            }>"Confirmer le refus"</button>
-            {move || last_error(refuse.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
-        </Modal>
-        <Modal id="modale-revocation" title="Révoquer l’accès">
-            <p>"Le jeton de cette demande sera refusé dès le prochain appel à l’API."</p>
-            <div class="fr-input-group">
-                <label class="fr-label" for="revocation-motif">"Motif de la révocation (obligatoire, envoyé au demandeur)"</label>
-                <textarea class="fr-input" id="revocation-motif" rows="4" prop:value=move || revoke_reason.get()
-                    on:input=move |ev| revoke_reason.set(event_target_value(&ev))></textarea>
-            </div>
-            <button class="fr-btn" type="button" on:click=move |_| {
-                revoke.dispatch(RevokeRequest { id, version, reason: revoke_reason.get_untracked() });
-            }>"Confirmer la révocation"</button>
-            {move || last_error(revoke.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
-        </Modal>
+        <ReasonModal id="modale-refus" title="Refuser la demande" intro=""
+            label="Motif du refus (obligatoire, envoyé au demandeur)" confirm="Confirmer le refus"
+            reason=refuse_reason error=last_error(refuse.value())
+            on_confirm=Callback::new(move |reason| { refuse.dispatch(RefuseRequest { id, version, reason }); }) />
+        <ReasonModal id="modale-revocation" title="Révoquer l’accès"
+            intro="Le jeton de cette demande sera refusé dès le prochain appel à l’API."
+            label="Motif de la révocation (obligatoire, envoyé au demandeur)" confirm="Confirmer la révocation"
+            reason=revoke_reason error=last_error(revoke.value())
+            on_confirm=Callback::new(move |reason| { revoke.dispatch(RevokeRequest { id, version, reason }); }) />
         <Modal id="modale-validation" title="Valider la demande">
             <fieldset class="fr-fieldset">
                 <legend class="fr-fieldset__legend">"Données accordées (décochez celles à ne pas accorder)"</legend>

@@ -84,3 +84,17 @@ pub async fn get(w: &World, cookie: &str, id: i64) -> Answer {
     )
     .await
 }
+
+/// A request of Alice's with `data`, saved and submitted; answers its id
+/// and its version after the submission.
+pub async fn submitted_with(w: &World, data: &RequestData) -> (i64, i64) {
+    let id = create(w).await;
+    let a = save(w, &w.alice, id, 1, "complet", data).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let a = submit(w, id, 2).await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let version = get(w, &w.alice, id).await.json["version"]
+        .as_i64()
+        .expect("version");
+    (id, version)
+}
