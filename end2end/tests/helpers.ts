@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { expect, type BrowserContext, type Page } from '@playwright/test';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
 
 const dataDir = path.join(__dirname, '..', '.data');
@@ -166,3 +166,96 @@ export async function instructorIn(context: BrowserContext, email: string, passw
   return page;
 }
 
+/** From the instructor's acceptance of request `id` to the API: the email to
+ * the technical contact with its password link, the password chosen, "Mon
+ * espace", the token shown and copied with the button (read back from the
+ * clipboard), a call in its scopes (200) and one outside them (403 00100),
+ * then the instructor's revocation and the next call refused (401 00105).
+ * `recipient`: the SIRET of the organisation calling. */
+export async function fromAcceptanceToApiCall(
+  browser: Browser,
+  id: number,
+  technical: string,
+  title: string,
+  recipient: string,
+): Promise<void> {
+  const password = 'cheval agrafe batterie correcte';
+  const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+  let res;
+  // The instructor accepts.
+  const instructorContext = await browser.newContext({ locale: 'fr-FR' });
+  const instructor = await instructorIn(instructorContext, `instructeur.${Date.now()}@beta.gouv.fr`);
+  await instructor.goto(`/instruction/demandes/${id}`);
+  await hydrated(instructor);
+  await instructor.getByRole('button', { name: 'Valider' }).click();
+  const accept = instructor.getByRole('dialog', { name: 'Valider la demande' });
+  await expect(accept).toBeVisible();
+  await accept.getByRole('button', { name: 'Confirmer la validation' }).click();
+  await expect(accept).toBeHidden();
+  await expect(instructor.getByRole('button', { name: 'Révoquer l’accès' })).toBeVisible();
+
+  // The technical contact's email: the terms and a link to choose a password.
+  const link = await waitForMailLink(technical, `Demande n° ${id} validée`);
+  const mail = readMails().find((m) => m.to.includes(technical) && m.subject.includes(`Demande n° ${id} validée`));
+  expect(mail?.text).toContain('/conditions-generales');
+  const techContext = await browser.newContext({ locale: 'fr-FR', permissions: ['clipboard-read', 'clipboard-write'] });
+  const tech = await techContext.newPage();
+  const techConsole = watchConsole(tech);
+  await tech.goto(link);
+  await hydrated(tech);
+  await tech.locator('input[name="password"]').fill(password);
+  await tech.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
+  await expect(tech.getByRole('heading', { name: 'Mot de passe enregistré' })).toBeVisible();
+  await tech.goto('/connexion');
+  await hydrated(tech);
+  await tech.getByLabel('Adresse électronique').fill(technical);
+  await tech.locator('input[name="password"]').fill(password);
+  await tech.getByRole('button', { name: 'Se connecter' }).click();
+  await expect(tech).toHaveURL(/\/demandes$/);
+
+  // Mon espace: the token, hidden until asked for, copied with the button.
+  await tech.getByRole('link', { name: 'Mon espace' }).click();
+  await expect(tech).toHaveURL(/\/espace$/);
+  await hydrated(tech);
+  const card = tech.getByTestId(`jeton-${id}`);
+  await expect(card).toContainText(title);
+  await expect(card).toContainText('Nouveau');
+  await expect(card).toContainText('Validité restante : 547 jour(s)');
+  await expect(tech.getByText('Ne le transmettez jamais par courriel')).toBeVisible();
+  await expect(card.getByTestId('jeton')).toHaveCount(0);
+  await expectNoAxeViolations(tech);
+  await card.getByRole('button', { name: 'Afficher le jeton' }).click();
+  const shown = card.getByTestId('jeton');
+  await expect(shown).toHaveValue(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
+  await card.getByRole('button', { name: 'Copier le jeton' }).click();
+  await expect(card.getByRole('status')).toHaveText('Jeton copié dans le presse-papiers.');
+  const copied = await tech.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(await shown.inputValue());
+  await expectNoAxeViolations(tech);
+
+  // The token calls the API: in its scopes 200, outside them 403 00100.
+  const params = `context=Aides&object=Dossier%2042&recipient=${recipient}`;
+  const bearer = { Authorization: `Bearer ${copied}` };
+  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, { headers: bearer });
+  expect(res.status(), await res.text()).toBe(200);
+  const body = await res.json();
+  expect(body.data.siren).toBe('213105554');
+  expect(res.headers()['ratelimit-limit']).toBe('250');
+  res = await tech.request.get(`${base}/v4/dgfip/unites_legales/213105554/attestation_fiscale?${params}`, { headers: bearer });
+  expect(res.status()).toBe(403);
+  expect((await res.json()).errors[0].code).toBe('00100');
+
+  // Revoked by the instructor: refused from the next call.
+  await instructor.getByRole('button', { name: 'Révoquer l’accès' }).click();
+  const revoke = instructor.getByRole('dialog', { name: 'Révoquer l’accès' });
+  await expect(revoke).toBeVisible();
+  await revoke.getByLabel(/Motif de la révocation/).fill('Fin du marché.');
+  await revoke.getByRole('button', { name: 'Confirmer la révocation' }).click();
+  await expect(revoke).toBeHidden();
+  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, { headers: bearer });
+  expect(res.status()).toBe(401);
+  expect((await res.json()).errors[0].code).toBe('00105');
+  techConsole.check();
+  await instructorContext.close();
+  await techContext.close();
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { expectNoAxeViolations, hydrated, readMails, signUpAndIn, watchConsole } from './helpers';
+import { expectNoAxeViolations, fromAcceptanceToApiCall, hydrated, readMails, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
@@ -17,9 +17,11 @@ async function next(page: Page, n: number): Promise<void> {
   await expect(page.getByText(`Étape ${n} sur 6`)).toBeVisible();
 }
 
-test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle un conflit et dépose', async ({ page, context }) => {
-  test.setTimeout(120_000);
-  const email = `demandeur.${Date.now()}@occitanie.fr`;
+test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle un conflit et dépose ; validée, la demande donne un jeton que le contact technique copie et utilise', async ({ page, context, browser }) => {
+  test.setTimeout(240_000);
+  const stamp = Date.now();
+  const email = `demandeur.${stamp}@occitanie.fr`;
+  const technical = `technique.${stamp}@occitanie.fr`;
   await signUpAndIn(page, email, password);
 
   await page.goto('/demandes');
@@ -101,7 +103,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await fill('Contact métier', 'metier');
   await saved(page);
   await context.setOffline(true);
-  await fill('Contact technique', 'technique');
+  await fill('Contact technique', `technique.${stamp}`);
   await expect(page.getByTestId('save-status')).toHaveText('Hors ligne — vos saisies sont gardées sur cet appareil', { timeout: 10_000 });
   await context.setOffline(false);
   await saved(page);
@@ -148,4 +150,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
     })
     .toBe(true);
   console.check();
+
+  // The rest of the journey: acceptance, the technical contact's token, the API.
+  await fromAcceptanceToApiCall(browser, Number(id), technical, 'Pré-remplissage des formulaires d’aides', '21340172201787');
 });
