@@ -20,7 +20,7 @@ use guichet::domain::request::RequestData;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
 use guichet::server::db::{self, users};
-use guichet::server::state::{AppState, auth_limiter};
+use guichet::server::state::AppState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -174,7 +174,7 @@ async fn main() {
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
     let mut state = AppState::new(config.leptos, db.clone());
     state.trust_proxy = true;
-    state.auth_limiter = auth_limiter(1_000_000);
+    state.auth_per_minute = 1_000_000;
     let base = scratch::serve(state).await;
 
     let client = reqwest::Client::builder()

@@ -25,7 +25,7 @@ use guichet::server::auth::password;
 use guichet::server::config::Config;
 use guichet::server::db::instruction::{Assigned, Filters, Sort, queue};
 use guichet::server::db::{self, Db, users};
-use guichet::server::state::{AppState, auth_limiter};
+use guichet::server::state::AppState;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -290,7 +290,7 @@ async fn main() {
     // Fan-out over HTTP.
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
     let mut state = AppState::new(config.leptos, db.clone());
-    state.auth_limiter = auth_limiter(1_000_000);
+    state.auth_per_minute = 1_000_000;
     if db.backend == db::Backend::Postgres {
         state.live.start_listener(url.clone()).await;
     }

@@ -3,98 +3,10 @@
 
 mod common;
 
+use common::process::{Server, guichet, http_get, sign_in_at};
 use common::{TestDb, app, sign_in};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_guichet");
-const CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml");
-
-fn guichet(args: &[&str], envs: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["--config", CONFIG])
-        .args(args)
-        .env_remove("DATABASE_URL")
-        .env_remove("GUICHET_DATA_DIR")
-        .env("RUST_LOG", "warn");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    guichet(args, envs).output().expect("binary runs")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// A minimal HTTP/1.1 GET; returns (status, body).
-fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).ok()?;
-    let status = raw.split(' ').nth(1)?.parse().ok()?;
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())?;
-    Some((status, body))
-}
-
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(envs: &[(&str, &str)]) -> Server {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let mut all = vec![("LEPTOS_SITE_ADDR", addr.as_str())];
-        all.extend_from_slice(envs);
-        let child = guichet(&["serve"], &all)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("serve starts");
-        let server = Server { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if http_get(port, "/healthz").is_some() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("guichet serve did not answer on {addr} within 30 s");
-    }
-
-    /// SIGTERM, then the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("guichet serve did not stop within 10 s of SIGTERM");
-    }
-}
 
 #[test]
 fn migrate_creates_the_sqlite_file_in_the_data_dir() {
@@ -137,7 +49,7 @@ fn unreachable_database_fails_the_start_without_leaking_the_password() {
 
 #[test]
 fn missing_config_file_is_reported() {
-    let out = Command::new(BIN)
+    let out = std::process::Command::new(common::process::BIN)
         .args(["--config", "/nonexistent/Leptos.toml", "migrate"])
         .output()
         .expect("runs");
@@ -269,27 +181,12 @@ async fn admin_create_instructor_prints_a_one_time_link() {
     }
 }
 
-/// Signs in through the HTTP API of the server on `port`; answers the
-/// session cookie pair.
 async fn sign_in_on(http: &reqwest::Client, port: u16, email: &str, password: &str) -> String {
-    let base = format!("http://127.0.0.1:{port}");
-    let res = http
-        .post(format!("{base}/api/auth/login"))
-        .header("origin", &base)
-        .header("accept", "application/json")
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 200);
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("guichet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned()
+    sign_in_at(http, &format!("http://127.0.0.1:{port}"), email, password).await
+}
+
+fn run(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    guichet(args, envs).output().expect("binary runs")
 }
 
 #[test]

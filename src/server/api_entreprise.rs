@@ -20,13 +20,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use governor::middleware::StateInformationMiddleware;
-use governor::{Quota, RateLimiter, clock::Clock, clock::DefaultClock};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 const CATALOGUE_JSON: &str = include_str!("../domain/data/api_entreprise_endpoints.json");
 
@@ -128,13 +125,6 @@ fn unavailable(e: DbError) -> Response {
     )
 }
 
-type TokenLimiter = RateLimiter<
-    governor::state::NotKeyed,
-    governor::state::InMemoryState,
-    DefaultClock,
-    StateInformationMiddleware,
->;
-
 /// How long a token's row is used without reading it again. A revocation
 /// drops it at once: on this instance directly, on the others through the
 /// live events (`spawn_revocation_watch`); this bounds the delay should an
@@ -144,12 +134,35 @@ pub const ROW_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 /// Verified token strings kept at most (their claims), then forgotten all.
 const VERIFIED_MAX: usize = 20_000;
 
+/// A share of a token's budget for one minute, taken from the database
+/// (`db::rate`) and spent here without asking again.
+#[derive(Clone, Copy, Debug)]
+struct Lease {
+    window: i64,
+    /// Uses of the lease not spent yet.
+    left: i64,
+    /// The minute's total in the database when the lease was taken (every
+    /// instance's leases, whole).
+    used: i64,
+    /// The budget was exhausted when the lease was taken: refuse without
+    /// asking the database again until the next minute.
+    exhausted: bool,
+}
+
+/// Uses taken from the shared budget at once: few enough that an instance
+/// holding an unspent lease leaves little of the limit unused elsewhere,
+/// many enough that a busy token asks the database once in many calls.
+fn lease_size(per_minute: i64) -> i64 {
+    (per_minute / 25).clamp(1, 1000)
+}
+
 /// Per-token rate limits (each token its own quota, from its row), the
 /// calls counted since the last flush to the database, and the caches that
 /// spare most calls a signature check and a database read.
 #[derive(Default)]
 pub struct ApiRuntime {
-    limiters: Mutex<HashMap<String, (u32, Arc<TokenLimiter>)>>,
+    /// Token id → its lease of the current minute's shared budget.
+    leases: Mutex<HashMap<String, Lease>>,
     usage: Mutex<Usage>,
     /// Token string → its claims: the keys do not change while the process
     /// runs, so a string verified once stays verified.
@@ -226,54 +239,54 @@ impl ApiRuntime {
         locked(&self.rows).retain(|_, (row, _)| row.request_id != request_id);
     }
 
-    /// Drops every cached row (lost events; tests changing rows by hand).
+    /// Drops every cached row (lost events; tests changing rows by hand)
+    /// and this instance's leases of the rate limits (their unspent calls
+    /// are not given back: a token may get a few calls less this minute).
     pub fn forget_all(&self) {
         locked(&self.rows).clear();
+        locked(&self.leases).clear();
     }
 
-    fn check(&self, token: &str, per_minute: u32) -> Limit {
-        let per_minute = per_minute.max(1);
-        let limiter = {
-            let mut map = self
-                .limiters
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match map.get(token) {
-                Some((n, l)) if *n == per_minute => l.clone(),
-                _ => {
-                    let quota =
-                        Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
-                    let l = Arc::new(
-                        RateLimiter::direct(quota).with_middleware::<StateInformationMiddleware>(),
-                    );
-                    map.insert(token.to_owned(), (per_minute, l.clone()));
-                    l
-                }
-            }
+    /// Spends one call of the token's budget for the current minute,
+    /// shared by every instance on the database: from this instance's lease
+    /// when one is left, else from a new lease taken in one statement.
+    async fn check(&self, db: &Db, token: &str, per_minute: u32) -> Result<Limit, DbError> {
+        let limit = i64::from(per_minute.max(1));
+        let now = db::now_ms();
+        let window = db::rate::window_of(now);
+        let reset = db::rate::seconds_left(now);
+        let answer = |lease: &Lease, allowed: bool| Limit {
+            limit: per_minute.max(1),
+            remaining: u32::try_from((limit - lease.used).max(0) + lease.left).unwrap_or(0),
+            reset,
+            allowed,
         };
-        let seconds_per_call = 60.0 / f64::from(per_minute);
-        match limiter.check() {
-            Ok(snapshot) => {
-                let remaining = snapshot.remaining_burst_capacity();
-                Limit {
-                    limit: per_minute,
-                    remaining,
-                    reset: (f64::from(per_minute - remaining.min(per_minute)) * seconds_per_call)
-                        .ceil() as u64,
-                    allowed: true,
-                }
+        if let Some(lease) = locked(&self.leases).get_mut(token)
+            && lease.window == window
+        {
+            if lease.left > 0 {
+                lease.left -= 1;
+                return Ok(answer(lease, true));
             }
-            Err(not_until) => Limit {
-                limit: per_minute,
-                remaining: 0,
-                reset: not_until
-                    .wait_time_from(DefaultClock::default().now())
-                    .as_secs_f64()
-                    .ceil()
-                    .max(1.0) as u64,
-                allowed: false,
-            },
+            if lease.exhausted {
+                return Ok(answer(lease, false));
+            }
         }
+        let want = lease_size(limit);
+        let used = db::rate::take(db, &format!("api:{token}"), window, want).await?;
+        let granted = db::rate::granted(limit, want, used);
+        let lease = Lease {
+            window,
+            left: (granted - 1).max(0),
+            used,
+            exhausted: granted < want,
+        };
+        let mut leases = locked(&self.leases);
+        if leases.len() >= VERIFIED_MAX {
+            leases.retain(|_, l| l.window == window);
+        }
+        leases.insert(token.to_owned(), lease);
+        Ok(answer(&lease, granted > 0))
     }
 
     fn count(&self, token: &str, now: i64) {
@@ -329,10 +342,18 @@ impl ApiRuntime {
 pub fn spawn_usage_flush(state: AppState) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut ticks: u64 = 0;
         loop {
             every.tick().await;
             if let Err(e) = state.api.flush(&state.db).await {
                 tracing::warn!(error = %e, "API usage not written");
+            }
+            // Once a minute, the ended windows of the shared rate limits.
+            ticks += 1;
+            if ticks.is_multiple_of(12)
+                && let Err(e) = db::rate::prune(&state.db, db::now_ms()).await
+            {
+                tracing::warn!(error = %e, "old rate-limit windows not deleted");
             }
         }
     });
@@ -419,10 +440,18 @@ async fn call(
             "token",
         );
     }
-    let limit = state.api.check(
-        &row.id,
-        u32::try_from(row.rate_limit_per_minute).unwrap_or(u32::MAX),
-    );
+    let limit = match state
+        .api
+        .check(
+            &state.db,
+            &row.id,
+            u32::try_from(row.rate_limit_per_minute).unwrap_or(u32::MAX),
+        )
+        .await
+    {
+        Ok(limit) => limit,
+        Err(e) => return unavailable(e),
+    };
     if !limit.allowed {
         return with_limit_headers(
             error(

@@ -253,7 +253,7 @@ fn app_state(
     state.dev_mode =
         config.leptos.env == leptos::config::Env::DEV && config.smtp_url.is_none() && !state.https;
     state.clamd = crate::server::attachments::Clamd::from_setting(config.clamd_address.as_deref());
-    state.auth_limiter = crate::server::state::auth_limiter(config.auth_per_minute);
+    state.auth_per_minute = config.auth_per_minute;
     state
 }
 

@@ -204,13 +204,20 @@ async fn gate_server_functions(
         let Ok(ip) = key else {
             return rate_limited(GovernorError::UnableToExtractKey);
         };
-        if let Err(not_until) = state.auth_limiter.check_key(&ip) {
-            let wait = not_until
-                .wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ))
-                .as_secs()
-                + 1;
+        let now = crate::server::db::now_ms();
+        let used = match crate::server::db::rate::take(
+            &state.db,
+            &format!("connexion:{ip}"),
+            crate::server::db::rate::window_of(now),
+            1,
+        )
+        .await
+        {
+            Ok(used) => used,
+            Err(e) => return app_error(e.into()),
+        };
+        if used > i64::from(state.auth_per_minute) {
+            let wait = crate::server::db::rate::seconds_left(now);
             let mut res = app_error(AppError::with_message(
                 ErrorCode::RateLimited,
                 format!(

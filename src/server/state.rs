@@ -4,24 +4,12 @@ use crate::server::db::Db;
 use crate::server::directory::index::Index;
 use crate::server::directory::online::OnlineDirectory;
 use axum::extract::FromRef;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use leptos::config::LeptosOptions;
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 /// Sign-in, registration and reset attempts allowed per client address and
 /// per minute (also the burst).
 pub const AUTH_PER_MINUTE: u32 = 10;
-
-/// The per-address limiter of sign-in, registration and reset attempts.
-pub type AuthLimiter = DefaultKeyedRateLimiter<IpAddr>;
-
-/// A new limiter allowing `per_minute` attempts per address and per minute.
-pub fn auth_limiter(per_minute: u32) -> Arc<AuthLimiter> {
-    let n = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
-    Arc::new(RateLimiter::keyed(Quota::per_minute(n)))
-}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -41,7 +29,10 @@ pub struct AppState {
     pub public_url: String,
     /// Development mode: the `/dev/mails` page shows the outbox.
     pub dev_mode: bool,
-    pub auth_limiter: Arc<AuthLimiter>,
+    /// Sign-in, registration and reset attempts per client address and per
+    /// minute, counted in the database (`db::rate`): the limit holds across
+    /// every instance.
+    pub auth_per_minute: u32,
     /// Where attachment files are kept (see `server::attachments`).
     pub attachments: Arc<dyn object_store::ObjectStore>,
     /// The antivirus daemon scanning uploads, when there is one.
@@ -69,7 +60,7 @@ impl AppState {
             https: false,
             public_url,
             dev_mode: false,
-            auth_limiter: auth_limiter(AUTH_PER_MINUTE),
+            auth_per_minute: AUTH_PER_MINUTE,
             attachments: Arc::new(object_store::memory::InMemory::new()),
             clamd: None,
             live: crate::server::live::Live::default(),

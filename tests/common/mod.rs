@@ -1,6 +1,8 @@
 //! Test support: a real SQLite file and a fresh PostgreSQL database per test.
 #![allow(dead_code)]
 
+pub mod process;
+pub mod smtp;
 pub mod world;
 
 use guichet::server::config::Config;

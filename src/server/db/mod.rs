@@ -10,6 +10,7 @@ pub mod directory;
 pub mod instruction;
 pub mod links;
 pub mod outbox;
+pub mod rate;
 pub mod requests;
 pub mod spaces;
 pub mod users;
@@ -89,8 +90,11 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => match db.code() {
-            // SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_CANTOPEN (14).
-            Some(code) if matches!(code.as_ref(), "5" | "6" | "14") => true,
+            // SQLite (decimal, maybe extended: the primary code is the low
+            // byte): SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_CANTOPEN (14).
+            Some(code) if code.len() < 5 && !code.starts_with('0') => code
+                .parse::<u32>()
+                .is_ok_and(|c| matches!(c & 0xff, 5 | 6 | 14)),
             // PostgreSQL: connection exceptions (08xxx), operator intervention
             // (57xxx: shutdown, cannot connect now), too many connections (53300).
             Some(code) => code.starts_with("08") || code.starts_with("57") || code == "53300",
