@@ -476,3 +476,235 @@ fn two_instances_on_postgres_share_the_rate_limits() {
     assert!(two.stop().success());
     rt.block_on(t.cleanup());
 }
+
+/// A TCP relay in front of PostgreSQL that can be cut (every connection
+/// dropped, new ones refused) and restored on the same port: the database
+/// "stopped" for the server behind it only, not for the other tests.
+struct Relay {
+    port: u16,
+    upstream: String,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Relay {
+    async fn start(upstream: String) -> Relay {
+        let relay = Relay {
+            port: common::process::free_port(),
+            upstream,
+            tasks: Default::default(),
+        };
+        relay.restore().await;
+        relay
+    }
+
+    async fn restore(&self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("relay port");
+        let upstream = self.upstream.clone();
+        let tasks = self.tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let upstream = upstream.clone();
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                if let Ok(mut t) = tasks.lock() {
+                    t.push(conn);
+                }
+            }
+        });
+        if let Ok(mut t) = self.tasks.lock() {
+            t.push(accept);
+        }
+    }
+
+    fn cut(&self) {
+        if let Ok(mut t) = self.tasks.lock() {
+            for task in t.drain(..) {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// POST of a JSON body with the session `cookie`; (status, JSON).
+async fn post_json_at(
+    http: &reqwest::Client,
+    base: &str,
+    path: &str,
+    cookie: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let res = http
+        .post(format!("{base}{path}"))
+        .header("origin", base)
+        .header("accept", "application/json")
+        .header("content-type", "application/json")
+        .header("cookie", cookie)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("answer");
+    let status = res.status().as_u16();
+    let text = res.text().await.expect("text");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+async fn get_page(http: &reqwest::Client, base: &str, path: &str, cookie: &str) -> (u16, String) {
+    let res = http
+        .get(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("page");
+    let status = res.status().as_u16();
+    (status, res.text().await.expect("text"))
+}
+
+/// The database down for the server: PostgreSQL behind a cut relay, or the
+/// SQLite file locked by another process's write transaction.
+#[test]
+fn database_unavailable_is_a_french_503_and_the_save_goes_through_after() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut dbs = vec![rt.block_on(TestDb::sqlite())];
+    dbs.extend(rt.block_on(TestDb::postgres()));
+    for t in dbs {
+        let data = tempfile::tempdir().expect("tmp");
+        let data_dir = data.path().to_str().expect("utf-8");
+        let relay = (t.name == "postgres").then(|| {
+            let mut url = reqwest::Url::parse(&t.url).expect("url");
+            let upstream = format!(
+                "{}:{}",
+                url.host_str().unwrap_or("127.0.0.1"),
+                url.port().unwrap_or(5432)
+            );
+            let relay = rt.block_on(Relay::start(upstream));
+            url.set_port(Some(relay.port)).expect("port");
+            (relay, url.to_string())
+        });
+        let url = relay.as_ref().map_or(t.url.clone(), |(_, u)| u.clone());
+        let env = [
+            ("DATABASE_URL", url.as_str()),
+            ("GUICHET_DATA_DIR", data_dir),
+        ];
+        rt.block_on(create_account(
+            &t.db,
+            "alice@occitanie.fr",
+            PASSWORD,
+            Role::Applicant,
+        ));
+        let server = Server::start(&env);
+        let base = server.base();
+        let http = client();
+        rt.block_on(async {
+            let alice = sign_in_at(&http, &base, "alice@occitanie.fr", PASSWORD).await;
+            let (status, id) =
+                post_json_at(&http, &base, "/api/requests/create", &alice, json!({})).await;
+            assert_eq!(status, 200, "{}: {id}", t.name);
+            let id = id.as_i64().expect("id");
+            let save = |save_id: &str, version: i64, title: &str| {
+                let mut data = RequestData::example();
+                data.context.title = title.to_owned();
+                json!({ "id": id, "version": version, "save_id": save_id, "data": data })
+            };
+            let (status, _) = post_json_at(
+                &http,
+                &base,
+                "/api/requests/save",
+                &alice,
+                save("avant", 1, "Avant la panne"),
+            )
+            .await;
+            assert_eq!(status, 200, "{}", t.name);
+
+            // The outage.
+            let mut lock = None;
+            match &relay {
+                Some((relay, _)) => relay.cut(),
+                None => {
+                    use sqlx::Connection;
+                    let mut conn = sqlx::SqliteConnection::connect(&t.url)
+                        .await
+                        .expect("second connection");
+                    sqlx::query("BEGIN IMMEDIATE")
+                        .execute(&mut conn)
+                        .await
+                        .expect("write lock");
+                    lock = Some(conn);
+                }
+            }
+            let started = Instant::now();
+            let (status, err) = post_json_at(
+                &http,
+                &base,
+                "/api/requests/save",
+                &alice,
+                save("pendant", 2, "Pendant la panne"),
+            )
+            .await;
+            eprintln!(
+                "{}: save refused after {} ms",
+                t.name,
+                started.elapsed().as_millis()
+            );
+            assert_eq!(status, 503, "{}: {err}", t.name);
+            assert_eq!(err["code"], "database_unavailable", "{}", t.name);
+            let message = err["message"].as_str().unwrap_or_default();
+            assert!(message.contains("momentanément indisponible"), "{message}");
+            // Pages: readable on SQLite (only writes wait for the lock), a
+            // French 503 page when PostgreSQL is gone.
+            let (status, page) = get_page(&http, &base, &format!("/demandes/{id}"), &alice).await;
+            if relay.is_some() {
+                assert_eq!(status, 503, "{}: {page}", t.name);
+                assert!(page.contains("indisponible"), "{page}");
+                assert!(page.contains("lang=\"fr\""), "{page}");
+                let (status, _) = get_page(&http, &base, "/healthz", &alice).await;
+                assert_eq!(status, 503);
+            } else {
+                assert_eq!(status, 200, "{}: {page}", t.name);
+                assert!(page.contains("Avant la panne"), "{page}");
+            }
+
+            // Back: the browser sends the same save again, it goes through.
+            match &relay {
+                Some((relay, _)) => relay.restore().await,
+                None => {
+                    if let Some(mut conn) = lock.take() {
+                        sqlx::query("ROLLBACK")
+                            .execute(&mut conn)
+                            .await
+                            .expect("unlock");
+                    }
+                }
+            }
+            let deadline = Instant::now() + Duration::from_secs(15);
+            let saved = loop {
+                let (status, saved) = post_json_at(
+                    &http,
+                    &base,
+                    "/api/requests/save",
+                    &alice,
+                    save("pendant", 2, "Pendant la panne"),
+                )
+                .await;
+                if status == 200 || Instant::now() > deadline {
+                    assert_eq!(status, 200, "{}: {saved}", t.name);
+                    break saved;
+                }
+                assert_eq!(status, 503, "{}: {saved}", t.name);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(saved["version"], 3);
+            let (version, title) = stored(&t, id).await;
+            assert_eq!((version, title.as_str()), (3, "Pendant la panne"));
+        });
+        assert!(server.stop().success());
+        rt.block_on(t.cleanup());
+    }
+}
