@@ -188,10 +188,15 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_)
             | ServerFnErrorErr::MissingArg(_)
             | ServerFnErrorErr::UnsupportedRequestMethod(_) => ErrorCode::BadRequest,
+            // On the server, what fails to deserialise is the request: the
+            // client's fault. In the browser, it is the server's answer.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) => ErrorCode::BadRequest,
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Deserialization(_) => ErrorCode::Internal,
             ServerFnErrorErr::Registration(_)
             | ServerFnErrorErr::ServerError(_)
             | ServerFnErrorErr::MiddlewareError(_)
-            | ServerFnErrorErr::Deserialization(_)
             | ServerFnErrorErr::Serialization(_)
             | ServerFnErrorErr::Response(_) => ErrorCode::Internal,
         };

@@ -600,7 +600,8 @@ pub fn parse_date(value: &str) -> Option<(u16, u8, u8)> {
 }
 
 /// A pragmatic email check: one `@`, a non-empty local part, a domain with a
-/// dot, no spaces.
+/// dot, no spaces, none of the characters an address may hold only quoted
+/// (`<>()[]\,;:"`), which no one types in practice.
 pub fn is_email(value: &str) -> bool {
     let Some((local, domain)) = value.split_once('@') else {
         return false;
@@ -611,7 +612,14 @@ pub fn is_email(value: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !value.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(
+                    c,
+                    '<' | '>' | '(' | ')' | '[' | ']' | '\\' | ',' | ';' | ':' | '"'
+                )
+        })
 }
 
 /// Digits with optional spaces, dots, dashes and a leading `+`; 10 to 15 digits.

@@ -248,7 +248,27 @@ async fn gate_server_functions(
             return app_error(AppError::new(code));
         }
     }
-    next.run(req).await
+    with_error_status(next.run(req).await).await
+}
+
+/// Leptos answers 500 to an error raised before the function runs (its
+/// arguments could not be read: a missing field, a wrong type, a body that
+/// is not JSON): the answer is then given the status of its error's code,
+/// 400 for `bad_request`.
+async fn with_error_status(res: Response) -> Response {
+    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return app_error(AppError::new(ErrorCode::Internal));
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
+        && let Ok(status) = StatusCode::from_u16(err.status())
+    {
+        parts.status = status;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// An `AppError` as an HTTP answer: its status and its JSON.

@@ -157,3 +157,34 @@ pub fn load_error(e: AppError) -> AnyView {
         view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
     }
 }
+
+/// The initial content of a `<textarea>` (its children). Leptos writes a
+/// textarea's children without escaping them (raw text for tachys, see
+/// leptos-rs/leptos#4819): a `</textarea>` typed by someone would close the
+/// element and the rest would be markup. The server therefore writes it
+/// escaped (the browser decodes the entities of a textarea's content); in
+/// the browser, `prop:value` sets the value as is.
+pub fn textarea_value(value: String) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        value
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        value
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod textarea_tests {
+    #[test]
+    fn the_server_escapes_what_would_close_a_textarea() {
+        assert_eq!(
+            super::textarea_value("a </textarea><b>&amp;".into()),
+            "a &lt;/textarea&gt;&lt;b&gt;&amp;amp;"
+        );
+    }
+}

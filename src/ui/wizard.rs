@@ -499,7 +499,7 @@ fn Field(
                 }
                 on:blur=move |_| draft.leave(field)
             >
-                {initial.clone()}
+                {crate::ui::forms::textarea_value(initial.clone())}
             </textarea>
         }
         .into_any()
