@@ -201,7 +201,16 @@ impl FromServerFnError for AppError {
             | ServerFnErrorErr::Response(_) => ErrorCode::Internal,
         };
         #[cfg(feature = "ssr")]
-        tracing::warn!(error = %value, code = code.as_str(), "server function error");
+        {
+            tracing::warn!(error = %value, code = code.as_str(), "server function error");
+            // A body sent without its length, cut at the limit while read.
+            if value.to_string().contains("length limit exceeded") {
+                return AppError::with_message(
+                    ErrorCode::TooLarge,
+                    "La requête est trop volumineuse (1 Mo au maximum).",
+                );
+            }
+        }
         AppError::new(code)
     }
 }

@@ -503,3 +503,288 @@ async fn html_in_every_text_field_is_shown_as_text_everywhere() {
         t.cleanup().await;
     }
 }
+
+/// The title of Alice's request: found anywhere Bob looks, it leaked.
+const MARK: &str = "Marqueur-Alice-7f3";
+
+/// What Alice's organisation holds, as the database says: any change made
+/// by someone else's calls shows here.
+async fn holdings(t: &TestDb, id: i64) -> String {
+    let request: (String, i64) =
+        sqlx::query_as("SELECT state, version FROM requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("request");
+    let token: (String, i64, Option<i64>) =
+        sqlx::query_as("SELECT id, expires_at, revoked_at FROM tokens WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("token");
+    let counts: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM attachments WHERE request_id = $1 AND deleted_at IS NULL), \
+         (SELECT COUNT(*) FROM messages WHERE request_id = $1), \
+         (SELECT COUNT(*) FROM requests WHERE title = $2)",
+    )
+    .bind(id)
+    .bind(MARK)
+    .fetch_one(&t.db.pool)
+    .await
+    .expect("counts");
+    format!("{request:?} {token:?} {counts:?}")
+}
+
+/// Bob, an applicant of another organisation, tries every object of
+/// Alice's (request, attachment, token, messages) through every server
+/// function and every page: nothing is shown, nothing changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisation_reaches_no_object_of_alice_through_any_endpoint() {
+    for t in TestDb::all().await {
+        let mut st = state(t.db.clone());
+        st.auth_per_minute = 1_000_000;
+        let w = world_on(&t, guichet::server::http::router(st)).await;
+        let id = common::world::create(&w).await;
+        let pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n".to_vec();
+        let a = post_bytes(
+            &w.app,
+            &format!("/demandes/{id}/pieces-jointes?nom=convention.pdf"),
+            "application/pdf",
+            pdf,
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 201, "{}: {}", t.name, a.json);
+        let mut data = guichet::domain::request::RequestData::example();
+        data.context.title = MARK.to_owned();
+        let got = common::world::get(&w, &w.alice, id).await;
+        data.legal.attachments =
+            serde_json::from_value(got.json["data"]["legal"]["attachments"].clone())
+                .expect("attachments");
+        let a = common::world::save(&w, &w.alice, id, 1, "complet", &data).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = common::world::submit(&w, id, a.json["version"].as_i64().expect("v")).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = post_form(
+            &w.app,
+            "/api/messages/send",
+            &[("id", &id.to_string()), ("body", MARK)],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let version = common::world::get(&w, &w.alice, id).await.json["version"]
+            .as_i64()
+            .expect("version");
+        let a = post_json(
+            &w.app,
+            "/api/instruction/accept",
+            &json!({ "id": id, "version": version,
+                "scopes": ["unites_legales_etablissements_insee"], "message": "" }),
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let (token_id,): (String,) = sqlx::query_as("SELECT id FROM tokens WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(&t.db.pool)
+            .await
+            .expect("token");
+        let (attachment_id,): (String,) =
+            sqlx::query_as("SELECT id FROM attachments WHERE request_id = $1")
+                .bind(id)
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("attachment");
+        let version = common::world::get(&w, &w.alice, id).await.json["version"]
+            .as_i64()
+            .expect("version");
+        let before = holdings(&t, id).await;
+        let secrets = [MARK, token_id.as_str(), "eyJ", "alice@occitanie.fr"];
+        let leaked = |body: &str| secrets.into_iter().find(|s| body.contains(s));
+
+        // Every server function, with Alice's ids in every field it may
+        // read, as JSON and as a form.
+        let ids = json!({
+            "id": id, "version": version, "attachment_id": attachment_id,
+            "token": token_id, "save_id": "bob", "data": data,
+            "scopes": ["unites_legales_etablissements_insee"], "message": "x",
+            "reason": "x", "fields": ["legal.basis"], "body": "x", "take": true,
+        });
+        let form: Vec<(String, String)> = ids
+            .as_object()
+            .expect("object")
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                Value::Number(n) => Some((k.clone(), n.to_string())),
+                Value::Bool(b) => Some((k.clone(), b.to_string())),
+                _ => None,
+            })
+            .collect();
+        let paths: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(p, _)| p)
+            .filter(|p| !p.starts_with("/api/auth/"))
+            .collect();
+        let mut tried = 0;
+        for path in &paths {
+            let bob = sign_in(&w.app, "bob@herault.fr", PASSWORD, [10, 8, 0, 1]).await;
+            let with_token_id: Vec<(&str, &str)> = vec![("id", token_id.as_str())];
+            let form_ref: Vec<(&str, &str)> =
+                form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            for a in [
+                post_json(&w.app, path, &ids, Some(&bob)).await,
+                post_form(&w.app, path, &form_ref, Some(&bob)).await,
+                post_form(&w.app, path, &with_token_id, Some(&bob)).await,
+            ] {
+                tried += 1;
+                let body = a.json.to_string();
+                assert_eq!(
+                    leaked(&body),
+                    None,
+                    "{}: {path} showed Alice's: {body}",
+                    t.name
+                );
+                if a.status.is_success() && *path != "/api/requests/create" {
+                    // What succeeds is about Bob himself (his list, his
+                    // space, the public figures).
+                    assert!(
+                        matches!(
+                            *path,
+                            "/api/requests/mine"
+                                | "/api/space/overview"
+                                | "/api/public/request_counts"
+                                | "/api/requests/lookup_organisation"
+                        ),
+                        "{}: {path} succeeded for Bob: {body}",
+                        t.name
+                    );
+                }
+            }
+        }
+        // Pages and downloads.
+        let bob = sign_in(&w.app, "bob@herault.fr", PASSWORD, [10, 8, 0, 2]).await;
+        let mut pages: Vec<String> = (1..=6)
+            .map(|n| format!("/demandes/{id}/etape/{n}"))
+            .collect();
+        pages.extend([
+            format!("/demandes/{id}"),
+            format!("/pieces-jointes/{attachment_id}"),
+            format!("/instruction/demandes/{id}"),
+            "/espace".to_owned(),
+            "/demandes".to_owned(),
+            "/instruction".to_owned(),
+            format!("/instruction?q={id}"),
+            "/admin/comptes".to_owned(),
+            "/dev/mails".to_owned(),
+        ]);
+        for page in &pages {
+            let (status, _, body) = get_raw(&w.app, page, Some(&bob)).await;
+            let html = String::from_utf8_lossy(&body);
+            if let Some(s) = leaked(&html) {
+                let at = html.find(s).unwrap_or(0);
+                let from = html.floor_char_boundary(at.saturating_sub(600));
+                let to = html.ceil_char_boundary((at + 200).min(html.len()));
+                panic!(
+                    "{}: {page} ({status}) showed Alice's: …{}…",
+                    t.name,
+                    &html[from..to]
+                );
+            }
+            assert!(!html.contains("%PDF"), "{}: {page}", t.name);
+            tried += 1;
+        }
+        assert_eq!(
+            holdings(&t, id).await,
+            before,
+            "{}: Bob changed Alice's objects",
+            t.name
+        );
+        eprintln!(
+            "{}: {tried} attempts on Alice's objects, none reached them",
+            t.name
+        );
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_oversized_and_undecodable_bodies_get_a_french_4xx() {
+    let t = TestDb::sqlite().await;
+    let w = world_on(&t, app(t.db.clone())).await;
+    let id = common::world::create(&w).await;
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_data = format!(
+        "{{\"id\":{id},\"version\":1,\"save_id\":\"x\",\"data\":{}{}}}",
+        "{\"a\":".repeat(50_000),
+        "}".repeat(50_000)
+    );
+    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "/api/requests/save",
+            "application/json",
+            deep.clone().into_bytes(),
+            400,
+            &w.alice,
+        ),
+        (
+            "/api/requests/save",
+            "application/json",
+            deep_data.into_bytes(),
+            400,
+            &w.alice,
+        ),
+        (
+            "/api/instruction/accept",
+            "application/json",
+            deep.into_bytes(),
+            400,
+            &w.instructor,
+        ),
+        // Invalid UTF-8, in JSON and in a form.
+        (
+            "/api/requests/save",
+            "application/json",
+            b"{\"id\":\xff\xfe}".to_vec(),
+            400,
+            &w.alice,
+        ),
+        (
+            "/api/requests/get",
+            "application/x-www-form-urlencoded",
+            b"id=\xff\xfe%FF".to_vec(),
+            400,
+            &w.alice,
+        ),
+        // Over the 1 MB limit.
+        (
+            "/api/requests/save",
+            "application/json",
+            format!("{{\"pad\":\"{}\"}}", "a".repeat(1_100_000)).into_bytes(),
+            413,
+            &w.alice,
+        ),
+    ];
+    for (path, content_type, body, expected, cookie) in cases {
+        let a = post_bytes(&w.app, path, content_type, body, Some(cookie)).await;
+        assert_eq!(a.status.as_u16(), expected, "{path}: {}", a.json);
+        let message = a.json["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("requête") || message.contains("volumineuse"),
+            "{path}: {}",
+            a.json
+        );
+    }
+    // The draft is untouched and still saves.
+    let a = common::world::save(
+        &w,
+        &w.alice,
+        id,
+        1,
+        "apres",
+        &guichet::domain::request::RequestData::example(),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    t.cleanup().await;
+}

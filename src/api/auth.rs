@@ -161,6 +161,7 @@ pub struct AccountRow {
 pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
+    crate::server::caller("/api/admin/accounts").await?;
     let rows = db::users::list(&state.db, 500)
         .await
         .map_err(respond_error)?;
@@ -182,6 +183,7 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
 pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
     use crate::server::{app_state, auth::accounts, respond_error};
     let state = app_state()?;
+    crate::server::caller("/api/admin/invite").await?;
     if role == Role::Applicant {
         return Err(respond_error(AppError::invalid(
             "role",

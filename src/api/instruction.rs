@@ -132,9 +132,10 @@ mod server_side {
         action: Action,
         what: &str,
         template: fn(&str, i64, &str, &str, &str) -> NewEmail,
+        path: &str,
     ) -> Result<crate::domain::RequestState, AppError> {
         let state = crate::server::app_state()?;
-        let me = crate::server::viewer().await?;
+        let me = crate::server::caller(path).await?;
         let reason = required_text("reason", reason, what)?;
         let (r, applicant) = load(&state, id).await?;
         let decision = Decision {
@@ -238,7 +239,7 @@ pub async fn request_changes(
     use crate::server::mail::templates;
     use crate::server::{app_state, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/instruction/request_changes").await?;
     let message = server_side::required_text("message", &message, "Le message au demandeur")?;
     let mut fields: Vec<String> = fields.into_iter().map(|f| f.trim().to_owned()).collect();
     fields.sort();
@@ -281,6 +282,7 @@ pub async fn refuse_request(
         Action::Refuse,
         "Le motif du refus",
         templates::request_refused,
+        "/api/instruction/refuse",
     )
     .await
 }
@@ -302,6 +304,7 @@ pub async fn revoke_request(
         Action::Revoke,
         "Le motif de la révocation",
         templates::token_revoked,
+        "/api/instruction/revoke",
     )
     .await
 }
@@ -319,7 +322,7 @@ pub async fn accept_request(
     use crate::server::mail::templates;
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/instruction/accept").await?;
     let message = server_side::optional_text("message", &message)?;
     let (r, applicant) = server_side::load(&state, id).await?;
     let mut accepted: Vec<String> = Vec::new();
@@ -428,7 +431,7 @@ pub async fn dashboard(
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
     use crate::server::{app_state, db, respond_error, viewer};
     let app = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/instruction/dashboard").await?;
     let filters = Filters {
         q: q.chars().take(200).collect(),
         state: RequestState::parse(state.trim())
@@ -548,7 +551,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     use crate::server::db::instruction;
     use crate::server::{app_state, db, respond_error, viewer};
     let app = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/instruction/review").await?;
     let r = db::requests::get(&app.db, id)
         .await
         .map_err(respond_error)?
@@ -673,7 +676,7 @@ pub async fn assign(id: i64, take: bool) -> Result<(), AppError> {
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, respond_error, viewer};
     let app = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/instruction/assign").await?;
     let done = db::instruction::assign(&app.db, id, take.then_some(me.id), db::now_ms())
         .await
         .map_err(respond_error)?;
@@ -700,7 +703,7 @@ pub async fn send_message(
     use crate::server::mail::templates;
     use crate::server::{app_state, db, policy, respond_error, viewer};
     let app = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/messages/send").await?;
     let body = server_side::required_text("body", &body, "Le message")?;
     let r = db::requests::get(&app.db, id)
         .await
@@ -787,7 +790,7 @@ pub async fn list_messages(id: i64) -> Result<Vec<MessageView>, AppError> {
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, policy, respond_error, viewer};
     let app = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/messages/list").await?;
     let r = db::requests::get(&app.db, id)
         .await
         .map_err(respond_error)?

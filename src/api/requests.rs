@@ -104,7 +104,7 @@ mod server_side {
 pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/mine").await?;
     let lines = db::requests::list_for_applicant(&state.db, me.id)
         .await
         .map_err(respond_error)?;
@@ -133,7 +133,7 @@ pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
 pub async fn create_request() -> Result<i64, AppError> {
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/create").await?;
     let id = db::requests::create_draft(&state.db, me.id, &RequestData::new_draft(), db::now_ms())
         .await
         .map_err(respond_error)?;
@@ -147,7 +147,7 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     use crate::domain::lifecycle::is_editable;
     use crate::server::{app_state, db, policy, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/get").await?;
     let r = db::requests::get(&state.db, id)
         .await
         .map_err(respond_error)?
@@ -197,7 +197,7 @@ pub async fn save_request(
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/save").await?;
     if save_id.is_empty() || save_id.len() > 64 {
         return Err(respond_error(AppError::new(ErrorCode::BadRequest)));
     }
@@ -221,7 +221,7 @@ pub async fn save_request(
 pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
     use crate::server::{app_state, db, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/duplicate").await?;
     server_side::owned(&state, &me, id).await?;
     let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms())
         .await
@@ -236,7 +236,7 @@ pub async fn archive_request(id: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
     use crate::server::{app_state, db, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/archive").await?;
     server_side::owned(&state, &me, id).await?;
     db::requests::transition(
         &state.db,
@@ -259,7 +259,7 @@ pub async fn archive_request(id: i64) -> Result<(), AppError> {
 pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), AppError> {
     use crate::server::{app_state, db, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/remove_attachment").await?;
     server_side::owned(&state, &me, id).await?;
     db::attachments::remove(&state.db, id, &attachment_id, db::now_ms())
         .await
@@ -278,7 +278,7 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     use crate::server::mail::templates;
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/requests/submit").await?;
     let r = server_side::owned(&state, &me, id).await?;
     if r.version != version {
         return Err(respond_error(AppError::new(ErrorCode::Conflict)));

@@ -117,7 +117,7 @@ pub struct SpacesView {
 pub async fn space_overview() -> Result<SpacesView, AppError> {
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/space/overview").await?;
     let now = db::now_ms();
     let mut spaces = Vec::new();
     for (space_id, siret, name) in db::spaces::spaces_of(&state.db, me.id)
@@ -164,7 +164,7 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
 pub async fn reveal_token(id: String) -> Result<String, AppError> {
     use crate::server::{app_state, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/space/reveal").await?;
     let row = server_side::member_token(&state, me.id, &id).await?;
     state
         .tokens
@@ -182,7 +182,7 @@ pub async fn renew_token(id: String) -> Result<i64, AppError> {
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, respond_error, viewer};
     let state = app_state()?;
-    let me = viewer().await?;
+    let me = crate::server::caller("/api/space/renew").await?;
     let row = server_side::member_token(&state, me.id, &id).await?;
     let applicant = db::spaces::applicant_of(&state.db, row.request_id)
         .await

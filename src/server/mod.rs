@@ -87,6 +87,22 @@ pub fn after_form(path: &str) {
     }
 }
 
+/// The signed-in user of the current request, if the policy lets their role
+/// call the server function at `path`; `unauthenticated` or `forbidden`
+/// otherwise. Every server function restricted to some accounts starts with
+/// this: the HTTP gate covers the calls from browsers, but a page rendered
+/// on the server calls its functions directly, past the gate.
+pub async fn caller(path: &str) -> Result<auth::session::Viewer, AppError> {
+    let me = viewer().await?;
+    let allowed = policy::rule_for(path).is_some_and(|r| r.access.allows(Some(me.role)));
+    if !allowed {
+        return Err(respond_error(AppError::new(
+            crate::error::ErrorCode::Forbidden,
+        )));
+    }
+    Ok(me)
+}
+
 /// The signed-in user of the current request, or `unauthenticated`.
 pub async fn viewer() -> Result<auth::session::Viewer, AppError> {
     let state = app_state()?;
