@@ -176,6 +176,11 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
+    scratch::figure(
+        &format!("api.{backend}.inprocess_calls_per_s"),
+        all.len() as f64 / elapsed,
+    );
+    scratch::figure(&format!("api.{backend}.refused"), refused as f64);
     println!(
         "verified calls: {} in {elapsed:.1} s = {:.0}/s (not 200: {refused}); latency p50 {:.2} ms, p99 {:.2} ms",
         all.len(),
@@ -228,6 +233,11 @@ async fn main() {
         let text = String::from_utf8_lossy(&out.stdout);
         for line in text.lines() {
             let l = line.trim();
+            if let Some(rate) = l.strip_prefix("Requests/sec:")
+                && let Ok(rate) = rate.trim().parse::<f64>()
+            {
+                scratch::figure(&format!("api.{backend}.wrk_calls_per_s"), rate);
+            }
             if l.starts_with("Requests/sec")
                 || l.starts_with("50%")
                 || l.starts_with("99%")
@@ -275,6 +285,10 @@ async fn main() {
         delays.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     delays.sort_by(f64::total_cmp);
+    scratch::figure(
+        &format!("api.{backend}.revocation_max_ms"),
+        pct(&delays, 1.0),
+    );
     println!(
         "revocation → first refused call: p50 {:.2} ms, max {:.2} ms (20 tokens)",
         pct(&delays, 0.5),

@@ -216,6 +216,11 @@ async fn main() {
     println!("{backend}: {n} editors signed in, one draft each");
 
     let (lat, errors, elapsed) = phase(&client, &base, &mut editors, seconds, true, "rythme").await;
+    scratch::figure(
+        &format!("autosave.{backend}.paced_p99_ms"),
+        percentile(&lat, 0.99),
+    );
+    scratch::figure(&format!("autosave.{backend}.errors"), errors as f64);
     println!(
         "paced ({n} editors, 1 save/s each, {seconds} s): {} saves in {:.1} s = {:.0} saves/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {errors}",
         lat.len(),
@@ -227,6 +232,10 @@ async fn main() {
         percentile(&lat, 1.0),
     );
     let (lat, errors, elapsed) = phase(&client, &base, &mut editors, 10, false, "continu").await;
+    scratch::figure(
+        &format!("autosave.{backend}.closed_saves_per_s"),
+        lat.len() as f64 / elapsed.as_secs_f64(),
+    );
     println!(
         "closed loop ({n} editors, 10 s): {} saves = {:.0} saves/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
         lat.len(),
@@ -265,6 +274,7 @@ async fn main() {
         "check: {} drafts, {bad} with a version different from 1 + acknowledged saves; retry answered version {v2} (first {v1})",
         editors.len()
     );
+    scratch::figure(&format!("autosave.{backend}.lost"), f64::from(bad));
     assert_eq!(bad, 0, "lost or duplicated versions");
     assert_eq!(v1, v2, "retry not idempotent");
 

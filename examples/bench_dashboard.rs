@@ -131,6 +131,11 @@ async fn seed(db: &Db, n: usize, applicant: i64, instructor: i64) {
 }
 
 async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
+    let backend = if db.backend == db::Backend::Postgres {
+        "postgres"
+    } else {
+        "sqlite"
+    };
     for _ in 0..20 {
         let _ = queue(db, instructor, &f).await.expect("queue");
     }
@@ -147,6 +152,7 @@ async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
         total = n;
     }
     samples.sort_by(f64::total_cmp);
+    scratch::figure(&format!("dashboard.{backend}.p95_ms"), pct(&samples, 0.95));
     println!(
         "{label:<42} rows {rows:>2} of {total:>6}: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         pct(&samples, 0.5),
@@ -331,6 +337,11 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
         let after = rss_mib();
+        scratch::figure(
+            &format!("fanout.{backend}.server_mib_per_1000_streams"),
+            (after - before) * 1000.0 / curls.len().max(1) as f64,
+        );
+        scratch::figure(&format!("fanout.{backend}.server_rss_mib"), after);
         println!(
             "{} streams held by curl processes: server resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB)",
             curls.len(),
@@ -392,6 +403,11 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
     l.sort_by(f64::total_cmp);
+    scratch::figure(&format!("fanout.{backend}.p99_ms"), pct(&l, 0.99));
+    scratch::figure(
+        &format!("fanout.{backend}.delivered_pct"),
+        100.0 * l.len() as f64 / (events as usize * opened).max(1) as f64,
+    );
     println!(
         "fan-out: {} deliveries of {} expected ({events} events × {opened} streams): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ms clock)",
         l.len(),

@@ -70,6 +70,7 @@ case "${1:-}" in
     cargo leptos build >/dev/null 2>&1
     end="$(now)"
     echo "incremental dev rebuild (server + WASM) after a one-line change: $(secs "$start" "$end") s"
+    echo "FIGURE build.incremental_s $(secs "$start" "$end")"
     ;;
   wasm-size)
     cargo leptos build --release >/dev/null 2>&1
@@ -81,6 +82,8 @@ case "${1:-}" in
       const kb = (n) => (n / 1024).toFixed(1) + " KiB";
       console.log(`wasm: raw ${kb(b.length)}, gzip ${kb(z.gzipSync(b, { level: 9 }).length)}, brotli ${kb(br(b))}`);
       console.log(`js:   raw ${kb(js.length)}, brotli ${kb(br(js))}`);
+      console.log(`FIGURE build.wasm_brotli_kib ${(br(b) / 1024).toFixed(1)}`);
+      console.log(`FIGURE build.wasm_raw_kib ${(b.length / 1024).toFixed(1)}`);
     '
     ;;
   ci)
@@ -89,6 +92,7 @@ case "${1:-}" in
     ( cd "$clone" && CI=true bash .ci/run >"$clone/../ci.log" 2>&1 )
     end="$(now)"
     echo "clean-clone .ci/run: $(secs "$start" "$end") s (log: $clone/../ci.log)"
+    echo "FIGURE build.ci_s $(secs "$start" "$end")"
     ;;
   *)
     sed -n '2,14p' "$0"

@@ -193,64 +193,67 @@ async fn every_server_function_answers_random_input_with_a_french_4xx() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(64);
-    let t = TestDb::sqlite().await;
-    let mut state = state(t.db.clone());
-    state.auth_per_minute = 1_000_000;
-    let app = guichet::server::http::router(state);
-    for (email, role) in [
-        ("demandeur@ville.fr", Role::Applicant),
-        ("instructeur@beta.gouv.fr", Role::Instructor),
-        ("admin@beta.gouv.fr", Role::Admin),
-    ] {
-        create_account(&t.db, email, PASSWORD, role).await;
-    }
-    let paths: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
-        .map(|(p, _)| p)
-        .collect();
-    let mut total = 0;
-    for path in &paths {
-        let account = caller_for(path);
-        let mut cookie = match account {
-            Some((email, _)) => Some(sign_in(&app, email, PASSWORD, [10, 7, 0, 1]).await),
-            None => None,
-        };
-        // proptest's runner is synchronous: generate the inputs, then send.
-        let mut runner = TestRunner::new(Config {
-            cases,
-            failure_persistence: None,
-            ..Config::default()
-        });
-        let strategy = input();
-        let mut inputs = Vec::new();
-        for _ in 0..cases {
-            let tree = strategy.new_tree(&mut runner).expect("input");
-            inputs.push(proptest::strategy::ValueTree::current(&tree));
+    for t in TestDb::all().await {
+        let mut state = state(t.db.clone());
+        state.auth_per_minute = 1_000_000;
+        let app = guichet::server::http::router(state);
+        for (email, role) in [
+            ("demandeur@ville.fr", Role::Applicant),
+            ("instructeur@beta.gouv.fr", Role::Instructor),
+            ("admin@beta.gouv.fr", Role::Admin),
+        ] {
+            create_account(&t.db, email, PASSWORD, role).await;
         }
-        for input in inputs {
-            let (content_type, bytes) = body_of(&input);
-            let a = post_bytes(&app, path, content_type, bytes, cookie.as_deref()).await;
-            total += 1;
-            if let Err(e) = check_answer(path, &a) {
-                let shown = format!("{input:?}");
-                panic!(
-                    "{e}\ninput: {}",
-                    shown.chars().take(2000).collect::<String>()
-                );
+        let paths: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
+            .map(|(p, _)| p)
+            .collect();
+        let mut total = 0;
+        for path in &paths {
+            let account = caller_for(path);
+            let mut cookie = match account {
+                Some((email, _)) => Some(sign_in(&app, email, PASSWORD, [10, 7, 0, 1]).await),
+                None => None,
+            };
+            // proptest's runner is synchronous: generate the inputs, then send.
+            let mut runner = TestRunner::new(Config {
+                cases,
+                failure_persistence: None,
+                ..Config::default()
+            });
+            let strategy = input();
+            let mut inputs = Vec::new();
+            for _ in 0..cases {
+                let tree = strategy.new_tree(&mut runner).expect("input");
+                inputs.push(proptest::strategy::ValueTree::current(&tree));
             }
-            // A random call may end the session (logout, password change):
-            // sign in again so the campaign keeps reaching the function.
-            if a.code() == "unauthenticated"
-                && let Some((email, _)) = account
-            {
-                cookie = Some(sign_in(&app, email, PASSWORD, [10, 7, 0, 1]).await);
+            for input in inputs {
+                let (content_type, bytes) = body_of(&input);
+                let a = post_bytes(&app, path, content_type, bytes, cookie.as_deref()).await;
+                total += 1;
+                if let Err(e) = check_answer(path, &a) {
+                    let shown = format!("{input:?}");
+                    panic!(
+                        "{}: {e}\ninput: {}",
+                        t.name,
+                        shown.chars().take(2000).collect::<String>()
+                    );
+                }
+                // A random call may end the session (logout, password change):
+                // sign in again so the campaign keeps reaching the function.
+                if a.code() == "unauthenticated"
+                    && let Some((email, _)) = account
+                {
+                    cookie = Some(sign_in(&app, email, PASSWORD, [10, 7, 0, 1]).await);
+                }
             }
         }
+        eprintln!(
+            "{}: {total} random calls to {} server functions, none answered 5xx",
+            t.name,
+            paths.len()
+        );
+        t.cleanup().await;
     }
-    eprintln!(
-        "{total} random calls to {} server functions, none answered 5xx",
-        paths.len()
-    );
-    t.cleanup().await;
 }
 
 /// 13 digits and the Luhn check digit that makes them a valid SIRET.
@@ -756,6 +759,29 @@ async fn deep_oversized_and_undecodable_bodies_get_a_french_4xx() {
             400,
             &w.alice,
         ),
+        // A NUL character (PostgreSQL cannot store it), raw, escaped, encoded.
+        (
+            "/api/requests/save",
+            "application/json",
+            format!("{{\"id\":{id},\"version\":1,\"save_id\":\"nul\",\"data\":{{\"context\":{{\"title\":\"a\\u0000b\"}}}}}}")
+                .into_bytes(),
+            400,
+            &w.alice,
+        ),
+        (
+            "/api/messages/send",
+            "application/x-www-form-urlencoded",
+            format!("id={id}&body=a%00b").into_bytes(),
+            400,
+            &w.alice,
+        ),
+        (
+            "/api/instruction/dashboard",
+            "application/x-www-form-urlencoded",
+            b"q=a\x00b".to_vec(),
+            400,
+            &w.instructor,
+        ),
         // Over the 1 MB limit.
         (
             "/api/requests/save",
@@ -771,6 +797,11 @@ async fn deep_oversized_and_undecodable_bodies_get_a_french_4xx() {
         let message = a.json["message"].as_str().unwrap_or_default();
         assert!(
             message.contains("requête") || message.contains("volumineuse"),
+            "{path}: {}",
+            a.json
+        );
+        assert!(
+            !message.contains("caractère nul") || a.code() == "bad_request",
             "{path}: {}",
             a.json
         );

@@ -184,6 +184,8 @@ async fn accessibility_page_states_its_level() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Déclaration d’accessibilité"));
     assert!(body.contains("non conforme"));
+    assert!(body.contains("Ce qui n’est pas encore vérifié"));
+    assert!(body.contains("clavier seul"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

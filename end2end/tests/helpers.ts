@@ -259,3 +259,74 @@ export async function fromAcceptanceToApiCall(
   await instructorContext.close();
   await techContext.close();
 }
+
+/** What has the keyboard focus: its id, label, accessible name and text. */
+export async function focused(page: Page): Promise<{ id: string; label: string; name: string; tag: string }> {
+  return page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el) return { id: '', label: '', name: '', tag: '' };
+    const label = ((el as HTMLInputElement).labels?.[0]?.textContent ?? '').trim();
+    const name = (el.getAttribute('aria-label') ?? el.textContent ?? '').trim();
+    return { id: el.id, label, name, tag: el.tagName.toLowerCase() };
+  });
+}
+
+/** The focused element shows where the focus is: an outline or a ring on
+ * it, or, for a DSFR checkbox (the input is hidden), on its label. */
+export async function expectVisibleFocus(page: Page): Promise<void> {
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement as HTMLElement | null;
+    if (!el || el === document.body) return 'aucun élément';
+    const shows = (s: CSSStyleDeclaration) =>
+      (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1) || (s.boxShadow !== 'none' && s.boxShadow !== '');
+    if (shows(getComputedStyle(el))) return '';
+    const label = (el as HTMLInputElement).labels?.[0];
+    if (label && (shows(getComputedStyle(label, '::before')) || shows(getComputedStyle(label)))) return '';
+    return `${el.tagName.toLowerCase()}#${el.id} « ${(el.textContent ?? '').trim().slice(0, 40)} »`;
+  });
+  expect(ring, `focus invisible sur ${ring}`).toBe('');
+}
+
+/** Presses Tab (only Tab) until the focus is on what `matches` accepts;
+ * checks at each stop that the focus is visible. */
+export async function tabTo(
+  page: Page,
+  matches: (f: { id: string; label: string; name: string; tag: string }) => boolean,
+  what: string,
+  max = 150,
+): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    await expectVisibleFocus(page);
+    if (matches(f)) return;
+  }
+  throw new Error(`la touche Tab n’atteint jamais ${what}`);
+}
+
+/** Holds a write lock on the e2e server's SQLite file from another process
+ * (Python's sqlite3, `BEGIN IMMEDIATE`) until `release()`. */
+export async function lockDatabase(): Promise<{ release: () => Promise<void> }> {
+  const { spawn } = await import('child_process');
+  const script = [
+    'import sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1], timeout=10, isolation_level=None)',
+    'db.execute("BEGIN IMMEDIATE")',
+    'print("verrou", flush=True)',
+    'sys.stdin.readline()',
+    'db.execute("ROLLBACK")',
+  ].join('\n');
+  const child = spawn('python3', ['-c', script, path.join(dataDir, 'guichet.db')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d) => (String(d).includes('verrou') ? resolve() : undefined));
+    child.on('exit', (code) => reject(new Error(`le verrou s’est arrêté (${code})`)));
+  });
+  return {
+    release: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.on('exit', () => resolve());
+        child.stdin.write('\n');
+      }),
+  };
+}

@@ -61,6 +61,7 @@ impl Scratch {
 }
 
 /// Serves the real router for `state` on a loopback port; answers its base URL.
+#[allow(dead_code)] // Not every benchmark serves the router.
 pub async fn serve(state: guichet::server::state::AppState) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -98,4 +99,11 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
         return 0.0;
     }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// One figure for `scripts/bench.sh`'s report: `FIGURE <key> <value>`, on
+/// its own line beside the readable output.
+#[allow(dead_code)]
+pub fn figure(key: &str, value: f64) {
+    println!("FIGURE {key} {value:.3}");
 }

@@ -237,7 +237,7 @@ pub async fn request_changes(
 ) -> Result<RequestState, AppError> {
     use crate::domain::lifecycle::Action;
     use crate::server::mail::templates;
-    use crate::server::{app_state, respond_error, viewer};
+    use crate::server::{app_state, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/instruction/request_changes").await?;
     let message = server_side::required_text("message", &message, "Le message au demandeur")?;
@@ -320,7 +320,7 @@ pub async fn accept_request(
 ) -> Result<RequestState, AppError> {
     use crate::domain::lifecycle::Action;
     use crate::server::mail::templates;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/instruction/accept").await?;
     let message = server_side::optional_text("message", &message)?;
@@ -429,7 +429,7 @@ pub async fn dashboard(
     #[server(default)] page: String,
 ) -> Result<DashboardView, AppError> {
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let app = app_state()?;
     let me = crate::server::caller("/api/instruction/dashboard").await?;
     let filters = Filters {
@@ -549,7 +549,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     use crate::domain::scopes;
     use crate::error::ErrorCode;
     use crate::server::db::instruction;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let app = app_state()?;
     let me = crate::server::caller("/api/instruction/review").await?;
     let r = db::requests::get(&app.db, id)
@@ -674,7 +674,7 @@ fn message_view(m: crate::server::db::instruction::StoredMessage, staff: bool) -
 #[server(endpoint = "instruction/assign")]
 pub async fn assign(id: i64, take: bool) -> Result<(), AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let app = app_state()?;
     let me = crate::server::caller("/api/instruction/assign").await?;
     let done = db::instruction::assign(&app.db, id, take.then_some(me.id), db::now_ms())
@@ -701,7 +701,7 @@ pub async fn send_message(
 ) -> Result<MessageView, AppError> {
     use crate::error::ErrorCode;
     use crate::server::mail::templates;
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, policy, respond_error};
     let app = app_state()?;
     let me = crate::server::caller("/api/messages/send").await?;
     let body = server_side::required_text("body", &body, "Le message")?;
@@ -788,7 +788,7 @@ pub async fn send_message(
 #[server(endpoint = "messages/list")]
 pub async fn list_messages(id: i64) -> Result<Vec<MessageView>, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, policy, respond_error};
     let app = app_state()?;
     let me = crate::server::caller("/api/messages/list").await?;
     let r = db::requests::get(&app.db, id)

@@ -102,7 +102,7 @@ mod server_side {
 /// The signed-in applicant's requests, most recent first.
 #[server(endpoint = "requests/mine")]
 pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/mine").await?;
     let lines = db::requests::list_for_applicant(&state.db, me.id)
@@ -131,7 +131,7 @@ pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
 /// Starts a new draft; answers its number.
 #[server(endpoint = "requests/create")]
 pub async fn create_request() -> Result<i64, AppError> {
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/create").await?;
     let id = db::requests::create_draft(&state.db, me.id, &RequestData::new_draft(), db::now_ms())
@@ -145,7 +145,7 @@ pub async fn create_request() -> Result<i64, AppError> {
 #[server(endpoint = "requests/get")]
 pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     use crate::domain::lifecycle::is_editable;
-    use crate::server::{app_state, db, policy, respond_error, viewer};
+    use crate::server::{app_state, db, policy, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/get").await?;
     let r = db::requests::get(&state.db, id)
@@ -195,7 +195,7 @@ pub async fn save_request(
     data: RequestData,
 ) -> Result<Saved, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/save").await?;
     if save_id.is_empty() || save_id.len() > 64 {
@@ -219,7 +219,7 @@ pub async fn save_request(
 /// the new number.
 #[server(endpoint = "requests/duplicate")]
 pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
-    use crate::server::{app_state, db, viewer};
+    use crate::server::{app_state, db};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/duplicate").await?;
     server_side::owned(&state, &me, id).await?;
@@ -234,7 +234,7 @@ pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
 #[server(endpoint = "requests/archive")]
 pub async fn archive_request(id: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
-    use crate::server::{app_state, db, viewer};
+    use crate::server::{app_state, db};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/archive").await?;
     server_side::owned(&state, &me, id).await?;
@@ -257,7 +257,7 @@ pub async fn archive_request(id: i64) -> Result<(), AppError> {
 /// Removing one that is already gone is not an error.
 #[server(endpoint = "requests/remove_attachment")]
 pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), AppError> {
-    use crate::server::{app_state, db, viewer};
+    use crate::server::{app_state, db};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/remove_attachment").await?;
     server_side::owned(&state, &me, id).await?;
@@ -276,7 +276,7 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
     use crate::error::ErrorCode;
     use crate::server::mail::templates;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/submit").await?;
     let r = server_side::owned(&state, &me, id).await?;

@@ -115,7 +115,7 @@ pub struct SpacesView {
 /// The spaces the caller belongs to, with their tokens (never the strings).
 #[server(endpoint = "space/overview")]
 pub async fn space_overview() -> Result<SpacesView, AppError> {
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/overview").await?;
     let now = db::now_ms();
@@ -162,7 +162,7 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
 /// The token's string, minted again, for a member of its space.
 #[server(endpoint = "space/reveal")]
 pub async fn reveal_token(id: String) -> Result<String, AppError> {
-    use crate::server::{app_state, respond_error, viewer};
+    use crate::server::{app_state, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/reveal").await?;
     let row = server_side::member_token(&state, me.id, &id).await?;
@@ -180,7 +180,7 @@ pub async fn reveal_token(id: String) -> Result<String, AppError> {
 #[server(endpoint = "space/renew")]
 pub async fn renew_token(id: String) -> Result<i64, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error, viewer};
+    use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/renew").await?;
     let row = server_side::member_token(&state, me.id, &id).await?;

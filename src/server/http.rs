@@ -327,15 +327,47 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
     if too_large && upload {
         return attachments::too_large_response();
     }
-    if too_large {
-        return api_error(
+    let refuse_large = || {
+        api_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             "La requête est trop volumineuse (1 Mo au maximum).",
             None,
+        )
+    };
+    if too_large {
+        return refuse_large();
+    }
+    if upload {
+        return next.run(req).await;
+    }
+    // Forms and server functions: read whole (within the limit, also when
+    // no length was announced), and refused when they hold a NUL character,
+    // which PostgreSQL cannot store in a text and no one types.
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return refuse_large();
+    };
+    if holds_nul(&bytes) {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "La requête contient un caractère nul : elle est refusée.",
+            None,
         );
     }
-    next.run(req).await
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
+/// A NUL character, raw, JSON-escaped (`\u0000`) or percent-encoded (`%00`).
+fn holds_nul(body: &[u8]) -> bool {
+    body.contains(&0)
+        || body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        || body.windows(3).any(|w| w == b"%00")
 }
 
 /// The Content-Security-Policy of everything that is not a page (JSON, files).

@@ -31,15 +31,46 @@ pub fn AccessibilityPage() -> impl IntoView {
                              conçu pour respecter le RGAA."
                         </li>
                         <li>
-                            "Chaque page est vérifiée automatiquement, à chaque modification du service, \
-                             par l’outil axe-core dans un navigateur réel ; aucune anomalie détectée \
-                             par cet outil n’est acceptée."
+                            "Chaque page de chaque parcours (visiteur, demandeur, instructeur, \
+                             administrateur, espace client), fenêtres de dialogue et messages d’erreur \
+                             compris, est vérifiée automatiquement à chaque modification du service par \
+                             l’outil axe-core dans un navigateur réel (Chromium) ; aucune anomalie \
+                             détectée par cet outil n’est acceptée."
                         </li>
                         <li>
-                            "Les vérifications automatiques ne couvrent qu’une partie des critères : \
-                             un audit complet reste à mener."
+                            "Un parcours complet de demande (six étapes, jusqu’au dépôt) est rejoué \
+                             au clavier seul à chaque modification, en vérifiant que l’élément qui a le \
+                             focus est toujours visiblement signalé."
+                        </li>
+                        <li>
+                            "Un lien d’évitement mène directement au contenu ; la connexion, \
+                             l’inscription et les formulaires de compte fonctionnent aussi sans \
+                             JavaScript."
                         </li>
                     </ul>
+
+                    <h2>"Ce qui n’est pas encore vérifié"</h2>
+                    <ul>
+                        <li>
+                            "Les vérifications automatiques ne couvrent qu’une partie des critères du \
+                             RGAA : un audit complet par un tiers reste à mener."
+                        </li>
+                        <li>
+                            "Le service n’a pas encore été testé avec des lecteurs d’écran (NVDA, JAWS, \
+                             VoiceOver) ni avec des utilisateurs en situation de handicap."
+                        </li>
+                        <li>
+                            "Les documents PDF joints aux demandes sont fournis par les demandeurs : \
+                             leur accessibilité n’est pas contrôlée."
+                        </li>
+                    </ul>
+
+                    <h2>"Établissement de cette déclaration"</h2>
+                    <p>
+                        "Cette déclaration a été établie le 25 novembre 2026. Technologies utilisées : \
+                         HTML, CSS (Système de Design de l’État), WebAssembly. Environnement de \
+                         vérification : Chromium sous Debian, axe-core."
+                    </p>
 
                     <h2>"Retour d’information et contact"</h2>
                     <p>

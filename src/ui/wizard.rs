@@ -34,6 +34,9 @@ pub enum SaveStatus {
     Saved(i64),
     /// The server cannot be reached: changes kept in the browser.
     Offline,
+    /// The server answers but cannot save now (its database is down):
+    /// changes kept in the browser, sent again until it can.
+    Unavailable,
     /// The draft was saved elsewhere meanwhile: both versions shown.
     Conflict(Box<RequestView>),
     /// The server refused (session over, limit…): the message says why.
@@ -245,7 +248,11 @@ impl Draft {
             ErrorCode::Network | ErrorCode::DatabaseUnavailable | ErrorCode::Internal => {
                 self.engine
                     .update_value(|en| en.retry = Some((save_id, generation)));
-                self.status.set(SaveStatus::Offline);
+                self.status.set(if e.code == ErrorCode::Network {
+                    SaveStatus::Offline
+                } else {
+                    SaveStatus::Unavailable
+                });
                 set_timeout(
                     move || self.flush(),
                     std::time::Duration::from_millis(RETRY_MS),
@@ -347,6 +354,12 @@ fn SaveIndicator(draft: Draft) -> impl IntoView {
             SaveStatus::Offline => (
                 "fr-text--sm guichet-save guichet-save--warning",
                 "Hors ligne — vos saisies sont gardées sur cet appareil".to_owned(),
+            ),
+            SaveStatus::Unavailable => (
+                "fr-text--sm guichet-save guichet-save--warning",
+                "Enregistrement momentanément impossible — vos saisies sont gardées sur cet \
+                 appareil et seront enregistrées dès que possible"
+                    .to_owned(),
             ),
             SaveStatus::Conflict(_) => (
                 "fr-text--sm guichet-save guichet-save--error",

@@ -1,0 +1,52 @@
+import { test, expect } from '@playwright/test';
+import { hydrated, lockDatabase, signUpAndIn, watchConsole } from './helpers';
+
+const password = 'cheval agrafe batterie correcte';
+
+test('base de données verrouillée : le brouillon continue dans le navigateur, survit au rechargement et s’enregistre au retour', async ({ page }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now();
+  await signUpAndIn(page, `panne.${stamp}@occitanie.fr`, password);
+  await page.goto('/demandes');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
+  const id = page.url().match(/demandes\/(\d+)/)?.[1];
+  await page.goto(`/demandes/${id}/etape/2`);
+  await hydrated(page);
+  // The saves refused while the database is locked fail on purpose.
+  const console = watchConsole(page, [/status of 503 \(Service Unavailable\)/]);
+  const status = page.getByTestId('save-status');
+  await page.getByLabel('Intitulé de la demande').fill('Avant la panne');
+  await expect(status).toHaveText(/Enregistré à/, { timeout: 10_000 });
+
+  // Another process holds the write lock: the server answers 503 after
+  // waiting for it; the wizard says so and keeps the typing.
+  const lock = await lockDatabase();
+  try {
+    await page.getByLabel('Description du cas d’usage').fill('Tapé pendant la panne');
+    await expect(status).toHaveText(/Enregistrement momentanément impossible — vos saisies sont gardées sur cet appareil/, {
+      timeout: 15_000,
+    });
+    await page.getByLabel('Public concerné (utilisateurs finaux)').fill('Toujours pendant la panne');
+    // A reload meanwhile: the page is read from the database (reads go on),
+    // the typing comes back from the browser's buffer.
+    await page.reload();
+    await hydrated(page);
+    await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Tapé pendant la panne');
+    await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Toujours pendant la panne');
+  } finally {
+    await lock.release();
+  }
+
+  // Back: the buffer is saved without anything typed.
+  await expect(status).toHaveText(/Enregistré à/, { timeout: 30_000 });
+  // What the server holds, without the buffer.
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue('Avant la panne');
+  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Tapé pendant la panne');
+  await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Toujours pendant la panne');
+  console.check();
+});

@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""Writes the benchmark report of `scripts/bench.sh` into docs/BENCHMARKS.md.
+
+Reads the `FIGURE <key> <value>` lines the benchmarks printed (a key given
+several times keeps its worst value), and writes one table: each figure on
+both backends, beside its target and beside the machine's limit measured in
+the same run, with a verdict. The report replaces what is between the
+`<!-- rapport:début -->` and `<!-- rapport:fin -->` markers.
+"""
+import argparse
+import re
+import sys
+
+START, END = "<!-- rapport:début -->", "<!-- rapport:fin -->"
+
+# (label, key with {b} for the backend or a plain key, unit, target, better,
+#  limit key or None, what would close a miss)
+ROWS = [
+    ("Autosave, 200 editors at 1 save/s: p99", "autosave.{b}.paced_p99_ms", "ms", 15, "low", None,
+     "the p99 is the queue of saves behind one commit: fewer fsyncs (group commit) or a faster disk"),
+    ("Autosave, closed loop: saves/s", "autosave.{b}.closed_saves_per_s", "/s", 2000, "high",
+     "limit.{b}_commits_per_s_8w",
+     "each save is one synchronous commit: the ceiling is the commit rate beside it; on PostgreSQL "
+     "`synchronous_commit = off` for drafts, or batching saves per transaction, would raise it"),
+    ("Autosave: drafts with a lost or doubled save", "autosave.{b}.lost", "", 0, "low", None, "a defect"),
+    ("Dashboard over the requests: worst p95 of 12 filters", "dashboard.{b}.p95_ms", "ms", 20, "low", None,
+     "a covering index for the slowest filter (see the dashboard section)"),
+    ("Live events to 1,000 streams: p99", "fanout.{b}.p99_ms", "ms", 200, "low", None,
+     "fewer streams per instance"),
+    ("Live events delivered", "fanout.{b}.delivered_pct", "%", 100, "high", None, "a defect"),
+    ("Server memory per 1,000 open streams", "fanout.{b}.server_mib_per_1000_streams", "MiB", 150, "low", None,
+     "smaller per-stream buffers"),
+    ("Token API, in-process clients: calls/s", "api.{b}.inprocess_calls_per_s", "/s", 20000, "high",
+     "limit.hello_inprocess_per_s", "the hello endpoint beside it is the ceiling of this machine"),
+    ("Token API, wrk: calls/s", "api.{b}.wrk_calls_per_s", "/s", 20000, "high", "limit.hello_wrk_per_s",
+     "the hello endpoint beside it is the ceiling of this machine"),
+    ("Revocation → first refused call: max of 20", "api.{b}.revocation_max_ms", "ms", 1000, "low", None,
+     "a defect: the live event or the 1 s row cache failed"),
+]
+SINGLE = [
+    ("WASM bundle, brotli -11", "build.wasm_brotli_kib", "KiB", 250, "low",
+     "split the bundle per route (Leptos lazy routes, `cargo leptos build --split`) and erase view "
+     "types (`into_any()`) in the largest pages: the size is Leptos view code monomorphised per page"),
+    ("Incremental dev rebuild (server + WASM)", "build.incremental_s", "s", 30, "low",
+     "fewer generic view types per page"),
+    ("Clean clone `.ci/run`", "build.ci_s", "s", 5400, "low", "split the e2e build from the test build"),
+]
+LIMITS = [
+    ("axum hello endpoint, 64 in-process clients", "limit.hello_inprocess_per_s", "/s"),
+    ("axum hello endpoint, wrk -t1 -c64", "limit.hello_wrk_per_s", "/s"),
+    ("SQLite commits (1 KB row, own transaction), 1 writer", "limit.sqlite_commits_per_s_1w", "/s"),
+    ("SQLite commits, 8 writers", "limit.sqlite_commits_per_s_8w", "/s"),
+    ("PostgreSQL commits (1 KB row, own transaction), 1 writer", "limit.postgres_commits_per_s_1w", "/s"),
+    ("PostgreSQL commits, 8 writers", "limit.postgres_commits_per_s_8w", "/s"),
+]
+
+
+def read(path):
+    values = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "FIGURE":
+                try:
+                    values.setdefault(parts[1], []).append(float(parts[2]))
+                except ValueError:
+                    pass
+    return values
+
+
+def worst(values, key, better):
+    v = values.get(key)
+    if not v:
+        return None
+    return min(v) if better == "high" else max(v)
+
+
+def fmt(v, unit):
+    if v is None:
+        return "not measured"
+    if abs(v) >= 100:
+        s = f"{v:,.0f}".replace(",", "\u202f")
+    elif abs(v) >= 10:
+        s = f"{v:.1f}"
+    else:
+        s = f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
+    return f"{s} {unit}".strip()
+
+
+def meets(v, target, better):
+    if v is None:
+        return None
+    return v <= target if better == "low" else v >= target
+
+
+def verdict(ok):
+    return {True: "met", False: "**missed**", None: "—"}[ok]
+
+
+def render(values, a):
+    out = [START, ""]
+    kind = "quick run (`--quick`: smaller loads, not the report's figures)" if a.quick == "1" else "full run"
+    out.append(f"## Latest full report ({a.started}, {kind})")
+    out.append("")
+    out.append("Written by `bash scripts/bench.sh` (one command; `--with-ci` adds a clean clone's CI run). "
+               f"Machine: {a.machine}. {a.versions}. Every figure below comes from this one run; "
+               "the history and the method of each benchmark follow the report.")
+    out.append("")
+    out.append("Machine limits measured in the same run:")
+    out.append("")
+    out.append("| Limit | Measured |")
+    out.append("|---|---|")
+    for label, key, unit in LIMITS:
+        out.append(f"| {label} | {fmt(worst(values, key, 'high'), unit)} |")
+    out.append("")
+    out.append("| Figure | SQLite | PostgreSQL | Target | Limit (same run) | Verdict |")
+    out.append("|---|---|---|---|---|---|")
+    misses = []
+    for label, key, unit, target, better, limit, remedy in ROWS:
+        cells, oks, lims = [], [], []
+        for b in ("sqlite", "postgres"):
+            v = worst(values, key.format(b=b), better)
+            cells.append(fmt(v, unit))
+            oks.append(meets(v, target, better))
+            if limit:
+                lk = limit.format(b=b)
+                lims.append(f"{fmt(worst(values, lk, 'high'), '/s')}" + (f" ({b})" if "{b}" in limit else ""))
+        sign = "≤" if better == "low" else "≥"
+        limit_cell = " / ".join(dict.fromkeys(lims)) if lims else "—"
+        known = [o for o in oks if o is not None]
+        ok = None if not known else all(known)
+        out.append(f"| {label} | {cells[0]} | {cells[1]} | {sign} {fmt(target, unit)} | {limit_cell} | {verdict(ok)} |")
+        if ok is False:
+            misses.append((label, remedy))
+    for label, key, unit, target, better, remedy in SINGLE:
+        v = worst(values, key, better)
+        ok = meets(v, target, better)
+        sign = "≤" if better == "low" else "≥"
+        out.append(f"| {label} | {fmt(v, unit)} | (same build) | {sign} {fmt(target, unit)} | — | {verdict(ok)} |")
+        if ok is False:
+            misses.append((label, remedy))
+    failed = [k.split(".", 1)[1] for k in values if k.startswith("failed.")]
+    out.append("")
+    if failed:
+        out.append(f"Benchmarks that stopped with an error in this run: {', '.join(sorted(failed))} (see target/bench/bench.log).")
+        out.append("")
+    if misses:
+        out.append("Missed targets, why, and what would close them:")
+        out.append("")
+        for label, remedy in misses:
+            out.append(f"- {label}: {remedy}.")
+        out.append("")
+    out.append(END)
+    return "\n".join(out)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("figures")
+    p.add_argument("doc")
+    p.add_argument("--started", default="?")
+    p.add_argument("--machine", default="?")
+    p.add_argument("--versions", default="?")
+    p.add_argument("--quick", default="0")
+    a = p.parse_args()
+    report = render(read(a.figures), a)
+    with open(a.doc, encoding="utf-8") as f:
+        doc = f.read()
+    if START in doc and END in doc:
+        doc = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: report, doc, flags=re.S)
+    else:
+        head, sep, rest = doc.partition("\n## ")
+        doc = head + "\n" + report + "\n" + sep.lstrip("\n") + rest if sep else doc + "\n" + report + "\n"
+    with open(a.doc, "w", encoding="utf-8") as f:
+        f.write(doc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
