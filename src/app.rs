@@ -91,7 +91,36 @@ pub fn App() -> impl IntoView {
                     </ParentRoute>
                 </Routes>
             </main>
+            <FocusOnNavigation />
             <Footer />
         </Router>
     }
+}
+
+/// After a navigation inside the application (not the first page load), the
+/// keyboard focus goes to the start of the main content, as a page load
+/// would: a keyboard or screen-reader user continues from the new page's
+/// beginning, not from where the link was, which no longer exists.
+#[component]
+fn FocusOnNavigation() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let first = StoredValue::new(true);
+    Effect::new(move |_| {
+        let _path = location.pathname.get();
+        if first.get_value() {
+            first.set_value(false);
+            return;
+        }
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(main) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("contenu"))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = main.focus();
+            }
+        }
+    });
 }

@@ -274,7 +274,7 @@ fn with_check_digit(first: &[u8]) -> String {
                 }
             })
             .sum();
-        if sum % 10 == 0 {
+        if sum.is_multiple_of(10) {
             s.push(char::from(b'0' + last));
             return s;
         }

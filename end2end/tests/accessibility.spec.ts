@@ -111,6 +111,9 @@ test('axe ne relève aucune violation sur chaque page des parcours visiteur, dem
     await instructor.getByRole('button', { name: button, exact: true }).click();
     const modal = instructor.getByRole('dialog', { name: dialog });
     await expect(modal).toBeVisible();
+    // Audited once opened: during DSFR's fade-in its colours are
+    // half-transparent.
+    await expect.poll(() => modal.evaluate((e) => getComputedStyle(e).opacity)).toBe('1');
     await expectNoAxeViolations(instructor);
     // Escape closes it, and the focus goes back to the button.
     await instructor.keyboard.press('Escape');
@@ -181,8 +184,10 @@ test('au clavier seul, le demandeur remplit les six étapes et dépose, le focus
   await type('champ-context-end_users', 'Entreprises demandant une aide');
   await type('champ-context-expected_volume', '2 000');
   await tabTo(page, byId('champ-context-go_live'), 'la date');
-  await page.keyboard.type('01032027');
-  await expect(page.locator('#champ-context-go_live')).toHaveValue('2027-03-01');
+  // Chromium orders the date's parts by its own locale (jj/mm/aaaa or
+  // mm/jj/aaaa): a date whose day and month are the same reads alike.
+  await page.keyboard.type('03032027');
+  await expect(page.locator('#champ-context-go_live')).toHaveValue('2027-03-03');
   await saved();
   await nextStep(3);
 

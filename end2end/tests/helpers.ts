@@ -272,14 +272,17 @@ export async function focused(page: Page): Promise<{ id: string; label: string; 
 }
 
 /** The focused element shows where the focus is: an outline or a ring on
- * it, or, for a DSFR checkbox (the input is hidden), on its label. */
+ * it or its ::before, or, for a DSFR checkbox (the input is hidden), on its
+ * label. */
 export async function expectVisibleFocus(page: Page): Promise<void> {
   const ring = await page.evaluate(() => {
     const el = document.activeElement as HTMLElement | null;
     if (!el || el === document.body) return 'aucun élément';
     const shows = (s: CSSStyleDeclaration) =>
       (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1) || (s.boxShadow !== 'none' && s.boxShadow !== '');
-    if (shows(getComputedStyle(el))) return '';
+    // On the element, or on its ::before (DSFR's enlarged links draw the
+    // ring on a pseudo-element covering their block).
+    if (shows(getComputedStyle(el)) || shows(getComputedStyle(el, '::before')) || shows(getComputedStyle(el, '::after'))) return '';
     const label = (el as HTMLInputElement).labels?.[0];
     if (label && (shows(getComputedStyle(label, '::before')) || shows(getComputedStyle(label)))) return '';
     return `${el.tagName.toLowerCase()}#${el.id} « ${(el.textContent ?? '').trim().slice(0, 40)} »`;
@@ -298,6 +301,9 @@ export async function tabTo(
   for (let i = 0; i < max; i++) {
     await page.keyboard.press('Tab');
     const f = await focused(page);
+    // Past the last element the focus leaves the page for the browser's
+    // own controls (the document's body is then active): Tab goes on.
+    if (f.tag === 'body') continue;
     await expectVisibleFocus(page);
     if (matches(f)) return;
   }
