@@ -24,6 +24,16 @@ fn env_of<'a>(t: &'a TestDb, data: &'a str) -> Vec<(&'static str, &'a str)> {
     ]
 }
 
+/// A database of each backend (PostgreSQL when it answers), each with a
+/// folder for the server's files.
+fn both(rt: &tokio::runtime::Runtime) -> Vec<(TestDb, tempfile::TempDir)> {
+    let mut dbs = vec![rt.block_on(TestDb::sqlite())];
+    dbs.extend(rt.block_on(TestDb::postgres()));
+    dbs.into_iter()
+        .map(|t| (t, tempfile::tempdir().expect("tmp")))
+        .collect()
+}
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -113,10 +123,7 @@ async fn stored(t: &TestDb, id: i64) -> (i64, String) {
 fn kill_9_in_an_autosave_storm_loses_no_acknowledged_save() {
     const EDITORS: usize = 50;
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut dbs = vec![rt.block_on(TestDb::sqlite())];
-    dbs.extend(rt.block_on(TestDb::postgres()));
-    for t in dbs {
-        let data = tempfile::tempdir().expect("tmp");
+    for (t, data) in both(&rt) {
         let data_dir = data.path().to_str().expect("utf-8");
         let env = env_of(&t, data_dir);
         let server = Server::start(&env);
@@ -128,19 +135,10 @@ fn kill_9_in_an_autosave_storm_loses_no_acknowledged_save() {
                 let email = format!("editeur{k}@mairie-{k}.fr");
                 create_account(&t.db, &email, PASSWORD, Role::Applicant).await;
                 let cookie = sign_in_at(&http, &base, &email, PASSWORD).await;
-                let id: i64 = http
-                    .post(format!("{base}/api/requests/create"))
-                    .header("origin", &base)
-                    .header("accept", "application/json")
-                    .header("cookie", &cookie)
-                    .send()
-                    .await
-                    .expect("create")
-                    .text()
-                    .await
-                    .expect("id")
-                    .parse()
-                    .expect("a number");
+                let (status, id) =
+                    post_json_at(&http, &base, "/api/requests/create", &cookie, json!({})).await;
+                assert_eq!(status, 200, "{}: {id}", t.name);
+                let id = id.as_i64().expect("id");
                 editors.push(Editor {
                     k,
                     cookie,
@@ -240,10 +238,7 @@ fn kill_9_in_an_autosave_storm_loses_no_acknowledged_save() {
 #[test]
 fn smtp_down_during_acceptance_sends_each_email_once_after_a_restart() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut dbs = vec![rt.block_on(TestDb::sqlite())];
-    dbs.extend(rt.block_on(TestDb::postgres()));
-    for t in dbs {
-        let data = tempfile::tempdir().expect("tmp");
+    for (t, data) in both(&rt) {
         let data_dir = data.path().to_str().expect("utf-8");
         // Nothing listens on the SMTP port yet.
         let smtp_port = common::process::free_port();
@@ -572,10 +567,7 @@ async fn get_page(http: &reqwest::Client, base: &str, path: &str, cookie: &str) 
 #[test]
 fn database_unavailable_is_a_french_503_and_the_save_goes_through_after() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let mut dbs = vec![rt.block_on(TestDb::sqlite())];
-    dbs.extend(rt.block_on(TestDb::postgres()));
-    for t in dbs {
-        let data = tempfile::tempdir().expect("tmp");
+    for (t, data) in both(&rt) {
         let data_dir = data.path().to_str().expect("utf-8");
         let relay = (t.name == "postgres").then(|| {
             let mut url = reqwest::Url::parse(&t.url).expect("url");
