@@ -10,6 +10,7 @@ use common::*;
 use guichet::domain::lifecycle::Role;
 use guichet::server::policy;
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
@@ -224,7 +225,7 @@ async fn every_server_function_answers_random_input_with_a_french_4xx() {
             let mut inputs = Vec::new();
             for _ in 0..cases {
                 let tree = strategy.new_tree(&mut runner).expect("input");
-                inputs.push(proptest::strategy::ValueTree::current(&tree));
+                inputs.push(tree.current());
             }
             for input in inputs {
                 let (content_type, bytes) = body_of(&input);
@@ -818,4 +819,154 @@ async fn deep_oversized_and_undecodable_bodies_get_a_french_4xx() {
     .await;
     assert_eq!(a.status, 200, "{}", a.json);
     t.cleanup().await;
+}
+
+/// Random path parameters and query strings on every API-Entreprise-
+/// compatible endpoint, with a valid token holding every scope, with a
+/// forged one and with none; and random searches of the public directory:
+/// no 5xx, every refusal in API Entreprise's error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_api_and_the_directory_answer_random_parameters_without_5xx() {
+    use guichet::server::api_entreprise::endpoints;
+    let t = TestDb::sqlite().await;
+    let st = state(t.db.clone());
+    let keys = st.tokens.clone();
+    let app = guichet::server::http::router(st);
+    let w = world_on(&t, app.clone()).await;
+    let (id, version) = submitted_with(&w, &guichet::domain::request::RequestData::example()).await;
+    let a = post_json(
+        &app,
+        "/api/instruction/accept",
+        &json!({ "id": id, "version": version,
+            "scopes": ["unites_legales_etablissements_insee"], "message": "" }),
+        Some(&w.instructor),
+    )
+    .await;
+    assert_eq!(a.status, 200, "{}", a.json);
+    let every_scope: std::collections::BTreeSet<String> = endpoints()
+        .iter()
+        .flat_map(|e| e.accepted_scopes.iter().cloned())
+        .collect();
+    sqlx::query(
+        "UPDATE tokens SET scopes = $1, rate_limit_per_minute = 1000000 WHERE request_id = $2",
+    )
+    .bind(serde_json::to_string(&every_scope).expect("json"))
+    .bind(id)
+    .execute(&t.db.pool)
+    .await
+    .expect("scopes");
+    let row = guichet::server::db::spaces::token_of_request(&t.db, id)
+        .await
+        .expect("db")
+        .expect("token");
+    let token = keys
+        .mint(&guichet::server::tokens::Claims::of(&row))
+        .expect("mint");
+    let bearers = [
+        Some(token.as_str()),
+        Some("eyJhbGciOiJFZERTQSJ9.e30.AAAA"),
+        None,
+    ];
+
+    let mut runner = TestRunner::new(Config {
+        cases: 1,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let segment = prop_oneof![
+        "[0-9]{9}",
+        "[0-9]{14}",
+        "\\PC{0,20}",
+        Just("..%2F..%2Fetc%2Fpasswd".to_owned()),
+        Just("%00".to_owned()),
+    ];
+    let query = prop::collection::vec(
+        (
+            prop::sample::select(vec![
+                "context",
+                "object",
+                "recipient",
+                "siret",
+                "q",
+                "limit",
+                "x",
+            ]),
+            nasty_string(),
+        ),
+        0..5,
+    );
+    let mut calls = 0;
+    for endpoint in endpoints() {
+        for _ in 0..12 {
+            let seg = segment.new_tree(&mut runner).expect("segment").current();
+            let q = query.new_tree(&mut runner).expect("query").current();
+            let path = endpoint
+                .path
+                .replace("{siren}", &urlencode(&seg))
+                .replace("{siret}", &urlencode(&seg));
+            let qs = q
+                .iter()
+                // An address of more than 64 KB is refused by the HTTP layer
+                // before any route: the values are cut to 2,000 characters.
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        urlencode(&v.chars().take(2000).collect::<String>())
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("&");
+            for bearer in bearers {
+                let mut req = axum::http::Request::get(format!("{path}?{qs}"));
+                if let Some(b) = bearer {
+                    req = req.header("authorization", format!("Bearer {b}"));
+                }
+                let (status, _, body) =
+                    send_raw(&app, req.body(axum::body::Body::empty()).expect("req")).await;
+                calls += 1;
+                assert!(status < 500, "{path}?{qs}: {status}");
+                if matches!(status, 401 | 403 | 422 | 429) {
+                    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                    assert!(
+                        v["errors"][0]["code"]
+                            .as_str()
+                            .is_some_and(|c| c.len() == 5),
+                        "{path}?{qs}: {status} {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                }
+            }
+        }
+    }
+    for _ in 0..200 {
+        let q = nasty_string().new_tree(&mut runner).expect("q").current();
+        let q: String = q.chars().take(2000).collect();
+        let req = axum::http::Request::get(format!("/api/organisations?q={}", urlencode(&q)))
+            .body(axum::body::Body::empty())
+            .expect("req");
+        let (status, _, _) = send_raw(&app, req).await;
+        calls += 1;
+        assert!(status < 500, "directory search {q:?}: {status}");
+    }
+    eprintln!("{calls} random API and directory calls, none answered 5xx");
+    t.cleanup().await;
+}
+
+/// Sends a request from a client address; (status, headers, body).
+async fn send_raw(
+    app: &axum::Router,
+    mut req: axum::http::Request<axum::body::Body>,
+) -> (u16, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [10, 6, 0, 1],
+            40_000,
+        ))));
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    (status, headers, body.to_vec())
 }
