@@ -348,7 +348,12 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return refuse_large();
     };
-    if holds_nul(&bytes) {
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if holds_nul(content_type, &bytes) {
         return api_error(
             StatusCode::BAD_REQUEST,
             "bad_request",
@@ -363,11 +368,18 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
     .await
 }
 
-/// A NUL character, raw, JSON-escaped (`\u0000`) or percent-encoded (`%00`).
-fn holds_nul(body: &[u8]) -> bool {
+/// A NUL character: raw, or as the body's encoding writes it (`%00` in a
+/// form, `\u0000` in anything else, read as JSON whatever its label says).
+fn holds_nul(content_type: &str, body: &[u8]) -> bool {
+    let form = content_type
+        .to_ascii_lowercase()
+        .starts_with("application/x-www-form-urlencoded");
     body.contains(&0)
-        || body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
-        || body.windows(3).any(|w| w == b"%00")
+        || if form {
+            body.windows(3).any(|w| w == b"%00")
+        } else {
+            body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        }
 }
 
 /// The Content-Security-Policy of everything that is not a page (JSON, files).
@@ -677,6 +689,19 @@ async fn organisation_search(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_is_found_as_each_encoding_writes_it() {
+        let form = "application/x-www-form-urlencoded";
+        let json = "application/json";
+        assert!(holds_nul(form, b"body=a%00b"));
+        assert!(holds_nul(json, br#"{"body":"a\u0000b"}"#));
+        assert!(holds_nul("text/plain", br#"{"body":"a\u0000b"}"#));
+        assert!(holds_nul(json, b"{\"body\":\"a\0b\"}"));
+        // The same characters meaning something else are not refused.
+        assert!(!holds_nul(json, br#"{"url":"https://x.fr/a%00b"}"#));
+        assert!(!holds_nul(form, b"body=taux+100%2500"));
+    }
 
     #[test]
     fn the_nonce_is_read_from_the_page() {
