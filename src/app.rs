@@ -109,18 +109,23 @@ fn FocusOnNavigation() -> impl IntoView {
         let _path = location.pathname.get();
         if first.get_value() {
             first.set_value(false);
-            return;
-        }
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            if let Some(main) = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.get_element_by_id("contenu"))
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-            {
-                let _ = main.focus();
-            }
+        } else {
+            focus_main_content();
         }
     });
+}
+
+/// Puts the keyboard focus on `<main id="contenu">` (in the browser).
+fn focus_main_content() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("contenu"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = main.focus();
+        }
+    }
 }
