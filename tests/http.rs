@@ -12,19 +12,53 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 async fn send(router: axum::Router, req: Request<Body>) -> (StatusCode, String, Option<String>) {
-    let res = router.oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let content_type = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        String::from_utf8_lossy(&bytes).into_owned(),
-        content_type,
+    // A page's render in this test binary has been seen, rarely, never to
+    // finish: all threads idle, the first test of the binary waiting (seen
+    // on clean clones; never with the real server). Until its cause is found
+    // (noted in the issue), a GET that takes more than 20 s is sent once
+    // more and the stall is reported, rather than holding CI until its limit.
+    let retry = (req.method() == axum::http::Method::GET).then(|| {
+        let mut again = Request::builder()
+            .method(req.method().clone())
+            .uri(req.uri().clone());
+        for (k, v) in req.headers() {
+            again = again.header(k, v);
+        }
+        again
+    });
+    let once = |router: axum::Router, req: Request<Body>| async move {
+        let res = router.oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        (
+            status,
+            String::from_utf8_lossy(&bytes).into_owned(),
+            content_type,
+        )
+    };
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        once(router.clone(), req),
     )
+    .await
+    {
+        Ok(answer) => answer,
+        Err(_) => {
+            let again = retry
+                .expect("a request other than GET stalled for 20 s")
+                .body(Body::empty())
+                .expect("request");
+            eprintln!("STALL: {} did not finish in 20 s; sent again", again.uri());
+            tokio::time::timeout(std::time::Duration::from_secs(20), once(router, again))
+                .await
+                .expect("the page did not finish twice in a row")
+        }
+    }
 }
 
 /// The text of the element carrying `data-state="{state}"`.
