@@ -14,6 +14,11 @@ use guichet::server::state::AppState;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// How every token string Guichet mints begins: the base64url of its header
+/// `{"typ":"JWT",…`. Long enough that a random nonce or id never holds it by
+/// chance (three letters, `eyJ`, once appeared in a CSP nonce).
+pub const JWT_PREFIX: &str = "eyJ0eXAiOiJKV1Qi";
+
 /// Where PostgreSQL tests connect: `GUICHET_TEST_POSTGRES_URL`, by default the
 /// CI machine's server (trust auth, database `test`).
 pub fn postgres_admin_url() -> String {
