@@ -7,7 +7,7 @@
 #        --fresh-tools also with an empty CARGO_HOME (cargo-leptos and
 #        wasm-bindgen built from scratch, crates downloaded again)
 #   bash scripts/bench-build.sh incremental
-#        one-line change in a component, then `cargo leptos build` (dev)
+#        one-line change in a component, then `cargo leptos build --split` (dev)
 #   bash scripts/bench-build.sh wasm-size
 #        release bundle size: raw, gzip -9 and brotli -11
 #   bash scripts/bench-build.sh ci
@@ -61,19 +61,19 @@ case "${1:-}" in
     wait "$pid" || true
     ;;
   incremental)
-    cargo leptos build >/dev/null 2>&1
+    cargo leptos build --split >/dev/null 2>&1
     file=src/ui/home.rs
     cp "$file" /tmp/guichet-bench-home.rs
     trap 'cp /tmp/guichet-bench-home.rs "$ROOT/src/ui/home.rs"' EXIT
     sed -i 's/"Les demandes en chiffres"/"Les demandes en chiffres !"/' "$file"
     start="$(now)"
-    cargo leptos build >/dev/null 2>&1
+    cargo leptos build --split >/dev/null 2>&1
     end="$(now)"
     echo "incremental dev rebuild (server + WASM) after a one-line change: $(secs "$start" "$end") s"
     echo "FIGURE build.incremental_s $(secs "$start" "$end")"
     ;;
   wasm-size)
-    cargo leptos build --release >/dev/null 2>&1
+    cargo leptos build --release --split >/dev/null 2>&1
     node -e '
       const z = require("zlib"), fs = require("fs");
       const b = fs.readFileSync("target/site/pkg/guichet.wasm");

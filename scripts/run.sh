@@ -8,7 +8,7 @@ source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
 step "Release build (server + WASM bundle)"
-cargo leptos build --release
+cargo leptos build --release --split
 
 # Development mode unless told otherwise: without SMTP_URL, emails are
 # written to data/mails and shown on /dev/mails.

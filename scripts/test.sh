@@ -53,6 +53,6 @@ step "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --features ssr
 
 step "end-to-end tests (debug build, Chromium, axe-core)"
-cargo leptos build
+cargo leptos build --split
 rm -rf end2end/.data
 npx playwright test -c end2end

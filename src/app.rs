@@ -9,14 +9,16 @@ use crate::ui::admin::AccountsPage;
 use crate::ui::cgu::CguPage;
 use crate::ui::dev::DevMailsPage;
 use crate::ui::home::HomePage;
+use crate::ui::instruction::{DashboardPage, ReviewPage};
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
 use crate::ui::requests::{MyRequestsPage, RequestPage};
+use crate::ui::space::SpacePage;
 use crate::ui::wizard::{StepPage, WizardShell};
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
 /// The document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -81,13 +83,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
                     <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
-                    <Route path=path!("/instruction") view=crate::ui::instruction::DashboardPage ssr=SsrMode::Async />
-                    <Route path=path!("/instruction/demandes/:id") view=crate::ui::instruction::ReviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/instruction") view={Lazy::<DashboardView>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/instruction/demandes/:id") view={Lazy::<ReviewView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
-                    <Route path=path!("/espace") view=crate::ui::space::SpacePage ssr=SsrMode::Async />
+                    <Route path=path!("/espace") view={Lazy::<SpaceView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
-                    <ParentRoute path=path!("/demandes/:id/etape") view=WizardShell ssr=SsrMode::Async>
-                        <Route path=path!(":n") view=StepPage />
+                    <ParentRoute path=path!("/demandes/:id/etape") view={Lazy::<WizardShellView>::new()} ssr=SsrMode::Async>
+                        <Route path=path!(":n") view={Lazy::<StepView>::new()} />
                     </ParentRoute>
                 </Routes>
             </main>
@@ -95,6 +97,38 @@ pub fn App() -> impl IntoView {
             <Footer />
         </Router>
     }
+}
+
+/// The largest pages (the wizard, the instructors' dashboard and review page,
+/// the client space) are separate parts of the browser bundle, loaded when
+/// one of them is opened (`cargo leptos build --split`, required: without it
+/// the bundle does not start). The public and account pages stay in the main
+/// part: splitting every page gave about a hundred small files per page and
+/// slower pages (docs/BENCHMARKS.md). The page needs no route data of its
+/// own (its resources start in its body), so the route data is a unit struct.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    DashboardView => DashboardPage,
+    ReviewView => ReviewPage,
+    SpaceView => SpacePage,
+    WizardShellView => WizardShell,
+    StepView => StepPage,
 }
 
 /// After a navigation inside the application (not the first page load), the

@@ -50,3 +50,33 @@ test('base de données verrouillée : le brouillon continue dans le navigateur, 
   await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Toujours pendant la panne');
   console.check();
 });
+
+test('réseau coupé au chargement du code de l’assistant : la page le dit en français et se recharge', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUpAndIn(page, `coupure.${Date.now()}@occitanie.fr`, password);
+  await page.goto('/demandes');
+  await hydrated(page);
+  // The wizard's modules (loaded on demand, `--split`) cannot be downloaded.
+  let refused = 0;
+  await page.route(/\/pkg\/split_/, (route) => {
+    refused += 1;
+    return route.abort('internetdisconnected');
+  });
+  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  const notice = page.getByRole('alert').filter({ hasText: 'La page ne répond plus' });
+  await expect(notice).toBeVisible();
+  await expect(notice).toContainText('Ce qui était enregistré est conservé');
+  expect(refused).toBeGreaterThan(0);
+
+  // The connection is back: the link reloads the page, which works again.
+  await page.unroute(/\/pkg\/split_/);
+  await notice.getByRole('link', { name: 'Recharger la page' }).click();
+  await hydrated(page);
+  await expect(page.getByText('La page ne répond plus')).toHaveCount(0);
+  await page.goto('/demandes');
+  await hydrated(page);
+  // The draft created before the cut opens in the wizard, loaded this time.
+  await page.getByRole('link', { name: /^Reprendre/ }).first().click();
+  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
+  await expect(page.getByTestId('save-status')).toBeAttached();
+});

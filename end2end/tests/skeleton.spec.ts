@@ -45,6 +45,25 @@ test.describe('pages publiques', () => {
     console.check();
   });
 
+  test('la page d’accueil ne télécharge pas le code des pages lourdes (assistant, instruction, espace)', async ({ page }) => {
+    const fetched: string[] = [];
+    page.on('requestfinished', (r) => {
+      if (r.url().includes('/pkg/')) fetched.push(new URL(r.url()).pathname);
+    });
+    await page.goto('/');
+    await expect(page.locator('body[data-hydrated]')).toBeAttached();
+    await expect(page.getByRole('button', { name: 'Actualiser' })).toBeEnabled();
+    expect(fetched).toContain('/pkg/guichet.wasm');
+    // Built with `--split`: those pages are separate modules, fetched when opened.
+    expect(fetched.filter((f) => f.startsWith('/pkg/split_'))).toEqual([]);
+    const manifest = await page.request.get('/pkg/__wasm_split_manifest.json');
+    expect(manifest.status()).toBe(200);
+    const parts = Object.keys(await manifest.json()).join(' ');
+    for (const view of ['step_view', 'wizard_shell_view', 'dashboard_view', 'review_view', 'space_view']) {
+      expect(parts).toContain(view);
+    }
+  });
+
   test('la politique de sécurité du contenu bloque un script injecté', async ({ page }) => {
     await page.goto('/');
     await expect(page.getByRole('button', { name: 'Actualiser' })).toBeEnabled();
