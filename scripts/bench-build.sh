@@ -75,15 +75,29 @@ case "${1:-}" in
   wasm-size)
     cargo leptos build --release --split >/dev/null 2>&1
     node -e '
-      const z = require("zlib"), fs = require("fs");
-      const b = fs.readFileSync("target/site/pkg/guichet.wasm");
-      const js = fs.readFileSync("target/site/pkg/guichet.js");
-      const br = (x) => z.brotliCompressSync(x, { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-      const kb = (n) => (n / 1024).toFixed(1) + " KiB";
-      console.log(`wasm: raw ${kb(b.length)}, gzip ${kb(z.gzipSync(b, { level: 9 }).length)}, brotli ${kb(br(b))}`);
-      console.log(`js:   raw ${kb(js.length)}, brotli ${kb(br(js))}`);
-      console.log(`FIGURE build.wasm_brotli_kib ${(br(b) / 1024).toFixed(1)}`);
-      console.log(`FIGURE build.wasm_raw_kib ${(b.length / 1024).toFixed(1)}`);
+      const z = require("zlib"), fs = require("fs"), dir = "target/site/pkg/";
+      const files = fs.readdirSync(dir);
+      const find = (re) => files.find((f) => re.test(f));
+      const br = (f) => z.brotliCompressSync(fs.readFileSync(dir + f), { params: { [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+      const kb = (n) => (n / 1024).toFixed(1);
+      const main = find(/^guichet\..*\.wasm$/), js = find(/^guichet\..*\.js$/);
+      const raw = fs.statSync(dir + main).size, mainBr = br(main);
+      console.log(`main wasm: raw ${kb(raw)} KiB, brotli ${kb(mainBr)} KiB; js glue brotli ${kb(br(js))} KiB`);
+      console.log(`FIGURE build.wasm_brotli_kib ${kb(mainBr)}`);
+      console.log(`FIGURE build.wasm_raw_kib ${kb(raw)}`);
+      // Each module loaded on demand: its own file plus the shared chunks it needs.
+      const manifest = JSON.parse(fs.readFileSync(dir + find(/^__wasm_split_manifest\..*\.json$/)));
+      let all = mainBr;
+      for (const f of files) if (f.endsWith(".wasm") && f !== main) all += br(f);
+      console.log(`FIGURE build.wasm_all_brotli_kib ${kb(all)}`);
+      for (const [name, deps] of Object.entries(manifest)) {
+        const page = name.replace(/^__/, "").replace(/_view_view_.*$/, "");
+        // Its dependencies, by their hashed names, itself included.
+        let size = 0;
+        for (const d of deps) size += br(d + ".wasm");
+        console.log(`FIGURE build.wasm_lazy_${page}_brotli_kib ${kb(size)}`);
+        console.log(`FIGURE build.wasm_lazy_${page}_files ${deps.length}`);
+      }
     '
     ;;
   ci)

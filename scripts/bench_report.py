@@ -39,9 +39,11 @@ ROWS = [
      "a defect: the live event or the 1 s row cache failed"),
 ]
 SINGLE = [
-    ("WASM bundle, brotli -11", "build.wasm_brotli_kib", "KiB", 250, "low",
-     "split the bundle per route (Leptos lazy routes, `cargo leptos build --split`) and erase view "
-     "types (`into_any()`) in the largest pages: the size is Leptos view code monomorphised per page"),
+    ("WASM bundle: main module (every page), brotli -11", "build.wasm_brotli_kib", "KiB", 250, "low",
+     "the main module still holds the router, the layout, the public and account pages and serde "
+     "for the request data; splitting every page too gave about a hundred files per page and slower "
+     "pages on a 4G-like link (measured, docs/BENCHMARKS.md), so only the heavy pages are split; next: "
+     "erase view types in release (`always-erase-components`) and one lazy group for the account pages"),
     ("Incremental dev rebuild (server + WASM)", "build.incremental_s", "s", 30, "low",
      "fewer generic view types per page"),
     ("Clean clone `.ci/run`", "build.ci_s", "s", 5400, "low", "split the e2e build from the test build"),

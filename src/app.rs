@@ -16,7 +16,7 @@ use crate::ui::requests::{MyRequestsPage, RequestPage};
 use crate::ui::space::SpacePage;
 use crate::ui::wizard::{StepPage, WizardShell};
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{Lazy, LazyRoute, SsrMode, lazy_route, path};
 
@@ -34,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#000091" />
                 <link rel="stylesheet" href="/dsfr/dsfr.min.css" />
                 <link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css" />
-                <link rel="stylesheet" href="/pkg/guichet.css" />
+                <HashedStylesheet options=options.clone() />
                 <link rel="apple-touch-icon" href="/dsfr/favicon/apple-touch-icon.png" />
                 <link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml" />
                 <link rel="shortcut icon" href="/dsfr/favicon/favicon.ico" type="image/x-icon" />

@@ -117,8 +117,23 @@ impl Config {
                 reason: e.to_string(),
             })?
             .leptos_options;
-        resolve(leptos, root.guichet, |key| std::env::var(key).ok())
+        let mut config = resolve(leptos, root.guichet, |key| std::env::var(key).ok())?;
+        config.leptos.hash_files = hashed_bundle_beside_binary(&config.leptos);
+        Ok(config)
     }
+}
+
+/// Whether the browser bundle has content-hashed file names: `cargo leptos
+/// build` (with `hash-files = true` in Cargo.toml) writes their list,
+/// `hash.txt`, beside the server binary it builds. Hashed names let a browser
+/// that still runs an older bundle fail cleanly on a module of a newer one
+/// (the old name is gone) instead of loading a part of another build. A
+/// binary without that file (tests, examples) serves unhashed names.
+fn hashed_bundle_beside_binary(options: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())))
+        .is_some_and(|file| file.is_file())
 }
 
 /// Applies environment overrides (`env`) to the file settings.
