@@ -40,10 +40,10 @@ ROWS = [
 ]
 SINGLE = [
     ("WASM bundle: main module (every page), brotli -11", "build.wasm_brotli_kib", "KiB", 250, "low",
-     "the main module still holds the router, the layout, the public and account pages and serde "
-     "for the request data; splitting every page too gave about a hundred files per page and slower "
-     "pages on a 4G-like link (measured, docs/BENCHMARKS.md), so only the heavy pages are split; next: "
-     "erase view types in release (`always-erase-components`) and one lazy group for the account pages"),
+     "the main module (split on demand, views type-erased) still holds the router, the layout, "
+     "the public and account pages, serde for the request data and the server-function clients; "
+     "next: one lazy group for the account pages, measured with scripts/bench_pageload.js before "
+     "keeping it (splitting every page made pages slower, docs/BENCHMARKS.md)"),
     ("Incremental dev rebuild (server + WASM)", "build.incremental_s", "s", 30, "low",
      "fewer generic view types per page"),
     ("Clean clone `.ci/run`", "build.ci_s", "s", 5400, "low", "split the e2e build from the test build"),
