@@ -9,7 +9,8 @@
 #   bash scripts/bench-build.sh incremental
 #        one-line change in a component, then `cargo leptos build --split` (dev)
 #   bash scripts/bench-build.sh wasm-size
-#        release bundle size: raw, gzip -9 and brotli -11
+#        release bundle (--split): the main module raw and brotli -11, and each
+#        module loaded on demand with the shared chunks it needs, brotli -11
 #   bash scripts/bench-build.sh ci
 #        clean clone, `CI=true bash .ci/run`
 set -euo pipefail

@@ -45,15 +45,16 @@ pub fn hydrate() {
 /// Plain DOM calls only: the application's own runtime is the broken part.
 #[cfg(feature = "hydrate")]
 fn show_broken_page_notice() {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
         return;
     };
     if document.get_element_by_id("page-interrompue").is_some() {
         return;
     }
-    let href = web_sys::window()
-        .and_then(|w| w.location().href().ok())
-        .unwrap_or_else(|| "/".to_owned());
+    let href = window.location().href().unwrap_or_else(|_| "/".to_owned());
     let notice = (|| {
         let div = document.create_element("div").ok()?;
         div.set_id("page-interrompue");
