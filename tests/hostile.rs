@@ -20,6 +20,7 @@ const KEYS: &[&str] = &[
     "id",
     "version",
     "save_id",
+    "earlier",
     "data",
     "scopes",
     "message",

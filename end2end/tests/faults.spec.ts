@@ -80,3 +80,62 @@ test('réseau coupé au chargement du code de l’assistant : la page le dit en 
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   await expect(page.getByTestId('save-status')).toBeAttached();
 });
+
+test('réponse d’enregistrement perdue : la saisie suivante et le rechargement passent sans conflit', async ({ page }) => {
+  test.setTimeout(90_000);
+  await signUpAndIn(page, `reponse.${Date.now()}@occitanie.fr`, password);
+  await page.goto('/demandes');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
+  const id = page.url().match(/demandes\/(\d+)/)?.[1];
+  await page.goto(`/demandes/${id}/etape/2`);
+  await hydrated(page);
+  // The answers cut on purpose fail in the console.
+  const console = watchConsole(page, [/net::ERR_CONNECTION_RESET/]);
+  const status = page.getByTestId('save-status');
+  // The next save reaches the server and is written, but its answer never
+  // comes back to the browser (connection cut after the server wrote it).
+  let lose = 0;
+  let lost = 0;
+  await page.route('**/api/requests/save', async (route) => {
+    if (lose > 0) {
+      lose -= 1;
+      const written = await route.fetch();
+      expect(written.status()).toBe(200);
+      lost += 1;
+      return route.abort('connectionreset');
+    }
+    return route.continue();
+  });
+
+  // Lost answer, then more typing in the same page: the next save names the
+  // lost one and goes over it.
+  lose = 1;
+  await page.getByLabel('Intitulé de la demande').fill('Réponse perdue');
+  await expect(status).toHaveText(/Hors ligne/, { timeout: 10_000 });
+  expect(lost).toBe(1);
+  await page.getByLabel('Description du cas d’usage').fill('Tapé après la réponse perdue');
+  await expect(status).toHaveText(/Enregistré à/, { timeout: 10_000 });
+
+  // Lost answer, then a reload before any retry: the buffer names the lost
+  // save, the page saves over it instead of showing a conflict.
+  lose = 1;
+  await page.getByLabel('Public concerné (utilisateurs finaux)').fill('Rechargé avant la réponse');
+  await expect(status).toHaveText(/Hors ligne/, { timeout: 10_000 });
+  expect(lost).toBe(2);
+  await page.getByLabel('Public concerné (utilisateurs finaux)').fill('Rechargé sans réponse');
+  await page.reload();
+  await hydrated(page);
+  await expect(status).toHaveText(/Enregistré à/, { timeout: 10_000 });
+  await expect(page.getByRole('alert').filter({ hasText: 'modifiée ailleurs' })).toHaveCount(0);
+
+  // What the server holds, without the buffer.
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue('Réponse perdue');
+  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Tapé après la réponse perdue');
+  await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Rechargé sans réponse');
+  console.check();
+});

@@ -9,6 +9,12 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
 
+/// The longest save id the server takes (the wizard's are about 25 bytes).
+pub const SAVE_ID_MAX_LEN: usize = 64;
+/// How many unanswered earlier saves a save may name; the wizard keeps the
+/// most recent ones.
+pub const SAVE_EARLIER_MAX: usize = 32;
+
 /// A line of "Mes demandes".
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestSummary {
@@ -184,21 +190,25 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
 }
 
 /// Saves the wizard's data over `version`. `save_id` names this save: sent
-/// again after a lost answer, it gets the same answer. A stale version is
-/// refused with `conflict` (nothing is overwritten); every field has a
-/// length limit.
+/// again after a lost answer, it gets the same answer. `earlier` names the
+/// saves this device sent over the same `version` without an answer: when one
+/// of them was written meanwhile, this one goes over it. Any other change of
+/// version is refused with `conflict` (nothing is overwritten); every field
+/// has a length limit.
 #[server(endpoint = "requests/save", input = Json)]
 pub async fn save_request(
     id: i64,
     version: i64,
     save_id: String,
+    #[server(default)] earlier: Vec<String>,
     data: RequestData,
 ) -> Result<Saved, AppError> {
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/requests/save").await?;
-    if save_id.is_empty() || save_id.len() > 64 {
+    let bad_id = |s: &String| s.is_empty() || s.len() > SAVE_ID_MAX_LEN;
+    if bad_id(&save_id) || earlier.len() > SAVE_EARLIER_MAX || earlier.iter().any(bad_id) {
         return Err(respond_error(AppError::new(ErrorCode::BadRequest)));
     }
     if let Some(e) = data.validate_limits().into_iter().next() {
@@ -206,7 +216,11 @@ pub async fn save_request(
     }
     server_side::owned(&state, &me, id).await?;
     let now = db::now_ms();
-    let version = db::requests::save_once(&state.db, id, version, &data, Some(&save_id), now)
+    let lineage = db::requests::SaveLineage {
+        id: Some(&save_id),
+        earlier: &earlier,
+    };
+    let version = db::requests::save_once(&state.db, id, version, &data, lineage, now)
         .await
         .map_err(server_side::write_error)?;
     Ok(Saved {

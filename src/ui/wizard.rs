@@ -7,9 +7,14 @@
 //! one at a time, in order, each over the version the last one produced, each
 //! with an id that makes a retry harmless. Offline, the changes wait in the
 //! browser and go when the connection is back; a reload restores them. A save
-//! over a version changed elsewhere stops with both versions shown.
+//! over a version changed elsewhere stops with both versions shown. A save
+//! whose answer never came (network cut, page reloaded meanwhile) may still
+//! have been written: the next one names it (`earlier`), so the server lets
+//! it go over it instead of calling the device's own save a conflict.
 
-use crate::api::requests::{RequestView, SubmitRequest, get_request, lookup_organisation};
+use crate::api::requests::{
+    RequestView, SAVE_EARLIER_MAX, SubmitRequest, get_request, lookup_organisation,
+};
 use crate::domain::request::{CURRENT_CGU_VERSION, FieldError, RequestData, Step};
 use crate::domain::scopes;
 use crate::error::{AppError, ErrorCode};
@@ -74,6 +79,11 @@ struct Engine {
     again: bool,
     /// The save being retried: its id and the generation it carries.
     retry: Option<(String, u64)>,
+    /// Ids of the saves sent over the current version whose answer never
+    /// came: any of them may have been written.
+    unacked: Vec<String>,
+    /// Makes this page's save ids its own (two tabs count alike).
+    prefix: String,
     counter: u64,
 }
 
@@ -84,6 +94,9 @@ struct Buffer {
     /// The server version the changes were made on.
     base: i64,
     data: RequestData,
+    /// Saves sent over `base` whose answer never came.
+    #[serde(default)]
+    sent: Vec<String>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -92,13 +105,14 @@ fn buffer_key(id: i64) -> String {
 }
 
 #[cfg(feature = "hydrate")]
-fn buffer_write(id: i64, base: i64, data: &RequestData) {
+fn buffer_write(id: i64, base: i64, data: &RequestData, sent: &[String]) {
     use gloo_storage::Storage;
     let _ = gloo_storage::LocalStorage::set(
         buffer_key(id),
         Buffer {
             base,
             data: data.clone(),
+            sent: sent.to_vec(),
         },
     );
 }
@@ -133,6 +147,23 @@ pub fn local_time(ms: i64) -> String {
     }
 }
 
+/// A prefix for this page's save ids: random, so that two tabs or devices
+/// never name a save alike (the server takes a known id as already written).
+fn page_prefix() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        // 52 random bits are plenty to tell a user's pages apart.
+        format!(
+            "{:x}",
+            (js_sys::Math::random() * 4_503_599_627_370_496.0) as u64
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
 /// How long after the last keystroke a save starts.
 pub const DEBOUNCE_MS: u64 = 800;
 /// How long an offline draft waits before trying again.
@@ -150,7 +181,10 @@ impl Draft {
             changes_fields: StoredValue::new(view.changes_fields.clone()),
             touched: RwSignal::new(HashSet::new()),
             show_all: RwSignal::new(false),
-            engine: StoredValue::new(Engine::default()),
+            engine: StoredValue::new(Engine {
+                prefix: page_prefix(),
+                ..Engine::default()
+            }),
         }
     }
 
@@ -163,8 +197,7 @@ impl Draft {
         let generation = self.engine.with_value(|e| e.generation) + 1;
         self.engine.update_value(|e| e.generation = generation);
         #[cfg(feature = "hydrate")]
-        self.data
-            .with_untracked(|d| buffer_write(self.id, self.version.get_untracked(), d));
+        self.write_buffer(self.version.get_untracked());
         if !matches!(self.status.get_untracked(), SaveStatus::Conflict(_)) {
             self.status.set(SaveStatus::Pending);
         }
@@ -202,20 +235,37 @@ impl Draft {
         }
         let save_id = self.engine.with_value(|e| match &e.retry {
             Some((id, g)) if *g == generation => id.clone(),
-            _ => format!("{}-{}-{}", self.id, generation, e.counter),
+            _ => format!("{}-{}-{}", e.prefix, generation, e.counter),
+        });
+        // The saves sent before this one without an answer; this one joins
+        // them until its own answer comes (the buffer keeps them for a reload).
+        let earlier = self.engine.with_value(|e| {
+            e.unacked
+                .iter()
+                .filter(|u| **u != save_id)
+                .cloned()
+                .collect::<Vec<_>>()
         });
         self.engine.update_value(|e| {
             e.in_flight = true;
             e.again = false;
             e.counter += 1;
+            if !e.unacked.contains(&save_id) {
+                e.unacked.push(save_id.clone());
+                let extra = e.unacked.len().saturating_sub(SAVE_EARLIER_MAX);
+                e.unacked.drain(..extra);
+            }
         });
+        let version = self.version.get_untracked();
+        #[cfg(feature = "hydrate")]
+        self.write_buffer(version);
         self.status.set(SaveStatus::Saving);
         let data = self.data.get_untracked();
-        let version = self.version.get_untracked();
         let id = self.id;
         leptos::task::spawn_local(async move {
             let result =
-                crate::api::requests::save_request(id, version, save_id.clone(), data).await;
+                crate::api::requests::save_request(id, version, save_id.clone(), earlier, data)
+                    .await;
             self.engine.update_value(|e| e.in_flight = false);
             match result {
                 Ok(saved) => {
@@ -223,14 +273,14 @@ impl Draft {
                     self.engine.update_value(|e| {
                         e.saved_generation = generation;
                         e.retry = None;
+                        e.unacked.clear();
                     });
                     let current = self.engine.with_value(|e| e.generation);
                     #[cfg(feature = "hydrate")]
                     if current == generation {
                         buffer_clear(id);
                     } else {
-                        self.data
-                            .with_untracked(|d| buffer_write(id, saved.version, d));
+                        self.write_buffer(saved.version);
                     }
                     if current == generation {
                         self.status.set(SaveStatus::Saved(saved.saved_at));
@@ -283,6 +333,7 @@ impl Draft {
         self.status.set(SaveStatus::Pending);
         self.engine.update_value(|e| {
             e.retry = None;
+            e.unacked.clear();
             e.saved_generation = e.generation.wrapping_sub(1);
         });
         self.flush();
@@ -294,6 +345,7 @@ impl Draft {
         self.version.set(server.version);
         self.engine.update_value(|e| {
             e.retry = None;
+            e.unacked.clear();
             e.saved_generation = e.generation;
         });
         #[cfg(feature = "hydrate")]
@@ -313,13 +365,29 @@ impl Draft {
             return;
         }
         self.data.set(buffer.data);
-        self.engine.update_value(|e| e.generation += 1);
-        if buffer.base == server.version {
+        self.engine.update_value(|e| {
+            e.generation += 1;
+            e.unacked = buffer.sent.clone();
+        });
+        if buffer.base == server.version || !buffer.sent.is_empty() {
+            // Over the version the changes were made on; when the server
+            // moved on, it decides whether that was this device's own save
+            // sent before the reload (then it goes over it) or a conflict.
+            self.version.set(buffer.base);
             self.status.set(SaveStatus::Pending);
             self.flush();
         } else {
             self.status.set(SaveStatus::Conflict(Box::new(server)));
         }
+    }
+
+    /// Keeps the changes in the browser, made over `base`, with the saves
+    /// sent over it that are still unanswered.
+    #[cfg(feature = "hydrate")]
+    fn write_buffer(self, base: i64) {
+        let sent = self.engine.with_value(|e| e.unacked.clone());
+        self.data
+            .with_untracked(|d| buffer_write(self.id, base, d, &sent));
     }
 
     /// The errors of a step, those the applicant should see now.

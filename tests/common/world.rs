@@ -65,6 +65,24 @@ pub async fn save(
     .await
 }
 
+/// `save` naming the device's earlier saves over `version` that got no answer.
+pub async fn save_after(
+    w: &World,
+    id: i64,
+    version: i64,
+    save_id: &str,
+    earlier: &[&str],
+    data: &RequestData,
+) -> Answer {
+    post_json(
+        &w.app,
+        "/api/requests/save",
+        &json!({ "id": id, "version": version, "save_id": save_id, "earlier": earlier, "data": data }),
+        Some(&w.alice),
+    )
+    .await
+}
+
 pub async fn submit(w: &World, id: i64, version: i64) -> Answer {
     post_form(
         &w.app,

@@ -176,18 +176,37 @@ pub async fn save(
     data: &RequestData,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
-    save_once(db, id, expected_version, data, None, now).await
+    save_once(db, id, expected_version, data, SaveLineage::default(), now).await
 }
 
-/// `save`, idempotent for a given `save_id` (made by the browser for each
-/// save): when the save over `expected_version` already happened under that
-/// id, its version is answered again, nothing is written twice.
+/// A save as the wizard sends it: named by the browser, and naming the saves
+/// it sent earlier over the same version without learning their fate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SaveLineage<'a> {
+    /// This save's id: sent again after a lost answer, it gets the same answer.
+    pub id: Option<&'a str>,
+    /// Ids of this device's earlier saves over `expected_version` whose answer
+    /// never came (network cut, page reloaded while the database was locked):
+    /// one of them may have been written, and this save may go over it.
+    pub earlier: &'a [String],
+}
+
+/// `save`, for the wizard: idempotent for a given save id, and free to go
+/// over the device's own earlier saves.
+///
+/// - When the row's last save is this very id, its version is answered again
+///   and nothing is written twice.
+/// - When the row's last save is one of `lineage.earlier`, every version since
+///   `expected_version` came from this device (each of its saves is written
+///   only over the base version or over one of its own): this save, typed
+///   after them, is written over the current version.
+/// - Anything else over another version is a `Conflict`.
 pub async fn save_once(
     db: &Db,
     id: i64,
     expected_version: i64,
     data: &RequestData,
-    save_id: Option<&str>,
+    lineage: SaveLineage<'_>,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
     // The attachments' table is their authority: a list sent with the data
@@ -199,54 +218,68 @@ pub async fn save_once(
         data.legal.attachments.clear();
         encode(&data)?
     };
-    let result = sqlx::query(
-        "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
-         updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
-         search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
-         WHERE u.id = requests.applicant_id), '') \
-         WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
-    )
-    .bind(json)
-    .bind(data.context.title.trim())
-    .bind(siret_column(&data.organisation.siret))
-    .bind(now)
-    .bind(save_id)
-    .bind(id)
-    .bind(expected_version)
-    .bind(data.organisation.name.trim())
-    .bind(i64::from(asks_sensitive(data)))
-    .bind(search_of(data))
-    .execute(&db.pool)
-    .await?;
-    if result.rows_affected() == 1 {
-        return Ok(expected_version + 1);
-    }
-    // Nothing written: say why.
-    let current: Option<(String, i64, Option<String>)> =
-        sqlx::query_as("SELECT state, version, last_save_id FROM requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
-    match current {
-        None => Err(RequestWriteError::NotFound),
-        Some((_, version, Some(last)))
-            if version == expected_version + 1 && Some(last.as_str()) == save_id =>
-        {
-            Ok(version)
+    let mut over = expected_version;
+    // Two tries: over the expected version, then over the device's own
+    // earlier save. A third writer in between is a conflict.
+    for attempt in 0..2 {
+        let result = sqlx::query(
+            "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
+             updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
+             search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
+             WHERE u.id = requests.applicant_id), '') \
+             WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
+        )
+        .bind(&json)
+        .bind(data.context.title.trim())
+        .bind(siret_column(&data.organisation.siret))
+        .bind(now)
+        .bind(lineage.id)
+        .bind(id)
+        .bind(over)
+        .bind(data.organisation.name.trim())
+        .bind(i64::from(asks_sensitive(data)))
+        .bind(search_of(data))
+        .execute(&db.pool)
+        .await?;
+        if result.rows_affected() == 1 {
+            return Ok(over + 1);
+        }
+        // Nothing written: say why.
+        let current: Option<(String, i64, Option<String>)> =
+            sqlx::query_as("SELECT state, version, last_save_id FROM requests WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&db.pool)
+                .await?;
+        let Some((state, version, last)) = current else {
+            return Err(RequestWriteError::NotFound);
+        };
+        let state = state_of(&state)?;
+        let last = last.as_deref();
+        if version > expected_version && last.is_some() && last == lineage.id {
+            return Ok(version);
         }
         // Not editable any more (submitted…): say so, whatever the version.
-        Some((state, _, _)) if !lifecycle::is_editable(state_of(&state)?) => {
-            Err(LifecycleError::IllegalState {
-                state: state_of(&state)?,
+        if !lifecycle::is_editable(state) {
+            return Err(LifecycleError::IllegalState {
+                state,
                 action: Action::Edit,
             }
-            .into())
+            .into());
         }
-        Some((_, version, _)) => Err(RequestWriteError::Conflict {
+        let own_earlier = last.is_some_and(|last| lineage.earlier.iter().any(|e| e == last));
+        if attempt == 0 && version > expected_version && own_earlier {
+            over = version;
+            continue;
+        }
+        return Err(RequestWriteError::Conflict {
             expected: expected_version,
             current: version,
-        }),
+        });
     }
+    Err(RequestWriteError::Conflict {
+        expected: expected_version,
+        current: over,
+    })
 }
 
 /// The SIRET as the `siret` column keeps it (for search and the directory):
