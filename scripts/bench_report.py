@@ -42,8 +42,10 @@ SINGLE = [
     ("WASM bundle: main module (every page), brotli -11", "build.wasm_brotli_kib", "KiB", 250, "low",
      "the main module (split on demand, views type-erased) still holds the router, the layout, "
      "the public and account pages, serde for the request data and the server-function clients; "
-     "next: one lazy group for the account pages, measured with scripts/bench_pageload.js before "
-     "keeping it (splitting every page made pages slower, docs/BENCHMARKS.md)"),
+     "more lazy parts reach ~260 KiB but make signed-in pages slower (wasm-split cuts shared "
+     "code into more small modules, one round trip each: wizard +24 %), so they were dropped; "
+     "closing it needs fewer, larger shared modules or a lighter layout/router "
+     "(docs/BENCHMARKS.md, \"One more lazy group\")"),
     ("Incremental dev rebuild (server + WASM)", "build.incremental_s", "s", 30, "low",
      "fewer generic view types per page"),
     ("Clean clone `.ci/run`", "build.ci_s", "s", 5400, "low", "split the e2e build from the test build"),
