@@ -69,6 +69,28 @@ async fn saves_are_versioned_idempotent_and_never_overwrite() {
     }
 }
 
+/// The save went through, to `version`.
+fn saved(t: &TestDb, a: &Answer, version: i64) {
+    assert_eq!(
+        (a.status.as_u16(), a.json["version"].as_i64()),
+        (200, Some(version)),
+        "{}: {}",
+        t.name,
+        a.json
+    );
+}
+
+/// The save was refused, with this status and code.
+fn refused(t: &TestDb, a: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (a.status.as_u16(), a.code()),
+        (status, code),
+        "{}: {}",
+        t.name,
+        a.json
+    );
+}
+
 #[tokio::test]
 async fn a_save_goes_over_the_devices_own_unanswered_saves_never_over_another() {
     for t in TestDb::all().await {
@@ -87,70 +109,32 @@ async fn a_save_goes_over_the_devices_own_unanswered_saves_never_over_another() 
         assert_eq!(a.json["version"], 2, "{}: {}", t.name, a.json);
         // Without naming s1, the next save over version 1 is a conflict…
         let a = save(&w, &w.alice, id, 1, "p-2-1", &typed("Deux")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "conflict"),
-            "{}",
-            t.name
-        );
+        refused(&t, &a, 409, "conflict");
         // …naming it, it goes over it: the device's own save, typed before.
         let a = save_after(&w, id, 1, "p-2-1", &["p-1-0"], &typed("Deux")).await;
-        assert_eq!(
-            (a.status.as_u16(), &a.json["version"]),
-            (200, &json!(3)),
-            "{}: {}",
-            t.name,
-            a.json
-        );
+        saved(&t, &a, 3);
         // Its answer lost too, a third one goes over both (a chain of the
         // device's own saves)…
         let a = save_after(&w, id, 1, "p-3-2", &["p-1-0", "p-2-1"], &typed("Trois")).await;
-        assert_eq!(
-            (a.status.as_u16(), &a.json["version"]),
-            (200, &json!(4)),
-            "{}: {}",
-            t.name,
-            a.json
-        );
+        saved(&t, &a, 4);
         // …and sent again with the same id, it is not written twice.
         let a = save_after(&w, id, 1, "p-3-2", &["p-1-0", "p-2-1"], &typed("Trois")).await;
-        assert_eq!(
-            (a.status.as_u16(), &a.json["version"]),
-            (200, &json!(4)),
-            "{}: {}",
-            t.name,
-            a.json
-        );
+        saved(&t, &a, 4);
         assert_eq!(title(&get(&w, &w.alice, id).await), "Trois");
 
         // A late copy of an earlier save, arriving after a newer one was
         // written, never overwrites it.
         let a = save(&w, &w.alice, id, 1, "p-2-1", &typed("Deux")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "conflict"),
-            "{}",
-            t.name
-        );
+        refused(&t, &a, 409, "conflict");
         let a = save_after(&w, id, 1, "p-2-1", &["p-1-0"], &typed("Deux")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "conflict"),
-            "{}",
-            t.name
-        );
+        refused(&t, &a, 409, "conflict");
 
         // Another tab saves: the device's saves over older versions, whatever
         // they name, are conflicts and overwrite nothing.
         let a = save(&w, &w.alice, id, 4, "autre-onglet", &typed("Autre onglet")).await;
         assert_eq!(a.json["version"], 5, "{}: {}", t.name, a.json);
         let a = save_after(&w, id, 4, "p-4-3", &["p-3-2"], &typed("Quatre")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "conflict"),
-            "{}",
-            t.name
-        );
+        refused(&t, &a, 409, "conflict");
         let a = save_after(
             &w,
             id,
@@ -160,12 +144,7 @@ async fn a_save_goes_over_the_devices_own_unanswered_saves_never_over_another() 
             &typed("Quatre"),
         )
         .await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "conflict"),
-            "{}",
-            t.name
-        );
+        refused(&t, &a, 409, "conflict");
         let a = get(&w, &w.alice, id).await;
         assert_eq!(
             (title(&a), &a.json["version"]),
@@ -174,29 +153,12 @@ async fn a_save_goes_over_the_devices_own_unanswered_saves_never_over_another() 
 
         // Malformed lists: a clear 400, nothing written.
         let many: Vec<String> = (0..33).map(|i| format!("p-{i}")).collect();
-        let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        let a = save_after(&w, id, 5, "p-5-4", &many, &typed("Trop")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (400, "bad_request"),
-            "{}",
-            t.name
-        );
         let long = "x".repeat(65);
-        let a = save_after(&w, id, 5, "p-5-4", &[&long], &typed("Trop")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (400, "bad_request"),
-            "{}",
-            t.name
-        );
-        let a = save_after(&w, id, 5, "p-5-4", &[""], &typed("Trop")).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (400, "bad_request"),
-            "{}",
-            t.name
-        );
+        for bad in [many, vec![long], vec![String::new()]] {
+            let bad: Vec<&str> = bad.iter().map(String::as_str).collect();
+            let a = save_after(&w, id, 5, "p-5-4", &bad, &typed("Trop")).await;
+            refused(&t, &a, 400, "bad_request");
+        }
         assert_eq!(get(&w, &w.alice, id).await.json["version"], 5);
         t.cleanup().await;
     }

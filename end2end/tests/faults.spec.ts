@@ -1,12 +1,11 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { hydrated, lockDatabase, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
-test('base de données verrouillée : le brouillon continue dans le navigateur, survit au rechargement et s’enregistre au retour', async ({ page }) => {
-  test.setTimeout(120_000);
-  const stamp = Date.now();
-  await signUpAndIn(page, `panne.${stamp}@occitanie.fr`, password);
+/** A new applicant's new draft, opened at step 2 (business context). */
+async function newDraftAtStep2(page: Page, email: string): Promise<void> {
+  await signUpAndIn(page, email, password);
   await page.goto('/demandes');
   await hydrated(page);
   await page.getByRole('button', { name: 'Nouvelle demande' }).click();
@@ -14,6 +13,12 @@ test('base de données verrouillée : le brouillon continue dans le navigateur, 
   const id = page.url().match(/demandes\/(\d+)/)?.[1];
   await page.goto(`/demandes/${id}/etape/2`);
   await hydrated(page);
+}
+
+test('base de données verrouillée : le brouillon continue dans le navigateur, survit au rechargement et s’enregistre au retour', async ({ page }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now();
+  await newDraftAtStep2(page, `panne.${stamp}@occitanie.fr`);
   // The saves refused while the database is locked fail on purpose.
   const console = watchConsole(page, [/status of 503 \(Service Unavailable\)/]);
   const status = page.getByTestId('save-status');
@@ -83,14 +88,7 @@ test('réseau coupé au chargement du code de l’assistant : la page le dit en 
 
 test('réponse d’enregistrement perdue : la saisie suivante et le rechargement passent sans conflit', async ({ page }) => {
   test.setTimeout(90_000);
-  await signUpAndIn(page, `reponse.${Date.now()}@occitanie.fr`, password);
-  await page.goto('/demandes');
-  await hydrated(page);
-  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
-  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
-  const id = page.url().match(/demandes\/(\d+)/)?.[1];
-  await page.goto(`/demandes/${id}/etape/2`);
-  await hydrated(page);
+  await newDraftAtStep2(page, `reponse.${Date.now()}@occitanie.fr`);
   // The answers cut on purpose fail in the console.
   const console = watchConsole(page, [/net::ERR_CONNECTION_RESET/]);
   const status = page.getByTestId('save-status');
