@@ -3,6 +3,17 @@ import { hydrated, lockDatabase, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
+/** What the server holds of step 2 (title, description, public), read
+ * without the browser's buffer. */
+async function expectServerHolds(page: Page, [title, description, public_]: string[]): Promise<void> {
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue(title);
+  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue(description);
+  await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue(public_);
+}
+
 /** A new applicant's new draft, opened at step 2 (business context). */
 async function newDraftAtStep2(page: Page, email: string): Promise<void> {
   await signUpAndIn(page, email, password);
@@ -46,13 +57,7 @@ test('base de données verrouillée : le brouillon continue dans le navigateur, 
 
   // Back: the buffer is saved without anything typed.
   await expect(status).toHaveText(/Enregistré à/, { timeout: 30_000 });
-  // What the server holds, without the buffer.
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await hydrated(page);
-  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue('Avant la panne');
-  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Tapé pendant la panne');
-  await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Toujours pendant la panne');
+  await expectServerHolds(page, ['Avant la panne', 'Tapé pendant la panne', 'Toujours pendant la panne']);
   console.check();
 });
 
@@ -128,12 +133,6 @@ test('réponse d’enregistrement perdue : la saisie suivante et le rechargement
   await expect(status).toHaveText(/Enregistré à/, { timeout: 10_000 });
   await expect(page.getByRole('alert').filter({ hasText: 'modifiée ailleurs' })).toHaveCount(0);
 
-  // What the server holds, without the buffer.
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await hydrated(page);
-  await expect(page.getByLabel('Intitulé de la demande')).toHaveValue('Réponse perdue');
-  await expect(page.getByLabel('Description du cas d’usage')).toHaveValue('Tapé après la réponse perdue');
-  await expect(page.getByLabel('Public concerné (utilisateurs finaux)')).toHaveValue('Rechargé sans réponse');
+  await expectServerHolds(page, ['Réponse perdue', 'Tapé après la réponse perdue', 'Rechargé sans réponse']);
   console.check();
 });

@@ -218,10 +218,10 @@ pub async fn save_once(
         data.legal.attachments.clear();
         encode(&data)?
     };
-    let mut over = expected_version;
-    // Two tries: over the expected version, then over the device's own
+    // Over the expected version first; then, once, over the device's own
     // earlier save. A third writer in between is a conflict.
-    for attempt in 0..2 {
+    let mut over = expected_version;
+    loop {
         let result = sqlx::query(
             "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
              updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
@@ -255,7 +255,7 @@ pub async fn save_once(
         };
         let state = state_of(&state)?;
         let last = last.as_deref();
-        if version > expected_version && last.is_some() && last == lineage.id {
+        if version > expected_version && lineage.id.is_some() && last == lineage.id {
             return Ok(version);
         }
         // Not editable any more (submitted…): say so, whatever the version.
@@ -267,7 +267,7 @@ pub async fn save_once(
             .into());
         }
         let own_earlier = last.is_some_and(|last| lineage.earlier.iter().any(|e| e == last));
-        if attempt == 0 && version > expected_version && own_earlier {
+        if over == expected_version && version > expected_version && own_earlier {
             over = version;
             continue;
         }
@@ -276,10 +276,6 @@ pub async fn save_once(
             current: version,
         });
     }
-    Err(RequestWriteError::Conflict {
-        expected: expected_version,
-        current: over,
-    })
 }
 
 /// The SIRET as the `siret` column keeps it (for search and the directory):
