@@ -173,7 +173,7 @@ async fn main() {
 
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
     let mut state = AppState::new(config.leptos, db.clone());
-    state.trust_proxy = true;
+    state.proxy = guichet::server::client_ip::ProxyTrust::Hops(1);
     state.auth_per_minute = 1_000_000;
     let base = scratch::serve(state).await;
 

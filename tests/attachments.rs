@@ -151,9 +151,11 @@ async fn pdfs_are_checked_stored_and_served_to_their_readers_only() {
         let a = upload(&w, Some(&w.alice), id + 1000, "x.pdf", pdf("inconnue")).await;
         assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"));
 
-        // Downloads: the applicant and staff, as an attachment.
+        // Downloads: the applicant, as an attachment; staff once the
+        // request is submitted (a draft is its applicant's alone).
         let link = format!("/pieces-jointes/{att}");
-        for cookie in [&w.alice, &w.instructor] {
+        assert_eq!(get_raw(&w.app, &link, Some(&w.instructor)).await.0, 403);
+        for cookie in [&w.alice] {
             let (status, headers, body) = get_raw(&w.app, &link, Some(cookie)).await;
             assert_eq!(status, 200);
             assert_eq!(headers["content-type"], "application/pdf");
@@ -212,8 +214,8 @@ async fn pdfs_are_checked_stored_and_served_to_their_readers_only() {
                 .contains("6 pièces jointes")
         );
 
-        // Removal: the applicant only; the applicant no longer downloads it,
-        // staff still can (an earlier submission may name it).
+        // Removal: the applicant only; nobody downloads it any more, and the
+        // file, which no submission names, is deleted.
         let remove = |cookie: String, which: String| {
             let app = w.app.clone();
             async move {
@@ -233,7 +235,12 @@ async fn pdfs_are_checked_stored_and_served_to_their_readers_only() {
         let listed = get(&w, &w.alice, id).await.json["data"]["legal"]["attachments"].clone();
         assert_eq!(listed.as_array().map(Vec::len), Some(5));
         assert_eq!(get_raw(&w.app, &link, Some(&w.alice)).await.0, 404);
-        assert_eq!(get_raw(&w.app, &link, Some(&w.instructor)).await.0, 200);
+        assert!(
+            !files_in(dir.path()).contains(&format!("demandes/{id}/{att}.pdf")),
+            "{}: the removed file is still stored",
+            t.name
+        );
+        assert_eq!(files_in(dir.path()).len(), 5);
 
         // Submitted: the snapshot keeps the list; no more changes.
         let a = submit(&w, id, 2).await;
@@ -245,10 +252,120 @@ async fn pdfs_are_checked_stored_and_served_to_their_readers_only() {
         let a = upload(&w, Some(&w.alice), id, "tard.pdf", pdf("tard")).await;
         assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
         let second = snapshots[0].2.legal.attachments[0].id.clone();
-        let a = remove(w.alice.clone(), second).await;
+        let a = remove(w.alice.clone(), second.clone()).await;
         assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
+        let link = format!("/pieces-jointes/{second}");
+        assert_eq!(get_raw(&w.app, &link, Some(&w.instructor)).await.0, 200);
+
+        // Changes requested: a file the submission names stays when removed
+        // (staff still read it); one never submitted goes.
+        let a = post_json(
+            &w.app,
+            "/api/instruction/request_changes",
+            &json!({ "id": id, "version": 3, "message": "Précisez.", "fields": ["legal.attachments"] }),
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let a = remove(w.alice.clone(), second.clone()).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(get_raw(&w.app, &link, Some(&w.alice)).await.0, 404);
+        assert_eq!(get_raw(&w.app, &link, Some(&w.instructor)).await.0, 200);
+        let a = upload(&w, Some(&w.alice), id, "nouveau.pdf", pdf("nouveau")).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+        let fresh = a.json["id"].as_str().expect("id").to_owned();
+        let a = remove(w.alice.clone(), fresh.clone()).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let stored = files_in(dir.path());
+        assert!(stored.contains(&format!("demandes/{id}/{second}.pdf")), "{stored:?}");
+        assert!(!stored.contains(&format!("demandes/{id}/{fresh}.pdf")), "{stored:?}");
         t.cleanup().await;
     }
+}
+
+/// Each account keeps at most its quota in the store (removed files that a
+/// submission names count), and runs at most two uploads at once.
+#[tokio::test]
+async fn an_account_has_a_quota_and_two_uploads_at_once() {
+    for t in TestDb::all().await {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut s = state(t.db.clone());
+        s.attachments =
+            open_store(Some(&dir.path().display().to_string()), dir.path()).expect("store");
+        s.attachment_quota_bytes = 2 * 1024 * 1024;
+        let w = world_on(&t, router(s)).await;
+        let id = create(&w).await;
+        let mut big = pdf("un");
+        let eof = big.split_off(big.len() - 6);
+        big.resize(1024 * 1024, b' ');
+        big.extend(eof);
+        let a = upload(&w, Some(&w.alice), id, "un.pdf", big.clone()).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+        big[10] = b'2';
+        let a = upload(&w, Some(&w.alice), id, "deux.pdf", big.clone()).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+        big[10] = b'3';
+        let a = upload(&w, Some(&w.alice), id, "trois.pdf", big.clone()).await;
+        assert_eq!((a.status.as_u16(), a.code()), (422, "invalid"), "{}", a.json);
+        let message = a.json["message"].as_str().unwrap_or("");
+        assert!(message.contains("2 Mo permis par compte"), "{message}");
+        assert_eq!(files_in(dir.path()).len(), 2, "{}", t.name);
+        // Another account is not held by Alice's quota.
+        let other = post_form(&w.app, "/api/requests/create", &[], Some(&w.bob)).await;
+        let bob_id = other.json.as_i64().expect("id");
+        let a = upload(&w, Some(&w.bob), bob_id, "bob.pdf", pdf("bob")).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+
+        // Two uploads still sending: a third waits its turn.
+        let mut senders = Vec::new();
+        let mut pending = Vec::new();
+        for _ in 0..2 {
+            let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+            senders.push(tx);
+            let body = axum::body::Body::from_stream(tokio_stream_of(rx));
+            let req = axum::http::Request::post(format!("/demandes/{bob_id}/pieces-jointes?nom=lent.pdf"))
+                .header("host", "guichet.test")
+                .header("origin", "http://guichet.test")
+                .header("content-type", "application/pdf")
+                .header("cookie", &w.bob)
+                .body(body)
+                .expect("request");
+            let app = w.app.clone();
+            pending.push(tokio::spawn(async move {
+                use tower::ServiceExt;
+                app.oneshot(from_client(req)).await.expect("infallible").status()
+            }));
+        }
+        // Let both reach their body.
+        for tx in &senders {
+            tx.send(Ok(b"%PDF-1.4
+".to_vec())).await.expect("send");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let a = upload(&w, Some(&w.bob), bob_id, "troisieme.pdf", pdf("3")).await;
+        assert_eq!((a.status.as_u16(), a.code()), (429, "rate_limited"), "{}", a.json);
+        for tx in senders {
+            tx.send(Ok(b"% fin
+%%EOF
+".to_vec())).await.expect("send");
+        }
+        for p in pending {
+            assert_eq!(p.await.expect("join"), 201);
+        }
+        // Done: the next one goes.
+        let a = upload(&w, Some(&w.bob), bob_id, "apres.pdf", pdf("apres")).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+        t.cleanup().await;
+    }
+}
+
+/// A body stream fed by a channel (an upload still being sent).
+fn tokio_stream_of(
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }
 
 /// A ClamAV daemon of the test's own: a database holding one signature (a

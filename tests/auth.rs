@@ -688,7 +688,30 @@ async fn the_outbox_page_exists_only_in_development() {
     let mut dev_state = state(t.db.clone());
     dev_state.dev_mode = true;
     let dev = guichet::server::http::router(dev_state);
-    let a = post_form(&dev, "/api/dev/mails", &[], None).await;
+    // From another machine: nothing, neither the function nor the page.
+    let a = post_form_from(&dev, "/api/dev/mails", &[], None, [192, 0, 2, 1]).await;
+    assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"));
+    let (status, _, page) = get_raw(&dev, "/dev/mails", None).await;
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        !page.contains("agent@ville.fr") && !page.contains("jeton="),
+        "{status}: the page shows the outbox to another machine"
+    );
+    // Through a trusted proxy on this machine, for a remote client: nothing.
+    let mut proxied = state(t.db.clone());
+    proxied.dev_mode = true;
+    proxied.proxy = guichet::server::client_ip::ProxyTrust::Hops(1);
+    let proxied = guichet::server::http::router(proxied);
+    let a = post_form_with(
+        &proxied,
+        "/api/dev/mails",
+        &[("x-forwarded-for", "192.0.2.1")],
+        [127, 0, 0, 1],
+    )
+    .await;
+    assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"));
+    // From this machine: the outbox.
+    let a = post_form_from(&dev, "/api/dev/mails", &[], None, [127, 0, 0, 1]).await;
     assert_eq!(a.status, 200);
     let mails = a.json.as_array().expect("list");
     assert_eq!(mails.len(), 1);

@@ -564,20 +564,20 @@ async fn the_dashboard_search_folds_accents_and_follows_edits() {
         let w = world(&t).await;
         let (id, version) = submitted(&w).await;
         // Accents, case, spaces, curly apostrophes: "Région Occitanie",
-        // "Pré-remplissage des formulaires d’aides", SIRET "130 027 376 00016".
+        // "Pré-remplissage des formulaires d’aides", SIRET "200 053 791 00014".
         for q in [
             "region occitanie",
             "RÉGION",
             "pre-remplissage des formulaires d'aides",
-            "130 027 376",
-            "00016",
+            "200 053 791",
+            "00014",
             "alice@OCCITANIE.fr",
             &id.to_string(),
         ] {
             let a = dashboard(&w, &w.instructor, &[("q", q)]).await;
             assert_eq!(ids(&a), [id], "{}: search {q:?}: {}", t.name, a.json);
         }
-        for q in ["regions", "occitanie région", "130 027 377"] {
+        for q in ["regions", "occitanie région", "200 053 792"] {
             let a = dashboard(&w, &w.instructor, &[("q", q)]).await;
             assert_eq!(ids(&a), Vec::<i64>::new(), "{}: search {q:?}", t.name);
         }

@@ -150,3 +150,35 @@ async fn on_postgresql_a_change_on_one_instance_reaches_another() {
     );
     t.cleanup().await;
 }
+
+/// The stream ends with its session: signed out elsewhere (the record is
+/// deleted), the open stream closes within a few session checks.
+#[tokio::test]
+async fn the_stream_ends_when_its_session_ends() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let (status, mut stream) = open(&w.app, &w.instructor, None).await;
+        assert_eq!(status, 200);
+        let a = post_form(&w.app, "/api/auth/logout", &[], Some(&w.instructor)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let deadline = tokio::time::Instant::now()
+            + guichet::server::live::SESSION_CHECK * 2
+            + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, stream.body.frame()).await {
+                Err(_) => panic!("{}: the stream is still open after sign-out", t.name),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => panic!("stream error: {e}"),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        stream.seen.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+            }
+        }
+        // And it cannot be opened again with that cookie.
+        let (status, _) = open(&w.app, &w.instructor, None).await;
+        assert_eq!(status, 303, "{}", t.name);
+        t.cleanup().await;
+    }
+}

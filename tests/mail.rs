@@ -145,3 +145,45 @@ async fn development_mode_writes_eml_files() {
         .collect();
     assert_eq!(files.len(), 2);
 }
+
+/// Once an email has left by SMTP, its one-time link is no longer readable
+/// in the outbox; the recipient got it whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_time_links_are_not_kept_once_sent() {
+    for t in TestDb::all().await {
+        let mut tx = t.db.pool.begin().await.expect("tx");
+        outbox::enqueue(
+            &mut tx,
+            &templates::invitation(
+                "nouvel.agent@meaux.fr",
+                "https://guichet.example/choisir-mot-de-passe?jeton=SECRETaBc_123",
+                "https://guichet.example/conditions-generales",
+            ),
+            db::now_ms(),
+        )
+        .await
+        .expect("enqueue");
+        tx.commit().await.expect("commit");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let received = smtp_sink(listener).await;
+        let transport = Transport::new(Some(&format!("smtp://{addr}")), std::path::PathBuf::new())
+            .expect("smtp");
+        let (sent, _) = mail::deliver_due(&t.db, &transport, &sender())
+            .await
+            .expect("run");
+        assert_eq!(sent, 1, "{}", t.name);
+        let got = received.lock().expect("lock").join("\n").replace("=\n", "");
+        assert!(got.contains("SECRETaBc_123"), "the recipient has the link");
+        let (text, html): (String, String) =
+            sqlx::query_as("SELECT body_text, body_html FROM email_outbox")
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("row");
+        for body in [&text, &html] {
+            assert!(!body.contains("SECRETaBc_123"), "{}: {body}", t.name);
+            assert!(body.contains("jeton=masque-apres-envoi"), "{body}");
+        }
+        t.cleanup().await;
+    }
+}

@@ -73,19 +73,28 @@ async fn acceptance_creates_the_space_the_token_and_the_accesses() {
         let lifetime = token.expires_at - token.issued_at;
         assert_eq!(lifetime, spaces::TOKEN_LIFETIME_MS, "18 months");
         assert!(token.revoked_at.is_none());
-        let members = spaces::members(&t.db, token.space_id)
+        let held = spaces::held_token(&t.db, &token.id)
             .await
-            .expect("members");
-        let emails: Vec<&str> = members.iter().map(|(_, e)| e.as_str()).collect();
-        assert_eq!(emails, ["alice@occitanie.fr", TECHNICAL], "{}", t.name);
+            .expect("db")
+            .expect("held");
+        assert_eq!(
+            (
+                held.holders.applicant_email.as_deref(),
+                held.holders.technical_email.as_deref()
+            ),
+            (Some("alice@occitanie.fr"), Some(TECHNICAL)),
+            "{}",
+            t.name
+        );
         let (siret, name): (String, String) =
             sqlx::query_as("SELECT siret, name FROM client_spaces WHERE id = $1")
                 .bind(token.space_id)
                 .fetch_one(&t.db.pool)
                 .await
                 .expect("space");
-        assert_eq!(siret, "13002737600016");
-        assert_eq!(name, RequestData::example().organisation.name);
+        assert_eq!(siret, "20005379100014");
+        // The directory's name, not the one typed.
+        assert_eq!(name, "Région — Occitanie");
 
         // The emails: Alice has a password, a link to the space; the
         // technical contact's account is new, a link to choose one.
@@ -205,7 +214,6 @@ async fn a_failed_acceptance_leaves_nothing() {
         let r = get(&w, &w.alice, id).await;
         assert_eq!(r.json["state"], "submitted", "{}", t.name);
         assert_eq!(count(&t, "client_spaces").await, 1, "no new space");
-        assert_eq!(count(&t, "client_space_members").await, 0);
         assert_eq!(outbox(&t.db).await.len(), mails, "no email");
         let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE email = $1")
             .bind(TECHNICAL)
@@ -574,7 +582,7 @@ async fn the_space_shows_tokens_to_its_members_only() {
         let a = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let space = &a.json["spaces"][0];
-        assert_eq!(space["siret"], "13002737600016");
+        assert_eq!(space["siret"], "20005379100014");
         let token = &space["tokens"][0];
         assert_eq!(token["id"], row.id.as_str());
         assert_eq!(token["status"], "new");

@@ -126,7 +126,7 @@ const contact = (tag: string) => ({
 
 /** A complete request of the Région Occitanie (the seed's example). */
 export const example = {
-  organisation: { siret: '130 027 376 00016', name: 'Région Occitanie', legal_category: '7230', active: true, justification: '' },
+  organisation: { siret: '200 053 791 00014', name: 'Région Occitanie', legal_category: '7230', active: true, justification: '' },
   context: {
     title: 'Instruction des aides régionales',
     description: 'Pré-remplir les formulaires à partir du SIRET.',

@@ -210,14 +210,15 @@ pub struct DevMail {
     pub sent: bool,
 }
 
-/// The last 50 emails of the outbox; only in development mode (otherwise
-/// "not found").
+/// The last 50 emails of the outbox; only in development mode and for a
+/// browser on this machine (otherwise "not found"): they hold one-time links.
 #[server(endpoint = "dev/mails")]
 pub async fn dev_mails() -> Result<Vec<DevMail>, AppError> {
     use crate::error::ErrorCode;
     use crate::server::{app_state, db, respond_error};
     let state = app_state()?;
-    if !state.dev_mode {
+    let local = crate::server::client_address(&state).is_some_and(|ip| ip.is_loopback());
+    if !state.dev_mode || !local {
         return Err(respond_error(AppError::new(ErrorCode::NotFound)));
     }
     let rows = db::outbox::recent(&state.db, 50)

@@ -356,7 +356,11 @@ pub async fn accept_request(
         grant: Some(db::spaces::Grant {
             request_id: r.id,
             siret: db::requests::siret_column(&r.data.organisation.siret),
-            organisation_name: r.data.organisation.name.clone(),
+            // The directory's name when it knows the SIRET, not the one typed.
+            organisation_name: match &r.organisation_check {
+                Some(c) => r.data.organisation.as_checked(c).name,
+                None => r.data.organisation.name.clone(),
+            },
             title: r.data.context.title.clone(),
             scopes: crate::domain::scopes::token_scopes(&accepted),
             applicant_id: r.applicant_id.unwrap_or_default(),
@@ -517,6 +521,21 @@ pub struct MessageView {
     pub read: bool,
 }
 
+/// The organisation's identity as the instructor reads it: what the
+/// directory says, beside what the applicant typed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct IdentityView {
+    /// "Vérifié dans l’annuaire (…)" or "Non trouvé dans l’annuaire : à vérifier".
+    pub verdict: String,
+    pub verified: bool,
+    /// The directory's name and legal category ("7230 — Région"), when found.
+    pub name: Option<String>,
+    pub legal_category: Option<String>,
+    /// What the applicant typed.
+    pub claimed_name: String,
+    pub justification: String,
+}
+
 /// A request as an instructor reviews it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReviewView {
@@ -530,6 +549,8 @@ pub struct ReviewView {
     pub assigned_to_me: bool,
     pub eligibility_message: String,
     pub eligible: bool,
+    /// Who the organisation is, as the server's directory says.
+    pub identity: IdentityView,
     /// Sensitive scopes asked, with their justification.
     pub sensitive: Vec<(String, String)>,
     /// What changed since the previous submission (empty at the first).
@@ -546,6 +567,7 @@ pub struct ReviewView {
 #[server(endpoint = "instruction/review")]
 pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     use crate::domain::legal_category::{Eligibility, LegalCategory};
+    use crate::domain::organisation::OrganisationCheck;
     use crate::domain::scopes;
     use crate::error::ErrorCode;
     use crate::server::db::instruction;
@@ -589,8 +611,48 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     .await
     .map_err(|e| respond_error(crate::server::db::DbError::from(e)))?;
     let org = &r.data.organisation;
-    let eligibility = LegalCategory::from_code(&org.legal_category)
-        .map(|c| Eligibility::of(&c, org.active.unwrap_or(true)));
+    // Requests saved before checks were kept are checked now.
+    let check = match r.organisation_check.clone() {
+        Some(c) => Some(c),
+        None => {
+            crate::server::directory::check_siret(
+                &app.directory,
+                app.online_directory.as_ref(),
+                &org.siret,
+                None,
+            )
+            .await
+        }
+    };
+    let eligibility = check.as_ref().and_then(|c| c.eligibility());
+    let identity = match &check {
+        Some(c @ OrganisationCheck::Found {
+            name,
+            legal_category,
+            ..
+        }) => IdentityView {
+            verdict: c.verdict(),
+            verified: true,
+            name: Some(name.clone()),
+            legal_category: Some(match LegalCategory::from_code(legal_category) {
+                Some(cat) => format!("{} — {}", cat.code, cat.label),
+                None => legal_category.clone(),
+            }),
+            claimed_name: org.name.clone(),
+            justification: org.justification.clone(),
+        },
+        other => IdentityView {
+            verdict: other.as_ref().map_or_else(
+                || "SIRET invalide : organisation à vérifier".to_owned(),
+                OrganisationCheck::verdict,
+            ),
+            verified: false,
+            name: None,
+            legal_category: None,
+            claimed_name: org.name.clone(),
+            justification: org.justification.clone(),
+        },
+    };
     let sensitive = r
         .data
         .data
@@ -635,10 +697,11 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         assigned_to_me: assigned_to == Some(me.id),
         assigned_email,
         eligible: matches!(eligibility, Some(Eligibility::Eligible)),
-        eligibility_message: eligibility.map_or_else(
-            || "Catégorie juridique inconnue : éligibilité à vérifier.".to_owned(),
-            |e| e.message().to_owned(),
+        eligibility_message: check.as_ref().map_or_else(
+            || "Organisation inconnue : éligibilité à vérifier.".to_owned(),
+            OrganisationCheck::eligibility_message,
         ),
+        identity,
         sensitive,
         changes,
         submission_no: snapshots.len() as i64,
@@ -710,13 +773,14 @@ pub async fn send_message(
         .map_err(respond_error)?
         .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
     let staff = policy::is_staff(me.role);
-    if !policy::can_read_request(me.id, me.role, r.applicant_id) {
+    let facts = policy::RequestFacts::of(&r);
+    if !policy::can_read_request(&me, facts) {
         return Err(respond_error(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
         )));
     }
-    if internal && !staff {
+    if !policy::can_write_message(&me, facts, internal) {
         return Err(respond_error(AppError::new(ErrorCode::Forbidden)));
     }
     if !db::instruction::VISIBLE_STATES.contains(&r.state) {
@@ -795,7 +859,7 @@ pub async fn list_messages(id: i64) -> Result<Vec<MessageView>, AppError> {
         .await
         .map_err(respond_error)?
         .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
-    if !policy::can_edit_request(me.id, me.role, r.applicant_id) {
+    if !policy::can_edit_request(&me, policy::RequestFacts::of(&r)) {
         return Err(respond_error(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",

@@ -91,7 +91,7 @@ mod server_side {
             .await
             .map_err(respond_error)?
             .ok_or_else(not_found)?;
-        if !crate::server::policy::can_edit_request(me.id, me.role, r.applicant_id) {
+        if !crate::server::policy::can_edit_request(me, crate::server::policy::RequestFacts::of(&r)) {
             return Err(not_yours());
         }
         Ok(r)
@@ -158,7 +158,8 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         .await
         .map_err(respond_error)?
         .ok_or_else(server_side::not_found)?;
-    if !policy::can_read_request(me.id, me.role, r.applicant_id) {
+    let facts = policy::RequestFacts::of(&r);
+    if !policy::can_read_request(&me, facts) {
         return Err(server_side::not_yours());
     }
     let asked = if r.state == RequestState::ChangesRequested {
@@ -183,7 +184,7 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         id: r.id,
         state: r.state,
         version: r.version,
-        editable: is_editable(r.state) && policy::can_edit_request(me.id, me.role, r.applicant_id),
+        editable: is_editable(r.state) && policy::can_edit_request(&me, facts),
         data: r.data,
         updated_at: r.updated_at,
     })
@@ -214,15 +215,25 @@ pub async fn save_request(
     if let Some(e) = data.validate_limits().into_iter().next() {
         return Err(respond_error(AppError::invalid(&e.field, e.message)));
     }
-    server_side::owned(&state, &me, id).await?;
+    let stored = server_side::owned(&state, &me, id).await?;
+    // What the directory says of the SIRET typed (asked again only when it
+    // changed): the instructor reads this, not the name typed.
+    let check = crate::server::directory::check_siret(
+        &state.directory,
+        state.online_directory.as_ref(),
+        &data.organisation.siret,
+        stored.organisation_check.as_ref(),
+    )
+    .await;
     let now = db::now_ms();
     let lineage = db::requests::SaveLineage {
         id: Some(&save_id),
         earlier: &earlier,
     };
-    let version = db::requests::save_once(&state.db, id, version, &data, lineage, now)
-        .await
-        .map_err(server_side::write_error)?;
+    let version =
+        db::requests::save_once(&state.db, id, version, &data, check.as_ref(), lineage, now)
+            .await
+            .map_err(server_side::write_error)?;
     Ok(Saved {
         version,
         saved_at: now,
@@ -278,6 +289,9 @@ pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), App
     db::attachments::remove(&state.db, id, &attachment_id, db::now_ms())
         .await
         .map_err(server_side::write_error)?;
+    // A file no submission names is deleted for good (it no longer counts
+    // in the account's quota).
+    crate::server::attachments::purge_removed(&state, id).await;
     Ok(())
 }
 
@@ -288,6 +302,7 @@ pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), App
 #[server(endpoint = "requests/submit")]
 pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
+    use crate::domain::organisation::OrganisationCheck;
     use crate::error::ErrorCode;
     use crate::server::mail::templates;
     use crate::server::{app_state, db, respond_error};
@@ -297,7 +312,33 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     if r.version != version {
         return Err(respond_error(AppError::new(ErrorCode::Conflict)));
     }
-    let missing = r.data.validate_all();
+    // The organisation is judged as the directory knows it, asked again now;
+    // when the online search cannot answer, an earlier answer for the same
+    // SIRET stands.
+    let fresh = crate::server::directory::check_siret(
+        &state.directory,
+        state.online_directory.as_ref(),
+        &r.data.organisation.siret,
+        None,
+    )
+    .await;
+    let check = match (fresh, r.organisation_check.clone()) {
+        (Some(OrganisationCheck::Unavailable { siret }), Some(earlier))
+            if earlier.siret() == siret
+                && !matches!(earlier, OrganisationCheck::Unavailable { .. }) =>
+        {
+            Some(earlier)
+        }
+        (fresh, _) => fresh,
+    };
+    db::requests::set_organisation_check(&state.db, id, check.as_ref())
+        .await
+        .map_err(respond_error)?;
+    let mut checked = r.data.clone();
+    if let Some(check) = &check {
+        checked.organisation = r.data.organisation.as_checked(check);
+    }
+    let missing = checked.validate_all();
     if !missing.is_empty() {
         let steps: Vec<String> = missing
             .iter()
@@ -317,10 +358,10 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
         )));
     }
     let title = r.data.context.title.trim().to_owned();
-    let organisation = if r.data.organisation.name.trim().is_empty() {
+    let organisation = if checked.organisation.name.trim().is_empty() {
         format!("L’organisation {}", r.data.organisation.siret)
     } else {
-        r.data.organisation.name.trim().to_owned()
+        checked.organisation.name.trim().to_owned()
     };
     let link = state.link(&format!("/demandes/{id}"));
     let mut emails = vec![templates::request_received(&me.email, id, &title, &link)];
@@ -382,43 +423,42 @@ pub struct FoundOrganisation {
 #[server(endpoint = "requests/lookup_organisation")]
 pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisation>, AppError> {
     use crate::domain::siret::Siret;
-    use crate::server::directory::OrganisationInfo;
+    use crate::server::directory::{OrganisationInfo, Resolved};
     use crate::server::{app_state, respond_error};
     let state = app_state()?;
+    crate::server::caller("/api/requests/lookup_organisation").await?;
     let siret = Siret::parse(&siret)
         .map_err(|e| respond_error(AppError::invalid("organisation.siret", e.message("SIRET"))))?;
-    if let Some(entry) = state.directory.get(siret.siren()) {
-        let info = OrganisationInfo::from_entry(entry);
-        return Ok(Some(FoundOrganisation {
-            name: info.name,
-            legal_category: info.legal_category,
-            legal_category_label: info.legal_category_label,
-            active: true,
-            eligibility: info.eligibility,
-            eligibility_message: info.eligibility_message,
-        }));
-    }
-    if let Some(online) = &state.online_directory {
-        match online.lookup(&siret).await {
-            Ok(Some(o)) => {
-                return Ok(Some(FoundOrganisation {
-                    name: o.name,
-                    legal_category: o.legal_category,
-                    legal_category_label: o.legal_category_label,
-                    active: o.active,
-                    eligibility: o.eligibility,
-                    eligibility_message: o.eligibility_message,
-                }));
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "online directory");
-                return Err(respond_error(AppError::with_message(
-                    crate::error::ErrorCode::DatabaseUnavailable,
-                    crate::server::directory::online::UNAVAILABLE_MESSAGE,
-                )));
-            }
+    match crate::server::directory::resolve(
+        &state.directory,
+        state.online_directory.as_ref(),
+        &siret,
+    )
+    .await
+    {
+        Resolved::Offline(entry) => {
+            let info = OrganisationInfo::from_entry(entry);
+            Ok(Some(FoundOrganisation {
+                name: info.name,
+                legal_category: info.legal_category,
+                legal_category_label: info.legal_category_label,
+                active: true,
+                eligibility: info.eligibility,
+                eligibility_message: info.eligibility_message,
+            }))
         }
+        Resolved::Online(o) => Ok(Some(FoundOrganisation {
+            name: o.name,
+            legal_category: o.legal_category,
+            legal_category_label: o.legal_category_label,
+            active: o.active,
+            eligibility: o.eligibility,
+            eligibility_message: o.eligibility_message,
+        })),
+        Resolved::NotFound => Ok(None),
+        Resolved::Unavailable(_) => Err(respond_error(AppError::with_message(
+            crate::error::ErrorCode::DatabaseUnavailable,
+            crate::server::directory::online::UNAVAILABLE_MESSAGE,
+        ))),
     }
-    Ok(None)
 }

@@ -1,7 +1,7 @@
-//! The client space ("Mon espace"): the organisation's API tokens, shown to
-//! the members of its space only (the applicants and technical contacts of
-//! its accepted requests), revealed on demand, renewed by the applicant in
-//! their last 90 days.
+//! The client space ("Mon espace"): API tokens by organisation, each shown
+//! to its own request's applicant and current technical contact only
+//! (`policy::can_see_token`), revealed on demand (written in the request's
+//! timeline), renewed by the applicant in their last 90 days.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -80,6 +80,14 @@ pub fn scope_groups(scopes: &[String]) -> Vec<(String, Vec<String>)> {
     groups
 }
 
+/// Someone who sees a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenPerson {
+    pub email: String,
+    /// "demandeur de l’accès" or "contact technique".
+    pub relation: String,
+}
+
 /// One token of the space.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenView {
@@ -95,6 +103,9 @@ pub struct TokenView {
     pub status: TokenStatus,
     /// The caller may renew it now (its applicant, in the last 90 days).
     pub renewable: bool,
+    /// Who sees it: the request's applicant and technical contact.
+    #[serde(default)]
+    pub people: Vec<TokenPerson>,
 }
 
 /// One organisation's space.
@@ -112,67 +123,88 @@ pub struct SpacesView {
     pub now: i64,
 }
 
-/// The spaces the caller belongs to, with their tokens (never the strings).
+/// The tokens of the requests the caller is the applicant or the technical
+/// contact of, by organisation (never the strings, never another request's
+/// token, even of the same organisation).
 #[server(endpoint = "space/overview")]
 pub async fn space_overview() -> Result<SpacesView, AppError> {
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db, policy, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/overview").await?;
     let now = db::now_ms();
-    let mut spaces = Vec::new();
-    for (space_id, siret, name) in db::spaces::spaces_of(&state.db, me.id)
+    let held = db::spaces::tokens_held_by(&state.db, me.id, &me.email)
         .await
-        .map_err(respond_error)?
-    {
-        let rows = db::spaces::tokens_of_space(&state.db, space_id)
+        .map_err(respond_error)?;
+    let mut spaces: Vec<SpaceView> = Vec::new();
+    for h in held {
+        if !policy::can_see_token(&me, &h.holders) {
+            continue;
+        }
+        let row = &h.token;
+        let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000)
             .await
             .map_err(respond_error)?;
-        let mut tokens = Vec::new();
-        for row in rows {
-            let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000)
-                .await
-                .map_err(respond_error)?;
-            let applicant = db::spaces::applicant_of(&state.db, row.request_id)
-                .await
-                .map_err(respond_error)?;
-            let scopes = row.scope_list();
-            tokens.push(TokenView {
-                status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
-                renewable: applicant == Some(me.id) && server_side::renewable(&row, now),
-                scope_groups: scope_groups(&scopes),
-                scopes,
-                id: row.id,
-                request_id: row.request_id,
-                name: row.name,
-                issued_at: row.issued_at,
-                expires_at: row.expires_at,
-                last_used_at: row.last_used_at,
-                calls_last_7_days: calls,
-            });
+        let scopes = row.scope_list();
+        let token = TokenView {
+            status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
+            renewable: policy::can_renew_token(&me, &h.holders)
+                && server_side::renewable(row, now),
+            scope_groups: scope_groups(&scopes),
+            scopes,
+            people: server_side::people(&h.holders),
+            id: row.id.clone(),
+            request_id: row.request_id,
+            name: row.name.clone(),
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            calls_last_7_days: calls,
+        };
+        match spaces.last_mut() {
+            Some(space) if space.siret == h.siret => space.tokens.push(token),
+            _ => spaces.push(SpaceView {
+                siret: h.siret,
+                name: h.space_name,
+                tokens: vec![token],
+            }),
         }
-        spaces.push(SpaceView {
-            siret,
-            name,
-            tokens,
-        });
     }
     Ok(SpacesView { spaces, now })
 }
 
-/// The token's string, minted again, for a member of its space.
+/// The token's string, minted again, for its request's applicant or
+/// technical contact; written in the request's timeline.
 #[server(endpoint = "space/reveal")]
 pub async fn reveal_token(id: String) -> Result<String, AppError> {
-    use crate::server::{app_state, respond_error};
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db, policy, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/reveal").await?;
-    let row = server_side::member_token(&state, me.id, &id).await?;
-    state
+    let held = server_side::held(&state, &me, &id, policy::can_reveal_token).await?;
+    if held.token.revoked_at.is_some() {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::NotEditable,
+            "Ce jeton a été révoqué : il ne peut plus être affiché ni utilisé.",
+        )));
+    }
+    let jwt = state
         .tokens
-        .mint(&crate::server::tokens::Claims::of(&row))
+        .mint(&crate::server::tokens::Claims::of(&held.token))
         .map_err(|e| {
             tracing::error!(error = %e, "token minting");
-            respond_error(AppError::new(crate::error::ErrorCode::Internal))
-        })
+            respond_error(AppError::new(ErrorCode::Internal))
+        })?;
+    db::spaces::record_reveal(
+        &state.db,
+        held.token.request_id,
+        me.id,
+        &me.email,
+        me.role,
+        db::now_ms(),
+    )
+    .await
+    .map_err(respond_error)?;
+    Ok(jwt)
 }
 
 /// Extends the token by 18 months; its applicant only, in its last 90 days.
@@ -180,19 +212,17 @@ pub async fn reveal_token(id: String) -> Result<String, AppError> {
 #[server(endpoint = "space/renew")]
 pub async fn renew_token(id: String) -> Result<i64, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db, policy, respond_error};
     let state = app_state()?;
     let me = crate::server::caller("/api/space/renew").await?;
-    let row = server_side::member_token(&state, me.id, &id).await?;
-    let applicant = db::spaces::applicant_of(&state.db, row.request_id)
-        .await
-        .map_err(respond_error)?;
-    if applicant != Some(me.id) {
+    let held = server_side::held(&state, &me, &id, policy::can_see_token).await?;
+    if !policy::can_renew_token(&me, &held.holders) {
         return Err(respond_error(AppError::with_message(
             ErrorCode::Forbidden,
             "Seul le demandeur de l’accès peut prolonger ce jeton.",
         )));
     }
+    let row = held.token;
     let now = db::now_ms();
     if !server_side::renewable(&row, now) {
         return Err(respond_error(AppError::with_message(
@@ -215,8 +245,13 @@ pub async fn renew_token(id: String) -> Result<i64, AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod server_side {
+    use super::TokenPerson;
     use crate::error::{AppError, ErrorCode};
-    use crate::server::db::{self, spaces::TokenRow};
+    use crate::server::auth::session::Viewer;
+    use crate::server::db::{
+        self,
+        spaces::{HeldToken, TokenHolders, TokenRow},
+    };
     use crate::server::respond_error;
     use crate::server::state::AppState;
 
@@ -227,25 +262,44 @@ pub mod server_side {
             && row.expires_at - now <= super::RENEWAL_WINDOW_DAYS * 86_400_000
     }
 
-    /// The token, when `user_id` is a member of its space; otherwise the
-    /// same 404 as an unknown token (nothing tells them apart).
-    pub async fn member_token(
+    /// Who sees a token, as the space lists them.
+    pub fn people(h: &TokenHolders) -> Vec<TokenPerson> {
+        let mut people = Vec::new();
+        if let Some(email) = &h.applicant_email {
+            people.push(TokenPerson {
+                email: email.clone(),
+                relation: "demandeur de l’accès".to_owned(),
+            });
+        }
+        if let Some(email) = &h.technical_email
+            && h.applicant_email.as_deref() != Some(email.as_str())
+        {
+            people.push(TokenPerson {
+                email: email.clone(),
+                relation: "contact technique".to_owned(),
+            });
+        }
+        people
+    }
+
+    /// The token with its people, when `allowed` lets `me` reach it;
+    /// otherwise the same 404 as an unknown token (nothing tells them
+    /// apart).
+    pub async fn held(
         state: &AppState,
-        user_id: i64,
+        me: &Viewer,
         token_id: &str,
-    ) -> Result<TokenRow, AppError> {
-        let row = db::spaces::token(&state.db, token_id)
+        allowed: fn(&Viewer, &TokenHolders) -> bool,
+    ) -> Result<HeldToken, AppError> {
+        match db::spaces::held_token(&state.db, token_id)
             .await
-            .map_err(respond_error)?;
-        match row {
-            Some(row)
-                if db::spaces::is_member(&state.db, row.space_id, user_id)
-                    .await
-                    .map_err(respond_error)? =>
-            {
-                Ok(row)
-            }
-            _ => Err(respond_error(AppError::new(ErrorCode::NotFound))),
+            .map_err(respond_error)?
+        {
+            Some(h) if allowed(me, &h.holders) => Ok(h),
+            _ => Err(respond_error(AppError::with_message(
+                ErrorCode::NotFound,
+                "Ce jeton n’existe pas, ou il ne vous est pas destiné.",
+            ))),
         }
     }
 }

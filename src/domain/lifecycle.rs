@@ -119,6 +119,8 @@ pub enum EventKind {
     Refused,
     Accepted,
     Revoked,
+    /// Someone displayed the request's token (who: the event's actor).
+    TokenRevealed,
 }
 
 impl EventKind {
@@ -136,6 +138,7 @@ impl EventKind {
             EventKind::Refused => "refused",
             EventKind::Accepted => "accepted",
             EventKind::Revoked => "revoked",
+            EventKind::TokenRevealed => "token_revealed",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod legal_category;
 pub mod lifecycle;
+pub mod organisation;
 pub mod request;
 pub mod request_state;
 pub mod scopes;

@@ -80,7 +80,9 @@ pub struct Organisation {
     pub siret: String,
     /// Name resolved by the directory.
     pub name: String,
-    /// INSEE legal category (4 digits) resolved by the directory.
+    /// INSEE legal category (4 digits) resolved by the directory; empty when
+    /// no directory knows the SIRET. The server never trusts it: it resolves
+    /// the SIRET again (`organisation::OrganisationCheck`).
     pub legal_category: String,
     /// `Some(false)` when the directory says the organisation is closed.
     pub active: Option<bool>,
@@ -347,10 +349,14 @@ impl RequestData {
                     );
                 }
                 match LegalCategory::from_code(&o.legal_category) {
-                    None => e.add(
-                        "organisation.legal_category",
-                        "La catégorie juridique de l’organisation est inconnue : recherchez à nouveau votre SIRET.",
+                    // Not in the directory: it may apply, with a
+                    // justification the instructor checks.
+                    None if o.justification.trim().is_empty() => e.add(
+                        "organisation.justification",
+                        "Votre organisation ne figure pas dans l’annuaire : décrivez sa mission \
+                         de service public ; l’instructeur vérifiera son éligibilité.",
                     ),
+                    None => e.max_len("organisation.justification", &o.justification, limits::LONG),
                     Some(cat) => match Eligibility::of(&cat, o.active != Some(false)) {
                         Eligibility::Eligible => {}
                         Eligibility::NeedsJustification => {
@@ -664,7 +670,7 @@ impl RequestData {
     pub fn example() -> RequestData {
         let mut r = RequestData::new_draft();
         r.organisation = Organisation {
-            siret: "130 027 376 00016".into(),
+            siret: "200 053 791 00014".into(),
             name: "Région Occitanie".into(),
             legal_category: "7230".into(),
             active: Some(true),

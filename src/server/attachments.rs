@@ -371,7 +371,10 @@ pub async fn upload(
         }
         Err(e) => return app_error(e.into()),
     };
-    if !crate::server::policy::can_edit_request(me.id, me.role, request.applicant_id) {
+    if !crate::server::policy::can_edit_request(
+        &me,
+        crate::server::policy::RequestFacts::of(&request),
+    ) {
         return app_error(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
@@ -386,10 +389,31 @@ pub async fn upload(
     if request.data.legal.attachments.len() >= MAX_ATTACHMENTS {
         return refused(ErrorCode::Invalid, &too_many_message());
     }
+    let Some(_slot) = state.uploads.take(me.id) else {
+        return refused(
+            ErrorCode::RateLimited,
+            "Vous envoyez déjà deux fichiers : attendez la fin d’un envoi pour en ajouter un autre.",
+        );
+    };
     let bytes = match axum::body::to_bytes(req.into_body(), MAX_UPLOAD_BODY).await {
         Ok(b) => b,
         Err(_) => return refused(ErrorCode::TooLarge, &too_large_message(&name)),
     };
+    match db::attachments::account_usage(&state.db, me.id).await {
+        Ok(used) if used + bytes.len() as i64 > state.attachment_quota_bytes => {
+            return refused(
+                ErrorCode::Invalid,
+                &format!(
+                    "Vos pièces jointes occupent déjà {} Mo sur les {} Mo permis par compte : \
+                     retirez des fichiers de vos brouillons pour en ajouter.",
+                    used / (1024 * 1024),
+                    state.attachment_quota_bytes / (1024 * 1024)
+                ),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return app_error(e.into()),
+    }
     if let Err(p) = check_pdf(&bytes) {
         return refused(ErrorCode::Invalid, p.message());
     }
@@ -468,6 +492,80 @@ pub async fn upload(
         .into_response()
 }
 
+/// Deletes from the store the removed files of a request that no submission
+/// names, and records it. Failures are logged and left for the next removal:
+/// the file then still counts in the quota, nothing is lost.
+pub async fn purge_removed(state: &AppState, request_id: i64) {
+    let found = match db::attachments::purgeable(&state.db, request_id).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, request_id, "removed attachments not purged");
+            return;
+        }
+    };
+    for (id, key) in found {
+        match state.attachments.delete(&StorePath::from(key.as_str())).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {
+                if let Err(e) = db::attachments::mark_purged(&state.db, &id, db::now_ms()).await {
+                    tracing::warn!(error = %e, id, "purge not recorded");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, id, key, "removed attachment not purged"),
+        }
+    }
+}
+
+/// What one account may keep in the store by default (`AppState::
+/// attachment_quota_bytes`), removed files that submissions name included:
+/// three requests with their six 10 MB files, far more than a request's
+/// legal texts need; one person filling the store is stopped.
+pub const ACCOUNT_QUOTA_BYTES: i64 = 200 * 1024 * 1024;
+
+/// Uploads one account may run at once (per instance).
+pub const UPLOADS_AT_ONCE: usize = 2;
+
+/// The accounts' uploads in progress on this instance.
+#[derive(Debug, Default)]
+pub struct UploadSlots(std::sync::Mutex<std::collections::HashMap<i64, usize>>);
+
+/// One upload in progress; its slot is given back when dropped.
+pub struct UploadSlot {
+    slots: Arc<UploadSlots>,
+    user_id: i64,
+}
+
+impl UploadSlots {
+    /// A slot for `user_id`, unless it already runs `UPLOADS_AT_ONCE`.
+    pub fn take(self: &Arc<Self>, user_id: i64) -> Option<UploadSlot> {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let running = map.entry(user_id).or_insert(0);
+        if *running >= UPLOADS_AT_ONCE {
+            return None;
+        }
+        *running += 1;
+        Some(UploadSlot {
+            slots: Arc::clone(self),
+            user_id,
+        })
+    }
+}
+
+impl Drop for UploadSlot {
+    fn drop(&mut self) {
+        let mut map = self
+            .slots
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(running) = map.get_mut(&self.user_id) {
+            *running = running.saturating_sub(1);
+            if *running == 0 {
+                map.remove(&self.user_id);
+            }
+        }
+    }
+}
+
 fn too_many_message() -> String {
     format!(
         "Cette demande a déjà {MAX_ATTACHMENTS} pièces jointes, le maximum : retirez-en une \
@@ -518,15 +616,18 @@ pub async fn download(
         Ok(None) => return not_found(),
         Err(e) => return app_error(e.into()),
     };
-    let staff = crate::server::policy::is_staff(me.role);
-    if !crate::server::policy::can_read_request(me.id, me.role, a.applicant_id) {
+    let facts = crate::server::policy::RequestFacts {
+        applicant_id: a.applicant_id,
+        submitted: a.submitted_at.is_some(),
+    };
+    if !crate::server::policy::can_read_request(&me, facts) {
         return app_error(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette pièce jointe appartient à une demande qui ne fait pas partie des vôtres.",
         ));
     }
     // A removed file stays readable by staff (an earlier submission names it).
-    if a.deleted_at.is_some() && !staff {
+    if !crate::server::policy::can_download_attachment(&me, facts, a.deleted_at.is_some()) {
         return not_found();
     }
     let bytes = match state

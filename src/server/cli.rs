@@ -242,7 +242,7 @@ fn app_state(
     let mut state = AppState::new(config.leptos.clone(), db);
     state.directory = std::sync::Arc::new(directory);
     state.online_directory = online_directory;
-    state.trust_proxy = config.trust_proxy;
+    state.proxy = config.proxy.clone();
     state.https = config
         .public_url
         .as_deref()

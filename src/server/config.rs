@@ -10,7 +10,8 @@
 //! | its timeout   | `directory-online-timeout-ms` | `GUICHET_DIRECTORY_ONLINE_TIMEOUT_MS` | 3000 |
 //! | SMTP          | `smtp-url`             | `SMTP_URL`         | off: `.eml` files in `<data dir>/mails` |
 //! | sender        | `mail-from`            | `MAIL_FROM`        | `DEFAULT_MAIL_FROM` |
-//! | proxy headers | `trust-proxy`          | `GUICHET_TRUST_PROXY` | false |
+//! | proxy hops    | `trust-proxy`          | `GUICHET_TRUST_PROXY` | 0: the peer address (a number of proxies, or `true` for one) |
+//! | proxies       | `trusted-proxies`      | `GUICHET_TRUSTED_PROXIES` | none (addresses or networks, comma-separated; wins over the hops) |
 //! | public URL    | `public-url`           | `GUICHET_PUBLIC_URL` | none (`https://…` turns HSTS on) |
 //! | attachments   | `attachments-store`    | `GUICHET_ATTACHMENTS_STORE` | folder `<data dir>/pieces-jointes` (or `s3://bucket/prefix`) |
 //! | token keys    | `jwt-keys-dir`         | `GUICHET_JWT_KEYS_DIR`      | folder `<data dir>/cles-jwt` (made with one key when empty) |
@@ -40,8 +41,9 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// Sender of every email.
     pub mail_from: String,
-    /// Behind a trusted reverse proxy: client addresses come from its headers.
-    pub trust_proxy: bool,
+    /// Behind reverse proxies: how the client address is read from
+    /// `X-Forwarded-For`.
+    pub proxy: crate::server::client_ip::ProxyTrust,
     /// The address users reach the service at (links in emails; `https://…`
     /// turns on HSTS).
     pub public_url: Option<String>,
@@ -74,6 +76,14 @@ pub enum ConfigError {
     },
 }
 
+/// `trust-proxy` in the file: `true`/`false`, or a number of proxies.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum ProxyHops {
+    Flag(bool),
+    Count(u8),
+}
+
 /// The app's own settings, the `[guichet]` table of the configuration file.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -85,7 +95,8 @@ pub struct FileSettings {
     pub directory_online_timeout_ms: Option<u64>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
-    pub trust_proxy: Option<bool>,
+    pub trust_proxy: Option<ProxyHops>,
+    pub trusted_proxies: Option<String>,
     pub public_url: Option<String>,
     pub attachments_store: Option<String>,
     pub jwt_keys_dir: Option<String>,
@@ -215,9 +226,18 @@ pub fn resolve(
             .map(std::path::PathBuf::from),
         clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
         auth_per_minute,
-        trust_proxy: match non_empty("GUICHET_TRUST_PROXY") {
-            Some(v) => matches!(v.trim(), "1" | "true" | "yes"),
-            None => file.trust_proxy.unwrap_or(false),
+        proxy: {
+            let hops = non_empty("GUICHET_TRUST_PROXY").or(file.trust_proxy.map(|v| match v {
+                ProxyHops::Flag(b) => b.to_string(),
+                ProxyHops::Count(n) => n.to_string(),
+            }));
+            let networks = non_empty("GUICHET_TRUSTED_PROXIES").or(file.trusted_proxies);
+            crate::server::client_ip::ProxyTrust::parse(hops.as_deref(), networks.as_deref())
+                .map_err(|value| ConfigError::Invalid {
+                    key: "GUICHET_TRUST_PROXY / GUICHET_TRUSTED_PROXIES",
+                    value,
+                    reason: "nombre de mandataires, ou adresses et réseaux séparés par des virgules attendus",
+                })?
         },
     })
 }
@@ -281,6 +301,7 @@ mod tests {
             smtp_url: None,
             mail_from: None,
             trust_proxy: None,
+            trusted_proxies: None,
             public_url: None,
             attachments_store: None,
             jwt_keys_dir: None,
@@ -303,6 +324,7 @@ mod tests {
             smtp_url: None,
             mail_from: None,
             trust_proxy: None,
+            trusted_proxies: None,
             public_url: None,
             attachments_store: None,
             jwt_keys_dir: None,

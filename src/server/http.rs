@@ -4,7 +4,7 @@ use crate::app::{App, shell};
 use crate::domain::siret::{Siren, Siret};
 use crate::error::{AppError, ErrorCode};
 use crate::server::attachments;
-use crate::server::directory::OrganisationInfo;
+use crate::server::directory::{OrganisationInfo, Resolved};
 use crate::server::directory::online::{OnlineOrganisation, UNAVAILABLE_MESSAGE};
 use crate::server::policy;
 use crate::server::state::AppState;
@@ -18,7 +18,8 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::time::Duration;
 use tower_governor::governor::GovernorConfigBuilder;
-use tower_governor::key_extractor::{KeyExtractor, PeerIpKeyExtractor, SmartIpKeyExtractor};
+use crate::server::client_ip::ProxyTrust;
+use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -40,7 +41,7 @@ pub fn router(state: AppState) -> Router {
     // `finish` fails only on zero values, which the constants are not.
     if let Some(config) = GovernorConfigBuilder::default()
         .key_extractor(ClientIp {
-            trust_proxy: state.trust_proxy,
+            proxy: state.proxy.clone(),
         })
         .per_millisecond(DIRECTORY_REFILL_MS)
         .burst_size(DIRECTORY_BURST)
@@ -72,6 +73,9 @@ pub fn router(state: AppState) -> Router {
             move || provide_context(fallback_state.clone()), shell
         ))
         .layer(axum::middleware::from_fn(page_policy))
+        // Inside the compression: the status is read from the JSON body as
+        // the function wrote it, before it is compressed.
+        .layer(axum::middleware::from_fn(with_error_status))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(attachment_routes)
@@ -128,22 +132,32 @@ async fn jwks(axum::extract::State(state): axum::extract::State<AppState>) -> im
 pub const DIRECTORY_REFILL_MS: u64 = 200;
 pub const DIRECTORY_BURST: u32 = 30;
 
-/// The client's address, for rate limits: the peer address, or the one a
-/// trusted reverse proxy forwards.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The client's address, for rate limits: the peer address, or the one our
+/// reverse proxies forward (`client_ip::ProxyTrust`), IPv6 counted per /64.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientIp {
-    pub trust_proxy: bool,
+    pub proxy: ProxyTrust,
+}
+
+impl ClientIp {
+    /// The client's address (`None`: the listener gave no peer address).
+    pub fn of<T>(&self, req: &axum::http::Request<T>) -> Option<std::net::IpAddr> {
+        let peer = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+            .0
+            .ip();
+        Some(self.proxy.client(peer, req.headers()))
+    }
 }
 
 impl KeyExtractor for ClientIp {
-    type Key = std::net::IpAddr;
+    type Key = String;
 
     fn extract<T>(&self, req: &axum::http::Request<T>) -> Result<Self::Key, GovernorError> {
-        if self.trust_proxy {
-            SmartIpKeyExtractor.extract(req)
-        } else {
-            PeerIpKeyExtractor.extract(req)
-        }
+        self.of(req)
+            .map(crate::server::client_ip::rate_key)
+            .ok_or(GovernorError::UnableToExtractKey)
     }
 }
 
@@ -198,7 +212,7 @@ async fn gate_server_functions(
     };
     if rule.limit == policy::Limit::Auth {
         let key = ClientIp {
-            trust_proxy: state.trust_proxy,
+            proxy: state.proxy.clone(),
         }
         .extract(&req);
         let Ok(ip) = key else {
@@ -248,15 +262,18 @@ async fn gate_server_functions(
             return app_error(AppError::new(code));
         }
     }
-    with_error_status(next.run(req).await).await
+    next.run(req).await
 }
 
 /// Leptos answers 500 to an error raised before the function runs (its
 /// arguments could not be read: a missing field, a wrong type, a body that
 /// is not JSON): the answer is then given the status of its error's code,
-/// 400 for `bad_request`.
-async fn with_error_status(res: Response) -> Response {
-    if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+/// 400 for `bad_request`. Runs inside the compression layer, on the body as
+/// written, so that the status does not depend on `Accept-Encoding`.
+async fn with_error_status(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
     }
     let (mut parts, body) = res.into_parts();
@@ -560,28 +577,29 @@ async fn organisation_by_siret(
             );
         }
     };
-    if let Some(entry) = state.directory.get(siret.siren()) {
-        return (
-            StatusCode::OK,
-            axum::Json(offline_view(entry, Some(siret.as_str()))),
-        )
-            .into_response();
-    }
-    if let Some(online) = &state.online_directory {
-        match online.lookup(&siret).await {
-            Ok(Some(org)) => {
-                return (
-                    StatusCode::OK,
-                    axum::Json(online_view(&org, Some(siret.as_str()))),
-                )
-                    .into_response();
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "online directory");
-                return directory_unavailable();
-            }
+    match crate::server::directory::resolve(
+        &state.directory,
+        state.online_directory.as_ref(),
+        &siret,
+    )
+    .await
+    {
+        Resolved::Offline(entry) => {
+            return (
+                StatusCode::OK,
+                axum::Json(offline_view(entry, Some(siret.as_str()))),
+            )
+                .into_response();
         }
+        Resolved::Online(org) => {
+            return (
+                StatusCode::OK,
+                axum::Json(online_view(&org, Some(siret.as_str()))),
+            )
+                .into_response();
+        }
+        Resolved::Unavailable(_) => return directory_unavailable(),
+        Resolved::NotFound => {}
     }
     api_error(
         StatusCode::NOT_FOUND,

@@ -193,16 +193,43 @@ fn sse_event(e: &LiveEvent) -> Event {
     }
 }
 
-/// `GET /instruction/flux`: the live stream, for staff.
+/// How often an open stream checks that its session still lives.
+pub const SESSION_CHECK: Duration = Duration::from_secs(5);
+
+/// Resolves when the session `id` ends: signed out, its password changed or
+/// reset (the records are deleted), idle or past its absolute `deadline`.
+/// A database that cannot answer ends nothing (the stream goes on; the next
+/// check decides).
+async fn session_end(db: crate::server::db::Db, id: tower_sessions::session::Id, deadline: i64) {
+    loop {
+        tokio::time::sleep(SESSION_CHECK).await;
+        let now = crate::server::db::now_ms();
+        if now >= deadline {
+            return;
+        }
+        match crate::server::auth::session::is_alive(&db, &id, now).await {
+            Ok(false) => return,
+            Ok(true) => {}
+            Err(e) => tracing::warn!(error = %e, "live stream: session check"),
+        }
+    }
+}
+
+/// `GET /instruction/flux`: the live stream, for staff; it ends with the
+/// session that opened it.
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
     req: axum::extract::Request,
 ) -> Response {
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let viewer = match session {
-        Some(s) => crate::server::auth::session::viewer(&s, &state.db).await,
+    let viewer = match &session {
+        Some(s) => crate::server::auth::session::viewer(s, &state.db).await,
         None => Ok(None),
+    };
+    let lifetime = match &session {
+        Some(s) => crate::server::auth::session::lifetime(s).await,
+        None => None,
     };
     match viewer {
         Ok(Some(v)) if crate::server::policy::is_staff(v.role) => {}
@@ -244,7 +271,11 @@ pub async fn stream(
         Some((Ok::<Event, Infallible>(event), rx))
     });
     use futures_util::StreamExt;
-    let mut res = Sse::new(replayed.chain(live))
+    let Some((session_id, deadline)) = lifetime else {
+        return Redirect::to(crate::server::auth::accounts::LOGIN_PAGE).into_response();
+    };
+    let ended = session_end(state.db.clone(), session_id, deadline);
+    let mut res = Sse::new(replayed.chain(live).take_until(ended))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();
     res.headers_mut().insert(

@@ -4,6 +4,7 @@ pub mod api_entreprise;
 pub mod attachments;
 pub mod auth;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -57,6 +58,18 @@ pub async fn session() -> Result<tower_sessions::Session, AppError> {
             tracing::error!(error = %e, "session missing from the request");
             respond_error(AppError::new(crate::error::ErrorCode::Internal))
         })
+}
+
+/// The client's address of the current request (through our proxies, see
+/// `client_ip`); `None` when the listener gave no peer address.
+pub fn client_address(state: &state::AppState) -> Option<std::net::IpAddr> {
+    let parts = leptos::prelude::use_context::<axum::http::request::Parts>()?;
+    let peer = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()?
+        .0
+        .ip();
+    Some(state.proxy.client(peer, &parts.headers))
 }
 
 /// Whether the current request is a form posted by the browser itself

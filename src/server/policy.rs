@@ -3,11 +3,13 @@
 //! Every server function is listed here with who may call it and which rate
 //! limit applies. The gate in `http` reads this table before any server
 //! function runs: an unlisted function is refused (deny by default), so the
-//! browser never decides. Checks that depend on the object (this request
-//! belongs to that organisation) live next to the data, through the helpers
-//! at the end of this module.
+//! browser never decides. Checks that depend on the object (whose request,
+//! whose token) are the named `can_*` functions at the end of this module,
+//! called by every function and handler that reaches such an object.
 
 use crate::domain::lifecycle::Role;
+use crate::server::auth::session::Viewer;
+use crate::server::db::spaces::TokenHolders;
 
 /// Who may call a server function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,7 +128,8 @@ pub const RULES: &[Rule] = &[
     rule("/api/instruction/assign", Access::Roles(STAFF), Limit::None),
     rule("/api/messages/send", Access::SignedIn, Limit::None),
     rule("/api/messages/list", Access::Roles(APPLICANT), Limit::None),
-    // Members only: checked against the token's space (`member_token`).
+    // A token's own people only: `can_see_token`, `can_reveal_token`,
+    // `can_renew_token` below.
     rule("/api/space/overview", Access::SignedIn, Limit::None),
     rule("/api/space/reveal", Access::SignedIn, Limit::None),
     rule("/api/space/renew", Access::SignedIn, Limit::None),
@@ -148,22 +151,239 @@ pub fn is_staff(role: Role) -> bool {
     STAFF.contains(&role)
 }
 
-/// Whether `viewer` may read a request of `applicant_id`: its applicant, or
-/// staff.
-pub fn can_read_request(viewer_id: i64, role: Role, applicant_id: Option<i64>) -> bool {
-    is_staff(role) || (role == Role::Applicant && applicant_id == Some(viewer_id))
+/// What the object-level rules need to know of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub applicant_id: Option<i64>,
+    /// Submitted at least once: a draft never submitted is its applicant's
+    /// alone, staff included.
+    pub submitted: bool,
 }
 
-/// Whether `viewer` may change a request of `applicant_id` (its data, its
-/// state as an applicant): its applicant only; instructors never edit an
-/// applicant's data.
-pub fn can_edit_request(viewer_id: i64, role: Role, applicant_id: Option<i64>) -> bool {
-    role == Role::Applicant && applicant_id == Some(viewer_id)
+impl RequestFacts {
+    pub fn of(r: &crate::server::db::requests::StoredRequest) -> RequestFacts {
+        RequestFacts {
+            applicant_id: r.applicant_id,
+            submitted: r.submitted_at.is_some(),
+        }
+    }
+}
+
+/// How a signed-in person stands towards a request's token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenRelation {
+    /// The request's applicant.
+    Applicant,
+    /// The request's current technical contact (by address).
+    TechnicalContact,
+    /// An instructor or an administrator.
+    Staff,
+    /// Anybody else, another applicant of the same organisation included.
+    None,
+}
+
+/// `viewer`'s relation to the token of a request with these people.
+pub fn token_relation(viewer: &Viewer, holders: &TokenHolders) -> TokenRelation {
+    if holders.applicant_id == Some(viewer.id) && viewer.role == Role::Applicant {
+        TokenRelation::Applicant
+    } else if viewer.role == Role::Applicant
+        && holders
+            .technical_email
+            .as_deref()
+            .is_some_and(|e| e == crate::server::db::users::normalise_email(&viewer.email))
+    {
+        TokenRelation::TechnicalContact
+    } else if is_staff(viewer.role) {
+        TokenRelation::Staff
+    } else {
+        TokenRelation::None
+    }
+}
+
+/// Whether `viewer` may read a request: its applicant, or staff once it has
+/// been submitted.
+pub fn can_read_request(viewer: &Viewer, r: RequestFacts) -> bool {
+    is_own_request(viewer, r) || (is_staff(viewer.role) && r.submitted)
+}
+
+/// Whether `viewer` may change a request (its data, its state as an
+/// applicant, its attachments): its applicant only; instructors never edit
+/// an applicant's data.
+pub fn can_edit_request(viewer: &Viewer, r: RequestFacts) -> bool {
+    is_own_request(viewer, r)
+}
+
+/// Whether `viewer` may download an attachment of a request (`removed`:
+/// taken off the request by its applicant, kept for the submissions that
+/// name it): its applicant while it is on the request, staff once the
+/// request has been submitted.
+pub fn can_download_attachment(viewer: &Viewer, r: RequestFacts, removed: bool) -> bool {
+    if removed {
+        is_staff(viewer.role) && r.submitted
+    } else {
+        can_read_request(viewer, r)
+    }
+}
+
+/// Whether `viewer` may write in a request's conversation: its applicant
+/// and staff; `note` (an instructors' note the applicant never sees): staff
+/// only.
+pub fn can_write_message(viewer: &Viewer, r: RequestFacts, note: bool) -> bool {
+    if note {
+        is_staff(viewer.role) && r.submitted
+    } else {
+        can_read_request(viewer, r)
+    }
+}
+
+/// Whether `viewer` may see a token (its name, scopes, dates, use): its
+/// request's applicant and current technical contact, and staff.
+pub fn can_see_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
+    token_relation(viewer, holders) != TokenRelation::None
+}
+
+/// Whether `viewer` may display (and copy) the token's string: its request's
+/// applicant and current technical contact only. Staff see a token's
+/// details but never its secret: nobody at the guichet needs it to call the
+/// API, and a secret shown to fewer people leaks less.
+pub fn can_reveal_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
+    matches!(
+        token_relation(viewer, holders),
+        TokenRelation::Applicant | TokenRelation::TechnicalContact
+    )
+}
+
+/// Whether `viewer` may renew a token: its request's applicant only (who
+/// answers for the request).
+pub fn can_renew_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
+    token_relation(viewer, holders) == TokenRelation::Applicant
+}
+
+fn is_own_request(viewer: &Viewer, r: RequestFacts) -> bool {
+    viewer.role == Role::Applicant && r.applicant_id == Some(viewer.id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The people around one accepted request of the Région: its applicant
+    /// (1), its technical contact (2), another applicant of the same SIRET
+    /// (3), an applicant of another organisation (4), an instructor (5), an
+    /// administrator (6).
+    fn people() -> [(&'static str, Viewer); 6] {
+        let v = |id, email: &str, role| Viewer {
+            id,
+            email: email.to_owned(),
+            role,
+        };
+        [
+            ("demandeur", v(1, "alice@occitanie.fr", Role::Applicant)),
+            ("contact technique", v(2, "Tech@Occitanie.fr ", Role::Applicant)),
+            ("même SIRET", v(3, "mallory@exemple.fr", Role::Applicant)),
+            ("autre organisation", v(4, "bob@herault.fr", Role::Applicant)),
+            ("instructeur", v(5, "instructeur@beta.gouv.fr", Role::Instructor)),
+            ("administrateur", v(6, "admin@beta.gouv.fr", Role::Admin)),
+        ]
+    }
+
+    fn holders() -> TokenHolders {
+        TokenHolders {
+            request_id: 10,
+            request_state: "accepted".to_owned(),
+            applicant_id: Some(1),
+            applicant_email: Some("alice@occitanie.fr".to_owned()),
+            technical_email: Some("tech@occitanie.fr".to_owned()),
+        }
+    }
+
+    /// Every object-level rule against every relation: `true` where the
+    /// row's person may.
+    #[test]
+    fn object_rules_by_relation() {
+        let submitted = RequestFacts {
+            applicant_id: Some(1),
+            submitted: true,
+        };
+        let draft = RequestFacts {
+            applicant_id: Some(1),
+            submitted: false,
+        };
+        type Rule = (&'static str, Box<dyn Fn(&Viewer) -> bool>);
+        let h = holders();
+        let rules: Vec<Rule> = vec![
+            ("voir le jeton", Box::new(move |v| can_see_token(v, &h))),
+            ("afficher le jeton", {
+                let h = holders();
+                Box::new(move |v| can_reveal_token(v, &h))
+            }),
+            ("prolonger le jeton", {
+                let h = holders();
+                Box::new(move |v| can_renew_token(v, &h))
+            }),
+            ("lire la demande déposée", Box::new(move |v| can_read_request(v, submitted))),
+            ("lire le brouillon", Box::new(move |v| can_read_request(v, draft))),
+            ("modifier la demande", Box::new(move |v| can_edit_request(v, submitted))),
+            (
+                "télécharger une pièce jointe",
+                Box::new(move |v| can_download_attachment(v, submitted, false)),
+            ),
+            (
+                "télécharger une pièce retirée",
+                Box::new(move |v| can_download_attachment(v, submitted, true)),
+            ),
+            (
+                "télécharger une pièce d’un brouillon",
+                Box::new(move |v| can_download_attachment(v, draft, false)),
+            ),
+            (
+                "écrire un message",
+                Box::new(move |v| can_write_message(v, submitted, false)),
+            ),
+            (
+                "écrire une note interne",
+                Box::new(move |v| can_write_message(v, submitted, true)),
+            ),
+        ];
+        // Columns: demandeur, contact technique, même SIRET, autre
+        // organisation, instructeur, administrateur.
+        let expected: [[bool; 6]; 11] = [
+            [true, true, false, false, true, true],
+            [true, true, false, false, false, false],
+            [true, false, false, false, false, false],
+            [true, false, false, false, true, true],
+            [true, false, false, false, false, false],
+            [true, false, false, false, false, false],
+            [true, false, false, false, true, true],
+            [false, false, false, false, true, true],
+            [true, false, false, false, false, false],
+            [true, false, false, false, true, true],
+            [false, false, false, false, true, true],
+        ];
+        let people = people();
+        for ((name, rule), row) in rules.iter().zip(expected) {
+            for ((who, viewer), allowed) in people.iter().zip(row) {
+                assert_eq!(rule(viewer), allowed, "« {name} » pour {who}");
+            }
+        }
+    }
+
+    #[test]
+    fn relations_to_a_token() {
+        let [applicant, tech, same_siret, other, instructor, _] = people();
+        let h = holders();
+        assert_eq!(token_relation(&applicant.1, &h), TokenRelation::Applicant);
+        assert_eq!(token_relation(&tech.1, &h), TokenRelation::TechnicalContact);
+        assert_eq!(token_relation(&same_siret.1, &h), TokenRelation::None);
+        assert_eq!(token_relation(&other.1, &h), TokenRelation::None);
+        assert_eq!(token_relation(&instructor.1, &h), TokenRelation::Staff);
+        // No technical contact named: nobody matches an empty address.
+        let none = TokenHolders {
+            technical_email: None,
+            ..holders()
+        };
+        assert_eq!(token_relation(&tech.1, &none), TokenRelation::None);
+    }
 
     #[test]
     fn access_by_role() {

@@ -19,9 +19,9 @@ pub struct AppState {
     pub directory: Arc<Index>,
     /// The online company search, when configured.
     pub online_directory: Option<OnlineDirectory>,
-    /// Take the client address from `X-Forwarded-For`/`Forwarded` (only behind
-    /// a trusted reverse proxy) for rate limits.
-    pub trust_proxy: bool,
+    /// How the client address is read behind reverse proxies (rate limits,
+    /// the development mailbox's loopback check).
+    pub proxy: crate::server::client_ip::ProxyTrust,
     /// Served over https (public URL): HSTS is sent, cookies are `Secure`.
     pub https: bool,
     /// The address the site is reached at, without trailing slash: the base
@@ -43,6 +43,10 @@ pub struct AppState {
     pub tokens: Arc<crate::server::tokens::Keys>,
     /// Per-token rate limits and call counts of the API endpoints.
     pub api: Arc<crate::server::api_entreprise::ApiRuntime>,
+    /// The uploads each account runs on this instance (at most two at once).
+    pub uploads: Arc<crate::server::attachments::UploadSlots>,
+    /// What one account may keep in the attachment store, in bytes.
+    pub attachment_quota_bytes: i64,
 }
 
 impl AppState {
@@ -56,7 +60,7 @@ impl AppState {
             db,
             directory: Arc::new(Index::default()),
             online_directory: None,
-            trust_proxy: false,
+            proxy: crate::server::client_ip::ProxyTrust::None,
             https: false,
             public_url,
             dev_mode: false,
@@ -66,6 +70,8 @@ impl AppState {
             live: crate::server::live::Live::default(),
             tokens: Arc::new(crate::server::tokens::Keys::ephemeral()),
             api: Arc::default(),
+            uploads: Arc::default(),
+            attachment_quota_bytes: crate::server::attachments::ACCOUNT_QUOTA_BYTES,
         }
     }
 

@@ -479,8 +479,20 @@ fn review_view(
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-revocation">"Révoquer l’accès"</button></li>
             })}
         </ul>
-        <div class=if r.eligible { "fr-alert fr-alert--success fr-alert--sm fr-mb-3w" } else { "fr-alert fr-alert--warning fr-alert--sm fr-mb-3w" }>
+        <div class=if r.eligible { "fr-alert fr-alert--success fr-mb-3w" } else { "fr-alert fr-alert--warning fr-mb-3w" }
+            data-testid="identite">
+            <h2 class="fr-alert__title fr-h6">{format!("Organisation : {}", r.identity.verdict)}</h2>
+            {r.identity.name.clone().map(|name| view! {
+                <p>{format!("Nom dans l’annuaire : {name}")}
+                   {r.identity.legal_category.clone().map(|c| format!(" — catégorie juridique {c}"))}</p>
+            })}
+            {(r.identity.name.as_deref() != Some(r.identity.claimed_name.as_str())).then(|| view! {
+                <p>{format!("Nom saisi par le demandeur : {}", if r.identity.claimed_name.trim().is_empty() { "(aucun)" } else { r.identity.claimed_name.as_str() })}</p>
+            })}
             <p>{format!("Éligibilité : {}", r.eligibility_message)}</p>
+            {(!r.identity.justification.trim().is_empty()).then(|| view! {
+                <p class="guichet-pre">{format!("Mission de service public décrite par le demandeur : {}", r.identity.justification)}</p>
+            })}
         </div>
         {(!r.sensitive.is_empty()).then(|| view! {
             <div class="fr-callout fr-callout--orange-terre-battue fr-mb-3w">
@@ -619,6 +631,7 @@ fn event_label(kind: &str) -> &'static str {
         "duplicated" => "Demande dupliquée",
         "archived" => "Brouillon archivé",
         "revoked" => "Accès révoqué",
+        "token_revealed" => "Jeton affiché",
         _ => "Événement",
     }
 }

@@ -1,4 +1,5 @@
-//! "Mon espace": the organisation's API tokens, for the members of its space.
+//! "Mon espace": the API tokens of the requests the user is the applicant or
+//! the technical contact of, by organisation, each with who sees it.
 
 use crate::api::space::{RenewToken, TokenView, reveal_token, space_overview};
 use crate::error::AppError;
@@ -127,6 +128,12 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                         }}
                         {format!(" — {} appel(s) ces 7 derniers jours", token.calls_last_7_days)}
                     </p>
+                    <p class="fr-mb-0">"Personnes qui voient ce jeton :"</p>
+                    <ul class="fr-mb-1w" data-testid="personnes">
+                        {token.people.iter().map(|p| view! {
+                            <li>{p.email.clone()}" ("{p.relation.clone()}")"</li>
+                        }).collect_view()}
+                    </ul>
                     <ErrorSummary error=error.into() />
                     {move || match shown.get() {
                         None => view! {
@@ -168,6 +175,11 @@ pub fn SpacePage() -> impl IntoView {
         <Title text="Mon espace" />
         <div class="fr-container fr-my-6w">
             <h1>"Mon espace"</h1>
+            <p>
+                "Chaque jeton n’est visible que par le demandeur de l’accès et le contact \
+                 technique de sa demande. Chaque affichage d’un jeton est inscrit dans \
+                 l’historique de la demande."
+            </p>
             <div class="fr-alert fr-alert--warning fr-mb-4w">
                 <p>
                     "Un jeton donne accès à des données protégées. Ne le transmettez jamais par \
@@ -182,8 +194,9 @@ pub fn SpacePage() -> impl IntoView {
                         Err(e) => load_error(e),
                         Ok(v) if v.spaces.is_empty() => view! {
                             <p>
-                                "Aucun espace pour l’instant : l’espace de votre organisation \
-                                 s’ouvre quand une de ses demandes d’accès est validée."
+                                "Aucun jeton pour l’instant. Un jeton s’affiche ici quand une \
+                                 demande d’accès dont vous êtes le demandeur ou le contact \
+                                 technique est validée."
                             </p>
                         }.into_any(),
                         Ok(v) => {

@@ -763,14 +763,19 @@ fn organisation_step(draft: Draft) -> impl IntoView {
     let (get_just, set_just) = lens!(organisation.justification);
     let lookup = Action::new(move |siret: &String| lookup_organisation(siret.clone()));
     let found = lookup.value();
-    Effect::new(move |_| {
-        if let Some(Ok(Some(org))) = found.get() {
-            draft.change(|d| {
-                d.organisation.name = org.name.clone();
-                d.organisation.legal_category = org.legal_category.clone();
-                d.organisation.active = Some(org.active);
-            });
-        }
+    Effect::new(move |_| match found.get() {
+        Some(Ok(Some(org))) => draft.change(|d| {
+            d.organisation.name = org.name.clone();
+            d.organisation.legal_category = org.legal_category.clone();
+            d.organisation.active = Some(org.active);
+        }),
+        // Unknown to the directory: no category (a justification is asked);
+        // the name is the applicant's to type.
+        Some(Ok(None)) => draft.change(|d| {
+            d.organisation.legal_category.clear();
+            d.organisation.active = None;
+        }),
+        _ => {}
     });
     view! {
         <Field draft label="Numéro SIRET de l’organisation" field="organisation.siret" get=get_siret set=set_siret

@@ -318,6 +318,7 @@ async fn send(
         .find(|v| v.starts_with("guichet_session="))
         .map(str::to_owned);
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    let bytes = decoded(&headers, &bytes);
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     Answer {
         status,
@@ -325,6 +326,48 @@ async fn send(
         set_cookie,
         headers,
     }
+}
+
+/// A body as the browser reads it: decompressed by its `Content-Encoding`.
+pub fn decoded(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match headers
+        .get("content-encoding")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(bytes)
+                .read_to_end(&mut out)
+                .expect("gzip body");
+        }
+        Some("br") => {
+            brotli_decompressor::Decompressor::new(bytes, 4096)
+                .read_to_end(&mut out)
+                .expect("brotli body");
+        }
+        Some(other) => panic!("unexpected content encoding {other}"),
+        None => out.extend_from_slice(bytes),
+    }
+    out
+}
+
+/// `post_bytes` as a browser sends it: offering `gzip, br` (the answer is
+/// read decompressed).
+pub async fn post_bytes_as_browser(
+    router: &axum::Router,
+    path: &str,
+    content_type: &str,
+    bytes: Vec<u8>,
+    cookie: Option<&str>,
+) -> Answer {
+    let req = same_site_post(path, content_type, cookie).header("accept-encoding", "gzip, br");
+    send(
+        router,
+        req.body(axum::body::Body::from(bytes)).expect("request"),
+        [192, 0, 2, 1],
+    )
+    .await
 }
 
 /// POSTs a JSON body to a server function (those declared `input = Json`).
@@ -340,6 +383,25 @@ pub async fn post_json(
         req.body(axum::body::Body::from(body.to_string()))
             .expect("request"),
         [192, 0, 2, 1],
+    )
+    .await
+}
+
+/// An empty form POST with extra `headers`, from the peer address `ip`.
+pub async fn post_form_with(
+    router: &axum::Router,
+    path: &str,
+    headers: &[(&str, &str)],
+    ip: [u8; 4],
+) -> Answer {
+    let mut req = same_site_post(path, "application/x-www-form-urlencoded", None);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    send(
+        router,
+        req.body(axum::body::Body::empty()).expect("request"),
+        ip,
     )
     .await
 }

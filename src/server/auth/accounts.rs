@@ -119,13 +119,37 @@ pub const FORGOT_PAGE: &str = "/mot-de-passe-oublie";
 pub const CGU_PAGE: &str = "/conditions-generales";
 
 /// Registration: a new applicant account and its confirmation email, or, when
-/// the address has an account, an email telling its owner. The password is
-/// hashed in both cases so that both take the same time.
+/// the address has an account, an email telling its owner. An unconfirmed
+/// account (nobody proved the mailbox) takes the new password instead, with
+/// a new confirmation link (earlier ones are void): registering someone
+/// else's address first gives nothing. The password is hashed in every case
+/// so that all take the same time.
 pub async fn register(state: &AppState, email: &str, password: &str) -> Result<(), AppError> {
     let hash = hash_blocking(password).await?;
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
-    match users::insert_if_absent_in(&mut tx, email, Role::Applicant, Some(&hash), now).await? {
+    let unconfirmed = match users::insert_if_absent_in(
+        &mut tx,
+        email,
+        Role::Applicant,
+        Some(&hash),
+        now,
+    )
+    .await?
+    {
+        Some(id) => Some(id),
+        None => match users::find_by_email_in(&mut tx, email).await? {
+            Some(u)
+                if u.role == Role::Applicant
+                    && users::replace_unconfirmed_password_in(&mut tx, u.id, &hash, now)
+                        .await? =>
+            {
+                Some(u.id)
+            }
+            _ => None,
+        },
+    };
+    match unconfirmed {
         Some(id) => {
             let link = new_link(
                 state,
@@ -160,14 +184,40 @@ pub async fn confirm_email(state: &AppState, token: &str) -> Result<(), AppError
     Ok(())
 }
 
+/// Failed sign-ins per account before it is locked, within this window.
+pub const SIGN_IN_FAILURES_MAX: i64 = 5;
+pub const SIGN_IN_WINDOW_MS: i64 = 15 * 60_000;
+/// How long a locked account refuses sign-ins.
+pub const SIGN_IN_LOCK_MS: i64 = 15 * 60_000;
+
+fn locked(until: i64, now: i64) -> AppError {
+    let minutes = ((until - now) + 59_999) / 60_000;
+    AppError::with_message(
+        ErrorCode::RateLimited,
+        format!(
+            "Trop de tentatives de connexion ont échoué pour ce compte : la connexion est \
+             bloquée pendant encore {minutes} minute{}. Vous pouvez aussi choisir un nouveau mot \
+             de passe avec « Mot de passe oublié ».",
+            if minutes > 1 { "s" } else { "" }
+        ),
+    )
+}
+
 /// Signs in. Wrong address and wrong password get the same answer, after the
-/// same work. An unconfirmed address gets a fresh confirmation link.
+/// same work. An unconfirmed address gets a fresh confirmation link. After
+/// `SIGN_IN_FAILURES_MAX` failures on one address (whether it has an account
+/// or not, so the lock tells nothing), sign-ins are refused for a while and
+/// the account's owner is emailed, whatever address the attempts came from.
 pub async fn login(
     state: &AppState,
     session: &Session,
     email: &str,
     password: &str,
 ) -> Result<Role, AppError> {
+    let now = db::now_ms();
+    if let Some(until) = users::sign_in_locked_until(&state.db, email, now).await? {
+        return Err(locked(until, now));
+    }
     let user = users::find_by_email(&state.db, email).await?;
     let hash = user
         .as_ref()
@@ -176,8 +226,34 @@ pub async fn login(
     let matches = verify_blocking(password, &hash).await?;
     let user = match user {
         Some(u) if matches && u.password_hash.is_some() => u,
-        _ => return Err(AppError::new(ErrorCode::InvalidCredentials)),
+        user => {
+            let now = db::now_ms();
+            let lock = users::record_sign_in_failure(
+                &state.db,
+                email,
+                now,
+                SIGN_IN_WINDOW_MS,
+                SIGN_IN_FAILURES_MAX,
+                SIGN_IN_LOCK_MS,
+            )
+            .await?;
+            if let Some(lock) = lock {
+                if let Some(u) = user {
+                    let mail = templates::sign_in_locked(
+                        &u.email,
+                        SIGN_IN_LOCK_MS / 60_000,
+                        &state.link(FORGOT_PAGE),
+                    );
+                    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+                    outbox::enqueue(&mut tx, &mail, now).await?;
+                    tx.commit().await.map_err(DbError::from)?;
+                }
+                return Err(locked(lock.until, now));
+            }
+            return Err(AppError::new(ErrorCode::InvalidCredentials));
+        }
     };
+    users::clear_sign_in_failures(&state.db, email).await?;
     if user.email_verified_at.is_none() {
         email_link(state, &user, Purpose::EmailConfirmation).await?;
         return Err(AppError::new(ErrorCode::EmailNotConfirmed));
@@ -223,6 +299,8 @@ pub async fn set_password_with_link(
     users::set_password_in(&mut tx, used_by, &hash, true, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     session::end_all_for_user(&state.db, used_by, None).await?;
+    // A new password proved by the mailbox lifts a sign-in lock.
+    users::clear_sign_in_failures(&state.db, &user.email).await?;
     Ok(())
 }
 
@@ -281,14 +359,20 @@ pub async fn invite(
             let existing = users::find_by_email_in(&mut tx, email)
                 .await?
                 .ok_or_else(|| internal("account vanished during invitation"))?;
-            if existing.password_hash.is_some() {
+            if existing.password_hash.is_some() && existing.email_verified_at.is_some() {
                 return Err(AppError::invalid(
                     "email",
                     "Ce compte est déjà actif : la personne peut se connecter, ou utiliser \
                      « Mot de passe oublié ».",
                 ));
             }
-            if existing.role != role {
+            // Unconfirmed: whoever chose its password never proved the
+            // mailbox; the invited person chooses one through the link.
+            users::unconfirmed_loses_password_in(&mut tx, existing.id, now).await?;
+            if existing.role != role && existing.email_verified_at.is_none() {
+                // Nobody ever used it: it becomes the invited account.
+                users::set_role_in(&mut tx, existing.id, role, now).await?;
+            } else if existing.role != role {
                 return Err(AppError::invalid(
                     "email",
                     format!(

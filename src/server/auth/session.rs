@@ -232,6 +232,28 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
 
 /// Signs a user in on this session: a new session id (the one the browser
 /// came with, possibly planted, is dropped), then the user's id.
+/// What a long-lived answer (the live stream) needs to end with its session:
+/// the record's id and the absolute deadline (milliseconds).
+pub async fn lifetime(session: &Session) -> Option<(Id, i64)> {
+    let id = session.id()?;
+    let auth_at = session.get::<i64>(AUTH_AT).await.ok()??;
+    Some((id, auth_at + ABSOLUTE_TIMEOUT_MS))
+}
+
+/// Whether the session record `id` still holds a signed-in user at `now`
+/// (sign-out deletes it, a password change or reset deletes every record
+/// of the account, idle expiry moves `expires_at`).
+pub async fn is_alive(db: &Db, id: &Id, now: i64) -> Result<bool, DbError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2 AND user_id IS NOT NULL",
+    )
+    .bind(id.to_string())
+    .bind(now)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = db::now_ms();

@@ -19,6 +19,8 @@ pub struct StoredAttachment {
     /// When the applicant removed it from the request.
     pub deleted_at: Option<i64>,
     pub applicant_id: Option<i64>,
+    /// When its request was last submitted (never: a private draft).
+    pub submitted_at: Option<i64>,
 }
 
 /// A new row.
@@ -142,7 +144,7 @@ where
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredAttachment>, DbError> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.request_id, a.file_name, a.size_bytes, a.sha256, a.storage_key, \
-         a.created_at, a.deleted_at, r.applicant_id \
+         a.created_at, a.deleted_at, r.applicant_id, r.submitted_at \
          FROM attachments a JOIN requests r ON r.id = a.request_id WHERE a.id = $1",
     )
     .bind(id)
@@ -191,4 +193,41 @@ pub async fn remove(
         }
         Some(_) => Ok(false),
     }
+}
+
+/// The bytes an account keeps in the store: its uploads not yet purged
+/// (removed ones that a submission names are kept, and counted).
+pub async fn account_usage(db: &Db, user_id: i64) -> Result<i64, DbError> {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM attachments \
+         WHERE uploaded_by = $1 AND purged_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}
+
+/// The removed attachments of a request whose file no submission names
+/// (no snapshot holds their id) and is still stored: (id, storage key).
+pub async fn purgeable(db: &Db, request_id: i64) -> Result<Vec<(String, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.storage_key FROM attachments a \
+         WHERE a.request_id = $1 AND a.deleted_at IS NOT NULL AND a.purged_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM request_snapshots s WHERE s.request_id = a.request_id \
+                         AND s.data LIKE '%' || a.id || '%')",
+    )
+    .bind(request_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Records that a removed attachment's file was deleted from the store.
+pub async fn mark_purged(db: &Db, id: &str, now: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE attachments SET purged_at = $1 WHERE id = $2 AND deleted_at IS NOT NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }

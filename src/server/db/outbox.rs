@@ -92,12 +92,24 @@ pub async fn claim_due(
     Ok(claimed)
 }
 
-pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+/// Marks an email sent; `kept` replaces its bodies (text, HTML) when given:
+/// what stays of an email once it has left (its one-time links masked).
+pub async fn mark_sent(
+    db: &Db,
+    id: i64,
+    now: i64,
+    kept: Option<(&str, &str)>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE email_outbox SET sent_at = $1, attempts = attempts + 1, last_error = NULL, \
+         body_text = COALESCE($3, body_text), body_html = COALESCE($4, body_html) WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(kept.map(|k| k.0))
+    .bind(kept.map(|k| k.1))
+    .execute(&db.pool)
+    .await?;
     Ok(())
 }
 

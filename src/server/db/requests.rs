@@ -4,6 +4,7 @@
 use super::{Db, DbError};
 use crate::domain::RequestState;
 use crate::domain::lifecycle::{self, Action, EventKind, LifecycleError, Role, Transition};
+use crate::domain::organisation::OrganisationCheck;
 use crate::domain::request::RequestData;
 
 /// A request as stored.
@@ -17,6 +18,9 @@ pub struct StoredRequest {
     pub created_at: i64,
     pub updated_at: i64,
     pub submitted_at: Option<i64>,
+    /// What the server's directory said of the SIRET at the last save or
+    /// submission (`None`: never checked, or no valid SIRET).
+    pub organisation_check: Option<OrganisationCheck>,
 }
 
 /// One row of the event log.
@@ -116,10 +120,10 @@ pub async fn create_draft(
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at, \
-         siret, organisation_name, sensitive, search) \
+         siret, organisation_name, sensitive, search, technical_email) \
          VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7, $8, \
-         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), '')) \
-         RETURNING id",
+         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
+         $10) RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -130,6 +134,7 @@ pub async fn create_draft(
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(data)))
     .bind(search_of(data))
+    .bind(technical_email_of(data))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;
@@ -137,33 +142,69 @@ pub async fn create_draft(
     Ok(id)
 }
 
-type Row = (i64, Option<i64>, String, i64, String, i64, i64, Option<i64>);
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    applicant_id: Option<i64>,
+    state: String,
+    version: i64,
+    data: String,
+    created_at: i64,
+    updated_at: i64,
+    submitted_at: Option<i64>,
+    organisation_check: Option<String>,
+}
 
 /// Reads one request, with the list of its attachments (from their table).
 pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     let row: Option<Row> = sqlx::query_as(
-        "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at \
-         FROM requests WHERE id = $1",
+        "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at, \
+         organisation_check FROM requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
-    let Some((id, applicant_id, state, version, data, created_at, updated_at, submitted_at)) = row
-    else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    let mut data = decode(&data)?;
-    data.legal.attachments = super::attachments::list(&db.pool, id).await?;
+    let mut data = decode(&row.data)?;
+    data.legal.attachments = super::attachments::list(&db.pool, row.id).await?;
     Ok(Some(StoredRequest {
-        id,
-        applicant_id,
-        state: state_of(&state)?,
-        version,
+        id: row.id,
+        applicant_id: row.applicant_id,
+        state: state_of(&row.state)?,
+        version: row.version,
         data,
-        created_at,
-        updated_at,
-        submitted_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        submitted_at: row.submitted_at,
+        // A check this build cannot read is as good as none: it is made again.
+        organisation_check: row
+            .organisation_check
+            .and_then(|c| serde_json::from_str(&c).ok()),
     }))
+}
+
+/// Keeps what the directory said of the request's SIRET.
+pub async fn set_organisation_check(
+    db: &Db,
+    id: i64,
+    check: Option<&OrganisationCheck>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE requests SET organisation_check = $1 WHERE id = $2")
+        .bind(check_column(check)?)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+fn check_column(check: Option<&OrganisationCheck>) -> Result<Option<String>, DbError> {
+    check
+        .map(|c| {
+            serde_json::to_string(c).map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))
+        })
+        .transpose()
 }
 
 /// Saves the request's data over `expected_version`; returns the new version.
@@ -176,7 +217,16 @@ pub async fn save(
     data: &RequestData,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
-    save_once(db, id, expected_version, data, SaveLineage::default(), now).await
+    save_once(
+        db,
+        id,
+        expected_version,
+        data,
+        None,
+        SaveLineage::default(),
+        now,
+    )
+    .await
 }
 
 /// A save as the wizard sends it: named by the browser, and naming the saves
@@ -201,14 +251,19 @@ pub struct SaveLineage<'a> {
 ///   only over the base version or over one of its own): this save, typed
 ///   after them, is written over the current version.
 /// - Anything else over another version is a `Conflict`.
+///
+/// `check` is what the directory says of the SIRET saved (kept beside the
+/// data, which holds only what the applicant typed).
 pub async fn save_once(
     db: &Db,
     id: i64,
     expected_version: i64,
     data: &RequestData,
+    check: Option<&OrganisationCheck>,
     lineage: SaveLineage<'_>,
     now: i64,
 ) -> Result<i64, RequestWriteError> {
+    let check = check_column(check)?;
     // The attachments' table is their authority: a list sent with the data
     // is not stored (it could name files that are not there).
     let json = if data.legal.attachments.is_empty() {
@@ -226,7 +281,8 @@ pub async fn save_once(
             "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
              updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
              search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
-             WHERE u.id = requests.applicant_id), '') \
+             WHERE u.id = requests.applicant_id), ''), technical_email = $11, \
+             organisation_check = $12 \
              WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
         )
         .bind(&json)
@@ -239,6 +295,8 @@ pub async fn save_once(
         .bind(data.organisation.name.trim())
         .bind(i64::from(asks_sensitive(data)))
         .bind(search_of(data))
+        .bind(technical_email_of(data))
+        .bind(check.as_deref())
         .execute(&db.pool)
         .await?;
         if result.rows_affected() == 1 {
@@ -348,6 +406,13 @@ pub async fn fill_search(db: &Db) -> Result<u64, DbError> {
     }
 }
 
+/// The `technical_email` column: the technical contact's address, normalised
+/// as accounts' addresses are, or `None` when the request names none.
+pub fn technical_email_of(data: &RequestData) -> Option<String> {
+    let email = super::users::normalise_email(&data.contacts.technical.email);
+    (!email.is_empty()).then_some(email)
+}
+
 /// Whether the request asks for at least one sensitive scope.
 pub fn asks_sensitive(data: &RequestData) -> bool {
     data.data
@@ -378,10 +443,10 @@ pub async fn duplicate(
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, siret, title, data, version, duplicated_from, \
-         created_at, updated_at, organisation_name, sensitive, search) \
+         created_at, updated_at, organisation_name, sensitive, search, technical_email) \
          VALUES ($1, $2, $3, '', $4, 1, $5, $6, $6, $7, $8, \
-         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), '')) \
-         RETURNING id",
+         CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
+         $10) RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -392,6 +457,7 @@ pub async fn duplicate(
     .bind(data.organisation.name.trim())
     .bind(i64::from(asks_sensitive(&data)))
     .bind(search_of(&data))
+    .bind(technical_email_of(&data))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;

@@ -24,13 +24,15 @@ pub struct Grant {
     pub technical_email: Option<String>,
 }
 
-/// A person given access to the space by an acceptance.
+/// A person who sees the token an acceptance issued: its applicant or its
+/// technical contact.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     pub user_id: i64,
     pub email: String,
-    /// No password yet (account just created, or never activated): the
-    /// email carries a link to choose one.
+    /// No password (account just created, never activated, or unconfirmed
+    /// and so emptied of the password someone chose for it): the email
+    /// carries a link to choose one.
     pub needs_password: bool,
 }
 
@@ -44,9 +46,12 @@ pub struct Granted {
     pub members: Vec<Member>,
 }
 
-/// Creates the organisation's space if new, issues the request's token and
-/// gives the applicant and the technical contact access (creating the
-/// contact's account when missing), inside the caller's transaction.
+/// Creates the organisation's space if new and issues the request's token,
+/// inside the caller's transaction. Answers who sees the token (the
+/// applicant and the technical contact, whose account is created when
+/// missing): an unconfirmed account among them loses any password it had,
+/// so that nobody who registered someone else's address ahead of time gets
+/// in; its owner chooses a password through the emailed link.
 pub async fn grant_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     g: &Grant,
@@ -89,55 +94,33 @@ pub async fn grant_in(
     .execute(&mut **tx)
     .await?;
 
-    let mut members: Vec<Member> = Vec::new();
-    let applicant: (String, Option<String>) =
-        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
-            .bind(g.applicant_id)
-            .fetch_one(&mut **tx)
-            .await?;
-    members.push(Member {
-        user_id: g.applicant_id,
-        email: applicant.0,
-        needs_password: applicant.1.is_none(),
-    });
-    if let Some(email) = g.technical_email.as_deref().map(str::trim)
+    let mut ids = vec![g.applicant_id];
+    if let Some(email) = g.technical_email.as_deref().map(super::users::normalise_email)
         && !email.is_empty()
     {
-        let email = super::users::normalise_email(email);
-        if !members.iter().any(|m| m.email == email) {
-            let id = match super::users::insert_if_absent_in(tx, &email, Role::Applicant, None, now)
-                .await?
-            {
-                Some(id) => id,
-                None => {
-                    super::users::find_by_email_in(tx, &email)
-                        .await?
-                        .ok_or(DbError::Query(sqlx::Error::RowNotFound))?
-                        .id
-                }
-            };
-            let (hash,): (Option<String>,) =
-                sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut **tx)
-                    .await?;
-            members.push(Member {
-                user_id: id,
-                email,
-                needs_password: hash.is_none(),
-            });
+        let id = match super::users::insert_if_absent_in(tx, &email, Role::Applicant, None, now)
+            .await?
+        {
+            Some(id) => id,
+            None => {
+                super::users::find_by_email_in(tx, &email)
+                    .await?
+                    .ok_or(DbError::Query(sqlx::Error::RowNotFound))?
+                    .id
+            }
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
         }
     }
-    for m in &members {
-        sqlx::query(
-            "INSERT INTO client_space_members (space_id, user_id, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (space_id, user_id) DO NOTHING",
-        )
-        .bind(space_id)
-        .bind(m.user_id)
-        .bind(now)
-        .execute(&mut **tx)
-        .await?;
+    let mut members = Vec::with_capacity(ids.len());
+    for id in ids {
+        let user = super::users::unconfirmed_loses_password_in(tx, id, now).await?;
+        members.push(Member {
+            user_id: id,
+            needs_password: user.password_hash.is_none(),
+            email: user.email,
+        });
     }
     Ok(Granted {
         space_id,
@@ -193,15 +176,97 @@ pub async fn token_of_request(db: &Db, request_id: i64) -> Result<Option<TokenRo
     .await?)
 }
 
-/// The spaces a user belongs to: (id, siret, name).
-pub async fn spaces_of(db: &Db, user_id: i64) -> Result<Vec<(i64, String, String)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.siret, s.name FROM client_spaces s \
-         JOIN client_space_members m ON m.space_id = s.id WHERE m.user_id = $1 ORDER BY s.name",
-    )
+/// The people of a token: its request's applicant and its current
+/// technical contact (read from the request at every call, so a change of
+/// contact holds at once).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenHolders {
+    pub request_id: i64,
+    /// The request's state (`accepted`, `revoked`…), as stored.
+    pub request_state: String,
+    pub applicant_id: Option<i64>,
+    pub applicant_email: Option<String>,
+    /// Normalised, as accounts' addresses are.
+    pub technical_email: Option<String>,
+}
+
+/// A token with its organisation's space and its people.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct HeldToken {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    pub siret: String,
+    pub space_name: String,
+    #[sqlx(flatten)]
+    pub holders: TokenHolders,
+}
+
+const HELD_SELECT: &str = "SELECT t.id, t.space_id, t.request_id, t.name, t.scopes, \
+     t.issued_at, t.expires_at, t.revoked_at, t.rate_limit_per_minute, t.last_used_at, \
+     s.siret, s.name AS space_name, r.state AS request_state, r.applicant_id, \
+     u.email AS applicant_email, r.technical_email \
+     FROM tokens t JOIN client_spaces s ON s.id = t.space_id \
+     JOIN requests r ON r.id = t.request_id LEFT JOIN users u ON u.id = r.applicant_id";
+
+/// The tokens whose request names this account as applicant or as
+/// technical contact (`email`, normalised), by organisation then newest
+/// first. Nobody else's, even of the same organisation.
+pub async fn tokens_held_by(db: &Db, user_id: i64, email: &str) -> Result<Vec<HeldToken>, DbError> {
+    Ok(sqlx::query_as(&format!(
+        "{HELD_SELECT} WHERE r.applicant_id = $1 OR r.technical_email = $2 \
+         ORDER BY s.name, s.id, t.issued_at DESC, t.id"
+    ))
     .bind(user_id)
+    .bind(email)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// One token with its space and its people.
+pub async fn held_token(db: &Db, token_id: &str) -> Result<Option<HeldToken>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("{HELD_SELECT} WHERE t.id = $1"))
+            .bind(token_id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
+/// Writes in the request's timeline that `actor_id` (`actor_email`)
+/// displayed its token.
+pub async fn record_reveal(
+    db: &Db,
+    request_id: i64,
+    actor_id: i64,
+    actor_email: &str,
+    role: Role,
+    now: i64,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    let (state,): (String,) = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
+        .bind(request_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let state = crate::domain::RequestState::parse(&state).ok_or_else(|| {
+        DbError::Query(sqlx::Error::Decode(
+            format!("unknown request state {state:?}").into(),
+        ))
+    })?;
+    super::requests::insert_event(
+        &mut tx,
+        request_id,
+        crate::domain::lifecycle::EventKind::TokenRevealed,
+        Some(state),
+        state,
+        Some(actor_id),
+        role,
+        Some(&format!("par {actor_email}")),
+        None,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The tokens of a space, newest first.
@@ -212,38 +277,6 @@ pub async fn tokens_of_space(db: &Db, space_id: i64) -> Result<Vec<TokenRow>, Db
     .bind(space_id)
     .fetch_all(&db.pool)
     .await?)
-}
-
-/// The members of a space: (user id, email).
-pub async fn members(db: &Db, space_id: i64) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(sqlx::query_as(
-        "SELECT u.id, u.email FROM client_space_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.space_id = $1 ORDER BY u.email",
-    )
-    .bind(space_id)
-    .fetch_all(&db.pool)
-    .await?)
-}
-
-/// Whether `user_id` belongs to the space.
-pub async fn is_member(db: &Db, space_id: i64, user_id: i64) -> Result<bool, DbError> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT 1 FROM client_space_members WHERE space_id = $1 AND user_id = $2")
-            .bind(space_id)
-            .bind(user_id)
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(row.is_some())
-}
-
-/// The applicant of a request.
-pub async fn applicant_of(db: &Db, request_id: i64) -> Result<Option<i64>, DbError> {
-    let row: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT applicant_id FROM requests WHERE id = $1")
-            .bind(request_id)
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(row.and_then(|(id,)| id))
 }
 
 /// The calls of a token on the days from `since` (milliseconds) on, as

@@ -187,3 +187,134 @@ pub async fn staff_emails(db: &Db) -> Result<Vec<String>, DbError> {
     .await?;
     Ok(rows.into_iter().map(|(e,)| e).collect())
 }
+
+/// An unconfirmed account (address never proved) loses any password it
+/// has, inside the caller's transaction, and its sessions end with it (a
+/// session needs a password): whoever chose that password never proved the
+/// mailbox. Answers the account as it is now.
+pub async fn unconfirmed_loses_password_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    now: i64,
+) -> Result<User, DbError> {
+    sqlx::query(
+        "UPDATE users SET password_hash = NULL, updated_at = $1 \
+         WHERE id = $2 AND email_verified_at IS NULL AND password_hash IS NOT NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    from_row(row)
+}
+
+/// Registration over an unconfirmed account: its password is replaced by
+/// the new registrant's (who must still prove the mailbox), inside the
+/// caller's transaction. Answers whether it was unconfirmed (and so
+/// replaced); a confirmed account is left alone.
+pub async fn replace_unconfirmed_password_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    password_hash: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, updated_at = $2 \
+         WHERE id = $3 AND email_verified_at IS NULL",
+    )
+    .bind(password_hash)
+    .bind(now)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes an account's role, inside the caller's transaction.
+pub async fn set_role_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    role: Role,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(role.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A sign-in lock that a failure just set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewLock {
+    pub until: i64,
+}
+
+/// Until when sign-ins for `email` are refused, if they are at `now`.
+pub async fn sign_in_locked_until(db: &Db, email: &str, now: i64) -> Result<Option<i64>, DbError> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT locked_until FROM sign_in_failures WHERE email = $1")
+            .bind(normalise_email(email))
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(row.and_then(|(until,)| until).filter(|until| *until > now))
+}
+
+/// Counts a failed sign-in for `email` (with or without an account: the
+/// answer tells nothing of it). Failures older than `window_ms` are
+/// forgotten; the `max`-th within the window locks sign-ins for `lock_ms`.
+/// Answers the lock when this failure set it (once per lock: its owner is
+/// told once).
+pub async fn record_sign_in_failure(
+    db: &Db,
+    email: &str,
+    now: i64,
+    window_ms: i64,
+    max: i64,
+    lock_ms: i64,
+) -> Result<Option<NewLock>, DbError> {
+    let email = normalise_email(email);
+    let (failures,): (i64,) = sqlx::query_as(
+        "INSERT INTO sign_in_failures (email, failures, first_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (email) DO UPDATE SET \
+         failures = CASE WHEN sign_in_failures.first_at < $3 THEN 1 \
+                         ELSE sign_in_failures.failures + 1 END, \
+         first_at = CASE WHEN sign_in_failures.first_at < $3 THEN $2 \
+                         ELSE sign_in_failures.first_at END \
+         RETURNING failures",
+    )
+    .bind(&email)
+    .bind(now)
+    .bind(now - window_ms)
+    .fetch_one(&db.pool)
+    .await?;
+    if failures < max {
+        return Ok(None);
+    }
+    let until = now + lock_ms;
+    let locked = sqlx::query(
+        "UPDATE sign_in_failures SET locked_until = $1, notified_at = $2, failures = 0, \
+         first_at = $2 WHERE email = $3 AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(until)
+    .bind(now)
+    .bind(&email)
+    .execute(&db.pool)
+    .await?;
+    Ok((locked.rows_affected() == 1).then_some(NewLock { until }))
+}
+
+/// Forgets the failures of `email` (a successful sign-in, a new password).
+pub async fn clear_sign_in_failures(db: &Db, email: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM sign_in_failures WHERE email = $1")
+        .bind(normalise_email(email))
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}

@@ -20,6 +20,11 @@ pub enum EntryKind {
     Metropole,
     /// The Métropole de Lyon, a territorial collectivity of its own kind.
     MetropoleLyon,
+    Region,
+    Departement,
+    /// Collectivité territoriale à statut particulier (Corse, Guyane,
+    /// Martinique).
+    CollectiviteStatutParticulier,
 }
 
 impl EntryKind {
@@ -33,6 +38,9 @@ impl EntryKind {
             EntryKind::Cu => "7343",
             EntryKind::Metropole => "7344",
             EntryKind::MetropoleLyon => "7229",
+            EntryKind::Region => "7230",
+            EntryKind::Departement => "7220",
+            EntryKind::CollectiviteStatutParticulier => "7225",
         }
     }
 
@@ -45,6 +53,9 @@ impl EntryKind {
             EntryKind::Cu => "cu",
             EntryKind::Metropole => "metropole",
             EntryKind::MetropoleLyon => "metropole_lyon",
+            EntryKind::Region => "region",
+            EntryKind::Departement => "departement",
+            EntryKind::CollectiviteStatutParticulier => "collectivite_statut_particulier",
         }
     }
 
@@ -57,6 +68,9 @@ impl EntryKind {
             EntryKind::Cu,
             EntryKind::Metropole,
             EntryKind::MetropoleLyon,
+            EntryKind::Region,
+            EntryKind::Departement,
+            EntryKind::CollectiviteStatutParticulier,
         ]
         .into_iter()
         .find(|k| k.as_str() == value)
@@ -98,16 +112,81 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The régions, départements and collectivités à statut particulier, with
+/// the SIRET of their head office (`data/collectivites_siret.json`, from the
+/// Sirene register): built into every index.
+const COLLECTIVITES: &str = include_str!("data/collectivites_siret.json");
+
+#[derive(Deserialize)]
+struct Collectivites {
+    entries: Vec<Collectivite>,
+}
+
+#[derive(Deserialize)]
+struct Collectivite {
+    siren: String,
+    name: String,
+    legal_category: String,
+    code_insee: String,
+}
+
+/// The built-in entries (régions, départements, collectivités).
+pub fn collectivites() -> Vec<Entry> {
+    let parsed: Collectivites = match serde_json::from_str(COLLECTIVITES) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(error = %e, "collectivites_siret.json illisible");
+            return Vec::new();
+        }
+    };
+    parsed
+        .entries
+        .into_iter()
+        .filter_map(|c| {
+            let kind = match c.legal_category.as_str() {
+                "7230" => EntryKind::Region,
+                "7220" => EntryKind::Departement,
+                "7225" => EntryKind::CollectiviteStatutParticulier,
+                _ => return None,
+            };
+            Some(Entry {
+                siren: c.siren,
+                name: c.name,
+                kind,
+                code: c.code_insee,
+                departement: None,
+                population: None,
+            })
+        })
+        .collect()
+}
+
 /// The searchable directory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Index {
     entries: Vec<Entry>,
     words: Vec<Vec<String>>,
     by_siren: HashMap<String, usize>,
 }
 
+impl Default for Index {
+    /// The built-in entries only.
+    fn default() -> Index {
+        Index::new(Vec::new())
+    }
+}
+
 impl Index {
-    pub fn new(entries: Vec<Entry>) -> Index {
+    /// `entries` and the built-in ones (an entry of `entries` wins over a
+    /// built-in one of the same SIREN).
+    pub fn new(mut entries: Vec<Entry>) -> Index {
+        let given: std::collections::HashSet<String> =
+            entries.iter().map(|e| e.siren.clone()).collect();
+        entries.extend(
+            collectivites()
+                .into_iter()
+                .filter(|e| !given.contains(&e.siren)),
+        );
         let words = entries
             .iter()
             .map(|e| {

@@ -7,6 +7,7 @@ pub mod index;
 pub mod online;
 
 use crate::domain::legal_category::{Eligibility, LegalCategory};
+use crate::domain::organisation::{DirectorySource, OrganisationCheck};
 use crate::server::db::{self, Db, DbError};
 use index::{Entry, EntryKind, Index};
 use serde::{Deserialize, Serialize};
@@ -160,4 +161,81 @@ impl OrganisationInfo {
             eligibility,
         }
     }
+}
+
+/// What the directories say of a SIRET: the offline index first, then the
+/// online search when it is configured. The one place a SIRET is resolved
+/// (the wizard's lookup, the public endpoint, and every save and submission,
+/// whose check the instructor reads).
+pub enum Resolved<'a> {
+    Offline(&'a Entry),
+    Online(online::OnlineOrganisation),
+    NotFound,
+    /// The online search failed (its error, for the logs).
+    Unavailable(String),
+}
+
+pub async fn resolve<'a>(
+    index: &'a Index,
+    online: Option<&online::OnlineDirectory>,
+    siret: &crate::domain::siret::Siret,
+) -> Resolved<'a> {
+    if let Some(entry) = index.get(siret.siren()) {
+        return Resolved::Offline(entry);
+    }
+    match online {
+        None => Resolved::NotFound,
+        Some(online) => match online.lookup(siret).await {
+            Ok(Some(org)) => Resolved::Online(org),
+            Ok(None) => Resolved::NotFound,
+            Err(e) => {
+                tracing::warn!(error = %e, "online directory");
+                Resolved::Unavailable(e.to_string())
+            }
+        },
+    }
+}
+
+impl Resolved<'_> {
+    /// The check kept with a request for this SIRET.
+    pub fn check(&self, siret: &crate::domain::siret::Siret) -> OrganisationCheck {
+        let siret = siret.as_str().to_owned();
+        match self {
+            Resolved::Offline(entry) => OrganisationCheck::Found {
+                source: DirectorySource::Offline,
+                siret,
+                name: entry.name.clone(),
+                legal_category: entry.kind.legal_category().to_owned(),
+                active: true,
+            },
+            Resolved::Online(org) => OrganisationCheck::Found {
+                source: DirectorySource::Online,
+                siret,
+                name: org.name.clone(),
+                legal_category: org.legal_category.clone(),
+                active: org.active,
+            },
+            Resolved::NotFound => OrganisationCheck::NotFound { siret },
+            Resolved::Unavailable(_) => OrganisationCheck::Unavailable { siret },
+        }
+    }
+}
+
+/// The check of the SIRET typed in `typed`, reusing `earlier` when it was
+/// made for the same SIRET and a directory answered then (autosaves do not
+/// ask the online search each time). `None` when the SIRET is not valid.
+pub async fn check_siret(
+    index: &Index,
+    online: Option<&online::OnlineDirectory>,
+    typed: &str,
+    earlier: Option<&OrganisationCheck>,
+) -> Option<OrganisationCheck> {
+    let siret = crate::domain::siret::Siret::parse(typed).ok()?;
+    if let Some(e) = earlier
+        && e.siret() == siret.as_str()
+        && !matches!(e, OrganisationCheck::Unavailable { .. })
+    {
+        return Some(e.clone());
+    }
+    Some(resolve(index, online, &siret).await.check(&siret))
 }

@@ -102,7 +102,18 @@ pub async fn deliver_due(
         };
         match result {
             Ok(()) => {
-                db::outbox::mark_sent(db, email.id, db::now_ms()).await?;
+                // Once it has left by SMTP, its one-time links are not kept
+                // readable (the development mailbox, files on this machine,
+                // is the mailbox itself: kept whole for /dev/mails).
+                let masked = match transport {
+                    Transport::Smtp(_) => Some((
+                        mask_links(&email.body_text),
+                        mask_links(&email.body_html),
+                    )),
+                    Transport::Files(_) => None,
+                };
+                let kept = masked.as_ref().map(|(t, h)| (t.as_str(), h.as_str()));
+                db::outbox::mark_sent(db, email.id, db::now_ms(), kept).await?;
                 sent += 1;
             }
             Err(e) => {
@@ -114,6 +125,29 @@ pub async fn deliver_due(
         }
     }
     Ok((sent, failed))
+}
+
+/// What replaces a one-time token in a sent email.
+pub const MASKED_TOKEN: &str = "masque-apres-envoi";
+
+/// `body` with every one-time token of its links (`jeton=…`) masked.
+pub fn mask_links(body: &str) -> String {
+    const MARK: &str = "jeton=";
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i + MARK.len()]);
+        rest = &rest[i + MARK.len()..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(rest.len());
+        if end > 0 {
+            out.push_str(MASKED_TOKEN);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs `deliver_due` every `interval` until the process ends.
@@ -139,6 +173,17 @@ pub fn parse_from(from: &str) -> Result<Mailbox, MailError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_time_tokens_are_masked_once_sent() {
+        let text = "Choisissez : https://g.fr/choisir-mot-de-passe?jeton=Ab_3-x9 (7 jours).\n\
+                    <a href=\"https://g.fr/x?jeton=QQ\">lien</a> jeton= seul";
+        let masked = mask_links(text);
+        assert!(!masked.contains("Ab_3-x9") && !masked.contains("jeton=QQ"), "{masked}");
+        assert_eq!(masked.matches("jeton=masque-apres-envoi").count(), 2, "{masked}");
+        assert!(masked.ends_with("jeton= seul"));
+        assert_eq!(mask_links("rien à masquer"), "rien à masquer");
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

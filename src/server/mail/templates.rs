@@ -122,6 +122,30 @@ pub fn account_exists(to: &str, login_link: &str, reset_link: &str) -> NewEmail 
 }
 
 /// Tells the applicant their request was received.
+/// To the owner of an account whose sign-in is locked after repeated
+/// failures.
+pub fn sign_in_locked(to: &str, minutes: i64, reset_link: &str) -> NewEmail {
+    email(
+        "sign_in_locked",
+        to,
+        "Connexion à votre compte bloquée temporairement",
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "Plusieurs tentatives de connexion à votre compte Guichet API Entreprise ont \
+                 échoué à la suite. Pour protéger votre compte, la connexion est bloquée pendant \
+                 {minutes} minutes."
+            ),
+            format!(
+                "Si c’était vous, patientez ou choisissez un nouveau mot de passe : \
+                 {reset_link}. Si ce n’était pas vous, votre mot de passe n’a pas été trouvé ; \
+                 vous pouvez en choisir un nouveau par prudence."
+            ),
+        ],
+        Some(("Choisir un nouveau mot de passe", reset_link)),
+    )
+}
+
 pub fn request_received(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
     email(
         "request_received",
