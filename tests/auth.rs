@@ -568,11 +568,15 @@ async fn invitations_let_staff_choose_a_password() {
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let t = TestDb::sqlite().await;
     let app = app(t.db.clone());
+    // Another address each time: the per-account lock is another test's.
     for i in 0..guichet::server::state::AUTH_PER_MINUTE {
         let a = post_form_from(
             &app,
             "/api/auth/login",
-            &[("email", "x@ville.fr"), ("password", "mauvais")],
+            &[
+                ("email", &format!("x{i}@ville.fr")),
+                ("password", "mauvais"),
+            ],
             None,
             [198, 51, 100, 7],
         )

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::TestDb;
 use guichet::server::db;
-use guichet::server::directory::{self, index::Index};
+use guichet::server::directory::{self, index, index::Index};
 use http_body_util::BodyExt;
 use std::path::{Path, PathBuf};
 use tower::ServiceExt;
@@ -66,7 +66,7 @@ async fn import_and_load_on_both_backends() {
         let index = directory::load(&t.db, Path::new("/nonexistent"))
             .await
             .expect("load");
-        assert_eq!(index.len(), 5);
+        assert_eq!(index.len(), 5 + index::collectivites().len());
         assert_eq!(
             index.get("244400404").map(|e| e.name.as_str()),
             Some("Nantes Métropole")
@@ -80,7 +80,7 @@ async fn load_imports_by_itself_when_the_table_is_empty() {
     let data = fixture();
     let t = TestDb::sqlite().await;
     let index = directory::load(&t.db, data.path()).await.expect("load");
-    assert_eq!(index.len(), 5);
+    assert_eq!(index.len(), 5 + index::collectivites().len());
     let missing = directory::import(&t.db, Path::new("/nonexistent")).await;
     let err = missing.expect_err("no data");
     assert!(err.to_string().contains("illisible"), "{err}");

@@ -450,15 +450,17 @@ fn two_instances_on_postgres_share_the_rate_limits() {
         }
         assert_eq!((granted, refused), (LIMIT, 30));
 
-        // Sign-in attempts: 10 a minute per address, across both instances.
+        // Sign-in attempts: 10 a minute per address, across both instances
+        // (a new account each time: the per-account lock is another test's).
         let mut statuses = Vec::new();
         for n in 0..12 {
             let base = if n % 2 == 0 { one.base() } else { two.base() };
+            let email = format!("personne{n}@ville.fr");
             let res = http
                 .post(format!("{base}/api/auth/login"))
                 .header("origin", &base)
                 .header("accept", "application/json")
-                .form(&[("email", "personne@ville.fr"), ("password", "mauvais")])
+                .form(&[("email", email.as_str()), ("password", "mauvais")])
                 .send()
                 .await
                 .expect("login");

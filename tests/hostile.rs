@@ -245,10 +245,7 @@ async fn every_server_function_answers_random_input_with_a_french_4xx() {
                     .ok_or_else(|| {
                         TestCaseError::fail(format!(
                             "{path}: {} {} without compression, {} {} with gzip, br",
-                            plain.status,
-                            plain.json,
-                            a.status,
-                            a.json
+                            plain.status, plain.json, a.status, a.json
                         ))
                     });
                 if let Err(e) = check_answer(path, &plain)

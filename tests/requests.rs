@@ -182,10 +182,10 @@ async fn only_the_applicant_edits_staff_reads() {
         let a = post_form(&w.app, "/api/requests/mine", &[], Some(&w.bob)).await;
         assert_eq!(a.json, json!([]));
 
-        // Staff reads, never edits.
+        // Staff never edit, and read a request only once it is submitted
+        // (a draft is its applicant's alone: not even said to exist).
         let a = get(&w, &w.instructor, id).await;
-        assert_eq!(a.status, 200);
-        assert_eq!(a.json["editable"], false);
+        assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"));
         let a = save(&w, &w.instructor, id, 1, "i1", &data).await;
         assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"));
 

@@ -402,6 +402,9 @@ pub struct QueueLine {
     pub assigned_to_me: bool,
     pub applicant_email: String,
     pub unread: i64,
+    /// No directory vouched for the organisation: the instructor checks it.
+    #[serde(default)]
+    pub to_verify: bool,
 }
 
 /// The dashboard: counts per state and one page of the queue.
@@ -478,6 +481,14 @@ pub async fn dashboard(
                 submitted_at: r.submitted_at,
                 updated_at: r.updated_at,
                 sensitive: r.sensitive != 0,
+                to_verify: r
+                    .organisation_check
+                    .as_deref()
+                    .and_then(|c| {
+                        serde_json::from_str::<crate::domain::organisation::OrganisationCheck>(c)
+                            .ok()
+                    })
+                    .is_none_or(|c| c.to_verify()),
                 assigned_to_me: r.assigned_to == Some(me.id),
                 assigned_email: r.assigned_email,
                 applicant_email: r.applicant_email.unwrap_or_default(),
@@ -626,11 +637,13 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     };
     let eligibility = check.as_ref().and_then(|c| c.eligibility());
     let identity = match &check {
-        Some(c @ OrganisationCheck::Found {
-            name,
-            legal_category,
-            ..
-        }) => IdentityView {
+        Some(
+            c @ OrganisationCheck::Found {
+                name,
+                legal_category,
+                ..
+            },
+        ) => IdentityView {
             verdict: c.verdict(),
             verified: true,
             name: Some(name.clone()),
@@ -774,6 +787,12 @@ pub async fn send_message(
         .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
     let staff = policy::is_staff(me.role);
     let facts = policy::RequestFacts::of(&r);
+    if staff && !facts.submitted {
+        return Err(respond_error(AppError::with_message(
+            ErrorCode::NotFound,
+            "Cette demande n’existe pas ou n’a pas encore été déposée.",
+        )));
+    }
     if !policy::can_read_request(&me, facts) {
         return Err(respond_error(AppError::with_message(
             ErrorCode::Forbidden,

@@ -91,7 +91,8 @@ mod server_side {
             .await
             .map_err(respond_error)?
             .ok_or_else(not_found)?;
-        if !crate::server::policy::can_edit_request(me, crate::server::policy::RequestFacts::of(&r)) {
+        if !crate::server::policy::can_edit_request(me, crate::server::policy::RequestFacts::of(&r))
+        {
             return Err(not_yours());
         }
         Ok(r)
@@ -160,7 +161,12 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         .ok_or_else(server_side::not_found)?;
     let facts = policy::RequestFacts::of(&r);
     if !policy::can_read_request(&me, facts) {
-        return Err(server_side::not_yours());
+        // Staff do not learn that a draft exists.
+        return Err(if policy::is_staff(me.role) {
+            server_side::not_found()
+        } else {
+            server_side::not_yours()
+        });
     }
     let asked = if r.state == RequestState::ChangesRequested {
         db::requests::events(&state.db, id)

@@ -147,8 +147,7 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
         let scopes = row.scope_list();
         let token = TokenView {
             status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
-            renewable: policy::can_renew_token(&me, &h.holders)
-                && server_side::renewable(row, now),
+            renewable: policy::can_renew_token(&me, &h.holders) && server_side::renewable(row, now),
             scope_groups: scope_groups(&scopes),
             scopes,
             people: server_side::people(&h.holders),

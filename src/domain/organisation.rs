@@ -193,15 +193,17 @@ mod tests {
         assert!(unknown.to_verify());
         assert_eq!(unknown.verdict(), "Non trouvé dans l’annuaire : à vérifier");
         assert!(!found("7230", true).to_verify());
-        assert!(found("7230", true).verdict().starts_with("Vérifié dans l’annuaire"));
+        assert!(
+            found("7230", true)
+                .verdict()
+                .starts_with("Vérifié dans l’annuaire")
+        );
     }
 
     #[test]
     fn stored_as_tagged_json() {
-        let json = serde_json::to_string(&OrganisationCheck::NotFound {
-            siret: "1".into(),
-        })
-        .expect("json");
+        let json = serde_json::to_string(&OrganisationCheck::NotFound { siret: "1".into() })
+            .expect("json");
         assert_eq!(json, r#"{"status":"not_found","siret":"1"}"#);
     }
 }

@@ -504,7 +504,11 @@ pub async fn purge_removed(state: &AppState, request_id: i64) {
         }
     };
     for (id, key) in found {
-        match state.attachments.delete(&StorePath::from(key.as_str())).await {
+        match state
+            .attachments
+            .delete(&StorePath::from(key.as_str()))
+            .await
+        {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => {
                 if let Err(e) = db::attachments::mark_purged(&state.db, &id, db::now_ms()).await {
                     tracing::warn!(error = %e, id, "purge not recorded");
@@ -537,7 +541,10 @@ pub struct UploadSlot {
 impl UploadSlots {
     /// A slot for `user_id`, unless it already runs `UPLOADS_AT_ONCE`.
     pub fn take(self: &Arc<Self>, user_id: i64) -> Option<UploadSlot> {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let running = map.entry(user_id).or_insert(0);
         if *running >= UPLOADS_AT_ONCE {
             return None;
@@ -620,6 +627,9 @@ pub async fn download(
         applicant_id: a.applicant_id,
         submitted: a.submitted_at.is_some(),
     };
+    if crate::server::policy::is_staff(me.role) && !facts.submitted {
+        return not_found();
+    }
     if !crate::server::policy::can_read_request(&me, facts) {
         return app_error(AppError::with_message(
             ErrorCode::Forbidden,

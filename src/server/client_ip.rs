@@ -72,7 +72,12 @@ impl ProxyTrust {
                 let wanted = chain.len().saturating_sub(1 + usize::from(*n));
                 // An unreadable entry where the client should be: the
                 // closest readable one to its right (a proxy of ours).
-                chain[wanted..].iter().flatten().next().copied().unwrap_or(peer)
+                chain[wanted..]
+                    .iter()
+                    .flatten()
+                    .next()
+                    .copied()
+                    .unwrap_or(peer)
             }
             ProxyTrust::Networks(nets) => {
                 let mut last = peer;
@@ -138,7 +143,10 @@ mod tests {
     #[test]
     fn without_trust_the_peer_whatever_the_headers() {
         let t = ProxyTrust::None;
-        assert_eq!(t.client(ip("192.0.2.9"), &headers(&["1.2.3.4"])), ip("192.0.2.9"));
+        assert_eq!(
+            t.client(ip("192.0.2.9"), &headers(&["1.2.3.4"])),
+            ip("192.0.2.9")
+        );
     }
 
     #[test]
@@ -149,11 +157,20 @@ mod tests {
         assert_eq!(one.client(ip("10.0.0.2"), &h), ip("203.0.113.7"));
         // Two proxies: the second-to-last entry.
         let h = headers(&["6.6.6.6", "203.0.113.7, 10.0.0.1"]);
-        assert_eq!(ProxyTrust::Hops(2).client(ip("10.0.0.2"), &h), ip("203.0.113.7"));
+        assert_eq!(
+            ProxyTrust::Hops(2).client(ip("10.0.0.2"), &h),
+            ip("203.0.113.7")
+        );
         // Fewer entries than hops: the left-most.
-        assert_eq!(ProxyTrust::Hops(3).client(ip("10.0.0.2"), &h), ip("6.6.6.6"));
+        assert_eq!(
+            ProxyTrust::Hops(3).client(ip("10.0.0.2"), &h),
+            ip("6.6.6.6")
+        );
         // No header: the peer.
-        assert_eq!(one.client(ip("10.0.0.2"), &HeaderMap::new()), ip("10.0.0.2"));
+        assert_eq!(
+            one.client(ip("10.0.0.2"), &HeaderMap::new()),
+            ip("10.0.0.2")
+        );
         // Garbage where the client should be: our proxy's entry to its right.
         let h = headers(&["203.0.113.7, n'importe quoi"]);
         assert_eq!(one.client(ip("10.0.0.2"), &h), ip("10.0.0.2"));
@@ -177,8 +194,14 @@ mod tests {
     fn configuration() {
         assert_eq!(ProxyTrust::parse(None, None), Ok(ProxyTrust::None));
         assert_eq!(ProxyTrust::parse(Some("1"), None), Ok(ProxyTrust::Hops(1)));
-        assert_eq!(ProxyTrust::parse(Some("true"), None), Ok(ProxyTrust::Hops(1)));
-        assert_eq!(ProxyTrust::parse(Some("2"), Some(" ")), Ok(ProxyTrust::Hops(2)));
+        assert_eq!(
+            ProxyTrust::parse(Some("true"), None),
+            Ok(ProxyTrust::Hops(1))
+        );
+        assert_eq!(
+            ProxyTrust::parse(Some("2"), Some(" ")),
+            Ok(ProxyTrust::Hops(2))
+        );
         assert_eq!(ProxyTrust::parse(Some("false"), None), Ok(ProxyTrust::None));
         assert!(ProxyTrust::parse(Some("beaucoup"), None).is_err());
         assert_eq!(
@@ -199,7 +222,10 @@ mod tests {
             rate_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")),
             rate_key(ip("2001:db8:1:2::9"))
         );
-        assert_ne!(rate_key(ip("2001:db8:1:3::1")), rate_key(ip("2001:db8:1:2::1")));
+        assert_ne!(
+            rate_key(ip("2001:db8:1:3::1")),
+            rate_key(ip("2001:db8:1:2::1"))
+        );
         assert_eq!(rate_key(ip("::ffff:192.0.2.1")), "192.0.2.1");
     }
 }

@@ -120,6 +120,17 @@ async fn draft(
     let id = db::requests::create_draft(&state.db, applicant, data, db::now_ms())
         .await
         .map_err(|e| e.to_string())?;
+    // What the directory says of the Région, as a save would keep it.
+    let check = crate::server::directory::check_siret(
+        &state.directory,
+        state.online_directory.as_ref(),
+        &data.organisation.siret,
+        None,
+    )
+    .await;
+    db::requests::set_organisation_check(&state.db, id, check.as_ref())
+        .await
+        .map_err(|e| e.to_string())?;
     if submit {
         apply(
             state,

@@ -279,10 +279,19 @@ mod tests {
         };
         [
             ("demandeur", v(1, "alice@occitanie.fr", Role::Applicant)),
-            ("contact technique", v(2, "Tech@Occitanie.fr ", Role::Applicant)),
+            (
+                "contact technique",
+                v(2, "Tech@Occitanie.fr ", Role::Applicant),
+            ),
             ("même SIRET", v(3, "mallory@exemple.fr", Role::Applicant)),
-            ("autre organisation", v(4, "bob@herault.fr", Role::Applicant)),
-            ("instructeur", v(5, "instructeur@beta.gouv.fr", Role::Instructor)),
+            (
+                "autre organisation",
+                v(4, "bob@herault.fr", Role::Applicant),
+            ),
+            (
+                "instructeur",
+                v(5, "instructeur@beta.gouv.fr", Role::Instructor),
+            ),
             ("administrateur", v(6, "admin@beta.gouv.fr", Role::Admin)),
         ]
     }
@@ -321,9 +330,18 @@ mod tests {
                 let h = holders();
                 Box::new(move |v| can_renew_token(v, &h))
             }),
-            ("lire la demande déposée", Box::new(move |v| can_read_request(v, submitted))),
-            ("lire le brouillon", Box::new(move |v| can_read_request(v, draft))),
-            ("modifier la demande", Box::new(move |v| can_edit_request(v, submitted))),
+            (
+                "lire la demande déposée",
+                Box::new(move |v| can_read_request(v, submitted)),
+            ),
+            (
+                "lire le brouillon",
+                Box::new(move |v| can_read_request(v, draft)),
+            ),
+            (
+                "modifier la demande",
+                Box::new(move |v| can_edit_request(v, submitted)),
+            ),
             (
                 "télécharger une pièce jointe",
                 Box::new(move |v| can_download_attachment(v, submitted, false)),

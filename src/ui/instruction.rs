@@ -249,7 +249,10 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                         view! {
                             <tr data-testid=format!("demande-{}", l.id)>
                                 <td><a href=format!("/instruction/demandes/{}", l.id)>{format!("n° {}", l.id)}</a></td>
-                                <td>{l.organisation}</td>
+                                <td>
+                                    {l.organisation}
+                                    {l.to_verify.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--info fr-ml-1w">"À vérifier"</p> })}
+                                </td>
                                 <td>{l.siret}</td>
                                 <td>
                                     {l.title}

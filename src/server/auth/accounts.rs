@@ -369,8 +369,13 @@ pub async fn invite(
             // Unconfirmed: whoever chose its password never proved the
             // mailbox; the invited person chooses one through the link.
             users::unconfirmed_loses_password_in(&mut tx, existing.id, now).await?;
-            if existing.role != role && existing.email_verified_at.is_none() {
-                // Nobody ever used it: it becomes the invited account.
+            if existing.role != role
+                && existing.role == Role::Applicant
+                && existing.email_verified_at.is_none()
+            {
+                // An applicant account nobody ever proved (registered ahead
+                // by someone, or a technical contact's never activated): it
+                // becomes the invited account.
                 users::set_role_in(&mut tx, existing.id, role, now).await?;
             } else if existing.role != role {
                 return Err(AppError::invalid(

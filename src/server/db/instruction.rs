@@ -67,6 +67,8 @@ pub struct QueueRow {
     pub applicant_email: Option<String>,
     /// Applicant messages no instructor has read.
     pub unread: i64,
+    /// What the directory said of the SIRET (JSON), see `requests`.
+    pub organisation_check: Option<String>,
 }
 
 enum Bind {
@@ -331,7 +333,8 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<QueuePage, Db
          (SELECT a.email FROM users a WHERE a.id = r.assigned_to) AS assigned_email, \
          (SELECT u.email FROM users u WHERE u.id = r.applicant_id) AS applicant_email, \
          (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id \
-          AND m.author_role = 'applicant' AND m.read_by_instructors_at IS NULL) AS unread \
+          AND m.author_role = 'applicant' AND m.read_by_instructors_at IS NULL) AS unread, \
+         r.organisation_check \
          FROM requests r WHERE {filters} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );

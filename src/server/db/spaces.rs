@@ -95,7 +95,10 @@ pub async fn grant_in(
     .await?;
 
     let mut ids = vec![g.applicant_id];
-    if let Some(email) = g.technical_email.as_deref().map(super::users::normalise_email)
+    if let Some(email) = g
+        .technical_email
+        .as_deref()
+        .map(super::users::normalise_email)
         && !email.is_empty()
     {
         let id = match super::users::insert_if_absent_in(tx, &email, Role::Applicant, None, now)
@@ -224,12 +227,10 @@ pub async fn tokens_held_by(db: &Db, user_id: i64, email: &str) -> Result<Vec<He
 
 /// One token with its space and its people.
 pub async fn held_token(db: &Db, token_id: &str) -> Result<Option<HeldToken>, DbError> {
-    Ok(
-        sqlx::query_as(&format!("{HELD_SELECT} WHERE t.id = $1"))
-            .bind(token_id)
-            .fetch_optional(&db.pool)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("{HELD_SELECT} WHERE t.id = $1"))
+        .bind(token_id)
+        .fetch_optional(&db.pool)
+        .await?)
 }
 
 /// Writes in the request's timeline that `actor_id` (`actor_email`)

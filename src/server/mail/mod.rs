@@ -106,10 +106,9 @@ pub async fn deliver_due(
                 // readable (the development mailbox, files on this machine,
                 // is the mailbox itself: kept whole for /dev/mails).
                 let masked = match transport {
-                    Transport::Smtp(_) => Some((
-                        mask_links(&email.body_text),
-                        mask_links(&email.body_html),
-                    )),
+                    Transport::Smtp(_) => {
+                        Some((mask_links(&email.body_text), mask_links(&email.body_html)))
+                    }
                     Transport::Files(_) => None,
                 };
                 let kept = masked.as_ref().map(|(t, h)| (t.as_str(), h.as_str()));
@@ -179,8 +178,15 @@ mod tests {
         let text = "Choisissez : https://g.fr/choisir-mot-de-passe?jeton=Ab_3-x9 (7 jours).\n\
                     <a href=\"https://g.fr/x?jeton=QQ\">lien</a> jeton= seul";
         let masked = mask_links(text);
-        assert!(!masked.contains("Ab_3-x9") && !masked.contains("jeton=QQ"), "{masked}");
-        assert_eq!(masked.matches("jeton=masque-apres-envoi").count(), 2, "{masked}");
+        assert!(
+            !masked.contains("Ab_3-x9") && !masked.contains("jeton=QQ"),
+            "{masked}"
+        );
+        assert_eq!(
+            masked.matches("jeton=masque-apres-envoi").count(),
+            2,
+            "{masked}"
+        );
         assert!(masked.ends_with("jeton= seul"));
         assert_eq!(mask_links("rien à masquer"), "rien à masquer");
     }
