@@ -7,5 +7,6 @@ pub mod request;
 pub mod request_state;
 pub mod scopes;
 pub mod siret;
+pub mod time;
 
 pub use request_state::RequestState;

@@ -7,26 +7,10 @@ use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error, loa
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// A date and time in UTC from milliseconds since the epoch
-/// ("24/11/2026 14:02 UTC").
+/// A date and time in Paris time from milliseconds since the epoch
+/// ("24/11/2026 à 15 h 02").
 pub fn format_ms(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000) / 1000;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{d:02}/{m:02}/{y} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    crate::domain::time::format_paris(ms)
 }
 
 #[component]

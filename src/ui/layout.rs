@@ -99,7 +99,7 @@ fn AccountLinks() -> impl IntoView {
                                 </li>
                                 {(user.role == Role::Applicant).then(|| view! {
                                     <li>
-                                        <a class="fr-btn fr-icon-key-line" href="/espace">
+                                        <a class="fr-btn fr-icon-lock-line" href="/espace">
                                             "Mon espace"
                                         </a>
                                     </li>

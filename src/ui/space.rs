@@ -98,12 +98,15 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
             <div class="fr-card__body">
                 <div class="fr-card__content">
                     <h3 class="fr-card__title">{token.name.clone()}</h3>
-                    <p>
-                        <span class=format!("fr-badge fr-badge--sm {}", token.status.badge())>
-                            {token.status.label()}
-                        </span>
-                        " Demande n° "{token.request_id}
-                    </p>
+                    <div class="fr-card__start">
+                        <p class="fr-mb-1w">
+                            <span class=format!("fr-badge fr-badge--sm {}", token.status.badge())>
+                                {token.status.label()}
+                            </span>
+                            " Demande n° "{token.request_id}
+                        </p>
+                    </div>
+                    <div class="guichet-carte-corps">
                     <ul class="fr-mb-1w">
                         {token.scope_groups.iter().map(|(group, labels)| view! {
                             <li><strong>{group.clone()}</strong>" : "{labels.join(", ")}</li>
@@ -160,6 +163,7 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                             </button>
                         </ActionForm>
                     })}
+                    </div>
                 </div>
             </div>
         </article>

@@ -138,12 +138,7 @@ pub fn local_time(ms: i64) -> String {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let minutes = ms.div_euclid(60_000);
-        format!(
-            "{:02}:{:02} UTC",
-            minutes.div_euclid(60).rem_euclid(24),
-            minutes.rem_euclid(60)
-        )
+        crate::domain::time::format_paris_time(ms)
     }
 }
 
@@ -806,7 +801,7 @@ fn organisation_step(draft: Draft) -> impl IntoView {
         }}
         <Field draft label="Nom de l’organisation" field="organisation.name" get=get_name set=set_name />
         <Field draft label="Mission de service public" field="organisation.justification" get=get_just set=set_just multiline=true
-            hint="Obligatoire pour un organisme privé chargé d’une mission de service public : décrivez cette mission et son fondement." />
+            hint="Obligatoire pour un organisme privé chargé d’une mission de service public, ou pour une organisation absente de l’annuaire : décrivez cette mission et son fondement." />
     }
 }
 

@@ -197,7 +197,7 @@ fn locked(until: i64, now: i64) -> AppError {
         format!(
             "Trop de tentatives de connexion ont échoué pour ce compte : la connexion est \
              bloquée pendant encore {minutes} minute{}. Vous pouvez aussi choisir un nouveau mot \
-             de passe avec « Mot de passe oublié ».",
+             de passe avec «\u{a0}Mot de passe oublié\u{a0}».",
             if minutes > 1 { "s" } else { "" }
         ),
     )
