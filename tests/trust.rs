@@ -49,6 +49,18 @@ async fn submitted_by(w: &World, cookie: &str, data: &RequestData) -> (i64, i64)
     (id, version)
 }
 
+/// A registration from the client address 10.3.0.`ip`.
+async fn register(w: &World, email: &str, password: &str, ip: u8) -> Answer {
+    post_form_from(
+        &w.app,
+        "/api/auth/register",
+        &[("email", email), ("password", password)],
+        None,
+        [10, 3, 0, ip],
+    )
+    .await
+}
+
 fn token_ids(overview: &Value) -> Vec<String> {
     overview["spaces"]
         .as_array()
@@ -423,9 +435,9 @@ async fn bad_arguments_get_the_same_status_with_compression() {
         ("/api/requests/save", "application/json", "{\"id\": \"x\""),
         ("/api/requests/save", "application/json", "[]"),
     ] {
-        let plain = post_bytes(&w.app, path, content_type, body.into(), Some(&w.alice)).await;
-        let browser =
-            post_bytes_as_browser(&w.app, path, content_type, body.into(), Some(&w.alice)).await;
+        let plain =
+            post_bytes_uncompressed(&w.app, path, content_type, body.into(), Some(&w.alice)).await;
+        let browser = post_bytes(&w.app, path, content_type, body.into(), Some(&w.alice)).await;
         assert_eq!(plain.status, 400, "{path}: {}", plain.json);
         assert_eq!(
             browser.status, 400,
@@ -449,14 +461,7 @@ async fn unconfirmed_accounts_cannot_pre_empt_anyone() {
         let w = world(&t).await;
         const ATTACKER_PASSWORD: &str = "mot de passe de l attaquant 42";
         // The attacker registers the future technical contact's address.
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/register",
-            &[("email", TECHNICAL), ("password", ATTACKER_PASSWORD)],
-            None,
-            [10, 3, 0, 1],
-        )
-        .await;
+        let a = register(&w, TECHNICAL, ATTACKER_PASSWORD, 1).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let attacker_link = last_token(&t.db, "email_confirmation", TECHNICAL).await;
 
@@ -505,14 +510,7 @@ async fn unconfirmed_accounts_cannot_pre_empt_anyone() {
         // Registration over an unconfirmed account takes the new password.
         const VICTIM: &str = "agent@herault.fr";
         for (password, ip) in [(ATTACKER_PASSWORD, 5), (PASSWORD, 6)] {
-            let a = post_form_from(
-                &w.app,
-                "/api/auth/register",
-                &[("email", VICTIM), ("password", password)],
-                None,
-                [10, 3, 0, ip],
-            )
-            .await;
+            let a = register(&w, VICTIM, password, ip).await;
             assert_eq!(a.status, 200, "{}", a.json);
         }
         let link = last_token(&t.db, "email_confirmation", VICTIM).await;
@@ -531,14 +529,7 @@ async fn unconfirmed_accounts_cannot_pre_empt_anyone() {
 
         // An invitation over an unconfirmed account: the password goes.
         const FUTURE: &str = "futur.instructeur@beta.gouv.fr";
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/register",
-            &[("email", FUTURE), ("password", ATTACKER_PASSWORD)],
-            None,
-            [10, 3, 0, 8],
-        )
-        .await;
+        let a = register(&w, FUTURE, ATTACKER_PASSWORD, 8).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let app_state = state(t.db.clone());
         let invited =

@@ -625,15 +625,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     // Requests saved before checks were kept are checked now.
     let check = match r.organisation_check.clone() {
         Some(c) => Some(c),
-        None => {
-            crate::server::directory::check_siret(
-                &app.directory,
-                app.online_directory.as_ref(),
-                &org.siret,
-                None,
-            )
-            .await
-        }
+        None => app.check_siret(&org.siret, None).await,
     };
     let eligibility = check.as_ref().and_then(|c| c.eligibility());
     let identity = match &check {

@@ -224,13 +224,9 @@ pub async fn save_request(
     let stored = server_side::owned(&state, &me, id).await?;
     // What the directory says of the SIRET typed (asked again only when it
     // changed): the instructor reads this, not the name typed.
-    let check = crate::server::directory::check_siret(
-        &state.directory,
-        state.online_directory.as_ref(),
-        &data.organisation.siret,
-        stored.organisation_check.as_ref(),
-    )
-    .await;
+    let check = state
+        .check_siret(&data.organisation.siret, stored.organisation_check.as_ref())
+        .await;
     let now = db::now_ms();
     let lineage = db::requests::SaveLineage {
         id: Some(&save_id),
@@ -321,13 +317,7 @@ pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
     // The organisation is judged as the directory knows it, asked again now;
     // when the online search cannot answer, an earlier answer for the same
     // SIRET stands.
-    let fresh = crate::server::directory::check_siret(
-        &state.directory,
-        state.online_directory.as_ref(),
-        &r.data.organisation.siret,
-        None,
-    )
-    .await;
+    let fresh = state.check_siret(&r.data.organisation.siret, None).await;
     let check = match (fresh, r.organisation_check.clone()) {
         (Some(OrganisationCheck::Unavailable { siret }), Some(earlier))
             if earlier.siret() == siret
@@ -435,13 +425,7 @@ pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisati
     crate::server::caller("/api/requests/lookup_organisation").await?;
     let siret = Siret::parse(&siret)
         .map_err(|e| respond_error(AppError::invalid("organisation.siret", e.message("SIRET"))))?;
-    match crate::server::directory::resolve(
-        &state.directory,
-        state.online_directory.as_ref(),
-        &siret,
-    )
-    .await
-    {
+    match state.resolve(&siret).await {
         Resolved::Offline(entry) => {
             let info = OrganisationInfo::from_entry(entry);
             Ok(Some(FoundOrganisation {

@@ -121,13 +121,7 @@ async fn draft(
         .await
         .map_err(|e| e.to_string())?;
     // What the directory says of the Région, as a save would keep it.
-    let check = crate::server::directory::check_siret(
-        &state.directory,
-        state.online_directory.as_ref(),
-        &data.organisation.siret,
-        None,
-    )
-    .await;
+    let check = state.check_siret(&data.organisation.siret, None).await;
     db::requests::set_organisation_check(&state.db, id, check.as_ref())
         .await
         .map_err(|e| e.to_string())?;

@@ -577,13 +577,7 @@ async fn organisation_by_siret(
             );
         }
     };
-    match crate::server::directory::resolve(
-        &state.directory,
-        state.online_directory.as_ref(),
-        &siret,
-    )
-    .await
-    {
+    match state.resolve(&siret).await {
         Resolved::Offline(entry) => {
             return (
                 StatusCode::OK,

@@ -75,6 +75,31 @@ impl AppState {
         }
     }
 
+    /// What the directories say of a SIRET (offline, then online when
+    /// configured).
+    pub async fn resolve(
+        &self,
+        siret: &crate::domain::siret::Siret,
+    ) -> crate::server::directory::Resolved<'_> {
+        crate::server::directory::resolve(&self.directory, self.online_directory.as_ref(), siret)
+            .await
+    }
+
+    /// The directory's check of a typed SIRET (see `directory::check_siret`).
+    pub async fn check_siret(
+        &self,
+        typed: &str,
+        earlier: Option<&crate::domain::organisation::OrganisationCheck>,
+    ) -> Option<crate::domain::organisation::OrganisationCheck> {
+        crate::server::directory::check_siret(
+            &self.directory,
+            self.online_directory.as_ref(),
+            typed,
+            earlier,
+        )
+        .await
+    }
+
     /// An absolute link to a page of the site.
     pub fn link(&self, path_and_query: &str) -> String {
         format!("{}{}", self.public_url, path_and_query)

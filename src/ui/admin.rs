@@ -118,10 +118,11 @@ mod tests {
     use super::format_ms;
 
     #[test]
-    fn formats_utc_dates() {
-        assert_eq!(format_ms(0), "01/01/1970 00:00 UTC");
-        // 2026-11-24 14:02:00 UTC
-        assert_eq!(format_ms(1_795_528_920_000), "24/11/2026 14:02 UTC");
-        assert_eq!(format_ms(951_782_400_000), "29/02/2000 00:00 UTC");
+    fn formats_dates_in_paris_time() {
+        assert_eq!(format_ms(0), "01/01/1970 à 1 h 00");
+        // 2026-11-24 14:02:00 UTC: winter time, UTC+1.
+        assert_eq!(format_ms(1_795_528_920_000), "24/11/2026 à 15 h 02");
+        // 2000-02-29 00:00:00 UTC.
+        assert_eq!(format_ms(951_782_400_000), "29/02/2000 à 1 h 00");
     }
 }

@@ -279,7 +279,8 @@ pub async fn post_form_from(
     .await
 }
 
-/// A POST from this site's own pages, with the session `cookie` if any.
+/// A POST from this site's own pages, with the session `cookie` if any, as
+/// a browser sends it: offering compression (answers are read decompressed).
 fn same_site_post(
     path: &str,
     content_type: &str,
@@ -289,7 +290,8 @@ fn same_site_post(
         .header("host", "guichet.test")
         .header("origin", "http://guichet.test")
         .header("content-type", content_type)
-        .header("accept", "application/json");
+        .header("accept", "application/json")
+        .header("accept-encoding", BROWSER_ENCODINGS);
     match cookie {
         Some(c) => req.header("cookie", c),
         None => req,
@@ -352,22 +354,22 @@ pub fn decoded(headers: &axum::http::HeaderMap, bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `post_bytes` as a browser sends it: offering `gzip, br` (the answer is
-/// read decompressed).
-pub async fn post_bytes_as_browser(
+/// What every browser offers: every request of these helpers says so.
+pub const BROWSER_ENCODINGS: &str = "gzip, br";
+
+/// `post_bytes` as a script sends it: no compression offered.
+pub async fn post_bytes_uncompressed(
     router: &axum::Router,
     path: &str,
     content_type: &str,
     bytes: Vec<u8>,
     cookie: Option<&str>,
 ) -> Answer {
-    let req = same_site_post(path, content_type, cookie).header("accept-encoding", "gzip, br");
-    send(
-        router,
-        req.body(axum::body::Body::from(bytes)).expect("request"),
-        [192, 0, 2, 1],
-    )
-    .await
+    let mut req = same_site_post(path, content_type, cookie)
+        .body(axum::body::Body::from(bytes))
+        .expect("request");
+    req.headers_mut().remove("accept-encoding");
+    send(router, req, [192, 0, 2, 1]).await
 }
 
 /// POSTs a JSON body to a server function (those declared `input = Json`).
@@ -535,7 +537,9 @@ pub async fn get_raw(
 ) -> (axum::http::StatusCode, axum::http::HeaderMap, Vec<u8>) {
     use http_body_util::BodyExt;
     use tower::ServiceExt;
-    let mut req = axum::http::Request::get(path).header("host", "guichet.test");
+    let mut req = axum::http::Request::get(path)
+        .header("host", "guichet.test")
+        .header("accept-encoding", BROWSER_ENCODINGS);
     if let Some(c) = cookie {
         req = req.header("cookie", c);
     }
@@ -544,5 +548,5 @@ pub async fn get_raw(
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, headers, bytes.to_vec())
+    (status, headers.clone(), decoded(&headers, &bytes))
 }
