@@ -651,6 +651,13 @@ async fn sign_ins_are_limited_per_account() {
             [10, 4, 4, 1],
         )
         .await;
+        // Counts whose window and lock are over are deleted.
+        let later = guichet::server::db::now_ms() + 3_600_000;
+        let window = guichet::server::auth::accounts::SIGN_IN_WINDOW_MS;
+        let pruned = guichet::server::db::users::prune_sign_in_failures(&t.db, later, window)
+            .await
+            .expect("prune");
+        assert_eq!(pruned, 1, "{}: the address without an account", t.name);
         t.cleanup().await;
     }
 }

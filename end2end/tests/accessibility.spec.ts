@@ -66,8 +66,10 @@ test('axe ne relève aucune violation sur chaque page des parcours visiteur, dem
   // A form with its errors shown.
   await visitor.goto('/connexion');
   await hydrated(visitor);
+  await visitor.getByLabel('Adresse électronique').fill('personne@exemple.fr');
+  await visitor.locator('input[name="password"]').fill('pas le bon mot de passe');
   await visitor.getByRole('button', { name: 'Se connecter' }).click();
-  await expect(visitor.locator('.fr-error-text, .fr-alert--error').first()).toBeVisible();
+  await expect(visitor.locator('.fr-alert--error')).toContainText('mot de passe incorrect');
   await expectNoAxeViolations(visitor);
   await visitorContext.close();
 

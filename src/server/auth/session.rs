@@ -177,6 +177,11 @@ pub fn spawn_cleanup(db: Db) {
             if let Err(e) = delete_expired(&db).await {
                 tracing::warn!(error = %e, "session cleanup");
             }
+            // And the sign-in failures that no longer count.
+            let window = crate::server::auth::accounts::SIGN_IN_WINDOW_MS;
+            if let Err(e) = db::users::prune_sign_in_failures(&db, db::now_ms(), window).await {
+                tracing::warn!(error = %e, "sign-in failures cleanup");
+            }
         }
     });
 }

@@ -318,3 +318,17 @@ pub async fn clear_sign_in_failures(db: &Db, email: &str) -> Result<(), DbError>
         .await?;
     Ok(())
 }
+
+/// Deletes the failure counts that no longer count (their window and any
+/// lock are over): an attacker trying many addresses leaves no lasting rows.
+pub async fn prune_sign_in_failures(db: &Db, now: i64, window_ms: i64) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "DELETE FROM sign_in_failures WHERE first_at < $1 \
+         AND (locked_until IS NULL OR locked_until <= $2)",
+    )
+    .bind(now - window_ms)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected())
+}
