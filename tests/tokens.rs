@@ -21,16 +21,6 @@ async fn submitted(w: &World, title: &str) -> (i64, i64) {
     submitted_with(w, &data).await
 }
 
-async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {
-    post_json(
-        &w.app,
-        "/api/instruction/accept",
-        &json!({ "id": id, "version": version, "scopes": scopes, "message": "Bienvenue." }),
-        Some(&w.instructor),
-    )
-    .await
-}
-
 async fn count(t: &TestDb, table: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(&t.db.pool)

@@ -17,16 +17,6 @@ use serde_json::{Value, json};
 const TECHNICAL: &str = "technique@occitanie.fr";
 const STRANGER: &str = "mallory@exemple.fr";
 
-async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {
-    post_json(
-        &w.app,
-        "/api/instruction/accept",
-        &json!({ "id": id, "version": version, "scopes": scopes, "message": "" }),
-        Some(&w.instructor),
-    )
-    .await
-}
-
 /// `data` saved and submitted by the applicant signed in with `cookie`;
 /// answers the id and the version after submission.
 async fn submitted_by(w: &World, cookie: &str, data: &RequestData) -> (i64, i64) {
@@ -47,6 +37,29 @@ async fn submitted_by(w: &World, cookie: &str, data: &RequestData) -> (i64, i64)
         .as_i64()
         .expect("version");
     (id, version)
+}
+
+/// A sign-in attempt from the client address `ip`.
+async fn login(w: &World, email: &str, password: &str, ip: [u8; 4]) -> Answer {
+    post_form_from(
+        &w.app,
+        "/api/auth/login",
+        &[("email", email), ("password", password)],
+        None,
+        ip,
+    )
+    .await
+}
+
+/// The instructor's review of request `id`.
+async fn review(w: &World, id: i64) -> Answer {
+    post_form(
+        &w.app,
+        "/api/instruction/review",
+        &[("id", &id.to_string())],
+        Some(&w.instructor),
+    )
+    .await
 }
 
 /// A registration from the client address 10.3.0.`ip`.
@@ -217,13 +230,7 @@ async fn a_token_reaches_only_its_own_people() {
             assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
             assert!(a.json.as_str().unwrap_or("").starts_with(JWT_PREFIX));
         }
-        let review = post_form(
-            &w.app,
-            "/api/instruction/review",
-            &[("id", &alice_id.to_string())],
-            Some(&w.instructor),
-        )
-        .await;
+        let review = review(&w, alice_id).await;
         let reveals: Vec<String> = review.json["timeline"]
             .as_array()
             .expect("timeline")
@@ -320,13 +327,7 @@ async fn the_instructor_reads_what_the_directory_says_not_the_claim() {
         assert_eq!(a.status, 200, "{}", a.json);
         let a = submit(&w, id, 3).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let r = post_form(
-            &w.app,
-            "/api/instruction/review",
-            &[("id", &id.to_string())],
-            Some(&w.instructor),
-        )
-        .await;
+        let r = review(&w, id).await;
         assert_eq!(r.status, 200, "{}", r.json);
         assert_eq!(r.json["eligible"], false, "{}", t.name);
         assert_eq!(r.json["identity"]["verified"], false);
@@ -373,13 +374,7 @@ async fn known_bodies_are_verified_and_unknown_ones_can_apply() {
         assert_eq!(a.status, 200, "{}", a.json);
         assert_eq!(a.json["legal_category"], "7230", "{}", a.json);
         let (region, _) = submitted_with(&w, &RequestData::example()).await;
-        let r = post_form(
-            &w.app,
-            "/api/instruction/review",
-            &[("id", &region.to_string())],
-            Some(&w.instructor),
-        )
-        .await;
+        let r = review(&w, region).await;
         assert_eq!(r.json["identity"]["verified"], true, "{}", r.json);
         assert_eq!(r.json["eligible"], true);
         assert_eq!(r.json["identity"]["name"], "Région — Occitanie");
@@ -403,13 +398,7 @@ async fn known_bodies_are_verified_and_unknown_ones_can_apply() {
         assert!(errors[0].message.contains("ne figure pas dans l’annuaire"));
         chu.organisation.justification = "Établissement public de santé.".into();
         let (id, _) = submitted_with(&w, &chu).await;
-        let r = post_form(
-            &w.app,
-            "/api/instruction/review",
-            &[("id", &id.to_string())],
-            Some(&w.instructor),
-        )
-        .await;
+        let r = review(&w, id).await;
         assert_eq!(r.json["identity"]["verified"], false, "{}", r.json);
         assert_eq!(r.json["eligible"], false);
         assert_eq!(
@@ -479,14 +468,7 @@ async fn unconfirmed_accounts_cannot_pre_empt_anyone() {
             None,
         )
         .await;
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/login",
-            &[("email", TECHNICAL), ("password", ATTACKER_PASSWORD)],
-            None,
-            [10, 3, 0, 1],
-        )
-        .await;
+        let a = login(&w, TECHNICAL, ATTACKER_PASSWORD, [10, 3, 0, 1]).await;
         assert_eq!(
             (a.status.as_u16(), a.code()),
             (401, "invalid_credentials"),
@@ -517,14 +499,7 @@ async fn unconfirmed_accounts_cannot_pre_empt_anyone() {
         let a = post_form(&w.app, "/api/auth/confirm_email", &[("token", &link)], None).await;
         assert_eq!(a.status, 200, "{}", a.json);
         sign_in(&w.app, VICTIM, PASSWORD, [10, 3, 0, 7]).await;
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/login",
-            &[("email", VICTIM), ("password", ATTACKER_PASSWORD)],
-            None,
-            [10, 3, 0, 1],
-        )
-        .await;
+        let a = login(&w, VICTIM, ATTACKER_PASSWORD, [10, 3, 0, 1]).await;
         assert_eq!(a.code(), "invalid_credentials", "{}", a.json);
 
         // An invitation over an unconfirmed account: the password goes.
@@ -553,14 +528,7 @@ async fn sign_ins_are_limited_per_account() {
     for t in TestDb::all().await {
         let w = world(&t).await;
         for i in 0..5u8 {
-            let a = post_form_from(
-                &w.app,
-                "/api/auth/login",
-                &[("email", "alice@occitanie.fr"), ("password", "pas le bon")],
-                None,
-                [10, 4, 0, i],
-            )
-            .await;
+            let a = login(&w, "alice@occitanie.fr", "pas le bon", [10, 4, 0, i]).await;
             let expected = if i < 4 {
                 "invalid_credentials"
             } else {
@@ -569,14 +537,7 @@ async fn sign_ins_are_limited_per_account() {
             assert_eq!(a.code(), expected, "{}: attempt {i}: {}", t.name, a.json);
         }
         // The right password, from yet another address: still refused.
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/login",
-            &[("email", "alice@occitanie.fr"), ("password", PASSWORD)],
-            None,
-            [10, 4, 1, 1],
-        )
-        .await;
+        let a = login(&w, "alice@occitanie.fr", PASSWORD, [10, 4, 1, 1]).await;
         assert_eq!(
             (a.status.as_u16(), a.code()),
             (429, "rate_limited"),
@@ -598,23 +559,9 @@ async fn sign_ins_are_limited_per_account() {
         // An address without an account is locked alike (the lock tells
         // nothing), and nobody is emailed.
         for i in 0..6u8 {
-            post_form_from(
-                &w.app,
-                "/api/auth/login",
-                &[("email", "personne@nulle-part.fr"), ("password", "x")],
-                None,
-                [10, 4, 2, i],
-            )
-            .await;
+            login(&w, "personne@nulle-part.fr", "x", [10, 4, 2, i]).await;
         }
-        let a = post_form_from(
-            &w.app,
-            "/api/auth/login",
-            &[("email", "personne@nulle-part.fr"), ("password", "x")],
-            None,
-            [10, 4, 3, 1],
-        )
-        .await;
+        let a = login(&w, "personne@nulle-part.fr", "x", [10, 4, 3, 1]).await;
         assert_eq!(a.code(), "rate_limited");
         assert_eq!(
             outbox(&t.db)

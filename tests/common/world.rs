@@ -116,3 +116,15 @@ pub async fn submitted_with(w: &World, data: &RequestData) -> (i64, i64) {
         .expect("version");
     (id, version)
 }
+
+/// The instructor accepts request `id` at `version` with these scopes (and
+/// the message "Bienvenue.").
+pub async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {
+    post_json(
+        &w.app,
+        "/api/instruction/accept",
+        &json!({ "id": id, "version": version, "scopes": scopes, "message": "Bienvenue." }),
+        Some(&w.instructor),
+    )
+    .await
+}
