@@ -368,6 +368,31 @@ async fn an_account_has_a_quota_and_two_uploads_at_once() {
             "{}",
             a.json
         );
+        // Through another instance on the same database: the same.
+        let mut s2 = state(t.db.clone());
+        s2.attachments =
+            open_store(Some(&dir.path().display().to_string()), dir.path()).expect("store");
+        let other = router(s2);
+        let a = post_bytes(
+            &other,
+            &format!("/demandes/{bob_id}/pieces-jointes?nom=ailleurs.pdf"),
+            "application/pdf",
+            pdf("ailleurs"),
+            Some(&w.bob),
+        )
+        .await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (429, "rate_limited"),
+            "{}",
+            a.json
+        );
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("deux fichiers")
+        );
         for tx in senders {
             tx.send(Ok(b"% fin
 %%EOF
@@ -381,6 +406,24 @@ async fn an_account_has_a_quota_and_two_uploads_at_once() {
         }
         // Done: the next one goes.
         let a = upload(&w, Some(&w.bob), bob_id, "apres.pdf", pdf("apres")).await;
+        assert_eq!(a.status, 201, "{}", a.json);
+        // A slot left by an instance that died frees itself when its lease ends.
+        sqlx::query(
+            "INSERT INTO upload_slots (user_id, slot, lease_id, lease_until) \
+             SELECT id, s.n, 'morte', $1 FROM users, (SELECT 0 AS n UNION SELECT 1) s \
+             WHERE email = 'bob@herault.fr'",
+        )
+        .bind(guichet::server::db::now_ms() + 60_000)
+        .execute(&t.db.pool)
+        .await
+        .expect("dead leases");
+        let a = upload(&w, Some(&w.bob), bob_id, "bloque.pdf", pdf("bloque")).await;
+        assert_eq!(a.status, 429, "{}", a.json);
+        sqlx::query("UPDATE upload_slots SET lease_until = 0 WHERE lease_id = 'morte'")
+            .execute(&t.db.pool)
+            .await
+            .expect("leases over");
+        let a = upload(&w, Some(&w.bob), bob_id, "repris.pdf", pdf("repris")).await;
         assert_eq!(a.status, 201, "{}", a.json);
         t.cleanup().await;
     }

@@ -22,3 +22,12 @@ CREATE TABLE sign_in_failures (
 -- Removed attachments whose file was deleted from the store.
 ALTER TABLE attachments ADD COLUMN purged_at BIGINT;
 CREATE INDEX attachments_uploader_idx ON attachments (uploaded_by);
+-- The uploads each account runs, across every instance: at most two slots,
+-- each held under a lease (a crashed instance's slot frees itself).
+CREATE TABLE upload_slots (
+    user_id BIGINT NOT NULL,
+    slot BIGINT NOT NULL,
+    lease_id TEXT NOT NULL,
+    lease_until BIGINT NOT NULL,
+    PRIMARY KEY (user_id, slot)
+);

@@ -389,11 +389,16 @@ pub async fn upload(
     if request.data.legal.attachments.len() >= MAX_ATTACHMENTS {
         return refused(ErrorCode::Invalid, &too_many_message());
     }
-    let Some(_slot) = state.uploads.take(me.id) else {
-        return refused(
-            ErrorCode::RateLimited,
-            "Vous envoyez déjà deux fichiers : attendez la fin d’un envoi pour en ajouter un autre.",
-        );
+    let slot = match UploadSlot::take(&state.db, me.id).await {
+        Ok(Some(slot)) => slot,
+        Ok(None) => {
+            return refused(
+                ErrorCode::RateLimited,
+                "Vous envoyez déjà deux fichiers : attendez la fin d’un envoi pour en ajouter \
+                 un autre.",
+            );
+        }
+        Err(e) => return app_error(e),
     };
     let bytes = match axum::body::to_bytes(req.into_body(), MAX_UPLOAD_BODY).await {
         Ok(b) => b,
@@ -480,6 +485,7 @@ pub async fn upload(
             db::attachments::AddError::Db(e) => app_error(e.into()),
         };
     }
+    slot.release().await;
     tracing::info!(request_id, id, size, "attachment added");
     (
         StatusCode::CREATED,
@@ -525,51 +531,73 @@ pub async fn purge_removed(state: &AppState, request_id: i64) {
 /// legal texts need; one person filling the store is stopped.
 pub const ACCOUNT_QUOTA_BYTES: i64 = 200 * 1024 * 1024;
 
-/// Uploads one account may run at once (per instance).
-pub const UPLOADS_AT_ONCE: usize = 2;
+/// Uploads one account may run at once, across every instance.
+pub const UPLOADS_AT_ONCE: i64 = 2;
 
-/// The accounts' uploads in progress on this instance.
-#[derive(Debug, Default)]
-pub struct UploadSlots(std::sync::Mutex<std::collections::HashMap<i64, usize>>);
+/// How long an upload slot is held at most: the body (10 MB), the scan
+/// (`SCAN_TIMEOUT`) and the store, with room to spare. A slot whose instance
+/// died frees itself then.
+const UPLOAD_LEASE_MS: i64 = 5 * 60_000;
 
-/// One upload in progress; its slot is given back when dropped.
+/// One upload in progress, holding a slot in the database; given back when
+/// dropped (by a task: the answer does not wait for it).
 pub struct UploadSlot {
-    slots: Arc<UploadSlots>,
+    db: db::Db,
     user_id: i64,
+    slot: i64,
+    lease_id: String,
 }
 
-impl UploadSlots {
-    /// A slot for `user_id`, unless it already runs `UPLOADS_AT_ONCE`.
-    pub fn take(self: &Arc<Self>, user_id: i64) -> Option<UploadSlot> {
-        let mut map = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let running = map.entry(user_id).or_insert(0);
-        if *running >= UPLOADS_AT_ONCE {
-            return None;
-        }
-        *running += 1;
-        Some(UploadSlot {
-            slots: Arc::clone(self),
+impl UploadSlot {
+    /// A slot for `user_id`, unless it already runs `UPLOADS_AT_ONCE`
+    /// uploads on any instance.
+    pub async fn take(db: &db::Db, user_id: i64) -> Result<Option<UploadSlot>, AppError> {
+        let lease_id = new_id()?;
+        let now = db::now_ms();
+        let slot = db::attachments::take_upload_slot(
+            db,
             user_id,
-        })
+            UPLOADS_AT_ONCE,
+            &lease_id,
+            now,
+            now + UPLOAD_LEASE_MS,
+        )
+        .await?;
+        Ok(slot.map(|slot| UploadSlot {
+            db: db.clone(),
+            user_id,
+            slot,
+            lease_id,
+        }))
+    }
+}
+
+impl UploadSlot {
+    /// Gives the slot back now (the upload's answer waits for it).
+    pub async fn release(mut self) {
+        let lease_id = std::mem::take(&mut self.lease_id);
+        if let Err(e) =
+            db::attachments::release_upload_slot(&self.db, self.user_id, self.slot, &lease_id).await
+        {
+            tracing::warn!(error = %e, "upload slot not given back (its lease ends it)");
+        }
     }
 }
 
 impl Drop for UploadSlot {
     fn drop(&mut self) {
-        let mut map = self
-            .slots
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(running) = map.get_mut(&self.user_id) {
-            *running = running.saturating_sub(1);
-            if *running == 0 {
-                map.remove(&self.user_id);
-            }
+        let (db, user_id, slot) = (self.db.clone(), self.user_id, self.slot);
+        let lease_id = std::mem::take(&mut self.lease_id);
+        if lease_id.is_empty() {
+            return; // Given back already.
         }
+        tokio::spawn(async move {
+            if let Err(e) =
+                db::attachments::release_upload_slot(&db, user_id, slot, &lease_id).await
+            {
+                tracing::warn!(error = %e, user_id, "upload slot not given back (its lease ends it)");
+            }
+        });
     }
 }
 

@@ -43,8 +43,6 @@ pub struct AppState {
     pub tokens: Arc<crate::server::tokens::Keys>,
     /// Per-token rate limits and call counts of the API endpoints.
     pub api: Arc<crate::server::api_entreprise::ApiRuntime>,
-    /// The uploads each account runs on this instance (at most two at once).
-    pub uploads: Arc<crate::server::attachments::UploadSlots>,
     /// What one account may keep in the attachment store, in bytes.
     pub attachment_quota_bytes: i64,
 }
@@ -70,7 +68,6 @@ impl AppState {
             live: crate::server::live::Live::default(),
             tokens: Arc::new(crate::server::tokens::Keys::ephemeral()),
             api: Arc::default(),
-            uploads: Arc::default(),
             attachment_quota_bytes: crate::server::attachments::ACCOUNT_QUOTA_BYTES,
         }
     }

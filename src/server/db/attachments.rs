@@ -231,3 +231,53 @@ pub async fn mark_purged(db: &Db, id: &str, now: i64) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+/// Takes one of the `slots` upload slots of `user_id` for `lease_id` until
+/// `lease_until`, if one is free (never taken, or its lease is over): one
+/// statement per slot, so two instances never take the same one. Answers
+/// the slot taken.
+pub async fn take_upload_slot(
+    db: &Db,
+    user_id: i64,
+    slots: i64,
+    lease_id: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Option<i64>, DbError> {
+    for slot in 0..slots {
+        let taken: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO upload_slots (user_id, slot, lease_id, lease_until) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, slot) DO UPDATE SET lease_id = excluded.lease_id, \
+             lease_until = excluded.lease_until WHERE upload_slots.lease_until <= $5 \
+             RETURNING slot",
+        )
+        .bind(user_id)
+        .bind(slot)
+        .bind(lease_id)
+        .bind(lease_until)
+        .bind(now)
+        .fetch_optional(&db.pool)
+        .await?;
+        if taken.is_some() {
+            return Ok(Some(slot));
+        }
+    }
+    Ok(None)
+}
+
+/// Gives an upload slot back (only if this lease still holds it).
+pub async fn release_upload_slot(
+    db: &Db,
+    user_id: i64,
+    slot: i64,
+    lease_id: &str,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM upload_slots WHERE user_id = $1 AND slot = $2 AND lease_id = $3")
+        .bind(user_id)
+        .bind(slot)
+        .bind(lease_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
