@@ -120,14 +120,7 @@ async fn acceptance_creates_the_space_the_token_and_the_accesses() {
         );
         assert!(tech_mail.contains("Bienvenue."), "{tech_mail}");
         // The link works: the technical contact chooses a password.
-        let link = last_token(&t.db, "request_accepted", TECHNICAL).await;
-        let a = post_form(
-            &w.app,
-            "/api/auth/choose_password",
-            &[("token", &link), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+        let a = choose_password_from_acceptance(&w, &t.db, TECHNICAL).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
 
         // Accepting again does nothing more.
@@ -583,14 +576,7 @@ async fn the_space_shows_tokens_to_its_members_only() {
         );
 
         // The technical contact, once their password is chosen, too.
-        let link = last_token(&t.db, "request_accepted", TECHNICAL).await;
-        let a = post_form(
-            &app,
-            "/api/auth/choose_password",
-            &[("token", &link), ("password", PASSWORD)],
-            None,
-        )
-        .await;
+        let a = choose_password_from_acceptance(&w, &t.db, TECHNICAL).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let tech = sign_in(&app, TECHNICAL, PASSWORD, [10, 1, 0, 9]).await;
         let a = post_form(&app, "/api/space/reveal", &[("id", &row.id)], Some(&tech)).await;

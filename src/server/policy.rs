@@ -299,7 +299,6 @@ mod tests {
     fn holders() -> TokenHolders {
         TokenHolders {
             request_id: 10,
-            request_state: "accepted".to_owned(),
             applicant_id: Some(1),
             applicant_email: Some("alice@occitanie.fr".to_owned()),
             technical_email: Some("tech@occitanie.fr".to_owned()),

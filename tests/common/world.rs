@@ -128,3 +128,16 @@ pub async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer
     )
     .await
 }
+
+/// `email` chooses the password `PASSWORD` through the link of the last
+/// acceptance email sent to it.
+pub async fn choose_password_from_acceptance(w: &World, db: &Db, email: &str) -> Answer {
+    let link = last_token(db, "request_accepted", email).await;
+    post_form(
+        &w.app,
+        "/api/auth/choose_password",
+        &[("token", &link), ("password", PASSWORD)],
+        None,
+    )
+    .await
+}

@@ -185,8 +185,6 @@ pub async fn token_of_request(db: &Db, request_id: i64) -> Result<Option<TokenRo
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct TokenHolders {
     pub request_id: i64,
-    /// The request's state (`accepted`, `revoked`…), as stored.
-    pub request_state: String,
     pub applicant_id: Option<i64>,
     pub applicant_email: Option<String>,
     /// Normalised, as accounts' addresses are.
@@ -206,7 +204,7 @@ pub struct HeldToken {
 
 const HELD_SELECT: &str = "SELECT t.id, t.space_id, t.request_id, t.name, t.scopes, \
      t.issued_at, t.expires_at, t.revoked_at, t.rate_limit_per_minute, t.last_used_at, \
-     s.siret, s.name AS space_name, r.state AS request_state, r.applicant_id, \
+     s.siret, s.name AS space_name, r.applicant_id, \
      u.email AS applicant_email, r.technical_email \
      FROM tokens t JOIN client_spaces s ON s.id = t.space_id \
      JOIN requests r ON r.id = t.request_id LEFT JOIN users u ON u.id = r.applicant_id";
