@@ -19,9 +19,9 @@
 #[path = "support/scratch.rs"]
 mod scratch;
 
-use guichet::domain::lifecycle::{Action, Role};
+use guichet::domain::lifecycle::{Action, EventKind, Role};
 use guichet::server::config::Config;
-use guichet::server::db::{self, requests::ActionRecord};
+use guichet::server::db::{self, requests::Change};
 use guichet::server::directory::index::{Entry, EntryKind, Index};
 use guichet::server::state::AppState;
 use guichet::server::tokens::Claims;
@@ -256,27 +256,25 @@ async fn main() {
         let token = &jwts[k];
         assert_eq!(status(&client, &url, token).await, 200, "before revocation");
         let t = Instant::now();
-        db::requests::act(
-            &db,
-            &ActionRecord {
-                id,
-                action: Action::Revoke,
-                role: Role::Instructor,
-                actor_id: Some(2),
-                message: Some("Bench"),
-                payload: None,
-                expected_version: None,
-                emails: &[],
-                grant: None,
-                now: db::now_ms(),
-            },
-        )
-        .await
-        .expect("revoke");
-        // As the instructor's decision does: the event that makes every
+        // As the instructor's decision does, without its email: the state
+        // change and the token revoked in one transaction.
+        let now = db::now_ms();
+        let mut tx = db.pool.begin().await.expect("transaction");
+        let revoke = Change {
+            message: Some("Bench"),
+            ..Change::new(id, Action::Revoke, Role::Instructor, Some(2), now)
+        };
+        db::requests::change_state_in(&mut tx, &revoke)
+            .await
+            .expect("revoke");
+        db::spaces::revoke_tokens_in(&mut tx, id, now)
+            .await
+            .expect("tokens");
+        tx.commit().await.expect("commit");
+        // Then the event that makes every
         // instance drop the token's cached row (through PostgreSQL's
         // NOTIFY on PostgreSQL).
-        live.publish(&db, "revoked", id, None).await;
+        live.publish(&db, EventKind::Revoked, id, None).await;
         loop {
             if status(&client, &url, token).await == 401 {
                 break;

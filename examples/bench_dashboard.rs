@@ -334,7 +334,13 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
         for k in 0..10 {
-            live.publish(&db, "submitted", k + 1, None).await;
+            live.publish(
+                &db,
+                guichet::domain::lifecycle::EventKind::Submitted,
+                k + 1,
+                None,
+            )
+            .await;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
         let after = rss_mib();
@@ -400,7 +406,13 @@ async fn main() {
     // `live::SESSION_CHECK`, 5 s) at least once while they arrive.
     let events = 100;
     for k in 0..events {
-        live.publish(&db, "submitted", k + 1, None).await;
+        live.publish(
+            &db,
+            guichet::domain::lifecycle::EventKind::Submitted,
+            k + 1,
+            None,
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -47,9 +47,8 @@ async fn run(name: &str, db: &Db, n: usize) {
 
     let t = Instant::now();
     for id in ids.iter().take(n / 10) {
-        requests::transition(db, *id, Action::Submit, Role::Applicant, Some(who), None, 2)
-            .await
-            .expect("submit");
+        let submit = requests::Change::new(*id, Action::Submit, Role::Applicant, Some(who), 2);
+        requests::transition(db, &submit).await.expect("submit");
     }
     let submit = t.elapsed();
 

@@ -42,9 +42,52 @@ pub enum ErrorCode {
     Network,
     /// Anything unexpected; the details are in the server logs.
     Internal,
+    /// A mutation sent from another site (its `Origin` is not ours).
+    CrossSiteRequest,
+    /// The client's address cannot be read (rate limits need it).
+    ClientUnknown,
+    /// The online company directory cannot answer right now.
+    DirectoryUnavailable,
+    /// A SIRET that is not one (length, digits, checksum).
+    InvalidSiret,
+    /// A valid SIRET that no directory knows.
+    OrganisationNotFound,
+    /// A directory search that cannot be read.
+    InvalidQuery,
+    /// A directory search shorter than 2 characters.
+    QueryTooShort,
+    /// A directory search longer than 100 characters.
+    QueryTooLong,
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 24] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Invalid,
+        ErrorCode::Unauthenticated,
+        ErrorCode::InvalidCredentials,
+        ErrorCode::EmailNotConfirmed,
+        ErrorCode::Forbidden,
+        ErrorCode::InvalidLink,
+        ErrorCode::RateLimited,
+        ErrorCode::Conflict,
+        ErrorCode::NotEditable,
+        ErrorCode::NotFound,
+        ErrorCode::TooLarge,
+        ErrorCode::DatabaseUnavailable,
+        ErrorCode::Unavailable,
+        ErrorCode::Network,
+        ErrorCode::Internal,
+        ErrorCode::CrossSiteRequest,
+        ErrorCode::ClientUnknown,
+        ErrorCode::DirectoryUnavailable,
+        ErrorCode::InvalidSiret,
+        ErrorCode::OrganisationNotFound,
+        ErrorCode::InvalidQuery,
+        ErrorCode::QueryTooShort,
+        ErrorCode::QueryTooLong,
+    ];
+
     /// The HTTP status this code is answered with.
     pub fn status(self) -> u16 {
         match self {
@@ -64,6 +107,12 @@ impl ErrorCode {
             ErrorCode::Unavailable => 503,
             ErrorCode::Network => 503,
             ErrorCode::Internal => 500,
+            ErrorCode::CrossSiteRequest => 403,
+            ErrorCode::ClientUnknown => 400,
+            ErrorCode::DirectoryUnavailable => 503,
+            ErrorCode::InvalidSiret => 422,
+            ErrorCode::OrganisationNotFound => 404,
+            ErrorCode::InvalidQuery | ErrorCode::QueryTooShort | ErrorCode::QueryTooLong => 422,
         }
     }
 
@@ -86,6 +135,14 @@ impl ErrorCode {
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Network => "network",
             ErrorCode::Internal => "internal",
+            ErrorCode::CrossSiteRequest => "cross_site_request",
+            ErrorCode::ClientUnknown => "client_unknown",
+            ErrorCode::DirectoryUnavailable => "directory_unavailable",
+            ErrorCode::InvalidSiret => "invalid_siret",
+            ErrorCode::OrganisationNotFound => "organisation_not_found",
+            ErrorCode::InvalidQuery => "invalid_query",
+            ErrorCode::QueryTooShort => "query_too_short",
+            ErrorCode::QueryTooLong => "query_too_long",
         }
     }
 
@@ -126,6 +183,20 @@ impl ErrorCode {
             ErrorCode::Internal => {
                 "Une erreur inattendue est survenue. Réessayez ; si elle persiste, contactez le support."
             }
+            ErrorCode::CrossSiteRequest => {
+                "Requête refusée : elle ne provient pas de ce site. Rechargez la page et réessayez."
+            }
+            ErrorCode::ClientUnknown => "Requête refusée : l’adresse du client est introuvable.",
+            ErrorCode::DirectoryUnavailable => {
+                "L’annuaire des entreprises est momentanément indisponible."
+            }
+            ErrorCode::InvalidSiret => "Le SIRET saisi n’est pas valide.",
+            ErrorCode::OrganisationNotFound => "Cette organisation ne figure pas dans l’annuaire.",
+            ErrorCode::InvalidQuery => "La recherche est mal formée.",
+            ErrorCode::QueryTooShort => {
+                "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET."
+            }
+            ErrorCode::QueryTooLong => "La recherche est limitée à 100 caractères.",
         }
     }
 }
@@ -177,6 +248,74 @@ impl AppError {
     pub fn status(&self) -> u16 {
         self.code.status()
     }
+
+    /// The same error about `field`.
+    pub fn on_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+}
+
+impl From<ErrorCode> for AppError {
+    fn from(code: ErrorCode) -> Self {
+        AppError::new(code)
+    }
+}
+
+/// How the lower layers' errors reach users: one conversion each, with the
+/// French message of their code. Details go to the logs.
+#[cfg(feature = "ssr")]
+mod server_side {
+    use super::{AppError, ErrorCode};
+    use crate::server::db::DbError;
+    use crate::server::db::requests::RequestWriteError;
+
+    impl From<DbError> for AppError {
+        fn from(err: DbError) -> Self {
+            match &err {
+                DbError::Unavailable(_) => {
+                    tracing::warn!(error = %err, "database unavailable");
+                    AppError::new(ErrorCode::DatabaseUnavailable)
+                }
+                _ => {
+                    tracing::error!(error = %err, "database error");
+                    AppError::new(ErrorCode::Internal)
+                }
+            }
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(err: sqlx::Error) -> Self {
+            DbError::from(err).into()
+        }
+    }
+
+    impl From<RequestWriteError> for AppError {
+        fn from(err: RequestWriteError) -> Self {
+            match err {
+                RequestWriteError::NotFound => AppError::with_message(
+                    ErrorCode::NotFound,
+                    "Cette demande n’existe pas ou a été supprimée.",
+                ),
+                RequestWriteError::Conflict { .. } => AppError::new(ErrorCode::Conflict),
+                RequestWriteError::Lifecycle(l) => AppError::with_message(
+                    ErrorCode::NotEditable,
+                    format!("Action impossible : {l}"),
+                ),
+                RequestWriteError::Db(d) => d.into(),
+            }
+        }
+    }
+
+    /// An error answered by a handler: its status and its JSON.
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            let status = axum::http::StatusCode::from_u16(self.status())
+                .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            (status, axum::Json(self)).into_response()
+        }
+    }
 }
 
 impl FromServerFnError for AppError {
@@ -221,20 +360,7 @@ mod tests {
 
     #[test]
     fn codes_serialise_to_their_stable_names() {
-        for code in [
-            ErrorCode::BadRequest,
-            ErrorCode::Invalid,
-            ErrorCode::Unauthenticated,
-            ErrorCode::InvalidCredentials,
-            ErrorCode::EmailNotConfirmed,
-            ErrorCode::Forbidden,
-            ErrorCode::InvalidLink,
-            ErrorCode::RateLimited,
-            ErrorCode::NotFound,
-            ErrorCode::DatabaseUnavailable,
-            ErrorCode::Network,
-            ErrorCode::Internal,
-        ] {
+        for code in ErrorCode::ALL {
             let json = serde_json::to_string(&code).expect("serialisable");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             assert!(code.status() >= 400);

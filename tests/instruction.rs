@@ -178,7 +178,7 @@ async fn changes_asked_then_resubmitted_then_refused() {
             .await
             .expect("events")
             .into_iter()
-            .map(|e| e.kind)
+            .map(|e| e.kind.as_str().to_owned())
             .collect();
         assert_eq!(
             events,
@@ -257,7 +257,7 @@ async fn acceptance_keeps_the_scopes_granted() {
             .expect("events")
             .pop()
             .expect("event");
-        assert_eq!(last.kind, "accepted");
+        assert_eq!(last.kind.as_str(), "accepted");
         assert_eq!(last.message.as_deref(), Some("Bienvenue."));
         let payload: Value =
             serde_json::from_str(last.payload.as_deref().unwrap_or("")).expect("payload");

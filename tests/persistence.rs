@@ -85,16 +85,11 @@ async fn state_changes_write_their_event_and_snapshot_together() {
 
         let tr = requests::transition(
             &t.db,
-            id,
-            Action::Submit,
-            Role::Applicant,
-            Some(who),
-            None,
-            3_000,
+            &requests::Change::new(id, Action::Submit, Role::Applicant, Some(who), 3_000),
         )
         .await
         .expect("submit");
-        assert_eq!(tr.to, RequestState::Submitted);
+        assert_eq!(tr.transition.to, RequestState::Submitted);
 
         // Illegal: editing a submitted request; nothing is written.
         let err = requests::save(&t.db, id, 1, &data, 3_100)
@@ -110,12 +105,7 @@ async fn state_changes_write_their_event_and_snapshot_together() {
         // Forbidden: an applicant accepting.
         let err = requests::transition(
             &t.db,
-            id,
-            Action::Accept,
-            Role::Applicant,
-            Some(who),
-            None,
-            3_200,
+            &requests::Change::new(id, Action::Accept, Role::Applicant, Some(who), 3_200),
         )
         .await
         .unwrap_err();
@@ -126,12 +116,16 @@ async fn state_changes_write_their_event_and_snapshot_together() {
 
         requests::transition(
             &t.db,
-            id,
-            Action::RequestChanges,
-            Role::Instructor,
-            Some(instructor),
-            Some("Précisez le public concerné."),
-            4_000,
+            &requests::Change {
+                message: Some("Précisez le public concerné."),
+                ..requests::Change::new(
+                    id,
+                    Action::RequestChanges,
+                    Role::Instructor,
+                    Some(instructor),
+                    4_000,
+                )
+            },
         )
         .await
         .expect("request changes");
@@ -142,16 +136,11 @@ async fn state_changes_write_their_event_and_snapshot_together() {
         assert_eq!(v, 2);
         let tr = requests::transition(
             &t.db,
-            id,
-            Action::Submit,
-            Role::Applicant,
-            Some(who),
-            None,
-            6_000,
+            &requests::Change::new(id, Action::Submit, Role::Applicant, Some(who), 6_000),
         )
         .await
         .expect("resubmit");
-        assert_eq!(tr.to, RequestState::Submitted);
+        assert_eq!(tr.transition.to, RequestState::Submitted);
 
         let events = requests::events(&t.db, id).await.expect("events");
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -197,29 +186,25 @@ async fn racing_actions_cannot_both_succeed() {
                 .expect("create");
             requests::transition(
                 &t.db,
-                id,
-                Action::Submit,
-                Role::Applicant,
-                Some(who),
-                None,
-                2,
+                &requests::Change::new(id, Action::Submit, Role::Applicant, Some(who), 2),
             )
             .await
             .expect("submit");
             let (db_a, db_b) = (t.db.clone(), t.db.clone());
             let a = tokio::spawn(async move {
-                requests::transition(&db_a, id, Action::Accept, Role::Instructor, None, None, 3)
-                    .await
+                requests::transition(
+                    &db_a,
+                    &requests::Change::new(id, Action::Accept, Role::Instructor, None, 3),
+                )
+                .await
             });
             let b = tokio::spawn(async move {
                 requests::transition(
                     &db_b,
-                    id,
-                    Action::Refuse,
-                    Role::Admin,
-                    None,
-                    Some("Hors périmètre"),
-                    3,
+                    &requests::Change {
+                        message: Some("Hors périmètre"),
+                        ..requests::Change::new(id, Action::Refuse, Role::Admin, None, 3)
+                    },
                 )
                 .await
             });

@@ -264,12 +264,16 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
         // Changes requested: the applicant sees the message, edits, resubmits.
         guichet::server::db::requests::transition(
             &t.db,
-            id,
-            guichet::domain::lifecycle::Action::RequestChanges,
-            Role::Instructor,
-            None,
-            Some("Précisez la durée de conservation."),
-            guichet::server::db::now_ms(),
+            &guichet::server::db::requests::Change {
+                message: Some("Précisez la durée de conservation."),
+                ..guichet::server::db::requests::Change::new(
+                    id,
+                    guichet::domain::lifecycle::Action::RequestChanges,
+                    Role::Instructor,
+                    None,
+                    guichet::server::db::now_ms(),
+                )
+            },
         )
         .await
         .expect("request changes");

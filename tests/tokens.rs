@@ -738,10 +738,12 @@ async fn expiry_reminders_are_sent_once_each() {
             .map(|(s,)| s)
             .collect::<Vec<_>>()
         };
+        let mut state = state(t.db.clone());
+        state.public_url = "https://guichet.test".to_owned();
         let run = |now: i64| {
-            let db = t.db.clone();
+            let state = state.clone();
             async move {
-                spaces::send_due_reminders(&db, "https://guichet.test", now)
+                guichet::server::flows::remind::send_due(&state, now)
                     .await
                     .expect("reminders")
             }

@@ -18,21 +18,19 @@ pub struct CurrentUser {
 /// Where a signed-in user lands.
 pub fn home_of(role: Role) -> &'static str {
     match role {
-        Role::Applicant => "/demandes",
-        Role::Instructor => "/instruction",
-        Role::Admin => "/admin/comptes",
+        Role::Applicant => crate::paths::MY_REQUESTS,
+        Role::Instructor => crate::paths::DASHBOARD,
+        Role::Admin => crate::paths::ACCOUNTS,
     }
 }
 
 /// Who is signed in on this browser, if anyone.
 #[server(endpoint = "auth/whoami")]
 pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
-    use crate::server::{app_state, auth::session, respond_error, session as http_session};
+    use crate::server::{app_state, auth::session, session as http_session};
     let state = app_state()?;
     let s = http_session().await?;
-    let viewer = session::viewer(&s, &state.db)
-        .await
-        .map_err(respond_error)?;
+    let viewer = session::viewer(&s, &state.db).await?;
     Ok(viewer.map(|v| CurrentUser {
         email: v.email,
         role: v.role,
@@ -44,40 +42,37 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
 /// account's owner gets an email saying so instead).
 #[server(endpoint = "auth/register")]
 pub async fn register(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::app_state;
     use crate::server::auth::{accounts, password as pw};
-    use crate::server::{app_state, respond_error};
     let state = app_state()?;
-    let email = accounts::check_email(&email).map_err(respond_error)?;
+    let email = accounts::check_email(&email)?;
     pw::check_new(&password, &[email.as_str()])
-        .map_err(|e| respond_error(AppError::invalid("password", e.message())))?;
-    accounts::register(&state, &email, &password)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/inscription?envoye=1");
+        .map_err(|e| AppError::invalid("password", e.message()))?;
+    accounts::register(&state, &email, &password).await?;
+    crate::server::after_form(&crate::paths::with_flag(crate::paths::REGISTER, "envoye"));
     Ok(())
 }
 
 /// Confirms an email address with the link's token.
 #[server(endpoint = "auth/confirm_email")]
 pub async fn confirm_email(token: String) -> Result<(), AppError> {
-    use crate::server::{app_state, auth::accounts, respond_error};
+    use crate::server::{app_state, auth::accounts};
     let state = app_state()?;
-    accounts::confirm_email(&state, &token)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/confirmer-email?confirme=1");
+    accounts::confirm_email(&state, &token).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::CONFIRM_EMAIL,
+        "confirme",
+    ));
     Ok(())
 }
 
 /// Signs in; answers the page to go to. The session id changes.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> Result<String, AppError> {
-    use crate::server::{app_state, auth::accounts, respond_error, session as http_session};
+    use crate::server::{app_state, auth::accounts, session as http_session};
     let state = app_state()?;
     let s = http_session().await?;
-    let role = accounts::login(&state, &s, &email, &password)
-        .await
-        .map_err(respond_error)?;
+    let role = accounts::login(&state, &s, &email, &password).await?;
     crate::server::after_form(home_of(role));
     Ok(home_of(role).to_owned())
 }
@@ -85,9 +80,9 @@ pub async fn login(email: String, password: String) -> Result<String, AppError> 
 /// Signs out: the session ends on the server.
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{auth::session, respond_error, session as http_session};
+    use crate::server::{auth::session, session as http_session};
     let s = http_session().await?;
-    session::sign_out(&s).await.map_err(respond_error)?;
+    session::sign_out(&s).await?;
     crate::server::after_form("/");
     Ok(())
 }
@@ -96,39 +91,42 @@ pub async fn logout() -> Result<(), AppError> {
 /// same either way.
 #[server(endpoint = "auth/request_password_reset")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    use crate::server::{app_state, auth::accounts, respond_error};
+    use crate::server::{app_state, auth::accounts};
     let state = app_state()?;
-    let email = accounts::check_email(&email).map_err(respond_error)?;
-    accounts::request_password_reset(&state, &email)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/mot-de-passe-oublie?envoye=1");
+    let email = accounts::check_email(&email)?;
+    accounts::request_password_reset(&state, &email).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::FORGOT_PASSWORD,
+        "envoye",
+    ));
     Ok(())
 }
 
 /// Sets a new password with a reset link; ends every session of the account.
 #[server(endpoint = "auth/reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::app_state;
     use crate::server::auth::{accounts, links::Purpose};
-    use crate::server::{app_state, respond_error};
     let state = app_state()?;
-    accounts::set_password_with_link(&state, Purpose::PasswordReset, &token, &password)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/nouveau-mot-de-passe?enregistre=1");
+    accounts::set_password_with_link(&state, Purpose::PasswordReset, &token, &password).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::RESET_PASSWORD,
+        "enregistre",
+    ));
     Ok(())
 }
 
 /// Sets the first password of an invited account.
 #[server(endpoint = "auth/choose_password")]
 pub async fn choose_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::app_state;
     use crate::server::auth::{accounts, links::Purpose};
-    use crate::server::{app_state, respond_error};
     let state = app_state()?;
-    accounts::set_password_with_link(&state, Purpose::Invitation, &token, &password)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/choisir-mot-de-passe?enregistre=1");
+    accounts::set_password_with_link(&state, Purpose::Invitation, &token, &password).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::CHOOSE_PASSWORD,
+        "enregistre",
+    ));
     Ok(())
 }
 
@@ -136,13 +134,14 @@ pub async fn choose_password(token: String, password: String) -> Result<(), AppE
 /// ends, this one gets a new id.
 #[server(endpoint = "auth/change_password")]
 pub async fn change_password(current: String, password: String) -> Result<(), AppError> {
-    use crate::server::{app_state, auth::accounts, respond_error, session as http_session};
+    use crate::server::{app_state, auth::accounts, session as http_session};
     let state = app_state()?;
     let s = http_session().await?;
-    accounts::change_password(&state, &s, &current, &password)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/mon-compte?modifie=1");
+    accounts::change_password(&state, &s, &current, &password).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::MY_ACCOUNT,
+        "modifie",
+    ));
     Ok(())
 }
 
@@ -159,12 +158,10 @@ pub struct AccountRow {
 /// The accounts, newest first (administrators).
 #[server(endpoint = "admin/accounts")]
 pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let state = app_state()?;
-    crate::server::caller("/api/admin/accounts").await?;
-    let rows = db::users::list(&state.db, 500)
-        .await
-        .map_err(respond_error)?;
+    crate::server::caller::<ListAccounts>().await?;
+    let rows = db::users::list(&state.db, 500).await?;
     Ok(rows
         .into_iter()
         .map(|(u, created_at)| AccountRow {
@@ -181,21 +178,19 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
 /// account and emails a link to choose a password, valid 7 days.
 #[server(endpoint = "admin/invite")]
 pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
-    use crate::server::{app_state, auth::accounts, respond_error};
+    use crate::server::{app_state, auth::accounts};
     let state = app_state()?;
-    crate::server::caller("/api/admin/invite").await?;
+    crate::server::caller::<Invite>().await?;
     if role == Role::Applicant {
-        return Err(respond_error(AppError::invalid(
+        return Err(AppError::invalid(
             "role",
             "Seuls les instructeurs et les administrateurs sont invités ; les demandeurs \
              créent leur compte eux-mêmes.",
-        )));
+        ));
     }
-    let email = accounts::check_email(&email).map_err(respond_error)?;
-    accounts::invite(&state, &email, role, true)
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form("/admin/comptes?invite=1");
+    let email = accounts::check_email(&email)?;
+    accounts::invite(&state, &email, role, true).await?;
+    crate::server::after_form(&crate::paths::with_flag(crate::paths::ACCOUNTS, "invite"));
     Ok(())
 }
 
@@ -215,15 +210,13 @@ pub struct DevMail {
 #[server(endpoint = "dev/mails")]
 pub async fn dev_mails() -> Result<Vec<DevMail>, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let state = app_state()?;
     let local = crate::server::client_address(&state).is_some_and(|ip| ip.is_loopback());
     if !state.dev_mode || !local {
-        return Err(respond_error(AppError::new(ErrorCode::NotFound)));
+        return Err(AppError::new(ErrorCode::NotFound));
     }
-    let rows = db::outbox::recent(&state.db, 50)
-        .await
-        .map_err(respond_error)?;
+    let rows = db::outbox::recent(&state.db, 50).await?;
     Ok(rows
         .into_iter()
         .map(|r| DevMail {

@@ -10,220 +10,24 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-/// States an instructor sees (drafts and archived drafts stay private).
-pub const VISIBLE_STATES: [RequestState; 5] = [
-    RequestState::Submitted,
-    RequestState::ChangesRequested,
-    RequestState::Accepted,
-    RequestState::Refused,
-    RequestState::Revoked,
-];
+pub use crate::domain::dashboard::MAX_PAGE;
 
-/// Last dashboard page reachable (bounded pagination: search or filter to go
-/// further).
-pub const MAX_PAGE: i64 = 400;
-
-/// Where the live stream of the dashboard is served (server-sent events).
-pub const LIVE_ROUTE: &str = "/instruction/flux";
-
-/// Longest message or reason, in characters.
-pub const MAX_MESSAGE_CHARS: usize = 5_000;
-/// Most fields one request for changes may point at.
-pub const MAX_FIELDS: usize = 40;
-
-/// Checks a field path pointed at by a request for changes: one of the
-/// request's blocks, then lower-case names, digits and dots.
-pub fn is_field_path(path: &str) -> bool {
-    use crate::domain::request::BLOCKS;
-    let block = path.split('.').next().unwrap_or_default();
-    path.len() <= 80
-        && BLOCKS.contains(&block)
-        && path
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
-        && !path.ends_with('.')
-        && !path.contains("..")
-}
-
+/// A decision by the signed-in staff member (`server::flows::decide`).
 #[cfg(feature = "ssr")]
-mod server_side {
-    use crate::domain::lifecycle::{Action, Role};
-    use crate::error::{AppError, ErrorCode};
-    use crate::server::auth::session::Viewer;
-    use crate::server::db;
-    use crate::server::db::outbox::NewEmail;
-    use crate::server::db::requests::{ActionRecord, RequestWriteError, StoredRequest};
-    use crate::server::respond_error;
-    use crate::server::state::AppState;
-
-    /// A required text of at most `MAX_MESSAGE_CHARS`, trimmed.
-    pub fn required_text(field: &str, value: &str, what: &str) -> Result<String, AppError> {
-        let v = value.trim();
-        if v.is_empty() {
-            return Err(respond_error(AppError::invalid(
-                field,
-                format!("{what} est obligatoire."),
-            )));
-        }
-        optional_text(field, v)
-    }
-
-    pub fn optional_text(field: &str, value: &str) -> Result<String, AppError> {
-        let v = value.trim();
-        if v.chars().count() > super::MAX_MESSAGE_CHARS {
-            return Err(respond_error(AppError::invalid(
-                field,
-                format!("Le texte dépasse {} caractères.", super::MAX_MESSAGE_CHARS),
-            )));
-        }
-        Ok(v.to_owned())
-    }
-
-    /// The request and its applicant's address.
-    pub async fn load(state: &AppState, id: i64) -> Result<(StoredRequest, String), AppError> {
-        let r = db::requests::get(&state.db, id)
-            .await
-            .map_err(respond_error)?
-            .ok_or_else(|| {
-                respond_error(AppError::with_message(
-                    ErrorCode::NotFound,
-                    "Cette demande n’existe pas.",
-                ))
-            })?;
-        let applicant = match r.applicant_id {
-            Some(a) => db::users::get(&state.db, a)
-                .await
-                .map_err(respond_error)?
-                .map(|u| u.email),
-            None => None,
-        };
-        let Some(email) = applicant else {
-            return Err(respond_error(AppError::with_message(
-                ErrorCode::NotEditable,
-                "Cette demande n’a pas de demandeur : aucune décision n’est possible.",
-            )));
-        };
-        Ok((r, email))
-    }
-
-    /// A decision on request `r` (over `version`): its event (with `message`
-    /// and `payload`) and the email to the applicant made from `template`
-    /// and `text`.
-    pub struct Decision<'a> {
-        pub r: &'a StoredRequest,
-        pub applicant: &'a str,
-        pub version: i64,
-        pub action: Action,
-        pub message: Option<&'a str>,
-        pub payload: Option<&'a str>,
-        pub template: fn(&str, i64, &str, &str, &str) -> NewEmail,
-        pub text: &'a str,
-        /// An acceptance's space, token and accesses (its emails replace
-        /// `template`'s).
-        pub grant: Option<db::spaces::Grant>,
-    }
-
-    /// A decision whose `reason` is required and sent to the applicant with
-    /// `template` (refusal, revocation), by the signed-in staff member.
-    pub async fn with_reason(
-        id: i64,
-        version: i64,
-        reason: &str,
-        action: Action,
-        what: &str,
-        template: fn(&str, i64, &str, &str, &str) -> NewEmail,
-        path: &str,
-    ) -> Result<crate::domain::RequestState, AppError> {
-        let state = crate::server::app_state()?;
-        let me = crate::server::caller(path).await?;
-        let reason = required_text("reason", reason, what)?;
-        let (r, applicant) = load(&state, id).await?;
-        let decision = Decision {
-            r: &r,
-            applicant: &applicant,
-            version,
-            action,
-            message: Some(&reason),
-            payload: None,
-            template,
-            text: &reason,
-            grant: None,
-        };
-        decide(&state, &me, decision).await
-    }
-
-    /// Writes the decision; a repeated or stale one says what happened.
-    pub async fn decide(
-        state: &AppState,
-        me: &Viewer,
-        d: Decision<'_>,
-    ) -> Result<crate::domain::RequestState, AppError> {
-        let id = d.r.id;
-        let link = state.link(&format!("/demandes/{id}"));
-        let email = (d.template)(
-            d.applicant,
-            id,
-            d.r.data.context.title.trim(),
-            d.text,
-            &link,
-        );
-        let (version, action, message, payload) = (d.version, d.action, d.message, d.payload);
-        let mail = db::requests::GrantMail {
-            public_url: state.public_url.clone(),
-            message: d.text.to_owned(),
-        };
-        let emails = if d.grant.is_some() {
-            Vec::new()
-        } else {
-            vec![email]
-        };
-        let role = if me.role == Role::Admin {
-            Role::Admin
-        } else {
-            Role::Instructor
-        };
-        let t = db::requests::act(
-            &state.db,
-            &ActionRecord {
-                id,
-                action,
-                role,
-                actor_id: Some(me.id),
-                message,
-                payload,
-                expected_version: Some(version),
-                emails: &emails,
-                grant: d.grant.as_ref().map(|g| (g, &mail)),
-                now: db::now_ms(),
-            },
-        )
-        .await
-        .map_err(|e| {
-            respond_error(match e {
-                RequestWriteError::NotFound => AppError::new(ErrorCode::NotFound),
-                RequestWriteError::Conflict { .. } => AppError::with_message(
-                    ErrorCode::Conflict,
-                    "La demande a changé depuis que vous l’avez ouverte (le demandeur l’a \
-                     modifiée ou redéposée) : rechargez-la avant de décider.",
-                ),
-                RequestWriteError::Lifecycle(l) => AppError::with_message(
-                    ErrorCode::NotEditable,
-                    format!("Décision impossible, rien n’a été fait : {l}"),
-                ),
-                RequestWriteError::Db(d) => d.into(),
-            })
-        })?;
-        if t.transition.event == crate::domain::lifecycle::EventKind::Revoked {
-            // Refused from the next call on this instance; the others hear
-            // the event below.
-            state.api.forget_request(id);
-        }
-        state
-            .live
-            .publish(&state.db, t.transition.event.as_str(), id, Some(t.event_id))
-            .await;
-        Ok(t.transition.to)
-    }
+async fn decide<F: leptos::server_fn::ServerFn>(
+    id: i64,
+    version: i64,
+    verdict: crate::server::flows::decide::Verdict,
+) -> Result<RequestState, AppError> {
+    use crate::server::flows::decide::{Decision, decide};
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<F>().await?;
+    let decision = Decision {
+        id,
+        version: Some(version),
+        verdict,
+    };
+    decide(&state, &me, decision).await
 }
 
 /// Asks the applicant for changes: `message` (required) says what, `fields`
@@ -235,35 +39,8 @@ pub async fn request_changes(
     message: String,
     fields: Vec<String>,
 ) -> Result<RequestState, AppError> {
-    use crate::domain::lifecycle::Action;
-    use crate::server::mail::templates;
-    use crate::server::{app_state, respond_error};
-    let state = app_state()?;
-    let me = crate::server::caller("/api/instruction/request_changes").await?;
-    let message = server_side::required_text("message", &message, "Le message au demandeur")?;
-    let mut fields: Vec<String> = fields.into_iter().map(|f| f.trim().to_owned()).collect();
-    fields.sort();
-    fields.dedup();
-    if fields.len() > MAX_FIELDS || fields.iter().any(|f| !is_field_path(f)) {
-        return Err(respond_error(AppError::invalid(
-            "fields",
-            "Les champs désignés ne font pas partie de la demande.",
-        )));
-    }
-    let (r, applicant) = server_side::load(&state, id).await?;
-    let payload = serde_json::json!({ "fields": fields }).to_string();
-    let decision = server_side::Decision {
-        r: &r,
-        applicant: &applicant,
-        version,
-        action: Action::RequestChanges,
-        message: Some(&message),
-        payload: Some(&payload),
-        template: templates::changes_requested,
-        text: &message,
-        grant: None,
-    };
-    server_side::decide(&state, &me, decision).await
+    use crate::server::flows::decide::Verdict;
+    decide::<RequestChanges>(id, version, Verdict::RequestChanges { message, fields }).await
 }
 
 /// Refuses the request; `reason` is required and sent to the applicant.
@@ -273,18 +50,8 @@ pub async fn refuse_request(
     version: i64,
     reason: String,
 ) -> Result<RequestState, AppError> {
-    use crate::domain::lifecycle::Action;
-    use crate::server::mail::templates;
-    server_side::with_reason(
-        id,
-        version,
-        &reason,
-        Action::Refuse,
-        "Le motif du refus",
-        templates::request_refused,
-        "/api/instruction/refuse",
-    )
-    .await
+    use crate::server::flows::decide::Verdict;
+    decide::<RefuseRequest>(id, version, Verdict::Refuse { reason }).await
 }
 
 /// Revokes an accepted request's access: its token is refused from the next
@@ -295,18 +62,8 @@ pub async fn revoke_request(
     version: i64,
     reason: String,
 ) -> Result<RequestState, AppError> {
-    use crate::domain::lifecycle::Action;
-    use crate::server::mail::templates;
-    server_side::with_reason(
-        id,
-        version,
-        &reason,
-        Action::Revoke,
-        "Le motif de la révocation",
-        templates::token_revoked,
-        "/api/instruction/revoke",
-    )
-    .await
+    use crate::server::flows::decide::Verdict;
+    decide::<RevokeRequest>(id, version, Verdict::Revoke { reason }).await
 }
 
 /// Accepts the request with `scopes` (all or some of those asked; at least
@@ -318,73 +75,8 @@ pub async fn accept_request(
     scopes: Vec<String>,
     message: String,
 ) -> Result<RequestState, AppError> {
-    use crate::domain::lifecycle::Action;
-    use crate::server::mail::templates;
-    use crate::server::{app_state, db, respond_error};
-    let state = app_state()?;
-    let me = crate::server::caller("/api/instruction/accept").await?;
-    let message = server_side::optional_text("message", &message)?;
-    let (r, applicant) = server_side::load(&state, id).await?;
-    let mut accepted: Vec<String> = Vec::new();
-    for s in scopes {
-        if !r.data.data.scopes.contains(&s) {
-            return Err(respond_error(AppError::invalid(
-                "scopes",
-                format!("La donnée « {s} » n’a pas été demandée : elle ne peut pas être accordée."),
-            )));
-        }
-        if !accepted.contains(&s) {
-            accepted.push(s);
-        }
-    }
-    if accepted.is_empty() {
-        return Err(respond_error(AppError::invalid(
-            "scopes",
-            "Cochez au moins une donnée à accorder, ou refusez la demande.",
-        )));
-    }
-    let payload = serde_json::json!({ "scopes": accepted }).to_string();
-    let decision = server_side::Decision {
-        r: &r,
-        applicant: &applicant,
-        version,
-        action: Action::Accept,
-        message: (!message.is_empty()).then_some(message.as_str()),
-        payload: Some(&payload),
-        template: templates::request_accepted,
-        text: &message,
-        grant: Some(db::spaces::Grant {
-            request_id: r.id,
-            siret: db::requests::siret_column(&r.data.organisation.siret),
-            // The directory's name when it knows the SIRET, not the one typed.
-            organisation_name: match &r.organisation_check {
-                Some(c) => r.data.organisation.as_checked(c).name,
-                None => r.data.organisation.name.clone(),
-            },
-            title: r.data.context.title.clone(),
-            scopes: crate::domain::scopes::token_scopes(&accepted),
-            applicant_id: r.applicant_id.unwrap_or_default(),
-            technical_email: Some(r.data.contacts.technical.email.clone()),
-        }),
-    };
-    server_side::decide(&state, &me, decision).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_paths() {
-        assert!(is_field_path("context.title"));
-        assert!(is_field_path("legal.urls.0"));
-        assert!(is_field_path("contacts.dpo.email"));
-        assert!(!is_field_path("password_hash"));
-        assert!(!is_field_path("context."));
-        assert!(!is_field_path("context..title"));
-        assert!(!is_field_path("context.<script>"));
-        assert!(!is_field_path(&format!("context.{}", "a".repeat(100))));
-    }
+    use crate::server::flows::decide::Verdict;
+    decide::<AcceptRequest>(id, version, Verdict::Accept { scopes, message }).await
 }
 
 /// One line of the instructors' dashboard.
@@ -436,13 +128,13 @@ pub async fn dashboard(
     #[server(default)] page: String,
 ) -> Result<DashboardView, AppError> {
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let app = app_state()?;
-    let me = crate::server::caller("/api/instruction/dashboard").await?;
+    let me = crate::server::caller::<Dashboard>().await?;
     let filters = Filters {
         q: q.chars().take(200).collect(),
         state: RequestState::parse(state.trim())
-            .filter(|s| instruction::VISIBLE_STATES.contains(s)),
+            .filter(|s| crate::domain::lifecycle::SUBMITTED_STATES.contains(s)),
         assigned: match assigned.trim() {
             "moi" => Assigned::Me,
             "personne" => Assigned::Nobody,
@@ -460,40 +152,35 @@ pub async fn dashboard(
             .unwrap_or(1)
             .clamp(1, instruction::MAX_PAGE),
     };
-    let instruction::QueuePage { rows, total, cap } = instruction::queue(&app.db, me.id, &filters)
-        .await
-        .map_err(respond_error)?;
+    let instruction::QueuePage { rows, total, cap } =
+        instruction::queue(&app.db, me.id, &filters).await?;
     let counts = db::requests::count_by_state(&app.db)
-        .await
-        .map_err(respond_error)?
+        .await?
         .into_iter()
-        .filter(|(s, _)| instruction::VISIBLE_STATES.contains(s))
+        .filter(|(s, _)| crate::domain::lifecycle::SUBMITTED_STATES.contains(s))
         .collect();
     let lines = rows
         .into_iter()
-        .filter_map(|r| {
-            Some(QueueLine {
-                state: RequestState::parse(&r.state)?,
-                id: r.id,
-                organisation: r.organisation,
-                siret: r.siret.unwrap_or_default(),
-                title: r.title,
-                submitted_at: r.submitted_at,
-                updated_at: r.updated_at,
-                sensitive: r.sensitive != 0,
-                to_verify: r
-                    .organisation_check
-                    .as_deref()
-                    .and_then(|c| {
-                        serde_json::from_str::<crate::domain::organisation::OrganisationCheck>(c)
-                            .ok()
-                    })
-                    .is_none_or(|c| c.to_verify()),
-                assigned_to_me: r.assigned_to == Some(me.id),
-                assigned_email: r.assigned_email,
-                applicant_email: r.applicant_email.unwrap_or_default(),
-                unread: r.unread,
-            })
+        .map(|r| QueueLine {
+            state: r.state,
+            id: r.id,
+            organisation: r.organisation,
+            siret: r.siret.unwrap_or_default(),
+            title: r.title,
+            submitted_at: r.submitted_at,
+            updated_at: r.updated_at,
+            sensitive: r.sensitive != 0,
+            to_verify: r
+                .organisation_check
+                .as_deref()
+                .and_then(|c| {
+                    serde_json::from_str::<crate::domain::organisation::OrganisationCheck>(c).ok()
+                })
+                .is_none_or(|c| c.to_verify()),
+            assigned_to_me: r.assigned_to == Some(me.id),
+            assigned_email: r.assigned_email,
+            applicant_email: r.applicant_email.unwrap_or_default(),
+            unread: r.unread,
         })
         .collect();
     Ok(DashboardView {
@@ -510,9 +197,9 @@ pub async fn dashboard(
 /// One entry of a request's timeline.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimelineEntry {
-    pub kind: String,
-    pub to_state: String,
-    pub actor_role: Option<String>,
+    pub kind: crate::domain::lifecycle::EventKind,
+    pub to_state: RequestState,
+    pub actor_role: Option<crate::domain::lifecycle::Role>,
     pub message: Option<String>,
     pub at: i64,
 }
@@ -521,8 +208,7 @@ pub struct TimelineEntry {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MessageView {
     pub id: i64,
-    /// `applicant`, `instructor` or `admin`.
-    pub author_role: String,
+    pub author_role: crate::domain::lifecycle::Role,
     pub author: String,
     pub body: String,
     /// An instructors' note (never sent to the applicant).
@@ -582,45 +268,32 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     use crate::domain::scopes;
     use crate::error::ErrorCode;
     use crate::server::db::instruction;
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let app = app_state()?;
-    let me = crate::server::caller("/api/instruction/review").await?;
+    let me = crate::server::caller::<Review>().await?;
     let r = db::requests::get(&app.db, id)
-        .await
-        .map_err(respond_error)?
-        .filter(|r| instruction::VISIBLE_STATES.contains(&r.state))
+        .await?
+        .filter(|r| crate::domain::lifecycle::SUBMITTED_STATES.contains(&r.state))
         .ok_or_else(|| {
-            respond_error(AppError::with_message(
+            AppError::with_message(
                 ErrorCode::NotFound,
                 "Cette demande n’existe pas ou n’a pas encore été déposée.",
-            ))
+            )
         })?;
-    instruction::mark_read(&app.db, id, true, db::now_ms())
-        .await
-        .map_err(respond_error)?;
-    let snapshots = db::requests::snapshots(&app.db, id)
-        .await
-        .map_err(respond_error)?;
+    instruction::mark_read(&app.db, id, true, db::now_ms()).await?;
+    let snapshots = db::requests::snapshots(&app.db, id).await?;
     let changes = match snapshots.as_slice() {
         [.., previous, last] => crate::domain::request::differences(&previous.2, &last.2),
         _ => Vec::new(),
     };
     let applicant_email = match r.applicant_id {
         Some(a) => db::users::get(&app.db, a)
-            .await
-            .map_err(respond_error)?
+            .await?
             .map(|u| u.email)
             .unwrap_or_default(),
         None => String::new(),
     };
-    let (assigned_to, assigned_email): (Option<i64>, Option<String>) = sqlx::query_as(
-        "SELECT r.assigned_to, u.email FROM requests r LEFT JOIN users u ON u.id = r.assigned_to \
-             WHERE r.id = $1",
-    )
-    .bind(id)
-    .fetch_one(&app.db.pool)
-    .await
-    .map_err(|e| respond_error(crate::server::db::DbError::from(e)))?;
+    let (assigned_to, assigned_email) = instruction::assignment(&app.db, id).await?;
     let org = &r.data.organisation;
     // Requests saved before checks were kept are checked now.
     let check = match r.organisation_check.clone() {
@@ -676,8 +349,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         })
         .collect();
     let timeline = db::requests::events(&app.db, id)
-        .await
-        .map_err(respond_error)?
+        .await?
         .into_iter()
         .map(|e| TimelineEntry {
             kind: e.kind,
@@ -688,8 +360,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         })
         .collect();
     let messages = instruction::messages(&app.db, id, true)
-        .await
-        .map_err(respond_error)?
+        .await?
         .into_iter()
         .map(|m| message_view(m, true))
         .collect();
@@ -718,14 +389,15 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
 
 #[cfg(feature = "ssr")]
 fn message_view(m: crate::server::db::instruction::StoredMessage, staff: bool) -> MessageView {
-    let read = if m.author_role == "applicant" {
+    use crate::domain::lifecycle::Role;
+    let read = if m.author_role == Role::Applicant {
         m.read_by_instructors_at.is_some()
     } else {
         m.read_by_applicant_at.is_some()
     };
     MessageView {
         id: m.id,
-        author: if m.author_role == "applicant" || staff {
+        author: if m.author_role == Role::Applicant || staff {
             m.author_email.unwrap_or_default()
         } else {
             "L’équipe d’instruction".to_owned()
@@ -742,19 +414,24 @@ fn message_view(m: crate::server::db::instruction::StoredMessage, staff: bool) -
 #[server(endpoint = "instruction/assign")]
 pub async fn assign(id: i64, take: bool) -> Result<(), AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let app = app_state()?;
-    let me = crate::server::caller("/api/instruction/assign").await?;
-    let done = db::instruction::assign(&app.db, id, take.then_some(me.id), db::now_ms())
-        .await
-        .map_err(respond_error)?;
+    let me = crate::server::caller::<Assign>().await?;
+    let done = db::instruction::assign(&app.db, id, take.then_some(me.id), db::now_ms()).await?;
     if !done {
-        return Err(respond_error(AppError::with_message(
+        return Err(AppError::with_message(
             ErrorCode::NotFound,
             "Cette demande n’existe pas ou n’a pas encore été déposée.",
-        )));
+        ));
     }
-    app.live.publish(&app.db, "assigned", id, None).await;
+    app.live
+        .publish(
+            &app.db,
+            crate::domain::lifecycle::EventKind::Assigned,
+            id,
+            None,
+        )
+        .await;
     Ok(())
 }
 
@@ -767,93 +444,16 @@ pub async fn send_message(
     body: String,
     #[server(default)] internal: bool,
 ) -> Result<MessageView, AppError> {
-    use crate::error::ErrorCode;
-    use crate::server::mail::templates;
-    use crate::server::{app_state, db, policy, respond_error};
-    let app = app_state()?;
-    let me = crate::server::caller("/api/messages/send").await?;
-    let body = server_side::required_text("body", &body, "Le message")?;
-    let r = db::requests::get(&app.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
-    let staff = policy::is_staff(me.role);
-    let facts = policy::RequestFacts::of(&r);
-    if staff && !facts.submitted {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::NotFound,
-            "Cette demande n’existe pas ou n’a pas encore été déposée.",
-        )));
-    }
-    if !policy::can_read_request(&me, facts) {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::Forbidden,
-            "Cette demande ne fait pas partie des vôtres.",
-        )));
-    }
-    if !policy::can_write_message(&me, facts, internal) {
-        return Err(respond_error(AppError::new(ErrorCode::Forbidden)));
-    }
-    if !db::instruction::VISIBLE_STATES.contains(&r.state) {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::NotEditable,
-            "Les messages s’ouvrent une fois la demande déposée.",
-        )));
-    }
-    let now = db::now_ms();
-    let mut emails = Vec::new();
-    if !internal {
-        let title = r.data.context.title.trim().to_owned();
-        let (recipients, link) = if staff {
-            let applicant = match r.applicant_id {
-                Some(a) => db::users::get(&app.db, a)
-                    .await
-                    .map_err(respond_error)?
-                    .map(|u| u.email),
-                None => None,
-            };
-            (
-                applicant.into_iter().collect::<Vec<_>>(),
-                app.link(&format!("/demandes/{id}")),
-            )
-        } else {
-            (
-                db::users::staff_emails(&app.db)
-                    .await
-                    .map_err(respond_error)?,
-                app.link(&format!("/instruction/demandes/{id}")),
-            )
-        };
-        for to in recipients {
-            emails.push(templates::new_message(&to, id, &title, &link));
-        }
-    }
-    let (message_id, event_id) = db::instruction::add_message(
-        &app.db,
-        &db::instruction::NewMessage {
-            request_id: id,
-            author_id: me.id,
-            author_role: me.role,
-            body: &body,
-            internal,
-            now,
-        },
-        &emails,
-    )
-    .await
-    .map_err(respond_error)?;
-    if let Some(event_id) = event_id {
-        app.live
-            .publish(&app.db, "message_sent", id, Some(event_id))
-            .await;
-    }
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<SendMessage>().await?;
+    let sent = crate::server::flows::message::send(&state, &me, id, &body, internal).await?;
     Ok(MessageView {
-        id: message_id,
-        author_role: me.role.as_str().to_owned(),
+        id: sent.id,
+        author_role: me.role,
         author: me.email,
-        body,
+        body: sent.body,
         internal,
-        at: now,
+        at: sent.at,
         read: false,
     })
 }
@@ -863,25 +463,21 @@ pub async fn send_message(
 #[server(endpoint = "messages/list")]
 pub async fn list_messages(id: i64) -> Result<Vec<MessageView>, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, policy, respond_error};
+    use crate::server::{app_state, db, policy};
     let app = app_state()?;
-    let me = crate::server::caller("/api/messages/list").await?;
+    let me = crate::server::caller::<ListMessages>().await?;
     let r = db::requests::get(&app.db, id)
-        .await
-        .map_err(respond_error)?
-        .ok_or_else(|| respond_error(AppError::new(ErrorCode::NotFound)))?;
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
     if !policy::can_edit_request(&me, policy::RequestFacts::of(&r)) {
-        return Err(respond_error(AppError::with_message(
+        return Err(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
-        )));
+        ));
     }
-    db::instruction::mark_read(&app.db, id, false, db::now_ms())
-        .await
-        .map_err(respond_error)?;
+    db::instruction::mark_read(&app.db, id, false, db::now_ms()).await?;
     Ok(db::instruction::messages(&app.db, id, false)
-        .await
-        .map_err(respond_error)?
+        .await?
         .into_iter()
         .map(|m| message_view(m, false))
         .collect())

@@ -34,13 +34,11 @@ impl RequestCounts {
 /// `POST /api/public/request_counts` (no arguments) → `RequestCounts` as JSON.
 #[server(endpoint = "public/request_counts")]
 pub async fn get_request_counts() -> Result<RequestCounts, AppError> {
-    use crate::server::{db, respond_error, state::AppState};
+    use crate::server::{db, state::AppState};
 
     let state = use_context::<AppState>()
-        .ok_or_else(|| respond_error(AppError::new(crate::error::ErrorCode::Internal)))?;
-    let rows = db::requests::count_by_state(&state.db)
-        .await
-        .map_err(respond_error)?;
+        .ok_or_else(|| AppError::new(crate::error::ErrorCode::Internal))?;
+    let rows = db::requests::count_by_state(&state.db).await?;
 
     let by_state: Vec<StateCount> = RequestState::ALL
         .into_iter()

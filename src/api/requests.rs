@@ -57,28 +57,12 @@ pub struct Saved {
 #[cfg(feature = "ssr")]
 mod server_side {
     use crate::error::{AppError, ErrorCode};
-    use crate::server::db::requests::RequestWriteError;
-    use crate::server::respond_error;
-
-    pub fn write_error(e: RequestWriteError) -> AppError {
-        respond_error(match e {
-            RequestWriteError::NotFound => AppError::with_message(
-                ErrorCode::NotFound,
-                "Cette demande n’existe pas ou a été supprimée.",
-            ),
-            RequestWriteError::Conflict { .. } => AppError::new(ErrorCode::Conflict),
-            RequestWriteError::Lifecycle(l) => {
-                AppError::with_message(ErrorCode::NotEditable, format!("Action impossible : {l}"))
-            }
-            RequestWriteError::Db(d) => d.into(),
-        })
-    }
 
     pub fn not_yours() -> AppError {
-        respond_error(AppError::with_message(
+        AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
-        ))
+        )
     }
 
     /// The request, when the viewer may change it (its applicant).
@@ -88,8 +72,7 @@ mod server_side {
         id: i64,
     ) -> Result<crate::server::db::requests::StoredRequest, AppError> {
         let r = crate::server::db::requests::get(&state.db, id)
-            .await
-            .map_err(respond_error)?
+            .await?
             .ok_or_else(not_found)?;
         if !crate::server::policy::can_edit_request(me, crate::server::policy::RequestFacts::of(&r))
         {
@@ -99,25 +82,21 @@ mod server_side {
     }
 
     pub fn not_found() -> AppError {
-        respond_error(AppError::with_message(
+        AppError::with_message(
             ErrorCode::NotFound,
             "Cette demande n’existe pas ou a été supprimée.",
-        ))
+        )
     }
 }
 
 /// The signed-in applicant's requests, most recent first.
 #[server(endpoint = "requests/mine")]
 pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/mine").await?;
-    let lines = db::requests::list_for_applicant(&state.db, me.id)
-        .await
-        .map_err(respond_error)?;
-    let unread = db::instruction::unread_for_applicant(&state.db, me.id)
-        .await
-        .map_err(respond_error)?;
+    let me = crate::server::caller::<MyRequests>().await?;
+    let lines = db::requests::list_for_applicant(&state.db, me.id).await?;
+    let unread = db::instruction::unread_for_applicant(&state.db, me.id).await?;
     Ok(lines
         .into_iter()
         .map(|l| RequestSummary {
@@ -138,13 +117,12 @@ pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
 /// Starts a new draft; answers its number.
 #[server(endpoint = "requests/create")]
 pub async fn create_request() -> Result<i64, AppError> {
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/create").await?;
+    let me = crate::server::caller::<CreateRequest>().await?;
     let id = db::requests::create_draft(&state.db, me.id, &RequestData::new_draft(), db::now_ms())
-        .await
-        .map_err(respond_error)?;
-    crate::server::after_form(&format!("/demandes/{id}/etape/1"));
+        .await?;
+    crate::server::after_form(&crate::paths::wizard_step(id, 1));
     Ok(id)
 }
 
@@ -152,12 +130,11 @@ pub async fn create_request() -> Result<i64, AppError> {
 #[server(endpoint = "requests/get")]
 pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     use crate::domain::lifecycle::is_editable;
-    use crate::server::{app_state, db, policy, respond_error};
+    use crate::server::{app_state, db, policy};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/get").await?;
+    let me = crate::server::caller::<GetRequest>().await?;
     let r = db::requests::get(&state.db, id)
-        .await
-        .map_err(respond_error)?
+        .await?
         .ok_or_else(server_side::not_found)?;
     let facts = policy::RequestFacts::of(&r);
     if !policy::can_read_request(&me, facts) {
@@ -170,11 +147,10 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     }
     let asked = if r.state == RequestState::ChangesRequested {
         db::requests::events(&state.db, id)
-            .await
-            .map_err(respond_error)?
+            .await?
             .into_iter()
             .rev()
-            .find(|e| e.kind == "changes_requested")
+            .find(|e| e.kind == crate::domain::lifecycle::EventKind::ChangesRequested)
     } else {
         None
     };
@@ -211,15 +187,15 @@ pub async fn save_request(
     data: RequestData,
 ) -> Result<Saved, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db, respond_error};
+    use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/save").await?;
+    let me = crate::server::caller::<SaveRequest>().await?;
     let bad_id = |s: &String| s.is_empty() || s.len() > SAVE_ID_MAX_LEN;
     if bad_id(&save_id) || earlier.len() > SAVE_EARLIER_MAX || earlier.iter().any(bad_id) {
-        return Err(respond_error(AppError::new(ErrorCode::BadRequest)));
+        return Err(AppError::new(ErrorCode::BadRequest));
     }
     if let Some(e) = data.validate_limits().into_iter().next() {
-        return Err(respond_error(AppError::invalid(&e.field, e.message)));
+        return Err(AppError::invalid(&e.field, e.message));
     }
     let stored = server_side::owned(&state, &me, id).await?;
     // What the directory says of the SIRET typed (asked again only when it
@@ -234,8 +210,7 @@ pub async fn save_request(
     };
     let version =
         db::requests::save_once(&state.db, id, version, &data, check.as_ref(), lineage, now)
-            .await
-            .map_err(server_side::write_error)?;
+            .await?;
     Ok(Saved {
         version,
         saved_at: now,
@@ -248,12 +223,10 @@ pub async fn save_request(
 pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
     use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/duplicate").await?;
+    let me = crate::server::caller::<DuplicateRequest>().await?;
     server_side::owned(&state, &me, id).await?;
-    let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms())
-        .await
-        .map_err(server_side::write_error)?;
-    crate::server::after_form(&format!("/demandes/{new_id}/etape/2"));
+    let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms()).await?;
+    crate::server::after_form(&crate::paths::wizard_step(new_id, 2));
     Ok(new_id)
 }
 
@@ -261,22 +234,20 @@ pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
 #[server(endpoint = "requests/archive")]
 pub async fn archive_request(id: i64) -> Result<(), AppError> {
     use crate::domain::lifecycle::{Action, Role};
+    use crate::server::db::requests::Change;
     use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/archive").await?;
+    let me = crate::server::caller::<ArchiveRequest>().await?;
     server_side::owned(&state, &me, id).await?;
-    db::requests::transition(
-        &state.db,
+    let archive = Change::new(
         id,
         Action::Archive,
         Role::Applicant,
         Some(me.id),
-        None,
         db::now_ms(),
-    )
-    .await
-    .map_err(server_side::write_error)?;
-    crate::server::after_form("/demandes");
+    );
+    db::requests::transition(&state.db, &archive).await?;
+    crate::server::after_form(crate::paths::MY_REQUESTS);
     Ok(())
 }
 
@@ -286,11 +257,9 @@ pub async fn archive_request(id: i64) -> Result<(), AppError> {
 pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), AppError> {
     use crate::server::{app_state, db};
     let state = app_state()?;
-    let me = crate::server::caller("/api/requests/remove_attachment").await?;
+    let me = crate::server::caller::<RemoveAttachment>().await?;
     server_side::owned(&state, &me, id).await?;
-    db::attachments::remove(&state.db, id, &attachment_id, db::now_ms())
-        .await
-        .map_err(server_side::write_error)?;
+    db::attachments::remove(&state.db, id, &attachment_id, db::now_ms()).await?;
     // A file no submission names is deleted for good (it no longer counts
     // in the account's quota).
     crate::server::attachments::purge_removed(&state, id).await;
@@ -303,103 +272,11 @@ pub async fn remove_attachment(id: i64, attachment_id: String) -> Result<(), App
 /// `version` must be the one the applicant reviewed.
 #[server(endpoint = "requests/submit")]
 pub async fn submit_request(id: i64, version: i64) -> Result<(), AppError> {
-    use crate::domain::lifecycle::{Action, Role};
-    use crate::domain::organisation::OrganisationCheck;
-    use crate::error::ErrorCode;
-    use crate::server::mail::templates;
-    use crate::server::{app_state, db, respond_error};
-    let state = app_state()?;
-    let me = crate::server::caller("/api/requests/submit").await?;
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<SubmitRequest>().await?;
     let r = server_side::owned(&state, &me, id).await?;
-    if r.version != version {
-        return Err(respond_error(AppError::new(ErrorCode::Conflict)));
-    }
-    // The organisation is judged as the directory knows it, asked again now;
-    // when the online search cannot answer, an earlier answer for the same
-    // SIRET stands.
-    let fresh = state.check_siret(&r.data.organisation.siret, None).await;
-    let check = match (fresh, r.organisation_check.clone()) {
-        (Some(OrganisationCheck::Unavailable { siret }), Some(earlier))
-            if earlier.siret() == siret
-                && !matches!(earlier, OrganisationCheck::Unavailable { .. }) =>
-        {
-            Some(earlier)
-        }
-        (fresh, _) => fresh,
-    };
-    db::requests::set_organisation_check(&state.db, id, check.as_ref())
-        .await
-        .map_err(respond_error)?;
-    let mut checked = r.data.clone();
-    if let Some(check) = &check {
-        checked.organisation = r.data.organisation.as_checked(check);
-    }
-    let missing = checked.validate_all();
-    if !missing.is_empty() {
-        let steps: Vec<String> = missing
-            .iter()
-            .map(|(step, errors)| {
-                format!(
-                    "étape {} « {} » ({} point{} à compléter)",
-                    step.number(),
-                    step.title(),
-                    errors.len(),
-                    if errors.len() > 1 { "s" } else { "" }
-                )
-            })
-            .collect();
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::Invalid,
-            format!("La demande est incomplète : {}.", steps.join(", ")),
-        )));
-    }
-    let title = r.data.context.title.trim().to_owned();
-    let organisation = if checked.organisation.name.trim().is_empty() {
-        format!("L’organisation {}", r.data.organisation.siret)
-    } else {
-        checked.organisation.name.trim().to_owned()
-    };
-    let link = state.link(&format!("/demandes/{id}"));
-    let mut emails = vec![templates::request_received(&me.email, id, &title, &link)];
-    for staff in db::users::staff_emails(&state.db)
-        .await
-        .map_err(respond_error)?
-    {
-        emails.push(templates::new_request(
-            &staff,
-            id,
-            &title,
-            &organisation,
-            &link,
-        ));
-    }
-    let acted = db::requests::act(
-        &state.db,
-        &db::requests::ActionRecord {
-            id,
-            action: Action::Submit,
-            role: Role::Applicant,
-            actor_id: Some(me.id),
-            message: None,
-            payload: None,
-            expected_version: Some(version),
-            emails: &emails,
-            grant: None,
-            now: db::now_ms(),
-        },
-    )
-    .await
-    .map_err(server_side::write_error)?;
-    state
-        .live
-        .publish(
-            &state.db,
-            acted.transition.event.as_str(),
-            id,
-            Some(acted.event_id),
-        )
-        .await;
-    crate::server::after_form(&format!("/demandes/{id}"));
+    crate::server::flows::submit::submit(&state, &me, &r, version).await?;
+    crate::server::after_form(&crate::paths::request(id));
     Ok(())
 }
 
@@ -419,12 +296,12 @@ pub struct FoundOrganisation {
 #[server(endpoint = "requests/lookup_organisation")]
 pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisation>, AppError> {
     use crate::domain::siret::Siret;
+    use crate::server::app_state;
     use crate::server::directory::{OrganisationInfo, Resolved};
-    use crate::server::{app_state, respond_error};
     let state = app_state()?;
-    crate::server::caller("/api/requests/lookup_organisation").await?;
+    crate::server::caller::<LookupOrganisation>().await?;
     let siret = Siret::parse(&siret)
-        .map_err(|e| respond_error(AppError::invalid("organisation.siret", e.message("SIRET"))))?;
+        .map_err(|e| AppError::invalid("organisation.siret", e.message("SIRET")))?;
     match state.resolve(&siret).await {
         Resolved::Offline(entry) => {
             let info = OrganisationInfo::from_entry(entry);
@@ -446,9 +323,9 @@ pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisati
             eligibility_message: o.eligibility_message,
         })),
         Resolved::NotFound => Ok(None),
-        Resolved::Unavailable(_) => Err(respond_error(AppError::with_message(
+        Resolved::Unavailable(_) => Err(AppError::with_message(
             crate::error::ErrorCode::DatabaseUnavailable,
             crate::server::directory::online::UNAVAILABLE_MESSAGE,
-        ))),
+        )),
     }
 }

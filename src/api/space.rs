@@ -7,9 +7,6 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Renewal opens this many days before expiry.
-pub const RENEWAL_WINDOW_DAYS: i64 = 90;
-
 /// A token's status, as the space shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,29 +125,26 @@ pub struct SpacesView {
 /// token, even of the same organisation).
 #[server(endpoint = "space/overview")]
 pub async fn space_overview() -> Result<SpacesView, AppError> {
-    use crate::server::{app_state, db, policy, respond_error};
+    use crate::server::flows::tokens::renewable;
+    use crate::server::{app_state, db, policy};
     let state = app_state()?;
-    let me = crate::server::caller("/api/space/overview").await?;
+    let me = crate::server::caller::<SpaceOverview>().await?;
     let now = db::now_ms();
-    let held = db::spaces::tokens_held_by(&state.db, me.id, &me.email)
-        .await
-        .map_err(respond_error)?;
+    let held = db::spaces::tokens_held_by(&state.db, me.id, &me.email).await?;
     let mut spaces: Vec<SpaceView> = Vec::new();
     for h in held {
         if !policy::can_see_token(&me, &h.holders) {
             continue;
         }
         let row = &h.token;
-        let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000)
-            .await
-            .map_err(respond_error)?;
+        let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000).await?;
         let scopes = row.scope_list();
         let token = TokenView {
             status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
-            renewable: policy::can_renew_token(&me, &h.holders) && server_side::renewable(row, now),
+            renewable: policy::can_renew_token(&me, &h.holders) && renewable(row, now),
             scope_groups: scope_groups(&scopes),
             scopes,
-            people: server_side::people(&h.holders),
+            people: people(&h.holders),
             id: row.id.clone(),
             request_id: row.request_id,
             name: row.name.clone(),
@@ -171,136 +165,43 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
     Ok(SpacesView { spaces, now })
 }
 
+/// Who sees a token, as the space lists them.
+#[cfg(feature = "ssr")]
+fn people(h: &crate::server::db::spaces::TokenHolders) -> Vec<TokenPerson> {
+    let mut people = Vec::new();
+    if let Some(email) = &h.applicant_email {
+        people.push(TokenPerson {
+            email: email.clone(),
+            relation: "demandeur de l’accès".to_owned(),
+        });
+    }
+    if let Some(email) = &h.technical_email
+        && h.applicant_email.as_deref() != Some(email.as_str())
+    {
+        people.push(TokenPerson {
+            email: email.clone(),
+            relation: "contact technique".to_owned(),
+        });
+    }
+    people
+}
+
 /// The token's string, minted again, for its request's applicant or
 /// technical contact; written in the request's timeline.
 #[server(endpoint = "space/reveal")]
 pub async fn reveal_token(id: String) -> Result<String, AppError> {
-    use crate::error::ErrorCode;
-    use crate::server::{app_state, db, policy, respond_error};
-    let state = app_state()?;
-    let me = crate::server::caller("/api/space/reveal").await?;
-    let held = server_side::held(&state, &me, &id, policy::can_reveal_token).await?;
-    if held.token.revoked_at.is_some() {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::NotEditable,
-            "Ce jeton a été révoqué : il ne peut plus être affiché ni utilisé.",
-        )));
-    }
-    let jwt = state
-        .tokens
-        .mint(&crate::server::tokens::Claims::of(&held.token))
-        .map_err(|e| {
-            tracing::error!(error = %e, "token minting");
-            respond_error(AppError::new(ErrorCode::Internal))
-        })?;
-    db::spaces::record_reveal(
-        &state.db,
-        held.token.request_id,
-        me.id,
-        &me.email,
-        me.role,
-        db::now_ms(),
-    )
-    .await
-    .map_err(respond_error)?;
-    Ok(jwt)
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<RevealToken>().await?;
+    crate::server::flows::tokens::reveal(&state, &me, &id).await
 }
 
 /// Extends the token by 18 months; its applicant only, in its last 90 days.
 /// Answers the new expiry.
 #[server(endpoint = "space/renew")]
 pub async fn renew_token(id: String) -> Result<i64, AppError> {
-    use crate::error::ErrorCode;
-    use crate::server::{app_state, db, policy, respond_error};
-    let state = app_state()?;
-    let me = crate::server::caller("/api/space/renew").await?;
-    let held = server_side::held(&state, &me, &id, policy::can_see_token).await?;
-    if !policy::can_renew_token(&me, &held.holders) {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::Forbidden,
-            "Seul le demandeur de l’accès peut prolonger ce jeton.",
-        )));
-    }
-    let row = held.token;
-    let now = db::now_ms();
-    if !server_side::renewable(&row, now) {
-        return Err(respond_error(AppError::with_message(
-            ErrorCode::NotEditable,
-            "Ce jeton ne peut être prolongé que dans les 90 jours qui précèdent son expiration, \
-             s’il n’a pas été révoqué.",
-        )));
-    }
-    let renewed = db::spaces::renew(&state.db, &row.id, row.expires_at)
-        .await
-        .map_err(respond_error)?;
-    state.api.forget_request(row.request_id);
-    renewed.ok_or_else(|| {
-        respond_error(AppError::with_message(
-            ErrorCode::Conflict,
-            "Ce jeton vient d’être prolongé ou révoqué : rechargez la page.",
-        ))
-    })
-}
-
-#[cfg(feature = "ssr")]
-pub mod server_side {
-    use super::TokenPerson;
-    use crate::error::{AppError, ErrorCode};
-    use crate::server::auth::session::Viewer;
-    use crate::server::db::{
-        self,
-        spaces::{HeldToken, TokenHolders, TokenRow},
-    };
-    use crate::server::respond_error;
-    use crate::server::state::AppState;
-
-    /// In its last 90 days, not revoked, not expired.
-    pub fn renewable(row: &TokenRow, now: i64) -> bool {
-        row.revoked_at.is_none()
-            && row.expires_at > now
-            && row.expires_at - now <= super::RENEWAL_WINDOW_DAYS * 86_400_000
-    }
-
-    /// Who sees a token, as the space lists them.
-    pub fn people(h: &TokenHolders) -> Vec<TokenPerson> {
-        let mut people = Vec::new();
-        if let Some(email) = &h.applicant_email {
-            people.push(TokenPerson {
-                email: email.clone(),
-                relation: "demandeur de l’accès".to_owned(),
-            });
-        }
-        if let Some(email) = &h.technical_email
-            && h.applicant_email.as_deref() != Some(email.as_str())
-        {
-            people.push(TokenPerson {
-                email: email.clone(),
-                relation: "contact technique".to_owned(),
-            });
-        }
-        people
-    }
-
-    /// The token with its people, when `allowed` lets `me` reach it;
-    /// otherwise the same 404 as an unknown token (nothing tells them
-    /// apart).
-    pub async fn held(
-        state: &AppState,
-        me: &Viewer,
-        token_id: &str,
-        allowed: fn(&Viewer, &TokenHolders) -> bool,
-    ) -> Result<HeldToken, AppError> {
-        match db::spaces::held_token(&state.db, token_id)
-            .await
-            .map_err(respond_error)?
-        {
-            Some(h) if allowed(me, &h.holders) => Ok(h),
-            _ => Err(respond_error(AppError::with_message(
-                ErrorCode::NotFound,
-                "Ce jeton n’existe pas, ou il ne vous est pas destiné.",
-            ))),
-        }
-    }
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<RenewToken>().await?;
+    crate::server::flows::tokens::renew(&state, &me, &id).await
 }
 
 #[cfg(test)]

@@ -43,6 +43,15 @@ impl Role {
     }
 }
 
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    /// Reads a stored value (rows are decoded through this).
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Role::parse(&value).ok_or_else(|| format!("unknown role {value:?}"))
+    }
+}
+
 /// What can be done to an existing request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -121,6 +130,9 @@ pub enum EventKind {
     Revoked,
     /// Someone displayed the request's token (who: the event's actor).
     TokenRevealed,
+    /// An instructor took or released the request: announced to the live
+    /// dashboards, not written in the timeline.
+    Assigned,
 }
 
 impl EventKind {
@@ -139,7 +151,73 @@ impl EventKind {
             EventKind::Accepted => "accepted",
             EventKind::Revoked => "revoked",
             EventKind::TokenRevealed => "token_revealed",
+            EventKind::Assigned => "assigned",
         }
+    }
+
+    pub const ALL: [EventKind; 13] = [
+        EventKind::Created,
+        EventKind::Updated,
+        EventKind::Submitted,
+        EventKind::Resubmitted,
+        EventKind::Archived,
+        EventKind::Duplicated,
+        EventKind::MessageSent,
+        EventKind::ChangesRequested,
+        EventKind::Refused,
+        EventKind::Accepted,
+        EventKind::Revoked,
+        EventKind::TokenRevealed,
+        EventKind::Assigned,
+    ];
+
+    /// The kind of a stored value; unknown values are `None`.
+    pub fn parse(value: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
+    /// Whether the instructors' live dashboards are told of it (a draft's
+    /// life and a token's display are not theirs to watch).
+    pub fn is_announced(self) -> bool {
+        matches!(
+            self,
+            EventKind::Submitted
+                | EventKind::Resubmitted
+                | EventKind::ChangesRequested
+                | EventKind::Refused
+                | EventKind::Accepted
+                | EventKind::Revoked
+                | EventKind::MessageSent
+                | EventKind::Assigned
+        )
+    }
+
+    /// Its French name in a request's timeline.
+    pub fn label(self) -> &'static str {
+        match self {
+            EventKind::Created => "Brouillon créé",
+            EventKind::Updated => "Demande modifiée",
+            EventKind::Submitted => "Demande déposée",
+            EventKind::Resubmitted => "Demande déposée de nouveau",
+            EventKind::ChangesRequested => "Modifications demandées",
+            EventKind::Refused => "Demande refusée",
+            EventKind::Accepted => "Demande validée",
+            EventKind::MessageSent => "Message",
+            EventKind::Duplicated => "Demande dupliquée",
+            EventKind::Archived => "Brouillon archivé",
+            EventKind::Revoked => "Accès révoqué",
+            EventKind::TokenRevealed => "Jeton affiché",
+            EventKind::Assigned => "Instructeur changé",
+        }
+    }
+}
+
+impl TryFrom<String> for EventKind {
+    type Error = String;
+
+    /// Reads a stored value (rows are decoded through this).
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        EventKind::parse(&value).ok_or_else(|| format!("unknown event kind {value:?}"))
     }
 }
 
@@ -224,6 +302,26 @@ pub fn is_editable(state: RequestState) -> bool {
     apply(state, Action::Edit, Role::Applicant).is_ok()
 }
 
+/// The states in which the applicant may change the request's data
+/// (`is_editable`), for queries that filter on them.
+pub const EDITABLE_STATES: [RequestState; 2] =
+    [RequestState::Draft, RequestState::ChangesRequested];
+
+/// Whether the request has been submitted: the instructors see it and the
+/// conversation is open (drafts and archived drafts stay private).
+pub fn is_submitted(state: RequestState) -> bool {
+    apply(state, Action::SendMessage, Role::Instructor).is_ok()
+}
+
+/// The states in which the instructors see a request (`is_submitted`).
+pub const SUBMITTED_STATES: [RequestState; 5] = [
+    RequestState::Submitted,
+    RequestState::ChangesRequested,
+    RequestState::Accepted,
+    RequestState::Refused,
+    RequestState::Revoked,
+];
+
 /// Actions the role may take in this state (for showing buttons; the server
 /// still decides with `apply`).
 pub fn available_actions(state: RequestState, role: Role) -> Vec<Action> {
@@ -237,6 +335,27 @@ pub fn available_actions(state: RequestState, role: Role) -> Vec<Action> {
 mod tests {
     use super::*;
     use RequestState as S;
+
+    #[test]
+    fn event_kinds_round_trip_through_their_stored_value() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_string(&k).expect("json"),
+                format!("\"{}\"", k.as_str())
+            );
+            assert!(!k.label().is_empty());
+        }
+        assert_eq!(EventKind::parse("nope"), None);
+    }
+
+    #[test]
+    fn the_state_lists_are_the_lifecycle_s() {
+        let editable: Vec<S> = S::ALL.into_iter().filter(|s| is_editable(*s)).collect();
+        assert_eq!(editable, EDITABLE_STATES);
+        let submitted: Vec<S> = S::ALL.into_iter().filter(|s| is_submitted(*s)).collect();
+        assert_eq!(submitted, SUBMITTED_STATES);
+    }
 
     /// The expected table, written out independently of `apply`: every legal
     /// (state, action) pair with its target state and event. Roles follow

@@ -1,5 +1,6 @@
 //! Pure domain types and rules, compiled for the server and the browser. No I/O.
 
+pub mod dashboard;
 pub mod legal_category;
 pub mod lifecycle;
 pub mod organisation;

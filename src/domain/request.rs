@@ -61,6 +61,24 @@ impl Step {
             .map_or(0, |i| i + 1)
     }
 
+    /// How many steps the wizard has.
+    pub const COUNT: usize = Step::ALL.len();
+
+    /// The step of number `n` (1-based), if there is one.
+    pub fn from_number(n: usize) -> Option<Step> {
+        n.checked_sub(1).and_then(|i| Step::ALL.get(i)).copied()
+    }
+
+    /// The step whose block holds the field at `path` ("contacts.dpo.email":
+    /// the contacts step): the block names the step, in the same order.
+    pub fn of_field(path: &str) -> Option<Step> {
+        let block = path.split('.').next()?;
+        BLOCKS
+            .iter()
+            .position(|b| *b == block)
+            .map(|i| Step::ALL[i])
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Step::Organisation => "Votre organisation",
@@ -725,6 +743,19 @@ pub const BLOCKS: [&str; 6] = [
     "terms",
 ];
 
+/// Checks a field path pointed at by a request for changes: one of the
+/// request's blocks, then lower-case names, digits and dots.
+pub fn is_field_path(path: &str) -> bool {
+    let block = path.split('.').next().unwrap_or_default();
+    path.len() <= 80
+        && BLOCKS.contains(&block)
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_')
+        && !path.ends_with('.')
+        && !path.contains("..")
+}
+
 /// The fields an instructor can point at when asking for changes.
 pub const POINTABLE_FIELDS: [&str; 17] = [
     "organisation.siret",
@@ -902,6 +933,42 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_s_block_names_its_step() {
+        assert_eq!(
+            Step::of_field("organisation.siret"),
+            Some(Step::Organisation)
+        );
+        assert_eq!(Step::of_field("contacts.dpo.email"), Some(Step::Contacts));
+        assert_eq!(Step::of_field("terms.accepted"), Some(Step::Terms));
+        assert_eq!(Step::of_field("password"), None);
+        for (i, step) in Step::ALL.into_iter().enumerate() {
+            assert_eq!(Step::of_field(BLOCKS[i]), Some(step));
+            assert_eq!(Step::from_number(step.number()), Some(step));
+        }
+        assert_eq!(Step::from_number(0), None);
+        assert_eq!(Step::from_number(Step::COUNT + 1), None);
+        // Every error a step reports is about a field of that step.
+        let data = RequestData::new_draft();
+        for step in Step::ALL {
+            for e in data.validate_step(step) {
+                assert_eq!(Step::of_field(&e.field), Some(step), "{}", e.field);
+            }
+        }
+    }
+
+    #[test]
+    fn field_paths() {
+        assert!(is_field_path("context.title"));
+        assert!(is_field_path("legal.urls.0"));
+        assert!(is_field_path("contacts.dpo.email"));
+        assert!(!is_field_path("password_hash"));
+        assert!(!is_field_path("context."));
+        assert!(!is_field_path("context..title"));
+        assert!(!is_field_path("context.<script>"));
+        assert!(!is_field_path(&format!("context.{}", "a".repeat(100))));
+    }
 
     fn complete() -> RequestData {
         RequestData::example()

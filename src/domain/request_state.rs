@@ -73,6 +73,15 @@ impl RequestState {
     }
 }
 
+impl TryFrom<String> for RequestState {
+    type Error = String;
+
+    /// Reads a stored value (rows are decoded through this).
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        RequestState::parse(&value).ok_or_else(|| format!("unknown request state {value:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -313,25 +313,10 @@ impl ApiRuntime {
         }
         let mut tx = db.pool.begin().await?;
         for ((token, day), n) in &calls {
-            sqlx::query(
-                "INSERT INTO token_usage (token_id, day, calls) VALUES ($1, $2, $3) \
-                 ON CONFLICT (token_id, day) DO UPDATE SET calls = token_usage.calls + excluded.calls",
-            )
-            .bind(token)
-            .bind(*day)
-            .bind(*n)
-            .execute(&mut *tx)
-            .await?;
+            crate::server::db::spaces::add_calls_in(&mut tx, token, *day, *n).await?;
         }
         for (token, at) in &last {
-            sqlx::query(
-                "UPDATE tokens SET last_used_at = $1 WHERE id = $2 \
-                 AND (last_used_at IS NULL OR last_used_at < $1)",
-            )
-            .bind(*at)
-            .bind(token)
-            .execute(&mut *tx)
-            .await?;
+            crate::server::db::spaces::mark_used_in(&mut tx, token, *at).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -367,7 +352,9 @@ pub fn spawn_revocation_watch(state: AppState) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(e) if e.kind == "revoked" => state.api.forget_request(e.request_id),
+                Ok(e) if e.kind == crate::domain::lifecycle::EventKind::Revoked => {
+                    state.api.forget_request(e.request_id)
+                }
                 Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => state.api.forget_all(),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,

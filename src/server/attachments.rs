@@ -19,7 +19,6 @@
 use crate::domain::request::{AttachmentRef, MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS};
 use crate::error::{AppError, ErrorCode};
 use crate::server::db;
-use crate::server::http::app_error;
 use crate::server::state::AppState;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
@@ -36,11 +35,6 @@ use std::time::Duration;
 pub const UPLOAD_ROUTE: &str = "/demandes/{id}/pieces-jointes";
 /// Where a file is downloaded: `GET /pieces-jointes/{id}`.
 pub const DOWNLOAD_ROUTE: &str = "/pieces-jointes/{id}";
-
-/// The link to download an attachment.
-pub fn download_path(id: &str) -> String {
-    format!("/pieces-jointes/{id}")
-}
 
 /// Whether `path` is an upload (it gets the attachment size limit instead of
 /// the general one).
@@ -334,12 +328,8 @@ pub struct UploadQuery {
     nom: String,
 }
 
-fn refused(code: ErrorCode, message: &str) -> Response {
-    app_error(AppError {
-        code,
-        message: message.to_owned(),
-        field: Some("legal.attachments".to_owned()),
-    })
+fn refused(code: ErrorCode, message: &str) -> AppError {
+    AppError::with_message(code, message).on_field("legal.attachments")
 }
 
 /// `POST /demandes/{id}/pieces-jointes?nom=…`: adds a PDF to the request.
@@ -350,112 +340,99 @@ pub async fn upload(
     Path(request_id): Path<String>,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
     req: Request,
-) -> Response {
-    let Ok(request_id) = request_id.parse::<i64>() else {
-        return app_error(AppError::new(ErrorCode::NotFound));
-    };
+) -> Result<Response, AppError> {
+    let request_id = request_id
+        .parse::<i64>()
+        .map_err(|_| AppError::new(ErrorCode::NotFound))?;
     let name = clean_file_name(&query.map(|q| q.0.nom).unwrap_or_default());
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let me = match signed_in(&state, session).await {
-        Ok(Some(me)) => me,
-        Ok(None) => return app_error(AppError::new(ErrorCode::Unauthenticated)),
-        Err(e) => return app_error(e),
-    };
-    let request = match db::requests::get(&state.db, request_id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return app_error(AppError::with_message(
+    let me = signed_in(&state, session)
+        .await?
+        .ok_or(AppError::new(ErrorCode::Unauthenticated))?;
+    let request = db::requests::get(&state.db, request_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::with_message(
                 ErrorCode::NotFound,
                 "Cette demande n’existe pas ou a été supprimée.",
-            ));
-        }
-        Err(e) => return app_error(e.into()),
-    };
+            )
+        })?;
     if !crate::server::policy::can_edit_request(
         &me,
         crate::server::policy::RequestFacts::of(&request),
     ) {
-        return app_error(AppError::with_message(
+        return Err(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette demande ne fait pas partie des vôtres.",
         ));
     }
     if !crate::domain::lifecycle::is_editable(request.state) {
-        return refused(
+        return Err(refused(
             ErrorCode::NotEditable,
             ErrorCode::NotEditable.default_message(),
-        );
+        ));
     }
     if request.data.legal.attachments.len() >= MAX_ATTACHMENTS {
-        return refused(ErrorCode::Invalid, &too_many_message());
+        return Err(refused(ErrorCode::Invalid, &too_many_message()));
     }
-    let slot = match UploadSlot::take(&state.db, me.id).await {
-        Ok(Some(slot)) => slot,
-        Ok(None) => {
-            return refused(
-                ErrorCode::RateLimited,
-                "Vous envoyez déjà deux fichiers : attendez la fin d’un envoi pour en ajouter \
-                 un autre.",
-            );
-        }
-        Err(e) => return app_error(e),
-    };
-    let bytes = match axum::body::to_bytes(req.into_body(), MAX_UPLOAD_BODY).await {
-        Ok(b) => b,
-        Err(_) => return refused(ErrorCode::TooLarge, &too_large_message(&name)),
-    };
-    match db::attachments::account_usage(&state.db, me.id).await {
-        Ok(used) if used + bytes.len() as i64 > state.attachment_quota_bytes => {
-            return refused(
-                ErrorCode::Invalid,
-                &format!(
-                    "Vos pièces jointes occupent déjà {} Mo sur les {} Mo permis par compte : \
-                     retirez des fichiers de vos brouillons pour en ajouter.",
-                    used / (1024 * 1024),
-                    state.attachment_quota_bytes / (1024 * 1024)
-                ),
-            );
-        }
-        Ok(_) => {}
-        Err(e) => return app_error(e.into()),
+    let slot = UploadSlot::take(&state.db, me.id).await?.ok_or_else(|| {
+        refused(
+            ErrorCode::RateLimited,
+            "Vous envoyez déjà deux fichiers : attendez la fin d’un envoi pour en ajouter \
+             un autre.",
+        )
+    })?;
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_UPLOAD_BODY)
+        .await
+        .map_err(|_| refused(ErrorCode::TooLarge, &too_large_message(&name)))?;
+    let used = db::attachments::account_usage(&state.db, me.id).await?;
+    if used + bytes.len() as i64 > state.attachment_quota_bytes {
+        return Err(refused(
+            ErrorCode::Invalid,
+            &format!(
+                "Vos pièces jointes occupent déjà {} Mo sur les {} Mo permis par compte : \
+                 retirez des fichiers de vos brouillons pour en ajouter.",
+                used / (1024 * 1024),
+                state.attachment_quota_bytes / (1024 * 1024)
+            ),
+        ));
     }
     if let Err(p) = check_pdf(&bytes) {
-        return refused(ErrorCode::Invalid, p.message());
+        return Err(refused(ErrorCode::Invalid, p.message()));
     }
     if let Some(clamd) = &state.clamd {
         match scan(clamd, &bytes).await {
             Ok(Verdict::Clean) => {}
             Ok(Verdict::Infected(signature)) => {
                 tracing::warn!(request_id, signature, "attachment refused by the antivirus");
-                return refused(
+                return Err(refused(
                     ErrorCode::Invalid,
                     &format!(
                         "L’antivirus a détecté un contenu malveillant dans « {name} » \
                          ({signature}) : le fichier n’a pas été enregistré."
                     ),
-                );
+                ));
             }
             Err(e) => {
                 tracing::error!(error = %e, "antivirus unreachable: upload refused");
-                return refused(
+                return Err(refused(
                     ErrorCode::Unavailable,
                     "L’analyse antivirus des pièces jointes est momentanément indisponible : \
                      le fichier n’a pas été enregistré. Réessayez dans quelques minutes.",
-                );
+                ));
             }
         }
     }
-    let id = match new_id() {
-        Ok(id) => id,
-        Err(e) => return app_error(e),
-    };
+    let id = new_id()?;
     let key = format!("demandes/{request_id}/{id}.pdf");
     let location = StorePath::from(key.as_str());
     let size = bytes.len();
     let sha256 = hex(&Sha256::digest(&bytes));
-    if let Err(e) = state.attachments.put(&location, bytes.into()).await {
-        return app_error(storage_unavailable(&e));
-    }
+    state
+        .attachments
+        .put(&location, bytes.into())
+        .await
+        .map_err(|e| storage_unavailable(&e))?;
     let added = db::attachments::add(
         &state.db,
         &db::attachments::NewAttachment {
@@ -475,19 +452,19 @@ pub async fn upload(
         if let Err(del) = state.attachments.delete(&location).await {
             tracing::warn!(error = %del, key, "orphan attachment file left in storage");
         }
-        return match e {
-            db::attachments::AddError::NotFound => app_error(AppError::new(ErrorCode::NotFound)),
+        return Err(match e {
+            db::attachments::AddError::NotFound => AppError::new(ErrorCode::NotFound),
             db::attachments::AddError::Full => refused(ErrorCode::Invalid, &too_many_message()),
             db::attachments::AddError::NotEditable => refused(
                 ErrorCode::NotEditable,
                 ErrorCode::NotEditable.default_message(),
             ),
-            db::attachments::AddError::Db(e) => app_error(e.into()),
-        };
+            db::attachments::AddError::Db(e) => e.into(),
+        });
     }
     slot.release().await;
     tracing::info!(request_id, id, size, "attachment added");
-    (
+    Ok((
         StatusCode::CREATED,
         axum::Json(AttachmentRef {
             id,
@@ -495,7 +472,7 @@ pub async fn upload(
             size_bytes: size as u64,
         }),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Deletes from the store the removed files of a request that no submission
@@ -622,6 +599,7 @@ pub fn too_large_response() -> Response {
         "Le fichier dépasse 10 Mo, la taille maximale d’une pièce jointe : réduisez-le ou \
          découpez-le.",
     )
+    .into_response()
 }
 
 /// `GET /pieces-jointes/{id}`: the file, for the request's applicant and
@@ -630,62 +608,55 @@ pub async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
     req: Request,
-) -> Response {
+) -> Result<Response, AppError> {
     let session = req.extensions().get::<tower_sessions::Session>().cloned();
-    let me = match signed_in(&state, session).await {
-        Ok(Some(me)) => me,
-        Ok(None) => return Redirect::to(crate::server::auth::accounts::LOGIN_PAGE).into_response(),
-        Err(e) => return app_error(e),
+    let Some(me) = signed_in(&state, session).await? else {
+        return Ok(Redirect::to(crate::paths::SIGN_IN).into_response());
     };
     let not_found = || {
-        app_error(AppError::with_message(
+        AppError::with_message(
             ErrorCode::NotFound,
             "Cette pièce jointe n’existe pas ou a été retirée.",
-        ))
+        )
     };
     if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return not_found();
+        return Err(not_found());
     }
-    let a = match db::attachments::get(&state.db, &id).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return not_found(),
-        Err(e) => return app_error(e.into()),
-    };
+    let a = db::attachments::get(&state.db, &id)
+        .await?
+        .ok_or_else(not_found)?;
     let facts = crate::server::policy::RequestFacts {
         applicant_id: a.applicant_id,
         submitted: a.submitted_at.is_some(),
     };
     if crate::server::policy::is_staff(me.role) && !facts.submitted {
-        return not_found();
+        return Err(not_found());
     }
     if !crate::server::policy::can_read_request(&me, facts) {
-        return app_error(AppError::with_message(
+        return Err(AppError::with_message(
             ErrorCode::Forbidden,
             "Cette pièce jointe appartient à une demande qui ne fait pas partie des vôtres.",
         ));
     }
     // A removed file stays readable by staff (an earlier submission names it).
     if !crate::server::policy::can_download_attachment(&me, facts, a.deleted_at.is_some()) {
-        return not_found();
+        return Err(not_found());
     }
     let bytes = match state
         .attachments
         .get(&StorePath::from(a.storage_key.as_str()))
         .await
     {
-        Ok(got) => match got.bytes().await {
-            Ok(b) => b,
-            Err(e) => return app_error(storage_unavailable(&e)),
-        },
+        Ok(got) => got.bytes().await.map_err(|e| storage_unavailable(&e))?,
         Err(object_store::Error::NotFound { .. }) => {
             tracing::error!(
                 id,
                 key = a.storage_key,
                 "attachment file missing from storage"
             );
-            return not_found();
+            return Err(not_found());
         }
-        Err(e) => return app_error(storage_unavailable(&e)),
+        Err(e) => return Err(storage_unavailable(&e)),
     };
     let mut res = Response::new(Body::from(bytes));
     let headers = res.headers_mut();
@@ -700,7 +671,7 @@ pub async fn download(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    res
+    Ok(res)
 }
 
 /// The signed-in viewer, from the request's session (set by the session layer).

@@ -298,7 +298,7 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
     tracing::info!(dir = %keys_dir.display(), kids = ?state.tokens.kids(), "clés de signature des jetons");
     crate::server::api_entreprise::spawn_usage_flush(state.clone());
     crate::server::api_entreprise::spawn_revocation_watch(state.clone());
-    crate::server::db::spaces::spawn_reminders(state.db.clone(), state.public_url.clone());
+    crate::server::flows::remind::spawn(state.clone());
     if state.db.backend == crate::server::db::Backend::Postgres {
         state.live.start_listener(config.database_url.clone()).await;
     }

@@ -5,9 +5,14 @@
 //! scopes; an instructor; and requests in the other states. Every write goes
 //! through the same functions as the site (acceptance included).
 
-use crate::domain::lifecycle::{Action, Role};
+use crate::domain::lifecycle::Role;
 use crate::domain::request::RequestData;
-use crate::server::db::{self, requests::ActionRecord, spaces};
+use crate::server::auth::session::Viewer;
+use crate::server::db::{self, spaces};
+use crate::server::flows::{
+    self,
+    decide::{Decision, Verdict},
+};
 use crate::server::state::AppState;
 
 // Reserved domain (RFC 2606): the demo's emails can reach nobody.
@@ -77,37 +82,36 @@ async fn account(state: &AppState, email: &str, role: Role, password: &str) -> R
     Ok(id)
 }
 
-async fn apply(
+/// The viewer `id` is, to act as them.
+async fn as_viewer(state: &AppState, id: i64) -> Result<Viewer, String> {
+    let user = db::users::get(&state.db, id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("compte introuvable")?;
+    Ok(Viewer {
+        id,
+        email: user.email,
+        role: user.role,
+    })
+}
+
+/// The instructor's decision on request `id`, as the review page sends it.
+async fn decide(
     state: &AppState,
+    instructor: i64,
     id: i64,
-    action: Action,
-    role: Role,
-    actor: i64,
-    message: Option<&str>,
-    grant: Option<&spaces::Grant>,
+    verdict: Verdict,
 ) -> Result<(), String> {
-    let mail = db::requests::GrantMail {
-        public_url: state.public_url.clone(),
-        message: message.unwrap_or_default().to_owned(),
+    let by = as_viewer(state, instructor).await?;
+    let decision = Decision {
+        id,
+        version: None,
+        verdict,
     };
-    db::requests::act(
-        &state.db,
-        &ActionRecord {
-            id,
-            action,
-            role,
-            actor_id: Some(actor),
-            message,
-            payload: None,
-            expected_version: None,
-            emails: &[],
-            grant: grant.map(|g| (g, &mail)),
-            now: db::now_ms(),
-        },
-    )
-    .await
-    .map(|_| ())
-    .map_err(|e| format!("{e:?}"))
+    flows::decide::decide(state, &by, decision)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.message)
 }
 
 /// A draft of the applicant's with `data`, submitted if `submit`.
@@ -126,16 +130,14 @@ async fn draft(
         .await
         .map_err(|e| e.to_string())?;
     if submit {
-        apply(
-            state,
-            id,
-            Action::Submit,
-            Role::Applicant,
-            applicant,
-            None,
-            None,
-        )
-        .await?;
+        let by = as_viewer(state, applicant).await?;
+        let r = db::requests::get(&state.db, id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("demande introuvable")?;
+        flows::submit::submit(state, &by, &r, r.version)
+            .await
+            .map_err(|e| e.message)?;
     }
     Ok(id)
 }
@@ -198,25 +200,11 @@ pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
             ));
         }
         let id = draft(state, applicant, &data, true).await?;
-        let grant = spaces::Grant {
-            request_id: id,
-            siret: db::requests::siret_column(&data.organisation.siret),
-            organisation_name: data.organisation.name.clone(),
-            title: title.to_owned(),
-            scopes: crate::domain::scopes::token_scopes(&data.data.scopes),
-            applicant_id: applicant,
-            technical_email: Some(TECHNICAL.to_owned()),
+        let accept = Verdict::Accept {
+            scopes: data.data.scopes.clone(),
+            message: "Demande validée pour la démonstration.".to_owned(),
         };
-        apply(
-            state,
-            id,
-            Action::Accept,
-            Role::Instructor,
-            instructor,
-            Some("Demande validée pour la démonstration."),
-            Some(&grant),
-        )
-        .await?;
+        decide(state, instructor, id, accept).await?;
         let token = spaces::token_of_request(db, id)
             .await
             .map_err(|e| e.to_string())?
@@ -224,36 +212,31 @@ pub async fn seed(state: &AppState, password: &str) -> Result<Demo, String> {
         accepted.push((id, title.to_owned(), token.id));
     }
     // The other states: waiting, changes asked, refused, a draft.
-    let others = [
-        ("Contrôle des marchés publics", Some(Action::Submit), None),
+    let others: [(&str, bool, Option<Verdict>); 4] = [
+        ("Contrôle des marchés publics", true, None),
         (
             "Suivi des subventions aux associations",
-            Some(Action::RequestChanges),
-            Some("Précisez le fondement juridique du traitement."),
+            true,
+            Some(Verdict::RequestChanges {
+                message: "Précisez le fondement juridique du traitement.".to_owned(),
+                fields: Vec::new(),
+            }),
         ),
         (
             "Fichier de prospection",
-            Some(Action::Refuse),
-            Some("Ce cas d’usage n’entre pas dans les missions de service public."),
+            true,
+            Some(Verdict::Refuse {
+                reason: "Ce cas d’usage n’entre pas dans les missions de service public."
+                    .to_owned(),
+            }),
         ),
-        ("Brouillon : tableau de bord économique", None, None),
+        ("Brouillon : tableau de bord économique", false, None),
     ];
-    for (title, action, message) in others {
+    for (title, submit, verdict) in others {
         let data = request(title, "Cas d’usage de démonstration.", &[]);
-        let id = draft(state, applicant, &data, action.is_some()).await?;
-        if let Some(action) = action
-            && action != Action::Submit
-        {
-            apply(
-                state,
-                id,
-                action,
-                Role::Instructor,
-                instructor,
-                message,
-                None,
-            )
-            .await?;
+        let id = draft(state, applicant, &data, submit).await?;
+        if let Some(verdict) = verdict {
+            decide(state, instructor, id, verdict).await?;
         }
     }
     Ok(Demo {

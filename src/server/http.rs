@@ -167,23 +167,21 @@ fn rate_limited(err: GovernorError) -> Response {
         GovernorError::TooManyRequests { wait_time, .. } => {
             let wait = wait_time.max(1);
             let plural = if wait > 1 { "s" } else { "" };
-            let mut res = api_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                &format!("Trop de requêtes : réessayez dans {wait} seconde{plural}."),
-                None,
-            );
+            let mut res = AppError::with_message(
+                ErrorCode::RateLimited,
+                format!("Trop de requêtes : réessayez dans {wait} seconde{plural}."),
+            )
+            .into_response();
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
             res
         }
-        _ => api_error(
-            StatusCode::BAD_REQUEST,
-            "client_unknown",
+        _ => AppError::with_message(
+            ErrorCode::ClientUnknown,
             "Requête refusée : l’adresse du client est introuvable.",
-            None,
-        ),
+        )
+        .into_response(),
     }
 }
 
@@ -208,7 +206,7 @@ async fn gate_server_functions(
         if leptos::server_fn::axum::server_fn_paths().any(|(p, _)| p == path) {
             tracing::error!(path, "server function without a policy entry: refused");
         }
-        return app_error(AppError::new(ErrorCode::Forbidden));
+        return AppError::new(ErrorCode::Forbidden).into_response();
     };
     if rule.limit == policy::Limit::Auth {
         let key = ClientIp {
@@ -228,17 +226,18 @@ async fn gate_server_functions(
         .await
         {
             Ok(used) => used,
-            Err(e) => return app_error(e.into()),
+            Err(e) => return AppError::from(e).into_response(),
         };
         if used > i64::from(state.auth_per_minute) {
             let wait = crate::server::db::rate::seconds_left(now);
-            let mut res = app_error(AppError::with_message(
+            let mut res = AppError::with_message(
                 ErrorCode::RateLimited,
                 format!(
                     "Trop de tentatives depuis votre connexion : réessayez dans {wait} seconde{}.",
                     if wait > 1 { "s" } else { "" }
                 ),
-            ));
+            )
+            .into_response();
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -247,11 +246,11 @@ async fn gate_server_functions(
     }
     if rule.access != policy::Access::Public {
         let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() else {
-            return app_error(AppError::new(ErrorCode::Internal));
+            return AppError::new(ErrorCode::Internal).into_response();
         };
         let role = match crate::server::auth::session::viewer(&session, &state.db).await {
             Ok(v) => v.map(|v| v.role),
-            Err(e) => return app_error(e),
+            Err(e) => return e.into_response(),
         };
         if !rule.access.allows(role) {
             let code = if role.is_none() {
@@ -259,17 +258,18 @@ async fn gate_server_functions(
             } else {
                 ErrorCode::Forbidden
             };
-            return app_error(AppError::new(code));
+            return AppError::new(code).into_response();
         }
     }
     next.run(req).await
 }
 
-/// Leptos answers 500 to an error raised before the function runs (its
-/// arguments could not be read: a missing field, a wrong type, a body that
-/// is not JSON): the answer is then given the status of its error's code,
-/// 400 for `bad_request`. Runs inside the compression layer, on the body as
-/// written, so that the status does not depend on `Accept-Encoding`.
+/// Leptos answers 500 to every server function's error, whatever its code:
+/// the answer is given the status of its error's code here (400 for
+/// `bad_request`, 404 for `not_found`, 409 for `conflict`…), the one place
+/// server functions' statuses are set (a page showing an error sets its own,
+/// `ui::forms::load_error`). Runs inside the compression layer, on the body
+/// as written, so that the status does not depend on `Accept-Encoding`.
 async fn with_error_status(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let server_fn = req.uri().path().starts_with("/api/");
     let res = next.run(req).await;
@@ -278,7 +278,7 @@ async fn with_error_status(req: axum::extract::Request, next: axum::middleware::
     }
     let (mut parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
-        return app_error(AppError::new(ErrorCode::Internal));
+        return AppError::new(ErrorCode::Internal).into_response();
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
         && let Ok(status) = StatusCode::from_u16(err.status())
@@ -286,12 +286,6 @@ async fn with_error_status(req: axum::extract::Request, next: axum::middleware::
         parts.status = status;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
-}
-
-/// An `AppError` as an HTTP answer: its status and its JSON.
-pub fn app_error(err: AppError) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, axum::Json(err)).into_response()
 }
 
 /// Largest request body accepted (uploads have their own limit,
@@ -325,12 +319,11 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
     let same_site = matches!((host, source), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o));
     if !same_site {
         tracing::warn!(?host, origin = ?header_str(header::ORIGIN), "cross-site mutation refused");
-        return api_error(
-            StatusCode::FORBIDDEN,
-            "cross_site_request",
+        return AppError::with_message(
+            ErrorCode::CrossSiteRequest,
             "Requête refusée : elle ne provient pas de ce site. Rechargez la page et réessayez.",
-            None,
-        );
+        )
+        .into_response();
     }
     let upload = attachments::is_upload_path(req.uri().path());
     let limit = if upload {
@@ -345,12 +338,11 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
         return attachments::too_large_response();
     }
     let refuse_large = || {
-        api_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
+        AppError::with_message(
+            ErrorCode::TooLarge,
             "La requête est trop volumineuse (1 Mo au maximum).",
-            None,
         )
+        .into_response()
     };
     if too_large {
         return refuse_large();
@@ -371,12 +363,11 @@ async fn guard_mutations(req: axum::extract::Request, next: axum::middleware::Ne
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if holds_nul(content_type, &bytes) {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
+        return AppError::with_message(
+            ErrorCode::BadRequest,
             "La requête contient un caractère nul : elle est refusée.",
-            None,
-        );
+        )
+        .into_response();
     }
     next.run(axum::extract::Request::from_parts(
         parts,
@@ -435,7 +426,7 @@ async fn page_policy(req: axum::extract::Request, next: axum::middleware::Next) 
     let (mut parts, body) = res.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
         tracing::error!(path, "page too large to read its nonce");
-        return app_error(AppError::new(ErrorCode::Internal));
+        return AppError::new(ErrorCode::Internal).into_response();
     };
     let policy = match nonce_in(&bytes) {
         Some(nonce) => {
@@ -518,15 +509,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Most results `GET /api/organisations?q=` returns.
 pub const SEARCH_LIMIT: usize = 20;
 
-/// A JSON error with a stable code and a French message.
-fn api_error(status: StatusCode, code: &str, message: &str, field: Option<&str>) -> Response {
-    let mut body = serde_json::json!({ "code": code, "message": message });
-    if let Some(field) = field {
-        body["field"] = serde_json::Value::from(field);
-    }
-    (status, axum::Json(body)).into_response()
-}
-
 /// The JSON view of an organisation found offline.
 fn offline_view(
     entry: &crate::server::directory::index::Entry,
@@ -551,12 +533,9 @@ fn online_view(org: &OnlineOrganisation, siret: Option<&str>) -> serde_json::Val
 }
 
 fn directory_unavailable() -> Response {
-    api_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "directory_unavailable",
-        UNAVAILABLE_MESSAGE,
-        Some("siret"),
-    )
+    AppError::with_message(ErrorCode::DirectoryUnavailable, UNAVAILABLE_MESSAGE)
+        .on_field("siret")
+        .into_response()
 }
 
 /// `GET /api/organisations/{siret}`: the organisation, its legal category and
@@ -569,12 +548,9 @@ async fn organisation_by_siret(
     let siret = match Siret::parse(&siret) {
         Ok(s) => s,
         Err(e) => {
-            return api_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_siret",
-                &e.message("SIRET"),
-                Some("siret"),
-            );
+            return AppError::with_message(ErrorCode::InvalidSiret, e.message("SIRET"))
+                .on_field("siret")
+                .into_response();
         }
     };
     match state.resolve(&siret).await {
@@ -595,14 +571,14 @@ async fn organisation_by_siret(
         Resolved::Unavailable(_) => return directory_unavailable(),
         Resolved::NotFound => {}
     }
-    api_error(
-        StatusCode::NOT_FOUND,
-        "organisation_not_found",
+    AppError::with_message(
+        ErrorCode::OrganisationNotFound,
         "Cette organisation ne figure pas dans l’annuaire. Vous pouvez continuer : indiquez \
          son nom et décrivez sa mission de service public, l’instructeur vérifiera son \
          éligibilité.",
-        Some("siret"),
     )
+    .on_field("siret")
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -619,39 +595,36 @@ async fn organisation_search(
     let q = match params {
         Ok(Query(p)) => p.q.unwrap_or_default(),
         Err(_) => {
-            return api_error(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_query",
-                "La recherche est mal formée.",
-                Some("q"),
-            );
+            return AppError::with_message(ErrorCode::InvalidQuery, "La recherche est mal formée.")
+                .on_field("q")
+                .into_response();
         }
     };
     let q = q.trim();
     if q.contains('\u{FFFD}') || q.chars().any(char::is_control) {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_query",
+        return AppError::with_message(
+            ErrorCode::InvalidQuery,
             "La recherche contient des caractères invalides.",
-            Some("q"),
-        );
+        )
+        .on_field("q")
+        .into_response();
     }
     let len = q.chars().count();
     if len < 2 {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "query_too_short",
+        return AppError::with_message(
+            ErrorCode::QueryTooShort,
             "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET.",
-            Some("q"),
-        );
+        )
+        .on_field("q")
+        .into_response();
     }
     if len > 100 {
-        return api_error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "query_too_long",
+        return AppError::with_message(
+            ErrorCode::QueryTooLong,
             "La recherche est limitée à 100 caractères.",
-            Some("q"),
-        );
+        )
+        .on_field("q")
+        .into_response();
     }
     let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
     let mut results: Vec<serde_json::Value> = if compact.chars().all(|c| c.is_ascii_digit()) {

@@ -14,6 +14,7 @@
 //! `REPLAY_LIMIT`), then the live stream. The page also reloads its data on
 //! every (re)connection, which covers the rest.
 
+use crate::domain::lifecycle::EventKind;
 use crate::server::db::{Backend, Db};
 use crate::server::state::AppState;
 use axum::extract::State;
@@ -28,7 +29,7 @@ use tokio::sync::broadcast;
 /// The PostgreSQL channel.
 pub const CHANNEL: &str = "guichet_live";
 /// Where the stream is served.
-pub const ROUTE: &str = crate::api::instruction::LIVE_ROUTE;
+pub const ROUTE: &str = crate::paths::LIVE;
 /// Most missed events replayed to a reconnecting browser.
 pub const REPLAY_LIMIT: i64 = 500;
 /// Events kept for a slow subscriber before it is told it lagged.
@@ -39,9 +40,8 @@ const BUFFER: usize = 1024;
 pub struct LiveEvent {
     /// The id of its row in `events`, when it has one.
     pub id: Option<i64>,
-    /// `submitted`, `resubmitted`, `changes_requested`, `refused`,
-    /// `accepted`, `message_sent`, `assigned`…
-    pub kind: String,
+    /// One of the kinds `EventKind::is_announced`.
+    pub kind: EventKind,
     pub request_id: i64,
     /// When the server published it (ms), for latency measurements.
     pub at: i64,
@@ -77,10 +77,10 @@ impl Live {
     /// instance through PostgreSQL, or to this process on SQLite. A failure
     /// is logged, never returned: the change itself is done, and dashboards
     /// reload on reconnection.
-    pub async fn publish(&self, db: &Db, kind: &str, request_id: i64, id: Option<i64>) {
+    pub async fn publish(&self, db: &Db, kind: EventKind, request_id: i64, id: Option<i64>) {
         let event = LiveEvent {
             id,
-            kind: kind.to_owned(),
+            kind,
             request_id,
             at: crate::server::db::now_ms(),
         };
@@ -88,11 +88,7 @@ impl Live {
             Backend::Sqlite => self.deliver(event),
             Backend::Postgres => {
                 let payload = serde_json::to_string(&event).unwrap_or_default();
-                let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(payload)
-                    .execute(&db.pool)
-                    .await;
+                let sent = crate::server::db::instruction::notify(db, CHANNEL, &payload).await;
                 if let Err(e) = sent {
                     tracing::warn!(error = %e, "live event not published");
                 }
@@ -158,23 +154,20 @@ async fn forward(live: &Live, mut listener: sqlx::postgres::PgListener) -> Resul
 /// The events after `after` (a reconnecting browser's `Last-Event-ID`) that
 /// dashboards show, oldest first.
 async fn missed(db: &Db, after: i64) -> Vec<LiveEvent> {
-    let rows: Result<Vec<(i64, String, i64, i64)>, _> = sqlx::query_as(
-        "SELECT id, kind, request_id, created_at FROM events WHERE id > $1 \
-         AND kind IN ('submitted', 'resubmitted', 'changes_requested', 'refused', 'accepted', \
-         'revoked', 'message_sent') ORDER BY id LIMIT $2",
-    )
-    .bind(after)
-    .bind(REPLAY_LIMIT)
-    .fetch_all(&db.pool)
-    .await;
-    match rows {
+    let kinds: Vec<EventKind> = EventKind::ALL
+        .into_iter()
+        .filter(|k| k.is_announced())
+        .collect();
+    match crate::server::db::instruction::events_since(db, after, &kinds, REPLAY_LIMIT).await {
         Ok(rows) => rows
             .into_iter()
-            .map(|(id, kind, request_id, at)| LiveEvent {
-                id: Some(id),
-                kind,
-                request_id,
-                at,
+            .filter_map(|e| {
+                Some(LiveEvent {
+                    id: Some(e.id),
+                    kind: EventKind::parse(&e.kind)?,
+                    request_id: e.request_id,
+                    at: e.created_at,
+                })
             })
             .collect(),
         Err(e) => {
@@ -234,14 +227,12 @@ pub async fn stream(
     match viewer {
         Ok(Some(v)) if crate::server::policy::is_staff(v.role) => {}
         Ok(Some(_)) => {
-            return crate::server::http::app_error(crate::error::AppError::new(
-                crate::error::ErrorCode::Forbidden,
-            ));
+            return crate::error::AppError::new(crate::error::ErrorCode::Forbidden).into_response();
         }
         Ok(None) => {
-            return Redirect::to(crate::server::auth::accounts::LOGIN_PAGE).into_response();
+            return Redirect::to(crate::paths::SIGN_IN).into_response();
         }
-        Err(e) => return crate::server::http::app_error(e),
+        Err(e) => return e.into_response(),
     }
     // Subscribe before reading the missed events: nothing falls in between
     // (a duplicate may, and the page ignores ids it has seen).
@@ -272,7 +263,7 @@ pub async fn stream(
     });
     use futures_util::StreamExt;
     let Some((session_id, deadline)) = lifetime else {
-        return Redirect::to(crate::server::auth::accounts::LOGIN_PAGE).into_response();
+        return Redirect::to(crate::paths::SIGN_IN).into_response();
     };
     let ended = session_end(state.db.clone(), session_id, deadline);
     let mut res = Sse::new(replayed.chain(live).take_until(ended))

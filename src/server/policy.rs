@@ -10,6 +10,7 @@
 use crate::domain::lifecycle::Role;
 use crate::server::auth::session::Viewer;
 use crate::server::db::spaces::TokenHolders;
+use leptos::server_fn::ServerFn;
 
 /// Who may call a server function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,9 +53,10 @@ pub struct Rule {
     pub limit: Limit,
 }
 
-const fn rule(path: &'static str, access: Access, limit: Limit) -> Rule {
+/// The rule of server function `F`, at its own path.
+const fn rule<F: ServerFn>(access: Access, limit: Limit) -> Rule {
     Rule {
-        path,
+        path: F::PATH,
         access,
         limit,
     }
@@ -65,80 +67,48 @@ const APPLICANT: &[Role] = &[Role::Applicant];
 const ADMIN: &[Role] = &[Role::Admin];
 
 /// Every server function. A new one must be added here, or it is refused.
-pub const RULES: &[Rule] = &[
-    rule("/api/public/request_counts", Access::Public, Limit::None),
-    rule("/api/auth/whoami", Access::Public, Limit::None),
-    rule("/api/auth/register", Access::Public, Limit::Auth),
-    rule("/api/auth/confirm_email", Access::Public, Limit::None),
-    rule("/api/auth/login", Access::Public, Limit::Auth),
-    rule("/api/auth/logout", Access::Public, Limit::None),
-    rule(
-        "/api/auth/request_password_reset",
-        Access::Public,
-        Limit::Auth,
-    ),
-    rule("/api/auth/reset_password", Access::Public, Limit::Auth),
-    rule("/api/auth/choose_password", Access::Public, Limit::Auth),
-    rule("/api/auth/change_password", Access::SignedIn, Limit::Auth),
-    rule("/api/admin/accounts", Access::Roles(ADMIN), Limit::None),
-    rule("/api/admin/invite", Access::Roles(ADMIN), Limit::None),
-    rule("/api/dev/mails", Access::Public, Limit::None),
-    rule("/api/requests/mine", Access::Roles(APPLICANT), Limit::None),
-    rule(
-        "/api/requests/create",
-        Access::Roles(APPLICANT),
-        Limit::None,
-    ),
-    rule("/api/requests/get", Access::SignedIn, Limit::None),
-    rule("/api/requests/save", Access::Roles(APPLICANT), Limit::None),
-    rule(
-        "/api/requests/duplicate",
-        Access::Roles(APPLICANT),
-        Limit::None,
-    ),
-    rule(
-        "/api/requests/archive",
-        Access::Roles(APPLICANT),
-        Limit::None,
-    ),
-    rule(
-        "/api/requests/remove_attachment",
-        Access::Roles(APPLICANT),
-        Limit::None,
-    ),
-    rule(
-        "/api/requests/submit",
-        Access::Roles(APPLICANT),
-        Limit::None,
-    ),
-    rule(
-        "/api/instruction/request_changes",
-        Access::Roles(STAFF),
-        Limit::None,
-    ),
-    rule("/api/instruction/refuse", Access::Roles(STAFF), Limit::None),
-    rule("/api/instruction/accept", Access::Roles(STAFF), Limit::None),
-    rule("/api/instruction/revoke", Access::Roles(STAFF), Limit::None),
-    rule(
-        "/api/instruction/dashboard",
-        Access::Roles(STAFF),
-        Limit::None,
-    ),
-    rule("/api/instruction/review", Access::Roles(STAFF), Limit::None),
-    rule("/api/instruction/assign", Access::Roles(STAFF), Limit::None),
-    rule("/api/messages/send", Access::SignedIn, Limit::None),
-    rule("/api/messages/list", Access::Roles(APPLICANT), Limit::None),
-    // A token's own people only: `can_see_token`, `can_reveal_token`,
-    // `can_renew_token` below.
-    rule("/api/space/overview", Access::SignedIn, Limit::None),
-    rule("/api/space/reveal", Access::SignedIn, Limit::None),
-    rule("/api/space/renew", Access::SignedIn, Limit::None),
-    rule(
-        "/api/requests/lookup_organisation",
-        Access::SignedIn,
-        Limit::None,
-    ),
-];
+pub const RULES: &[Rule] = {
+    use crate::api::{auth::*, instruction::*, public::*, requests::*, space::*};
+    use Access::{Public, Roles, SignedIn};
+    &[
+        rule::<GetRequestCounts>(Public, Limit::None),
+        rule::<Whoami>(Public, Limit::None),
+        rule::<Register>(Public, Limit::Auth),
+        rule::<ConfirmEmail>(Public, Limit::None),
+        rule::<Login>(Public, Limit::Auth),
+        rule::<Logout>(Public, Limit::None),
+        rule::<RequestPasswordReset>(Public, Limit::Auth),
+        rule::<ResetPassword>(Public, Limit::Auth),
+        rule::<ChoosePassword>(Public, Limit::Auth),
+        rule::<ChangePassword>(SignedIn, Limit::Auth),
+        rule::<ListAccounts>(Roles(ADMIN), Limit::None),
+        rule::<Invite>(Roles(ADMIN), Limit::None),
+        rule::<DevMails>(Public, Limit::None),
+        rule::<MyRequests>(Roles(APPLICANT), Limit::None),
+        rule::<CreateRequest>(Roles(APPLICANT), Limit::None),
+        rule::<GetRequest>(SignedIn, Limit::None),
+        rule::<SaveRequest>(Roles(APPLICANT), Limit::None),
+        rule::<DuplicateRequest>(Roles(APPLICANT), Limit::None),
+        rule::<ArchiveRequest>(Roles(APPLICANT), Limit::None),
+        rule::<RemoveAttachment>(Roles(APPLICANT), Limit::None),
+        rule::<SubmitRequest>(Roles(APPLICANT), Limit::None),
+        rule::<RequestChanges>(Roles(STAFF), Limit::None),
+        rule::<RefuseRequest>(Roles(STAFF), Limit::None),
+        rule::<AcceptRequest>(Roles(STAFF), Limit::None),
+        rule::<RevokeRequest>(Roles(STAFF), Limit::None),
+        rule::<Dashboard>(Roles(STAFF), Limit::None),
+        rule::<Review>(Roles(STAFF), Limit::None),
+        rule::<Assign>(Roles(STAFF), Limit::None),
+        rule::<SendMessage>(SignedIn, Limit::None),
+        rule::<ListMessages>(Roles(APPLICANT), Limit::None),
+        // A token's own people only: `can_see_token`, `can_reveal_token`,
+        // `can_renew_token` below.
+        rule::<SpaceOverview>(SignedIn, Limit::None),
+        rule::<RevealToken>(SignedIn, Limit::None),
+        rule::<RenewToken>(SignedIn, Limit::None),
+        rule::<LookupOrganisation>(SignedIn, Limit::None),
+    ]
+};
 
 /// The entry of a server function's path.
 pub fn rule_for(path: &str) -> Option<&'static Rule> {

@@ -87,7 +87,7 @@ pub fn LoginPage() -> impl IntoView {
                     error=field_error(error, "password")
                 />
                 <p>
-                    <a class="fr-link" href="/mot-de-passe-oublie">"Mot de passe oublié ?"</a>
+                    <a class="fr-link" href={crate::paths::FORGOT_PASSWORD}>"Mot de passe oublié ?"</a>
                 </p>
                 <button class="fr-btn" type="submit" disabled=move || action.pending().get()>
                     "Se connecter"
@@ -95,7 +95,7 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <hr class="fr-mt-4w" />
             <h2 class="fr-h4">"Vous n’avez pas de compte ?"</h2>
-            <a class="fr-btn fr-btn--secondary" href="/inscription">"Créer un compte"</a>
+            <a class="fr-btn fr-btn--secondary" href={crate::paths::REGISTER}>"Créer un compte"</a>
         </FormColumn>
     }
 }
@@ -146,7 +146,7 @@ pub fn RegisterPage() -> impl IntoView {
                         <hr class="fr-mt-4w" />
                         <p>
                             "Vous avez déjà un compte ? "
-                            <a class="fr-link" href="/connexion">"Se connecter"</a>
+                            <a class="fr-link" href={crate::paths::SIGN_IN}>"Se connecter"</a>
                         </p>
                     }
                 }
@@ -217,7 +217,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                 <SuccessNotice title="Adresse confirmée">
                     <p>"Votre compte est activé : vous pouvez vous connecter."</p>
                 </SuccessNotice>
-                <a class="fr-btn" href="/connexion">"Se connecter"</a>
+                <a class="fr-btn" href={crate::paths::SIGN_IN}>"Se connecter"</a>
             </Show>
         </FormColumn>
     }
@@ -308,7 +308,7 @@ fn NewPasswordPage(
                          ouvertes avec l’ancien ont été fermées."
                     </p>
                 </SuccessNotice>
-                <a class="fr-btn" href="/connexion">"Se connecter"</a>
+                <a class="fr-btn" href={crate::paths::SIGN_IN}>"Se connecter"</a>
             </Show>
         </FormColumn>
     }
@@ -389,8 +389,9 @@ pub fn AccountPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(None) => view! { <Redirect path="/connexion" /> }.into_any(),
+                    Ok(None) => view! { <Redirect path={crate::paths::SIGN_IN} /> }.into_any(),
                     Err(e) => {
+                        crate::ui::forms::page_status(&e);
                         view! {
                             <div class="fr-container fr-my-6w">
                                 <ErrorSummary error=Signal::derive(move || Some(e.clone())) />

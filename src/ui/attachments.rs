@@ -18,11 +18,6 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// The download link of an attachment.
-pub fn download_href(id: &str) -> String {
-    format!("/pieces-jointes/{id}")
-}
-
 /// A list of attachments with their download links; with `on_remove`, each
 /// has a "Retirer" button.
 #[component]
@@ -65,7 +60,7 @@ pub fn AttachmentLinks(
 fn DownloadLink(attachment: AttachmentRef) -> impl IntoView {
     let detail = format!("PDF – {}", human_size(attachment.size_bytes));
     view! {
-        <a class="fr-link fr-link--download" href=download_href(&attachment.id) download=attachment.file_name.clone()>
+        <a class="fr-link fr-link--download" href=crate::paths::attachment(&attachment.id) download=attachment.file_name.clone()>
             {format!("Télécharger {}", attachment.file_name)}
             <span class="fr-link__detail">{detail}</span>
         </a>
@@ -210,9 +205,9 @@ async fn send(
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let network = |_| AppError::new(ErrorCode::Network);
-    let url = format!(
-        "/demandes/{request_id}/pieces-jointes?nom={}",
-        String::from(js_sys::encode_uri_component(&file.name()))
+    let url = crate::paths::upload(
+        request_id,
+        &String::from(js_sys::encode_uri_component(&file.name())),
     );
     let headers = web_sys::Headers::new().map_err(network)?;
     headers

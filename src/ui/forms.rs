@@ -149,13 +149,28 @@ pub fn go_to(target: &str) {
 }
 
 /// What a page shows when its data cannot be loaded: the sign-in page when
-/// the session is over, the French error otherwise.
+/// the session is over, the French error otherwise (the page then answers
+/// with the error's status).
 pub fn load_error(e: AppError) -> AnyView {
     if e.code == ErrorCode::Unauthenticated {
-        view! { <Redirect path="/connexion" /> }.into_any()
+        view! { <Redirect path={crate::paths::SIGN_IN} /> }.into_any()
     } else {
+        page_status(&e);
         view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
     }
+}
+
+/// A page rendered on the server that shows `e` answers with its status (a
+/// 404 for a request that does not exist, a 503 when the database is down).
+pub fn page_status(e: &AppError) {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = axum::http::StatusCode::from_u16(e.status())
+    {
+        res.set_status(status);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = e;
 }
 
 /// The initial content of a `<textarea>` (its children). Leptos writes a

@@ -7,6 +7,7 @@ use crate::api::instruction::{
     RevokeRequest, SendMessage, dashboard, review,
 };
 use crate::domain::RequestState;
+use crate::domain::lifecycle::EventKind;
 use crate::domain::request::field_label;
 use crate::error::AppError;
 use crate::ui::account::last_error;
@@ -35,15 +36,17 @@ const FILTERS: [&str; 5] = ["q", "etat", "assignation", "sensibles", "tri"];
 
 /// What a live event says, for the notice above the table.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn describe(kind: &str, id: i64) -> String {
+fn describe(kind: Option<EventKind>, id: i64) -> String {
     match kind {
-        "submitted" => format!("Nouvelle demande n° {id} déposée."),
-        "resubmitted" => format!("La demande n° {id} a été déposée de nouveau."),
-        "changes_requested" => format!("Modifications demandées sur la demande n° {id}."),
-        "refused" => format!("La demande n° {id} a été refusée."),
-        "accepted" => format!("La demande n° {id} a été validée."),
-        "message_sent" => format!("Nouveau message sur la demande n° {id}."),
-        "assigned" => format!("La demande n° {id} a changé d’instructeur."),
+        Some(EventKind::Submitted) => format!("Nouvelle demande n° {id} déposée."),
+        Some(EventKind::Resubmitted) => format!("La demande n° {id} a été déposée de nouveau."),
+        Some(EventKind::ChangesRequested) => {
+            format!("Modifications demandées sur la demande n° {id}.")
+        }
+        Some(EventKind::Refused) => format!("La demande n° {id} a été refusée."),
+        Some(EventKind::Accepted) => format!("La demande n° {id} a été validée."),
+        Some(EventKind::MessageSent) => format!("Nouveau message sur la demande n° {id}."),
+        Some(EventKind::Assigned) => format!("La demande n° {id} a changé d’instructeur."),
         _ => format!("La demande n° {id} a changé."),
     }
 }
@@ -55,7 +58,7 @@ fn describe(kind: &str, id: i64) -> String {
 fn connect_live(refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, status: RwSignal<bool>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    let Ok(source) = web_sys::EventSource::new(crate::api::instruction::LIVE_ROUTE) else {
+    let Ok(source) = web_sys::EventSource::new(crate::paths::LIVE) else {
         return;
     };
     let on_change =
@@ -63,9 +66,9 @@ fn connect_live(refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, status
             if let Some(text) = ev.data().as_string()
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             {
-                let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+                let kind = v["kind"].as_str().and_then(EventKind::parse);
                 let id = v["request_id"].as_i64().unwrap_or_default();
-                notice.set(Some(describe(&kind, id)));
+                notice.set(Some(describe(kind, id)));
             }
             refresh.update(|n| *n += 1);
         });
@@ -133,7 +136,7 @@ pub fn DashboardPage() -> impl IntoView {
                     <div class="fr-alert fr-alert--info fr-alert--sm fr-mb-2w"><p>{n}</p></div>
                 })}
             </div>
-            <form method="get" action="/instruction" class="fr-mb-3w">
+            <form method="get" action={crate::paths::DASHBOARD} class="fr-mb-3w">
                 <div class="fr-grid-row fr-grid-row--gutters">
                     <div class="fr-col-12 fr-col-md-4">
                         <div class="fr-input-group">
@@ -145,7 +148,7 @@ pub fn DashboardPage() -> impl IntoView {
                     </div>
                     <FilterSelect name="etat" label="État" current=Signal::derive(move || param("etat"))
                         options=std::iter::once(("", "Tous"))
-                            .chain(crate::api::instruction::VISIBLE_STATES.iter().map(|s| (s.as_str(), s.label())))
+                            .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))
                             .collect() />
                     <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
                         options=vec![("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")] />
@@ -208,13 +211,13 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
             })
             .collect();
         parts.push(format!("page={page}"));
-        format!("/instruction?{}", parts.join("&"))
+        crate::paths::dashboard_with(&parts.join("&"))
     };
     let now = d.now;
     view! {
         <ul class="fr-tags-group fr-mb-2w" aria-label="Demandes par état">
             {counts.into_iter().map(|(s, n)| view! {
-                <li><a class="fr-tag" href=format!("/instruction?etat={}", s.as_str())>{format!("{} : {n}", s.label_plural())}</a></li>
+                <li><a class="fr-tag" href={crate::paths::dashboard_with(&format!("etat={}", s.as_str()))}>{format!("{} : {n}", s.label_plural())}</a></li>
             }).collect_view()}
         </ul>
         <p data-testid="total">
@@ -248,7 +251,7 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                         };
                         view! {
                             <tr data-testid=format!("demande-{}", l.id)>
-                                <td><a href=format!("/instruction/demandes/{}", l.id)>{format!("n° {}", l.id)}</a></td>
+                                <td><a href={crate::paths::review(l.id)}>{format!("n° {}", l.id)}</a></td>
                                 <td>
                                     {l.organisation}
                                     {l.to_verify.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--info fr-ml-1w">"À vérifier"</p> })}
@@ -416,7 +419,7 @@ pub fn ReviewPage() -> impl IntoView {
     view! {
         <Title text="Instruction d’une demande" />
         <div class="fr-container fr-my-6w">
-            <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/instruction">"Tableau de bord"</a></p>
+            <p><a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href={crate::paths::DASHBOARD}>"Tableau de bord"</a></p>
             <ErrorSummary error />
             <Transition>
                 {move || Suspend::new(async move {
@@ -543,7 +546,7 @@ fn review_view(
             <h2 id="historique" class="fr-h4">"Historique"</h2>
             <ol>
                 {r.timeline.iter().map(|e| view! {
-                    <li>{format!("{} — {}{}", format_ms(e.at), event_label(&e.kind), e.message.as_ref().map(|m| format!(" : {m}")).unwrap_or_default())}</li>
+                    <li>{format!("{} — {}{}", format_ms(e.at), e.kind.label(), e.message.as_ref().map(|m| format!(" : {m}")).unwrap_or_default())}</li>
                 }).collect_view()}
             </ol>
         </section>
@@ -618,24 +621,6 @@ fn review_view(
             }>"Confirmer la validation"</button>
             {move || last_error(accept.value()).get().map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
         </Modal>
-    }
-}
-
-/// The French name of an event of the timeline.
-fn event_label(kind: &str) -> &'static str {
-    match kind {
-        "created" => "Brouillon créé",
-        "submitted" => "Demande déposée",
-        "resubmitted" => "Demande déposée de nouveau",
-        "changes_requested" => "Modifications demandées",
-        "refused" => "Demande refusée",
-        "accepted" => "Demande validée",
-        "message_sent" => "Message",
-        "duplicated" => "Demande dupliquée",
-        "archived" => "Brouillon archivé",
-        "revoked" => "Accès révoqué",
-        "token_revealed" => "Jeton affiché",
-        _ => "Événement",
     }
 }
 

@@ -99,7 +99,7 @@ fn AccountLinks() -> impl IntoView {
                                 </li>
                                 {(user.role == Role::Applicant).then(|| view! {
                                     <li>
-                                        <a class="fr-btn fr-icon-lock-line" href="/espace">
+                                        <a class="fr-btn fr-icon-lock-line" href={crate::paths::SPACE}>
                                             "Mon espace"
                                         </a>
                                     </li>
@@ -115,12 +115,12 @@ fn AccountLinks() -> impl IntoView {
                         view! {
                             <ul class="fr-btns-group">
                                 <li>
-                                    <a class="fr-btn fr-icon-lock-line" href="/connexion">
+                                    <a class="fr-btn fr-icon-lock-line" href={crate::paths::SIGN_IN}>
                                         "Se connecter"
                                     </a>
                                 </li>
                                 <li>
-                                    <a class="fr-btn fr-icon-account-line" href="/inscription">
+                                    <a class="fr-btn fr-icon-account-line" href={crate::paths::REGISTER}>
                                         "Créer un compte"
                                     </a>
                                 </li>
@@ -161,7 +161,7 @@ pub fn Footer() -> impl IntoView {
                 <div class="fr-footer__bottom">
                     <ul class="fr-footer__bottom-list">
                         <li class="fr-footer__bottom-item">
-                            <a class="fr-footer__bottom-link" href="/accessibilite">
+                            <a class="fr-footer__bottom-link" href={crate::paths::ACCESSIBILITY}>
                                 "Accessibilité : non conforme"
                             </a>
                         </li>

@@ -35,12 +35,12 @@ pub fn MyRequestsPage() -> impl IntoView {
     let list = Resource::new_blocking(move || archive.version().get(), |_| my_requests());
     Effect::new(move |_| {
         if let Some(Ok(id)) = create.value().get() {
-            go_to(&format!("/demandes/{id}/etape/1"));
+            go_to(&crate::paths::wizard_step(id, 1));
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(id)) = duplicate.value().get() {
-            go_to(&format!("/demandes/{id}/etape/2"));
+            go_to(&crate::paths::wizard_step(id, 2));
         }
     });
     let error = Signal::derive(move || {
@@ -117,7 +117,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                                                                     <li>
                                                                         {if editable {
                                                                             view! {
-                                                                                <a class="fr-btn fr-btn--sm" href=format!("/demandes/{id}/etape/1")>
+                                                                                <a class="fr-btn fr-btn--sm" href={crate::paths::wizard_step(id, 1)}>
                                                                                     "Reprendre"
                                                                                     <span class="fr-sr-only">{format!(" la demande n° {id}")}</span>
                                                                                 </a>
@@ -125,7 +125,7 @@ pub fn MyRequestsPage() -> impl IntoView {
                                                                                 .into_any()
                                                                         } else {
                                                                             view! {
-                                                                                <a class="fr-btn fr-btn--sm fr-btn--secondary" href=format!("/demandes/{id}")>
+                                                                                <a class="fr-btn fr-btn--sm fr-btn--secondary" href={crate::paths::request(id)}>
                                                                                     "Voir"
                                                                                     <span class="fr-sr-only">{format!(" la demande n° {id}")}</span>
                                                                                 </a>
@@ -198,7 +198,7 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
                 </h3>
                 <dl>{content}</dl>
                 {edit.then(|| view! {
-                    <a class="fr-link fr-icon-edit-line fr-link--icon-left" href=format!("/demandes/{id}/etape/{}", step.number())>
+                    <a class="fr-link fr-icon-edit-line fr-link--icon-left" href={crate::paths::wizard_step(id, step.number())}>
                         "Modifier"
                         <span class="fr-sr-only">{format!(" l’étape {}", step.title())}</span>
                     </a>
@@ -291,7 +291,7 @@ pub fn ChangesMessage(
                             let block = f.split('.').next().unwrap_or_default();
                             let step = crate::domain::request::BLOCKS.iter().position(|b| *b == block).map_or(1, |p| p + 1);
                             view! {
-                                <li><a href=format!("/demandes/{id}/etape/{step}")>
+                                <li><a href={crate::paths::wizard_step(id, step)}>
                                     {format!("{} (étape {step})", crate::domain::request::field_label(f))}
                                 </a></li>
                             }
@@ -330,11 +330,11 @@ pub fn RequestPage() -> impl IntoView {
                                 </p>
                                 <ChangesMessage message=changes_message fields=changes_fields id />
                                 {editable.then(|| view! {
-                                    <a class="fr-btn fr-mb-4w" href=format!("/demandes/{id}/etape/1")>"Reprendre la demande"</a>
+                                    <a class="fr-btn fr-mb-4w" href={crate::paths::wizard_step(id, 1)}>"Reprendre la demande"</a>
                                 })}
-                                {crate::api::instruction::VISIBLE_STATES.contains(&state).then(|| view! { <ApplicantConversation id /> })}
+                                {crate::domain::lifecycle::SUBMITTED_STATES.contains(&state).then(|| view! { <ApplicantConversation id /> })}
                                 <RequestSummaryView id data edit=false />
-                                <a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href="/demandes">"Mes demandes"</a>
+                                <a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href={crate::paths::MY_REQUESTS}>"Mes demandes"</a>
                             }
                                 .into_any()
                         }

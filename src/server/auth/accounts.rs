@@ -110,13 +110,11 @@ async fn email_link(
     Ok(())
 }
 
-/// The pages the links open.
-pub const CONFIRM_PAGE: &str = "/confirmer-email";
-pub const RESET_PAGE: &str = "/nouveau-mot-de-passe";
-pub const INVITATION_PAGE: &str = "/choisir-mot-de-passe";
-pub const LOGIN_PAGE: &str = "/connexion";
-pub const FORGOT_PAGE: &str = "/mot-de-passe-oublie";
-pub const CGU_PAGE: &str = "/conditions-generales";
+use crate::paths::{
+    CHOOSE_PASSWORD as INVITATION_PAGE, CONFIRM_EMAIL as CONFIRM_PAGE,
+    FORGOT_PASSWORD as FORGOT_PAGE, RESET_PASSWORD as RESET_PAGE, SIGN_IN as LOGIN_PAGE,
+    TERMS as CGU_PAGE,
+};
 
 /// Registration: a new applicant account and its confirmation email, or, when
 /// the address has an account, an email telling its owner. An unconfirmed

@@ -3,35 +3,8 @@
 //! earlier link of the same purpose voided when a new one is made.
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
 
-/// What a link is for, and how long it lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Purpose {
-    EmailConfirmation,
-    PasswordReset,
-    Invitation,
-}
-
-impl Purpose {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Purpose::EmailConfirmation => "email_confirmation",
-            Purpose::PasswordReset => "password_reset",
-            Purpose::Invitation => "invitation",
-        }
-    }
-
-    /// Lifetime in milliseconds: reset 1 hour, invitation 7 days,
-    /// confirmation 24 hours.
-    pub fn lifetime_ms(self) -> i64 {
-        match self {
-            Purpose::EmailConfirmation => 24 * 3_600_000,
-            Purpose::PasswordReset => 3_600_000,
-            Purpose::Invitation => 7 * 24 * 3_600_000,
-        }
-    }
-}
+pub use crate::server::db::links::{Purpose, hash_token};
 
 /// A new random token (43 URL-safe characters) and the hash to store.
 pub fn new_token() -> Result<(String, String), getrandom::Error> {
@@ -40,12 +13,6 @@ pub fn new_token() -> Result<(String, String), getrandom::Error> {
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let hash = hash_token(&token);
     Ok((token, hash))
-}
-
-/// The stored form of a token.
-pub fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

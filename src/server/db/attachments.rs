@@ -162,12 +162,12 @@ pub async fn remove(
     now: i64,
 ) -> Result<bool, crate::server::db::requests::RequestWriteError> {
     use crate::server::db::requests::RequestWriteError;
-    let result = sqlx::query(
+    let result = sqlx::query(&format!(
         "UPDATE attachments SET deleted_at = $1 \
          WHERE id = $2 AND request_id = $3 AND deleted_at IS NULL \
-         AND EXISTS (SELECT 1 FROM requests r WHERE r.id = $3 \
-                     AND r.state IN ('draft', 'changes_requested'))",
-    )
+         AND EXISTS (SELECT 1 FROM requests r WHERE r.id = $3 AND r.state IN {})",
+        *super::EDITABLE_SQL
+    ))
     .bind(now)
     .bind(id)
     .bind(request_id)

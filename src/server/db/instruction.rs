@@ -5,8 +5,6 @@
 use super::{Db, DbError};
 use crate::domain::RequestState;
 
-pub use crate::api::instruction::VISIBLE_STATES;
-
 /// Above this many matching requests the dashboard says "more than".
 pub const COUNT_CAP: i64 = MAX_PAGE * PAGE_SIZE;
 
@@ -14,9 +12,7 @@ pub const COUNT_CAP: i64 = MAX_PAGE * PAGE_SIZE;
 /// rather than paged through; counting further costs more than the page).
 pub const SEARCH_COUNT_CAP: i64 = 1_000;
 
-/// Rows per dashboard page.
-pub const PAGE_SIZE: i64 = 25;
-pub use crate::api::instruction::MAX_PAGE;
+pub use crate::domain::dashboard::{MAX_PAGE, PAGE_SIZE};
 
 /// Whose requests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,7 +54,8 @@ pub struct QueueRow {
     pub organisation: String,
     pub siret: Option<String>,
     pub title: String,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: RequestState,
     pub submitted_at: Option<i64>,
     pub updated_at: i64,
     pub sensitive: i64,
@@ -243,7 +240,7 @@ async fn matching(
         None if f.assigned == Assigned::Anyone && !f.sensitive => {
             let states: Vec<RequestState> = match f.state {
                 Some(s) => vec![s],
-                None => VISIBLE_STATES.to_vec(),
+                None => crate::domain::lifecycle::SUBMITTED_STATES.to_vec(),
             };
             let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
             let sql = format!(
@@ -357,7 +354,7 @@ pub async fn assign(
     instructor_id: Option<i64>,
     now: i64,
 ) -> Result<bool, DbError> {
-    let list: Vec<String> = VISIBLE_STATES
+    let list: Vec<String> = crate::domain::lifecycle::SUBMITTED_STATES
         .iter()
         .map(|s| format!("'{}'", s.as_str()))
         .collect();
@@ -380,7 +377,8 @@ pub struct StoredMessage {
     pub id: i64,
     pub request_id: i64,
     pub author_id: Option<i64>,
-    pub author_role: String,
+    #[sqlx(try_from = "String")]
+    pub author_role: crate::domain::lifecycle::Role,
     pub author_email: Option<String>,
     pub body: String,
     /// An instructors' note, never shown to the applicant.
@@ -388,6 +386,57 @@ pub struct StoredMessage {
     pub created_at: i64,
     pub read_by_applicant_at: Option<i64>,
     pub read_by_instructors_at: Option<i64>,
+}
+
+/// Who took a request: their id and address (`None`: nobody).
+pub async fn assignment(db: &Db, id: i64) -> Result<(Option<i64>, Option<String>), DbError> {
+    let row: Option<(Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT r.assigned_to, u.email FROM requests r LEFT JOIN users u ON u.id = r.assigned_to \
+         WHERE r.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// An event the live dashboards were told of, as stored.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AnnouncedEvent {
+    pub id: i64,
+    pub kind: String,
+    pub request_id: i64,
+    pub created_at: i64,
+}
+
+/// The events of `kinds` after id `after`, oldest first, at most `limit`.
+pub async fn events_since(
+    db: &Db,
+    after: i64,
+    kinds: &[crate::domain::lifecycle::EventKind],
+    limit: i64,
+) -> Result<Vec<AnnouncedEvent>, DbError> {
+    let list: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
+    Ok(sqlx::query_as(&format!(
+        "SELECT id, kind, request_id, created_at FROM events WHERE id > $1 \
+         AND kind IN ({}) ORDER BY id LIMIT $2",
+        list.join(", ")
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Sends `payload` on PostgreSQL's channel `channel` (every listening
+/// instance receives it).
+pub async fn notify(db: &Db, channel: &str, payload: &str) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(payload)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
 }
 
 /// A message to write.
@@ -402,15 +451,13 @@ pub struct NewMessage<'a> {
     pub now: i64,
 }
 
-/// Writes a message and queues its notification `emails`, in one
-/// transaction; a message to the other side (not a note) also writes a
-/// `message_sent` event, whose id is answered second.
-pub async fn add_message(
-    db: &Db,
+/// Writes a message in the caller's transaction; a message to the other
+/// side (not a note) also writes a `message_sent` event, whose id is
+/// answered second.
+pub async fn add_message_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     m: &NewMessage<'_>,
-    emails: &[crate::server::db::outbox::NewEmail],
 ) -> Result<(i64, Option<i64>), DbError> {
-    let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO messages (request_id, author_id, author_role, body, internal, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -421,37 +468,31 @@ pub async fn add_message(
     .bind(m.body)
     .bind(i64::from(m.internal))
     .bind(m.now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let mut event_id = None;
-    if !m.internal {
-        let (state,): (String,) = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
-            .bind(m.request_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let state = RequestState::parse(&state).unwrap_or(RequestState::Submitted);
-        let payload = format!("{{\"message_id\":{id}}}");
-        event_id = Some(
-            crate::server::db::requests::insert_event(
-                &mut tx,
-                m.request_id,
-                crate::domain::lifecycle::EventKind::MessageSent,
-                Some(state),
-                state,
-                Some(m.author_id),
-                m.author_role,
-                None,
-                Some(&payload),
-                m.now,
-            )
-            .await?,
-        );
+    if m.internal {
+        return Ok((id, None));
     }
-    for email in emails {
-        crate::server::db::outbox::enqueue(&mut tx, email, m.now).await?;
-    }
-    tx.commit().await?;
-    Ok((id, event_id))
+    let state = super::requests::state_in(tx, m.request_id)
+        .await?
+        .unwrap_or(RequestState::Submitted);
+    let payload = format!("{{\"message_id\":{id}}}");
+    let event_id = super::requests::insert_event(
+        tx,
+        &super::requests::NewEvent {
+            request_id: m.request_id,
+            kind: crate::domain::lifecycle::EventKind::MessageSent,
+            from: Some(state),
+            to: state,
+            actor_id: Some(m.author_id),
+            role: m.author_role,
+            message: None,
+            payload: Some(&payload),
+            now: m.now,
+        },
+    )
+    .await?;
+    Ok((id, Some(event_id)))
 }
 
 /// The conversation of a request, oldest first; `with_internal` adds the

@@ -1,7 +1,41 @@
 //! Stored one-time links (only the token's hash is kept).
 
 use super::{Db, DbError};
-use crate::server::auth::links::{Purpose, hash_token};
+use sha2::{Digest, Sha256};
+
+/// What a link is for, and how long it lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    EmailConfirmation,
+    PasswordReset,
+    Invitation,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::EmailConfirmation => "email_confirmation",
+            Purpose::PasswordReset => "password_reset",
+            Purpose::Invitation => "invitation",
+        }
+    }
+
+    /// Lifetime in milliseconds: reset 1 hour, invitation 7 days,
+    /// confirmation 24 hours.
+    pub fn lifetime_ms(self) -> i64 {
+        match self {
+            Purpose::EmailConfirmation => 24 * 3_600_000,
+            Purpose::PasswordReset => 3_600_000,
+            Purpose::Invitation => 7 * 24 * 3_600_000,
+        }
+    }
+}
+
+/// The stored form of a token.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Why a link does not open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

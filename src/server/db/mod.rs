@@ -15,11 +15,22 @@ pub mod requests;
 pub mod spaces;
 pub mod users;
 
-use crate::error::{AppError, ErrorCode};
+use crate::domain::RequestState;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 use std::time::Duration;
+
+/// `('draft', 'changes_requested')`: a list of states for `state IN …`,
+/// written from the lifecycle's own lists.
+pub fn states_sql(states: &[RequestState]) -> String {
+    let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", list.join(", "))
+}
+
+/// The states in which a request's data may change (`lifecycle::EDITABLE_STATES`).
+pub static EDITABLE_SQL: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| states_sql(&crate::domain::lifecycle::EDITABLE_STATES));
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -101,21 +112,6 @@ fn is_unavailable(err: &sqlx::Error) -> bool {
             None => false,
         },
         _ => false,
-    }
-}
-
-impl From<DbError> for AppError {
-    fn from(err: DbError) -> Self {
-        match &err {
-            DbError::Unavailable(_) => {
-                tracing::warn!(error = %err, "database unavailable");
-                AppError::new(ErrorCode::DatabaseUnavailable)
-            }
-            _ => {
-                tracing::error!(error = %err, "database error");
-                AppError::new(ErrorCode::Internal)
-            }
-        }
     }
 }
 

@@ -27,9 +27,11 @@ pub struct StoredRequest {
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct StoredEvent {
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
     pub from_state: Option<String>,
-    pub to_state: String,
+    #[sqlx(try_from = "String")]
+    pub to_state: RequestState,
     pub actor_id: Option<i64>,
     pub message: Option<String>,
     /// JSON of the event's details (fields to change, scopes accepted…).
@@ -146,7 +148,8 @@ pub async fn create_draft(
 struct Row {
     id: i64,
     applicant_id: Option<i64>,
-    state: String,
+    #[sqlx(try_from = "String")]
+    state: RequestState,
     version: i64,
     data: String,
     created_at: i64,
@@ -172,7 +175,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     Ok(Some(StoredRequest {
         id: row.id,
         applicant_id: row.applicant_id,
-        state: state_of(&row.state)?,
+        state: row.state,
         version: row.version,
         data,
         created_at: row.created_at,
@@ -277,28 +280,21 @@ pub async fn save_once(
     // earlier save. A third writer in between is a conflict.
     let mut over = expected_version;
     loop {
-        let result = sqlx::query(
-            "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
-             updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
-             search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
-             WHERE u.id = requests.applicant_id), ''), technical_email = $11, \
-             organisation_check = $12 \
-             WHERE id = $6 AND version = $7 AND state IN ('draft', 'changes_requested')",
-        )
-        .bind(&json)
-        .bind(data.context.title.trim())
-        .bind(siret_column(&data.organisation.siret))
-        .bind(now)
-        .bind(lineage.id)
-        .bind(id)
-        .bind(over)
-        .bind(data.organisation.name.trim())
-        .bind(i64::from(asks_sensitive(data)))
-        .bind(search_of(data))
-        .bind(technical_email_of(data))
-        .bind(check.as_deref())
-        .execute(&db.pool)
-        .await?;
+        let result = sqlx::query(&SAVE_SQL)
+            .bind(&json)
+            .bind(data.context.title.trim())
+            .bind(siret_column(&data.organisation.siret))
+            .bind(now)
+            .bind(lineage.id)
+            .bind(id)
+            .bind(over)
+            .bind(data.organisation.name.trim())
+            .bind(i64::from(asks_sensitive(data)))
+            .bind(search_of(data))
+            .bind(technical_email_of(data))
+            .bind(check.as_deref())
+            .execute(&db.pool)
+            .await?;
         if result.rows_affected() == 1 {
             return Ok(over + 1);
         }
@@ -335,6 +331,19 @@ pub async fn save_once(
         });
     }
 }
+
+/// A save: the data over the expected version, while the request is editable.
+static SAVE_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "UPDATE requests SET data = $1, title = $2, siret = $3, version = version + 1, \
+         updated_at = $4, last_save_id = $5, organisation_name = $8, sensitive = $9, \
+         search = CAST($10 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u \
+         WHERE u.id = requests.applicant_id), ''), technical_email = $11, \
+         organisation_check = $12 \
+         WHERE id = $6 AND version = $7 AND state IN {}",
+        *super::EDITABLE_SQL
+    )
+});
 
 /// The SIRET as the `siret` column keeps it (for search and the directory):
 /// its digits only, as typed with or without spaces.
@@ -463,15 +472,17 @@ pub async fn duplicate(
     insert_created_event(&mut tx, id, applicant_id, now).await?;
     insert_event(
         &mut tx,
-        source_id,
-        EventKind::Duplicated,
-        Some(source.state),
-        source.state,
-        Some(applicant_id),
-        Role::Applicant,
-        Some(&format!("copiée dans la demande n° {id}")),
-        None,
-        now,
+        &NewEvent {
+            request_id: source_id,
+            kind: EventKind::Duplicated,
+            from: Some(source.state),
+            to: source.state,
+            actor_id: Some(applicant_id),
+            role: Role::Applicant,
+            message: Some(&format!("copiée dans la demande n° {id}")),
+            payload: None,
+            now,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -493,7 +504,17 @@ pub struct RequestLine {
 /// The requests of an applicant, most recently changed first (archived ones
 /// last).
 pub async fn list_for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<RequestLine>, DbError> {
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Listed {
+        id: i64,
+        #[sqlx(try_from = "String")]
+        state: RequestState,
+        title: String,
+        data: String,
+        version: i64,
+        updated_at: i64,
+    }
+    let rows: Vec<Listed> = sqlx::query_as(
         "SELECT id, state, title, data, version, updated_at FROM requests \
          WHERE applicant_id = $1 \
          ORDER BY CASE WHEN state = 'archived' THEN 1 ELSE 0 END, updated_at DESC, id DESC",
@@ -502,74 +523,24 @@ pub async fn list_for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<Reques
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter()
-        .map(|(id, state, title, data, version, updated_at)| {
-            let data = decode(&data)?;
+        .map(|r| {
+            let data = decode(&r.data)?;
             Ok(RequestLine {
-                id,
-                state: state_of(&state)?,
-                title,
+                id: r.id,
+                state: r.state,
+                title: r.title,
                 organisation: data.organisation.name,
                 siret: data.organisation.siret,
-                version,
-                updated_at,
+                version: r.version,
+                updated_at: r.updated_at,
             })
         })
         .collect()
 }
 
-/// Applies a lifecycle action: checks it with the state machine, changes the
-/// state (guarded by the state read, so two racing actions cannot both
-/// succeed), writes the event and, on submission, the snapshot — all in one
-/// transaction. Returns the transition.
-#[allow(clippy::too_many_arguments)]
-pub async fn transition(
-    db: &Db,
-    id: i64,
-    action: Action,
-    role: Role,
-    actor_id: Option<i64>,
-    message: Option<&str>,
-    now: i64,
-) -> Result<Transition, RequestWriteError> {
-    transition_with_emails(db, id, action, role, actor_id, message, &[], now).await
-}
-
-/// `transition`, queueing `emails` in the same transaction. A submission also
-/// records the terms of use accepted (current version, time) in the request's
-/// data before it is snapshotted.
-#[allow(clippy::too_many_arguments)]
-pub async fn transition_with_emails(
-    db: &Db,
-    id: i64,
-    action: Action,
-    role: Role,
-    actor_id: Option<i64>,
-    message: Option<&str>,
-    emails: &[crate::server::db::outbox::NewEmail],
-    now: i64,
-) -> Result<Transition, RequestWriteError> {
-    act(
-        db,
-        &ActionRecord {
-            id,
-            action,
-            role,
-            actor_id,
-            message,
-            payload: None,
-            expected_version: None,
-            emails,
-            grant: None,
-            now,
-        },
-    )
-    .await
-    .map(|a| a.transition)
-}
-
-/// Everything one action on a request writes.
-#[derive(Clone, Debug)]
-pub struct ActionRecord<'a> {
+/// One state change as the lifecycle allows it, with its event.
+#[derive(Clone, Copy, Debug)]
+pub struct Change<'a> {
     pub id: i64,
     pub action: Action,
     pub role: Role,
@@ -580,67 +551,64 @@ pub struct ActionRecord<'a> {
     pub payload: Option<&'a str>,
     /// The version the actor decided on: another one is a `Conflict`.
     pub expected_version: Option<i64>,
-    pub emails: &'a [crate::server::db::outbox::NewEmail],
-    /// An acceptance: the space, token and accesses it grants, and how to
-    /// write the emails saying so (they depend on who has a password).
-    pub grant: Option<(&'a super::spaces::Grant, &'a GrantMail)>,
     pub now: i64,
 }
 
-/// What the acceptance emails need besides the grant.
-#[derive(Clone, Debug)]
-pub struct GrantMail {
-    /// The site's address, without trailing slash.
-    pub public_url: String,
-    /// The instructor's message, maybe empty.
-    pub message: String,
+impl<'a> Change<'a> {
+    /// A change with no message, payload or expected version.
+    pub fn new(id: i64, action: Action, role: Role, actor_id: Option<i64>, now: i64) -> Self {
+        Change {
+            id,
+            action,
+            role,
+            actor_id,
+            message: None,
+            payload: None,
+            expected_version: None,
+            now,
+        }
+    }
 }
 
-/// Where a new client-space member chooses a password, the terms of use and
-/// the client space.
-pub const INVITATION_PAGE: &str = "/choisir-mot-de-passe";
-pub const CGU_PAGE: &str = "/conditions-generales";
-pub const SPACE_PAGE: &str = "/espace";
+/// What `change_state_in` wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Changed {
+    pub transition: Transition,
+    /// The id of its row in `events`.
+    pub event_id: i64,
+    /// The request's version after the change.
+    pub version: i64,
+}
 
-/// Applies an action: the state change (legal for this role and state, on
-/// the expected version), its event, the submission snapshot, the emails —
-/// in one transaction. Repeating a decision finds the state changed and is
-/// refused by the lifecycle, so it has no second effect.
-pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteError> {
-    let ActionRecord {
-        id,
-        action,
-        role,
-        actor_id,
-        message,
-        payload,
-        expected_version,
-        emails,
-        grant,
-        now,
-    } = *r;
-    let mut tx = db.pool.begin().await?;
+/// Changes a request's state inside the caller's transaction: locks the row,
+/// checks the action with the lifecycle (for this role, in the state read,
+/// on the expected version), writes the new state (guarded by the state
+/// read, so two racing actions cannot both succeed) and its event; a
+/// submission also records the terms of use accepted and keeps its
+/// snapshot. A repeated decision finds the state changed and is refused by
+/// the lifecycle, so it has no second effect.
+pub async fn change_state_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    c: &Change<'_>,
+) -> Result<Changed, RequestWriteError> {
     // Write first: this takes the row lock on PostgreSQL and the write lock on
     // SQLite before anything is read, so racing actions wait their turn and
     // then see the new state, instead of failing on a lock upgrade.
     let locked = sqlx::query("UPDATE requests SET version = version WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
+        .bind(c.id)
+        .execute(&mut **tx)
         .await?;
     if locked.rows_affected() == 0 {
         return Err(RequestWriteError::NotFound);
     }
-    let row: Option<(String, i64, String)> =
-        sqlx::query_as("SELECT state, version, data FROM requests WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
+    let (state, version): (String, i64) =
+        sqlx::query_as("SELECT state, version FROM requests WHERE id = $1")
+            .bind(c.id)
+            .fetch_one(&mut **tx)
             .await?;
-    let Some((state, version, data)) = row else {
-        return Err(RequestWriteError::NotFound);
-    };
     let from = state_of(&state)?;
-    let t = lifecycle::apply(from, action, role)?;
-    if let Some(expected) = expected_version
+    let t = lifecycle::apply(from, c.action, c.role)?;
+    if let Some(expected) = c.expected_version
         && expected != version
     {
         return Err(RequestWriteError::Conflict {
@@ -655,11 +623,11 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteErr
          WHERE id = $4 AND state = $5",
     )
     .bind(t.to.as_str())
-    .bind(now)
+    .bind(c.now)
     .bind(i64::from(submitted))
-    .bind(id)
+    .bind(c.id)
     .bind(from.as_str())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
         // Another action changed the state since we read it.
@@ -668,119 +636,102 @@ pub async fn act(db: &Db, r: &ActionRecord<'_>) -> Result<Acted, RequestWriteErr
             current: version,
         });
     }
-    let mut data = data;
     let mut version = version;
     if submitted {
-        let mut parsed = decode(&data)?;
-        if parsed.terms.accepted {
-            parsed.terms.version = crate::domain::request::CURRENT_CGU_VERSION.to_owned();
-            parsed.terms.accepted_at = Some(now);
-            version += 1;
-            sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
-                .bind(encode(&parsed)?)
-                .bind(version)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        // The snapshot keeps the attachments submitted with it.
-        parsed.legal.attachments = super::attachments::list(&mut *tx, id).await?;
-        data = encode(&parsed)?;
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        sqlx::query(
-            "INSERT INTO request_snapshots (request_id, submission_no, version, data, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(id)
-        .bind(n + 1)
-        .bind(version)
-        .bind(&data)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        version = stamp_terms_in(tx, c.id, version, c.now).await?;
+        snapshot_in(tx, c.id, version, c.now).await?;
     }
     let event_id = insert_event(
-        &mut tx,
-        id,
-        t.event,
-        Some(from),
-        t.to,
-        actor_id,
-        role,
-        message,
-        payload,
-        now,
+        tx,
+        &NewEvent {
+            request_id: c.id,
+            kind: t.event,
+            from: Some(from),
+            to: t.to,
+            actor_id: c.actor_id,
+            role: c.role,
+            message: c.message,
+            payload: c.payload,
+            now: c.now,
+        },
     )
     .await?;
-    if t.event == EventKind::Revoked {
-        // The token is refused from the next call on (every call reads it).
-        sqlx::query(
-            "UPDATE tokens SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    for email in emails {
-        crate::server::db::outbox::enqueue(&mut tx, email, now).await?;
-    }
-    let mut granted = None;
-    if let Some((g, mail)) = grant
-        && t.event == EventKind::Accepted
-    {
-        let done = super::spaces::grant_in(&mut tx, g, now).await?;
-        for m in &done.members {
-            let password_link = if m.needs_password {
-                let (token, hash) = crate::server::auth::links::new_token()
-                    .map_err(|e| DbError::Query(sqlx::Error::Protocol(e.to_string())))?;
-                super::links::create(
-                    &mut tx,
-                    m.user_id,
-                    crate::server::auth::links::Purpose::Invitation,
-                    &hash,
-                    now,
-                )
-                .await?;
-                Some(format!(
-                    "{}{INVITATION_PAGE}?jeton={token}",
-                    mail.public_url
-                ))
-            } else {
-                None
-            };
-            let email = crate::server::mail::templates::request_accepted_access(
-                &m.email,
-                id,
-                g.title.trim(),
-                &mail.message,
-                &format!("{}{CGU_PAGE}", mail.public_url),
-                password_link.as_deref(),
-                &format!("{}{SPACE_PAGE}", mail.public_url),
-            );
-            crate::server::db::outbox::enqueue(&mut tx, &email, now).await?;
-        }
-        granted = Some(done);
-    }
-    tx.commit().await?;
-    Ok(Acted {
+    Ok(Changed {
         transition: t,
         event_id,
-        granted,
+        version,
     })
 }
 
-/// What `act` did: the transition, the id of its event, and what an
-/// acceptance granted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Acted {
-    pub transition: Transition,
-    pub event_id: i64,
-    pub granted: Option<super::spaces::Granted>,
+/// `change_state_in` in a transaction of its own: a state change that
+/// writes nothing else (archiving a draft, seeding, tests).
+pub async fn transition(db: &Db, c: &Change<'_>) -> Result<Changed, RequestWriteError> {
+    let mut tx = db.pool.begin().await?;
+    let changed = change_state_in(&mut tx, c).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Records in the request's data, inside the caller's transaction, that the
+/// current terms of use were accepted at `now` (when the applicant ticked
+/// them); answers the version after it.
+async fn stamp_terms_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    version: i64,
+    now: i64,
+) -> Result<i64, DbError> {
+    let (data,): (String,) = sqlx::query_as("SELECT data FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut parsed = decode(&data)?;
+    if !parsed.terms.accepted {
+        return Ok(version);
+    }
+    parsed.terms.version = crate::domain::request::CURRENT_CGU_VERSION.to_owned();
+    parsed.terms.accepted_at = Some(now);
+    sqlx::query("UPDATE requests SET data = $1, version = $2 WHERE id = $3")
+        .bind(encode(&parsed)?)
+        .bind(version + 1)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(version + 1)
+}
+
+/// Keeps, inside the caller's transaction, the request as submitted at
+/// `version` (with the attachments submitted with it): the next submission
+/// is compared against it.
+async fn snapshot_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    version: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    let (data,): (String,) = sqlx::query_as("SELECT data FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let mut parsed = decode(&data)?;
+    parsed.legal.attachments = super::attachments::list(&mut **tx, id).await?;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM request_snapshots WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO request_snapshots (request_id, submission_no, version, data, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(n + 1)
+    .bind(version)
+    .bind(encode(&parsed)?)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// The `created` event of a new draft.
@@ -792,49 +743,69 @@ async fn insert_created_event(
 ) -> Result<(), sqlx::Error> {
     insert_event(
         tx,
-        id,
-        lifecycle::INITIAL.1,
-        None,
-        lifecycle::INITIAL.0,
-        Some(applicant_id),
-        Role::Applicant,
-        None,
-        None,
-        now,
+        &NewEvent {
+            request_id: id,
+            kind: lifecycle::INITIAL.1,
+            from: None,
+            to: lifecycle::INITIAL.0,
+            actor_id: Some(applicant_id),
+            role: Role::Applicant,
+            message: None,
+            payload: None,
+            now,
+        },
     )
     .await?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_event(
+/// One row of the event log, to write.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEvent<'a> {
+    pub request_id: i64,
+    pub kind: EventKind,
+    pub from: Option<RequestState>,
+    pub to: RequestState,
+    pub actor_id: Option<i64>,
+    pub role: Role,
+    pub message: Option<&'a str>,
+    pub payload: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Writes an event inside the caller's transaction; answers its id.
+pub async fn insert_event(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    request_id: i64,
-    kind: EventKind,
-    from: Option<RequestState>,
-    to: RequestState,
-    actor_id: Option<i64>,
-    role: Role,
-    message: Option<&str>,
-    payload: Option<&str>,
-    now: i64,
+    e: &NewEvent<'_>,
 ) -> Result<i64, sqlx::Error> {
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO events (request_id, kind, from_state, to_state, actor_id, actor_role, message, \
          payload, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(request_id)
-    .bind(kind.as_str())
-    .bind(from.map(RequestState::as_str))
-    .bind(to.as_str())
-    .bind(actor_id)
-    .bind(role.as_str())
-    .bind(message)
-    .bind(payload)
-    .bind(now)
+    .bind(e.request_id)
+    .bind(e.kind.as_str())
+    .bind(e.from.map(RequestState::as_str))
+    .bind(e.to.as_str())
+    .bind(e.actor_id)
+    .bind(e.role.as_str())
+    .bind(e.message)
+    .bind(e.payload)
+    .bind(e.now)
     .fetch_one(&mut **tx)
     .await?;
     Ok(id)
+}
+
+/// The state of a request, read inside the caller's transaction.
+pub async fn state_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+) -> Result<Option<RequestState>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    row.map(|(s,)| state_of(&s)).transpose()
 }
 
 /// The event log of a request, oldest first.

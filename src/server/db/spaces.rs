@@ -242,26 +242,22 @@ pub async fn record_reveal(
     now: i64,
 ) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
-    let (state,): (String,) = sqlx::query_as("SELECT state FROM requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let state = crate::domain::RequestState::parse(&state).ok_or_else(|| {
-        DbError::Query(sqlx::Error::Decode(
-            format!("unknown request state {state:?}").into(),
-        ))
-    })?;
+    let state = super::requests::state_in(&mut tx, request_id)
+        .await?
+        .ok_or(DbError::Query(sqlx::Error::RowNotFound))?;
     super::requests::insert_event(
         &mut tx,
-        request_id,
-        crate::domain::lifecycle::EventKind::TokenRevealed,
-        Some(state),
-        state,
-        Some(actor_id),
-        role,
-        Some(&format!("par {actor_email}")),
-        None,
-        now,
+        &super::requests::NewEvent {
+            request_id,
+            kind: crate::domain::lifecycle::EventKind::TokenRevealed,
+            from: Some(state),
+            to: state,
+            actor_id: Some(actor_id),
+            role,
+            message: Some(&format!("par {actor_email}")),
+            payload: None,
+            now,
+        },
     )
     .await?;
     tx.commit().await?;
@@ -290,6 +286,44 @@ pub async fn calls_since(db: &Db, token_id: &str, since: i64) -> Result<i64, DbE
     .fetch_one(&db.pool)
     .await?;
     Ok(n)
+}
+
+/// Adds `n` calls of a token on `day` (days since the epoch), in the
+/// caller's transaction.
+pub async fn add_calls_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_id: &str,
+    day: i64,
+    n: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO token_usage (token_id, day, calls) VALUES ($1, $2, $3) \
+         ON CONFLICT (token_id, day) DO UPDATE SET calls = token_usage.calls + excluded.calls",
+    )
+    .bind(token_id)
+    .bind(day)
+    .bind(n)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that a token was used at `at`, unless a later use is recorded,
+/// in the caller's transaction.
+pub async fn mark_used_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_id: &str,
+    at: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE tokens SET last_used_at = $1 WHERE id = $2 \
+         AND (last_used_at IS NULL OR last_used_at < $1)",
+    )
+    .bind(at)
+    .bind(token_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Extends a token by `TOKEN_LIFETIME_MS` from its current expiry, if it
@@ -331,77 +365,78 @@ pub fn reminder_due(expires_at: i64, now: i64) -> Option<i64> {
         .min()
 }
 
-/// Queues the expiry reminders due at `now`, each once (its row and its
-/// email in one transaction); answers how many were queued.
-pub async fn send_due_reminders(db: &Db, public_url: &str, now: i64) -> Result<usize, DbError> {
-    let rows: Vec<(String, i64, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT t.id, t.request_id, t.name, t.expires_at, u.email FROM tokens t \
+/// A token whose reminders may be due.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct NearExpiry {
+    pub token_id: String,
+    pub request_id: i64,
+    pub name: String,
+    pub expires_at: i64,
+    /// The applicant's address.
+    pub email: Option<String>,
+}
+
+/// The tokens not revoked expiring within the largest reminder threshold,
+/// or expired less than 7 days ago.
+pub async fn tokens_near_expiry(db: &Db, now: i64) -> Result<Vec<NearExpiry>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT t.id AS token_id, t.request_id, t.name, t.expires_at, u.email FROM tokens t \
          JOIN requests r ON r.id = t.request_id LEFT JOIN users u ON u.id = r.applicant_id \
          WHERE t.revoked_at IS NULL AND t.expires_at <= $1 AND t.expires_at > $2",
     )
     .bind(now + REMINDER_DAYS[0] * DAY_MS)
     .bind(now - 7 * DAY_MS)
     .fetch_all(&db.pool)
-    .await?;
-    let mut queued = 0;
-    for (token_id, request_id, name, expires_at, email) in rows {
-        let (Some(days), Some(email)) = (reminder_due(expires_at, now), email) else {
-            continue;
-        };
-        let mut tx = db.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO token_reminders (token_id, expires_at, days, sent_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (token_id, expires_at, days) DO NOTHING",
-        )
-        .bind(&token_id)
+    .await?)
+}
+
+/// Records, in the caller's transaction, the reminder `days` before
+/// `expires_at` as sent, and the larger thresholds as passed over (never sent
+/// late). `false` when it was already sent.
+pub async fn mark_reminded_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_id: &str,
+    expires_at: i64,
+    days: i64,
+    now: i64,
+) -> Result<bool, DbError> {
+    const INSERT: &str = "INSERT INTO token_reminders (token_id, expires_at, days, sent_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (token_id, expires_at, days) DO NOTHING";
+    let inserted = sqlx::query(INSERT)
+        .bind(token_id)
         .bind(expires_at)
         .bind(days)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-        if inserted.rows_affected() == 1 {
-            // The larger thresholds are passed over, never sent late.
-            for larger in REMINDER_DAYS.iter().filter(|d| **d > days) {
-                sqlx::query(
-                    "INSERT INTO token_reminders (token_id, expires_at, days, sent_at) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (token_id, expires_at, days) DO NOTHING",
-                )
-                .bind(&token_id)
-                .bind(expires_at)
-                .bind(*larger)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let mail = crate::server::mail::templates::token_expiry_reminder(
-                &email,
-                request_id,
-                &name,
-                days,
-                expires_at,
-                &format!("{public_url}{}", super::requests::SPACE_PAGE),
-            );
-            super::outbox::enqueue(&mut tx, &mail, now).await?;
-            queued += 1;
-        }
-        tx.commit().await?;
+    if inserted.rows_affected() != 1 {
+        return Ok(false);
     }
-    Ok(queued)
+    for larger in REMINDER_DAYS.iter().filter(|d| **d > days) {
+        sqlx::query(INSERT)
+            .bind(token_id)
+            .bind(expires_at)
+            .bind(*larger)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(true)
 }
 
-/// Sends the due reminders every hour (started by `serve`).
-pub fn spawn_reminders(db: Db, public_url: String) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            match send_due_reminders(&db, &public_url, super::now_ms()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(n, "rappels d’expiration de jetons"),
-                Err(e) => tracing::warn!(error = %e, "rappels d’expiration de jetons"),
-            }
-        }
-    });
+/// Revokes, in the caller's transaction, the request's tokens not revoked
+/// yet: refused from the next call on (every call reads its row).
+pub async fn revoke_tokens_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    request_id: i64,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

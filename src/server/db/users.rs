@@ -4,31 +4,23 @@ use super::{Db, DbError};
 use crate::domain::lifecycle::Role;
 
 /// A stored account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     pub id: i64,
     pub email: String,
+    #[sqlx(try_from = "String")]
     pub role: Role,
     /// None until the user has chosen a password (invitation pending).
     pub password_hash: Option<String>,
     pub email_verified_at: Option<i64>,
 }
 
-type Row = (i64, String, String, Option<String>, Option<i64>);
-
-fn from_row((id, email, role, password_hash, email_verified_at): Row) -> Result<User, DbError> {
-    let role = Role::parse(&role).ok_or_else(|| {
-        DbError::Query(sqlx::Error::Decode(
-            format!("rôle inconnu en base : {role}").into(),
-        ))
-    })?;
-    Ok(User {
-        id,
-        email,
-        role,
-        password_hash,
-        email_verified_at,
-    })
+/// An account with its creation time, for the administrators' list.
+#[derive(sqlx::FromRow)]
+struct Listed {
+    #[sqlx(flatten)]
+    user: User,
+    created_at: i64,
 }
 
 const COLUMNS: &str = "id, email, role, password_hash, email_verified_at";
@@ -71,20 +63,22 @@ pub async fn create_in(
 
 /// The account with this id.
 pub async fn get(db: &Db, id: i64) -> Result<Option<User>, DbError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
-    row.map(from_row).transpose()
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 /// The account with this email address (any case, surrounding spaces ignored).
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<User>, DbError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
-        .bind(normalise_email(email))
-        .fetch_optional(&db.pool)
-        .await?;
-    row.map(from_row).transpose()
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+            .bind(normalise_email(email))
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 /// Sets a new password hash inside the caller's transaction; `verified`
@@ -155,25 +149,23 @@ pub async fn find_by_email_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     email: &str,
 ) -> Result<Option<User>, DbError> {
-    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
-        .bind(normalise_email(email))
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(from_row).transpose()
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
+            .bind(normalise_email(email))
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
 }
 
 /// Every account, for administrators: (user, created_at), newest first.
 pub async fn list(db: &Db, limit: i64) -> Result<Vec<(User, i64)>, DbError> {
-    type ListRow = (i64, String, String, Option<String>, Option<i64>, i64);
-    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+    let rows: Vec<Listed> = sqlx::query_as(&format!(
         "SELECT {COLUMNS}, created_at FROM users ORDER BY id DESC LIMIT $1"
     ))
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
-    rows.into_iter()
-        .map(|(a, b, c, d, e, created)| from_row((a, b, c, d, e)).map(|u| (u, created)))
-        .collect()
+    Ok(rows.into_iter().map(|l| (l.user, l.created_at)).collect())
 }
 
 /// The addresses of the active instructors and administrators (those who
@@ -205,11 +197,12 @@ pub async fn unconfirmed_loses_password_in(
     .bind(id)
     .execute(&mut **tx)
     .await?;
-    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_one(&mut **tx)
-        .await?;
-    from_row(row)
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+            .bind(id)
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 /// Registration over an unconfirmed account: its password is replaced by
