@@ -11,6 +11,9 @@
 #   bash scripts/bench-build.sh wasm-size
 #        release bundle (--split): the main module raw and brotli -11, and each
 #        module loaded on demand with the shared chunks it needs, brotli -11
+#   bash scripts/bench-build.sh test-build
+#        `cargo test --no-run` after a one-line change in the crate (a db
+#        module), then after one in the tests' shared helpers
 #   bash scripts/bench-build.sh ci
 #        clean clone, `CI=true bash .ci/run`
 set -euo pipefail
@@ -72,6 +75,20 @@ case "${1:-}" in
     end="$(now)"
     echo "incremental dev rebuild (server + WASM) after a one-line change: $(secs "$start" "$end") s"
     echo "FIGURE build.incremental_s $(secs "$start" "$end")"
+    ;;
+  test-build)
+    cargo test --features ssr --no-run >/dev/null 2>&1
+    for file in src/server/db/requests.rs tests/common/mod.rs; do
+      cp "$file" /tmp/guichet-bench-touched.rs
+      echo "// bench-build" >> "$file"
+      start="$(now)"
+      cargo test --features ssr --no-run >/dev/null 2>&1
+      end="$(now)"
+      cp /tmp/guichet-bench-touched.rs "$file"
+      echo "test build after a one-line change in $file: $(secs "$start" "$end") s"
+      echo "FIGURE build.test_build_$(basename "$(dirname "$file")")_s $(secs "$start" "$end")"
+    done
+    cargo test --features ssr --no-run >/dev/null 2>&1
     ;;
   wasm-size)
     cargo leptos build --release --split >/dev/null 2>&1

@@ -3,7 +3,7 @@
 //! downloads, removal, submission; and the antivirus, with a real ClamAV
 //! daemon and a signature of our own (no internet).
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

@@ -3,7 +3,7 @@
 //! session fixation, timeouts, enumeration, link reuse and expiry, rate
 //! limits, cross-site posts.
 
-mod common;
+use crate::common;
 
 use common::*;
 use guichet::domain::lifecycle::Role;

@@ -1,7 +1,7 @@
 //! Runs the real `guichet` binary: `migrate` and `serve` on SQLite and
 //! PostgreSQL, configuration errors, graceful shutdown.
 
-mod common;
+use crate::common;
 
 use common::process::{Server, guichet, http_get, sign_in_at};
 use common::{TestDb, app, sign_in};

@@ -1,7 +1,7 @@
 //! The organisation directory: import from the npm package's data into both
 //! backends, in-memory search, and the JSON endpoints used by the wizard.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -2,7 +2,7 @@
 //! endpoint (never the internet): answers, timeouts, errors, and the
 //! organisation endpoints' fallback.
 
-mod common;
+use crate::common;
 
 use axum::extract::Query;
 use axum::http::StatusCode;

@@ -2,7 +2,7 @@
 //! middle of an autosave storm, SMTP down during an acceptance with a
 //! restart in between, the database unavailable. On both backends.
 
-mod common;
+use crate::common;
 
 use common::process::{Server, sign_in_at};
 use common::smtp::smtp_sink;

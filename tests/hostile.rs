@@ -3,7 +3,7 @@
 //! SIRET, email, URL and PDF checks under random input, and text holding
 //! HTML shown as text everywhere.
 
-mod common;
+use crate::common;
 
 use common::world::{PASSWORD, submitted_with, world_on};
 use common::*;

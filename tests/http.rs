@@ -1,7 +1,7 @@
 //! Drives the real axum router (pages, server functions, /healthz) against a
 //! real SQLite file and a real PostgreSQL database.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

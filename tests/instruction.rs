@@ -3,7 +3,7 @@
 //! resubmission, refuse, accept with fewer scopes; each with its event and
 //! email; repeated or stale decisions change nothing.
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

@@ -1,6 +1,6 @@
 //! One-time links on both backends: single use, expiry, replacement, purpose.
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use guichet::domain::lifecycle::Role;

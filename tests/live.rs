@@ -3,7 +3,7 @@
 //! missed; only staff may listen; and on PostgreSQL, a change made through
 //! one server instance reaches a stream opened on another (LISTEN/NOTIFY).
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

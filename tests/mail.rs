@@ -2,7 +2,7 @@
 //! SMTP sink), on both backends: nothing lost while SMTP is down, each email
 //! delivered once when it is back.
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use common::smtp::smtp_sink;

@@ -2,7 +2,7 @@
 //! concurrency, state changes with their event in one transaction, snapshots,
 //! the append-only event log.
 
-mod common;
+use crate::common;
 
 use common::TestDb;
 use guichet::domain::RequestState;

@@ -4,7 +4,7 @@
 //! A server function without a policy entry, or without a sample call here,
 //! fails this test.
 
-mod common;
+use crate::common;
 
 use common::*;
 use guichet::domain::lifecycle::Role;

@@ -2,7 +2,7 @@
 //! PostgreSQL: drafts, saves with versions, idempotent retries, conflicts,
 //! ownership, editability, duplicate, archive, submission with its emails.
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

@@ -3,7 +3,7 @@
 //! nothing), the JWKS checked by an independent JWT library (PyJWT), and
 //! the API-Entreprise-compatible endpoints with each of their error codes.
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

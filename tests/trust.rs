@@ -5,7 +5,7 @@
 //! cannot pre-empt anyone, sign-ins are limited per account, drafts are
 //! private.
 
-mod common;
+use crate::common;
 
 use common::world::*;
 use common::*;

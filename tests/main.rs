@@ -1,0 +1,23 @@
+//! Every integration test, in one binary: a change of the crate links one
+//! test executable instead of one per file. Each module drives the real
+//! router (or the real binary) on a real SQLite file and on PostgreSQL.
+
+mod common;
+
+mod attachments;
+mod auth;
+mod cli;
+mod directory;
+mod directory_online;
+mod faults;
+mod hostile;
+mod http;
+mod instruction;
+mod links;
+mod live;
+mod mail;
+mod persistence;
+mod policy;
+mod requests;
+mod tokens;
+mod trust;
