@@ -248,10 +248,10 @@ async fn pdfs_are_checked_stored_and_served_to_their_readers_only() {
         let snapshots = guichet::server::db::requests::snapshots(&t.db, id)
             .await
             .expect("snapshots");
-        assert_eq!(snapshots[0].2.legal.attachments.len(), 5);
+        assert_eq!(snapshots[0].data.legal.attachments.len(), 5);
         let a = upload(&w, Some(&w.alice), id, "tard.pdf", pdf("tard")).await;
         assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
-        let second = snapshots[0].2.legal.attachments[0].id.clone();
+        let second = snapshots[0].data.legal.attachments[0].id.clone();
         let a = remove(w.alice.clone(), second.clone()).await;
         assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"));
         let link = format!("/pieces-jointes/{second}");

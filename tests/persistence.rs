@@ -155,15 +155,15 @@ async fn state_changes_write_their_event_and_snapshot_together() {
             Some("Précisez le public concerné.")
         );
         assert_eq!(events[2].actor_id, Some(instructor));
-        assert_eq!(events[2].from_state.as_deref(), Some("submitted"));
+        assert_eq!(events[2].from_state.as_str(), Some("submitted"));
 
         let snaps = requests::snapshots(&t.db, id).await.expect("snapshots");
         assert_eq!(snaps.len(), 2);
-        assert_eq!((snaps[0].0, snaps[0].1), (1, 1));
-        assert_eq!((snaps[1].0, snaps[1].1), (2, 2));
-        assert_eq!(snaps[0].2.context.end_users, "");
+        assert_eq!((snaps[0].submission_no, snaps[0].version), (1, 1));
+        assert_eq!((snaps[1].submission_no, snaps[1].version), (2, 2));
+        assert_eq!(snaps[0].data.context.end_users, "");
         assert_eq!(
-            snaps[1].2.context.end_users,
+            snaps[1].data.context.end_users,
             "Entreprises de moins de 50 salariés"
         );
 

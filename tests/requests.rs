@@ -251,7 +251,7 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
             .await
             .expect("snapshots");
         assert_eq!(snapshots.len(), 1);
-        assert_eq!(snapshots[0].2.terms.version, "2026-11");
+        assert_eq!(snapshots[0].data.terms.version, "2026-11");
 
         // Submitted: no more saves, no second submission.
         let version = a.json["version"].as_i64().expect("version");
@@ -298,7 +298,7 @@ async fn submission_records_terms_snapshots_and_emails_then_locks() {
             .await
             .expect("snapshots");
         assert_eq!(snapshots.len(), 2, "one snapshot per submission");
-        assert_eq!(snapshots[1].2.legal.retention_months, "12");
+        assert_eq!(snapshots[1].data.legal.retention_months, "12");
         t.cleanup().await;
     }
 }

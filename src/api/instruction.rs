@@ -283,7 +283,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     instruction::mark_read(&app.db, id, true, db::now_ms()).await?;
     let snapshots = db::requests::snapshots(&app.db, id).await?;
     let changes = match snapshots.as_slice() {
-        [.., previous, last] => crate::domain::request::differences(&previous.2, &last.2),
+        [.., previous, last] => crate::domain::request::differences(&previous.data, &last.data),
         _ => Vec::new(),
     };
     let applicant_email = match r.applicant_id {

@@ -123,7 +123,13 @@ pub async fn list<'e, E>(executor: E, request_id: i64) -> Result<Vec<AttachmentR
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: String,
+        file_name: String,
+        size_bytes: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, file_name, size_bytes FROM attachments \
          WHERE request_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
     )
@@ -132,10 +138,10 @@ where
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, file_name, size)| AttachmentRef {
-            id,
-            file_name,
-            size_bytes: u64::try_from(size).unwrap_or(0),
+        .map(|r| AttachmentRef {
+            id: r.id,
+            file_name: r.file_name,
+            size_bytes: u64::try_from(r.size_bytes).unwrap_or(0),
         })
         .collect())
 }

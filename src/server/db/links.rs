@@ -48,15 +48,6 @@ pub enum LinkError {
 }
 
 impl LinkError {
-    pub fn code(self) -> &'static str {
-        match self {
-            LinkError::Unknown => "link_unknown",
-            LinkError::AlreadyUsed => "link_used",
-            LinkError::Expired => "link_expired",
-            LinkError::Replaced => "link_replaced",
-        }
-    }
-
     pub fn message(self) -> &'static str {
         match self {
             LinkError::Unknown => {
@@ -172,9 +163,13 @@ async fn diagnose(
     hash: &str,
     purpose: Purpose,
 ) -> Result<LinkError, DbError> {
-    let row: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
-        "SELECT used_at, voided_at, expires_at FROM one_time_links \
-         WHERE token_hash = $1 AND purpose = $2",
+    #[derive(sqlx::FromRow)]
+    struct Spent {
+        used_at: Option<i64>,
+        voided_at: Option<i64>,
+    }
+    let row: Option<Spent> = sqlx::query_as(
+        "SELECT used_at, voided_at FROM one_time_links WHERE token_hash = $1 AND purpose = $2",
     )
     .bind(hash)
     .bind(purpose.as_str())
@@ -182,8 +177,12 @@ async fn diagnose(
     .await?;
     Ok(match row {
         None => LinkError::Unknown,
-        Some((Some(_), _, _)) => LinkError::AlreadyUsed,
-        Some((None, Some(_), _)) => LinkError::Replaced,
-        Some((None, None, _)) => LinkError::Expired,
+        Some(Spent {
+            used_at: Some(_), ..
+        }) => LinkError::AlreadyUsed,
+        Some(Spent {
+            voided_at: Some(_), ..
+        }) => LinkError::Replaced,
+        Some(_) => LinkError::Expired,
     })
 }

@@ -155,7 +155,7 @@ pub async fn status(
 }
 
 /// An outbox row as the development page shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredEmail {
     pub id: i64,
     pub to_address: String,
@@ -167,24 +167,11 @@ pub struct StoredEmail {
 
 /// The most recent emails, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredEmail>, DbError> {
-    let rows: Vec<(i64, String, String, String, i64, Option<i64>)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, to_address, subject, body_text, created_at, sent_at FROM email_outbox \
          ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, to_address, subject, body_text, created_at, sent_at)| StoredEmail {
-                id,
-                to_address,
-                subject,
-                body_text,
-                created_at,
-                sent_at,
-            },
-        )
-        .collect())
+    .await?)
 }

@@ -29,7 +29,9 @@ pub struct StoredEvent {
     pub id: i64,
     #[sqlx(try_from = "String")]
     pub kind: EventKind,
-    pub from_state: Option<String>,
+    /// `None` for the event that created the request.
+    #[sqlx(try_from = "Option<String>")]
+    pub from_state: FromState,
     #[sqlx(try_from = "String")]
     pub to_state: RequestState,
     pub actor_id: Option<i64>,
@@ -37,6 +39,26 @@ pub struct StoredEvent {
     /// JSON of the event's details (fields to change, scopes accepted…).
     pub payload: Option<String>,
     pub created_at: i64,
+}
+
+/// The state an event left (`None`: the request's creation), read from its
+/// stored value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FromState(pub Option<RequestState>);
+
+impl TryFrom<Option<String>> for FromState {
+    type Error = String;
+
+    fn try_from(value: Option<String>) -> Result<Self, Self::Error> {
+        value.map(RequestState::try_from).transpose().map(FromState)
+    }
+}
+
+impl FromState {
+    /// The stored value.
+    pub fn as_str(self) -> Option<&'static str> {
+        self.0.map(RequestState::as_str)
+    }
 }
 
 /// Why a write on a request did not happen.
@@ -819,9 +841,24 @@ pub async fn events(db: &Db, id: i64) -> Result<Vec<StoredEvent>, DbError> {
     .await?)
 }
 
-/// The snapshots taken at each submission: (submission number, version, data).
-pub async fn snapshots(db: &Db, id: i64) -> Result<Vec<(i64, i64, RequestData)>, DbError> {
-    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+/// A request as submitted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// 1 for the first submission.
+    pub submission_no: i64,
+    pub version: i64,
+    pub data: RequestData,
+}
+
+/// The snapshots taken at each submission, first to last.
+pub async fn snapshots(db: &Db, id: i64) -> Result<Vec<Snapshot>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        submission_no: i64,
+        version: i64,
+        data: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT submission_no, version, data FROM request_snapshots \
          WHERE request_id = $1 ORDER BY submission_no",
     )
@@ -829,6 +866,12 @@ pub async fn snapshots(db: &Db, id: i64) -> Result<Vec<(i64, i64, RequestData)>,
     .fetch_all(&db.pool)
     .await?;
     rows.into_iter()
-        .map(|(n, v, d)| Ok((n, v, decode(&d)?)))
+        .map(|r| {
+            Ok(Snapshot {
+                submission_no: r.submission_no,
+                version: r.version,
+                data: decode(&r.data)?,
+            })
+        })
         .collect()
 }
