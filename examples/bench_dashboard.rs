@@ -21,6 +21,7 @@
 #[path = "support/scratch.rs"]
 mod scratch;
 
+use guichet::domain::lifecycle::EventKind::Submitted;
 use guichet::domain::lifecycle::Role;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
@@ -334,13 +335,7 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_secs(5)).await;
         for k in 0..10 {
-            live.publish(
-                &db,
-                guichet::domain::lifecycle::EventKind::Submitted,
-                k + 1,
-                None,
-            )
-            .await;
+            live.publish(&db, Submitted, k + 1, None).await;
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
         let after = rss_mib();
@@ -406,13 +401,7 @@ async fn main() {
     // `live::SESSION_CHECK`, 5 s) at least once while they arrive.
     let events = 100;
     for k in 0..events {
-        live.publish(
-            &db,
-            guichet::domain::lifecycle::EventKind::Submitted,
-            k + 1,
-            None,
-        )
-        .await;
+        live.publish(&db, Submitted, k + 1, None).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

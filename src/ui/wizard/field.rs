@@ -56,6 +56,10 @@ pub fn Field(
     let to_change = draft
         .changes_fields
         .with_value(|f| f.iter().any(|x| x == path));
+    let on_input = move |ev: leptos::ev::Event| {
+        let v = event_target_value(&ev);
+        draft.change(|d| set(d, v));
+    };
     let input = if multiline {
         view! {
             <textarea
@@ -68,10 +72,7 @@ pub fn Field(
                 aria-invalid=move || has_error().then_some("true")
                 aria-describedby=msg_id.clone()
                 prop:value=value
-                on:input=move |ev| {
-                    let v = event_target_value(&ev);
-                    draft.change(|d| set(d, v));
-                }
+                on:input=on_input
                 on:blur=move |_| draft.leave(path)
             >
                 {crate::ui::forms::textarea_value(initial.clone())}
@@ -91,10 +92,7 @@ pub fn Field(
                 aria-invalid=move || has_error().then_some("true")
                 aria-describedby=msg_id.clone()
                 prop:value=value
-                on:input=move |ev| {
-                    let v = event_target_value(&ev);
-                    draft.change(|d| set(d, v));
-                }
+                on:input=on_input
                 on:blur=move |_| draft.leave(path)
             />
         }
