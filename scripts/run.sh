@@ -9,6 +9,8 @@ cd "$ROOT"
 
 step "Release build (server + WASM bundle)"
 cargo leptos build --release --split
+step "Static files compressed once (brotli 11, gzip 9)"
+"$ROOT/target/release/guichet" precompress
 
 # Development mode unless told otherwise: without SMTP_URL, emails are
 # written to data/mails and shown on /dev/mails.

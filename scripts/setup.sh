@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Guichet needs to build, idempotently: the pinned Rust toolchain
 # and wasm target, cargo-leptos, the wasm-bindgen CLI matching Cargo.lock, the
-# npm packages (DSFR, binaryen's wasm-opt, Playwright), and copies the DSFR into
-# public/dsfr. Sourced by scripts/run.sh and scripts/test.sh.
+# npm packages (DSFR, PurgeCSS, binaryen's wasm-opt, Playwright), then builds
+# the stylesheet from the DSFR rules the pages use (scripts/dsfr.mjs). Sourced
+# by scripts/run.sh and scripts/test.sh.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,7 +36,7 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
 fi
 wasm-bindgen --version
 
-step "npm packages (DSFR, binaryen, Playwright, axe-core)"
+step "npm packages (DSFR, PurgeCSS, binaryen, Playwright, axe-core)"
 # The DSFR's preinstall script checks the licence acceptance in .dsfr.yml.
 NPM_STAMP="$(cat package.json package-lock.json .dsfr.yml | sha256sum | cut -d' ' -f1)"
 if [ "$(cat node_modules/.guichet-stamp 2>/dev/null)" != "$NPM_STAMP" ]; then
@@ -44,11 +45,5 @@ if [ "$(cat node_modules/.guichet-stamp 2>/dev/null)" != "$NPM_STAMP" ]; then
 fi
 wasm-opt --version
 
-step "DSFR copied into public/dsfr"
-DSFR="node_modules/@gouvfr/dsfr/dist"
-rm -rf public/dsfr
-mkdir -p public/dsfr/utility/icons
-cp "$DSFR/dsfr.min.css" "$DSFR/dsfr.module.min.js" "$DSFR/dsfr.nomodule.min.js" public/dsfr/
-cp -r "$DSFR/fonts" "$DSFR/icons" "$DSFR/favicon" "$DSFR/artwork" public/dsfr/
-cp "$DSFR/utility/icons/icons.min.css" public/dsfr/utility/icons/
-du -sh public/dsfr
+step "DSFR: the rules the pages use (style/build/guichet.css) and their files (public/dsfr)"
+node scripts/dsfr.mjs

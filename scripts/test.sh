@@ -54,5 +54,6 @@ cargo test --features ssr
 
 step "end-to-end tests (debug build, Chromium, axe-core)"
 cargo leptos build --split
+target/debug/guichet precompress
 rm -rf end2end/.data
 npx playwright test -c end2end

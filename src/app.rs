@@ -15,6 +15,7 @@ use crate::ui::not_found::NotFoundPage;
 use crate::ui::requests::{MyRequestsPage, RequestPage};
 use crate::ui::space::SpacePage;
 use crate::ui::wizard::{StepPage, WizardShell};
+use leptos::nonce::use_nonce;
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
@@ -32,23 +33,76 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, shrink-to-fit=no" />
                 <meta name="format-detection" content="telephone=no,date=no,address=no,email=no,url=no" />
                 <meta name="theme-color" content="#000091" />
-                <link rel="stylesheet" href="/dsfr/dsfr.min.css" />
-                <link rel="stylesheet" href="/dsfr/utility/icons/icons.min.css" />
+                // One stylesheet: the DSFR rules the pages use, then ours
+                // (scripts/dsfr.mjs), under a content-hashed name.
                 <HashedStylesheet options=options.clone() />
+                // The two faces of the first paint, fetched with the stylesheet
+                // rather than after it.
+                <link rel="preload" href="/dsfr/fonts/Marianne-Regular.woff2" r#as="font" r#type="font/woff2" crossorigin="anonymous" />
+                <link rel="preload" href="/dsfr/fonts/Marianne-Bold.woff2" r#as="font" r#type="font/woff2" crossorigin="anonymous" />
                 <link rel="apple-touch-icon" href="/dsfr/favicon/apple-touch-icon.png" />
                 <link rel="icon" href="/dsfr/favicon/favicon.svg" type="image/svg+xml" />
                 <link rel="shortcut icon" href="/dsfr/favicon/favicon.ico" type="image/x-icon" />
                 <link rel="manifest" href="/dsfr/favicon/manifest.webmanifest" crossorigin="use-credentials" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <ScriptsAfterFirstPaint options />
                 <MetaTags />
             </head>
             <body>
                 <App />
-                <script type="module" src="/dsfr/dsfr.module.min.js"></script>
             </body>
         </html>
     }
+}
+
+/// Loads the scripts once the page has been painted: the browser bundle
+/// (instead of Leptos's `HydrationScripts`, which preloads it from the
+/// `<head>`) and the DSFR's script. On a slow link their 330 KiB (brotli)
+/// would otherwise share the first bytes with the stylesheet and the fonts,
+/// and the page would show later. The page works before (links, forms posted
+/// by the browser). Both download together; the page hydrates once both have
+/// run, so that a hydrated page's buttons have the DSFR's behaviour (modals,
+/// menus). The lazy pages' modules load when their route hydrates.
+#[component]
+fn ScriptsAfterFirstPaint(options: LeptosOptions) -> impl IntoView {
+    let (js, wasm) = bundle_names(&options);
+    let pkg = &options.site_pkg_dir;
+    let (js, wasm) = (format!("/{pkg}/{js}.js"), format!("/{pkg}/{wasm}.wasm"));
+    let script = format!(
+        "const start = () => Promise.all([\n\
+           import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m)),\n\
+           import('/dsfr/dsfr.module.min.js'),\n\
+         ]).then(([m]) => m.hydrate());\n\
+         if (document.visibilityState === 'hidden') start();\n\
+         else requestAnimationFrame(() => setTimeout(start, 0));"
+    );
+    view! { <script type="module" nonce=use_nonce()>{script}</script> }
+}
+
+/// The file names (without extension) of the bundle's script and module:
+/// with their content hash when `cargo leptos build` wrote `hash.txt` beside
+/// the binary (`js: …`, `wasm: …` lines).
+fn bundle_names(options: &LeptosOptions) -> (String, String) {
+    let name = options.output_name.to_string();
+    let hashes = options
+        .hash_files
+        .then(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|d| d.join(options.hash_file.as_ref())))
+                .and_then(|file| std::fs::read_to_string(file).ok())
+        })
+        .flatten()
+        .unwrap_or_default();
+    let hash_of = |kind: &str| {
+        hashes.lines().find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            (k.trim() == kind).then(|| v.trim().to_owned())
+        })
+    };
+    let js = hash_of("js").map_or_else(|| name.clone(), |h| format!("{name}.{h}"));
+    let wasm = hash_of("wasm").map_or_else(|| name.clone(), |h| format!("{name}.{h}"));
+    (js, wasm)
 }
 
 /// The application: layout and routes.

@@ -190,7 +190,7 @@ async fn home_page_is_rendered_in_french_with_the_figures() {
         assert!(body.contains("Accéder à API Entreprise"));
         assert!(body.contains("Qui peut demander un accès"));
         assert!(body.contains("Une demande par contexte métier"));
-        assert!(body.contains("/dsfr/dsfr.min.css"));
+        assert!(body.contains("/dsfr/fonts/Marianne-Regular.woff2"));
         assert!(body.contains("fr-header") && body.contains("fr-footer"));
         // The figures come from the database in the server-rendered page.
         assert_eq!(
@@ -345,6 +345,160 @@ async fn static_files_are_served_compressed_and_confined_to_the_site_root() {
             "{path} must not escape the site root"
         );
     }
+}
+
+/// A site root as `cargo leptos build` and `guichet precompress` leave it.
+fn built_site(outer: &std::path::Path) -> std::path::PathBuf {
+    let site = outer.join("site");
+    for dir in ["pkg", "dsfr/fonts"] {
+        std::fs::create_dir_all(site.join(dir)).expect("mkdir");
+    }
+    let wasm: Vec<u8> = (0..60_000u32)
+        .map(|i| (i % 251) as u8 ^ (i / 977) as u8)
+        .collect();
+    std::fs::write(site.join("pkg/guichet.GmY0bQnSXXgT3m1cLWf1xg.wasm"), &wasm).expect("write");
+    std::fs::write(
+        site.join("dsfr/dsfr.module.min.js"),
+        "export const dsfr = 1;\n".repeat(300),
+    )
+    .expect("write");
+    std::fs::write(site.join("dsfr/fonts/Marianne-Regular.woff2"), [7u8; 3000]).expect("write");
+    site
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_files_are_precompressed_and_cached_by_browsers() {
+    use guichet::server::assets::{IMMUTABLE, REVALIDATE, precompress};
+    let t = TestDb::sqlite().await;
+    let outer = tempfile::tempdir().expect("tmp");
+    let site = built_site(outer.path());
+    let wasm = std::fs::read(site.join("pkg/guichet.GmY0bQnSXXgT3m1cLWf1xg.wasm")).expect("read");
+
+    // Once at build time: brotli beats gzip, which beats nothing; fonts are
+    // left alone; a second run rewrites nothing.
+    let done = precompress(&site).expect("precompress");
+    assert_eq!(done.files, 2, "the wasm and the script, not the font");
+    assert!(
+        done.brotli_bytes < done.gzip_bytes && done.gzip_bytes < done.bytes,
+        "{done:?}"
+    );
+    assert!(!site.join("dsfr/fonts/Marianne-Regular.woff2.br").exists());
+    let br = site.join("pkg/guichet.GmY0bQnSXXgT3m1cLWf1xg.wasm.br");
+    let written = std::fs::metadata(&br)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    assert_eq!(precompress(&site).expect("again"), done);
+    assert_eq!(
+        std::fs::metadata(&br)
+            .and_then(|m| m.modified())
+            .expect("mtime"),
+        written
+    );
+
+    let router = common::app_with_site_root(t.db.clone(), &site);
+    // What a browser sends: the brotli file, as built, cached for a year.
+    let (status, headers, body) =
+        common::get_raw(&router, "/pkg/guichet.GmY0bQnSXXgT3m1cLWf1xg.wasm", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get(header::CONTENT_ENCODING).map(|v| v.as_bytes()),
+        Some(&b"br"[..])
+    );
+    assert_eq!(
+        headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()),
+        Some(
+            std::fs::metadata(&br)
+                .expect("br")
+                .len()
+                .to_string()
+                .as_str()
+        ),
+        "the file written at build time, not a new compression"
+    );
+    assert_eq!(body, wasm, "decompressed, the very file");
+    assert_eq!(
+        headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+        Some(IMMUTABLE.as_bytes())
+    );
+    assert_eq!(
+        headers.get(header::VARY).map(|v| v.as_bytes()),
+        Some(&b"accept-encoding"[..])
+    );
+    assert!(headers.contains_key(header::ETAG));
+
+    // A client that takes gzip only gets the gzip file.
+    let req = Request::get("/pkg/guichet.GmY0bQnSXXgT3m1cLWf1xg.wasm")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .expect("request");
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(
+        res.headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+
+    // A file without a hash in its name: an hour, then revalidated by its
+    // ETag, which names its content: 304 without a body.
+    let (status, headers, _) = common::get_raw(&router, "/dsfr/dsfr.module.min.js", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get(header::CACHE_CONTROL).map(|v| v.as_bytes()),
+        Some(REVALIDATE.as_bytes())
+    );
+    let etag = headers.get(header::ETAG).expect("etag").clone();
+    let revalidate = |tag: axum::http::HeaderValue| {
+        Request::get("/dsfr/dsfr.module.min.js")
+            .header(header::ACCEPT_ENCODING, common::BROWSER_ENCODINGS)
+            .header(header::IF_NONE_MATCH, tag)
+            .body(Body::empty())
+            .expect("request")
+    };
+    let res = router
+        .clone()
+        .oneshot(revalidate(etag.clone()))
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers().get(header::ETAG), Some(&etag));
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(body.is_empty());
+    let res = router
+        .clone()
+        .oneshot(revalidate(axum::http::HeaderValue::from_static(
+            "\"autre\"",
+        )))
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK, "another version: the file");
+
+    // The same ETag on another instance (same content, other file times).
+    let other = tempfile::tempdir().expect("tmp");
+    let site2 = built_site(other.path());
+    let router2 = common::app_with_site_root(t.db.clone(), &site2);
+    let (_, headers2, _) = common::get_raw(&router2, "/dsfr/dsfr.module.min.js", None).await;
+    assert_eq!(headers2.get(header::ETAG), Some(&etag));
+
+    // Fonts: served as they are, never recompressed.
+    let (status, headers, body) =
+        common::get_raw(&router, "/dsfr/fonts/Marianne-Regular.woff2", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(body.len(), 3000);
+
+    // Pages are not static files: no long cache.
+    let (status, headers, _) = common::get_raw(&router, "/accessibilite", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers
+            .get(header::CACHE_CONTROL)
+            .is_none_or(|v| !v.to_str().unwrap_or_default().contains("immutable"))
+    );
+    assert!(headers.get(header::ETAG).is_none());
+    t.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

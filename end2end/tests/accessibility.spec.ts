@@ -6,6 +6,7 @@ import {
   focused,
   hydrated,
   instructorIn,
+  requestOf,
   runGuichet,
   signUpAndIn,
   tabTo,
@@ -22,24 +23,6 @@ async function audit(page: Page, path: string): Promise<void> {
   expect(res?.status(), path).toBeLessThan(500);
   await hydrated(page);
   await expectNoAxeViolations(page);
-}
-
-/** A request of the page's account, through the API: created, filled with
- * `data`, and submitted when asked. Answers its id. */
-async function requestOf(page: Page, data: unknown, submit: boolean): Promise<number> {
-  let res = await page.request.post(`${base}/api/requests/create`, { headers });
-  expect(res.status()).toBe(200);
-  const id = Number(await res.text());
-  res = await page.request.post(`${base}/api/requests/save`, {
-    headers: { ...headers, 'Content-Type': 'application/json' },
-    data: { id, version: 1, save_id: `a11y-${id}`, data },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  if (submit) {
-    res = await page.request.post(`${base}/api/requests/submit`, { form: { id: String(id), version: '2' }, headers });
-    expect(res.status(), await res.text()).toBe(200);
-  }
-  return id;
 }
 
 test('axe ne relève aucune violation sur chaque page des parcours visiteur, demandeur, instructeur, administrateur', async ({ browser }) => {

@@ -336,3 +336,25 @@ export async function lockDatabase(): Promise<{ release: () => Promise<void> }> 
       }),
   };
 }
+
+const apiBase = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+const apiHeaders = { Origin: apiBase, Accept: 'application/json' };
+
+/** A request of the page's account, through the API: created, filled with
+ * `data` (none: left empty), and submitted when asked. Answers its id. */
+export async function requestOf(page: Page, data: unknown, submit = false): Promise<number> {
+  let res = await page.request.post(`${apiBase}/api/requests/create`, { headers: apiHeaders });
+  expect(res.status()).toBe(200);
+  const id = Number(await res.text());
+  if (data === null) return id;
+  res = await page.request.post(`${apiBase}/api/requests/save`, {
+    headers: { ...apiHeaders, 'Content-Type': 'application/json' },
+    data: { id, version: 1, save_id: `essai-${id}`, data },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  if (submit) {
+    res = await page.request.post(`${apiBase}/api/requests/submit`, { form: { id: String(id), version: '2' }, headers: apiHeaders });
+    expect(res.status(), await res.text()).toBe(200);
+  }
+  return id;
+}

@@ -6,6 +6,7 @@
 use super::legal_category::{Eligibility, LegalCategory};
 use super::scopes;
 use super::siret::Siret;
+use super::time::parse_date;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -602,27 +603,6 @@ impl Contacts {
     }
 }
 
-/// `YYYY-MM-DD` with a real calendar date (years 2000 to 2100).
-pub fn parse_date(value: &str) -> Option<(u16, u8, u8)> {
-    let mut parts = value.split('-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d): (u16, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
-    if !(2000..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 {
-        return None;
-    }
-    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
-    let days = match m {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    (d <= days).then_some((y, m, d))
-}
-
 /// A pragmatic email check: one `@`, a non-empty local part, a domain with a
 /// dot, no spaces, none of the characters an address may hold only quoted
 /// (`<>()[]\,;:"`), which no one types in practice.
@@ -892,13 +872,18 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
         &mut a,
     );
     flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
+    // Dates as a person reads them.
+    let shown = |field: &str, value: String| match field {
+        "context.go_live" => super::time::french_date_of_iso(&value),
+        _ => value,
+    };
     let mut out = Vec::new();
     let mut push = |field: &str, before: String, after: String| {
         out.push(FieldChange {
             label: field_label(field),
             field: field.to_owned(),
-            before,
-            after,
+            before: shown(field, before),
+            after: shown(field, after),
         })
     };
     // When the terms were accepted changes at every submission: not a change
@@ -1247,5 +1232,16 @@ mod tests {
                 .ends_with(", https://www.legifrance.gouv.fr/x")
         );
         assert!(differences(&before, &before).is_empty());
+    }
+
+    #[test]
+    fn a_changed_date_reads_in_french() {
+        let before = RequestData::example();
+        let mut after = before.clone();
+        after.context.go_live = "2027-09-15".into();
+        let changes = differences(&before, &after);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].before, "1er mars 2027");
+        assert_eq!(changes[0].after, "15 septembre 2027");
     }
 }

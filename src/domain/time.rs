@@ -59,6 +59,80 @@ pub fn format_paris(ms: i64) -> String {
     format!("{d:02}/{m:02}/{y} à {} h {:02}", minutes / 60, minutes % 60)
 }
 
+/// "29 novembre 2026 à 23 h 57", in Paris time: a moment in a sentence.
+pub fn format_paris_long(ms: i64) -> String {
+    let local = ms + paris_offset_ms(ms);
+    let (y, m, d) = civil(local.div_euclid(DAY_MS));
+    format!("{} à {}", french_date(y, m, d), format_paris_time(ms))
+}
+
+/// "29 novembre 2026", in Paris time: a day in a sentence.
+pub fn format_paris_date(ms: i64) -> String {
+    let local = ms + paris_offset_ms(ms);
+    let (y, m, d) = civil(local.div_euclid(DAY_MS));
+    french_date(y, m, d)
+}
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// "1er mars 2027": a calendar date as French prose writes it (the first of
+/// the month is "1er").
+pub fn french_date(y: i64, m: i64, d: i64) -> String {
+    let month = usize::try_from(m - 1)
+        .ok()
+        .and_then(|i| MONTHS.get(i))
+        .copied()
+        .unwrap_or("?");
+    if d == 1 {
+        format!("1er {month} {y}")
+    } else {
+        format!("{d} {month} {y}")
+    }
+}
+
+/// A date typed as `AAAA-MM-JJ` (the value of a date field), written in
+/// French; any other text as it is.
+pub fn french_date_of_iso(value: &str) -> String {
+    match parse_date(value) {
+        Some((y, m, d)) => french_date(y.into(), m.into(), d.into()),
+        None => value.to_owned(),
+    }
+}
+
+/// `YYYY-MM-DD` with a real calendar date (years 2000 to 2100).
+pub fn parse_date(value: &str) -> Option<(u16, u8, u8)> {
+    let mut parts = value.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (u16, u8, u8) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(2000..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 {
+        return None;
+    }
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    (d <= days).then_some((y, m, d))
+}
+
 /// "23 h 57", in Paris time.
 pub fn format_paris_time(ms: i64) -> String {
     let minutes = (ms + paris_offset_ms(ms)).rem_euclid(DAY_MS) / 60_000;
@@ -100,8 +174,27 @@ mod tests {
             "01/01/2027 à 0 h 30"
         );
         assert_eq!(format_paris_time(at(2027, 6, 1, 6, 5)), "8 h 05");
+        assert_eq!(
+            format_paris_long(at(2026, 12, 31, 23, 30)),
+            "1er janvier 2027 à 0 h 30"
+        );
+        assert_eq!(
+            format_paris_date(at(2026, 11, 29, 22, 57)),
+            "29 novembre 2026"
+        );
         // 2027: 28 March and 31 October.
         assert_eq!(paris_offset_ms(at(2027, 3, 28, 1, 0)), 2 * HOUR_MS);
         assert_eq!(paris_offset_ms(at(2027, 10, 31, 0, 59)), 2 * HOUR_MS);
+    }
+
+    #[test]
+    fn dates_in_french_prose() {
+        assert_eq!(french_date_of_iso("2027-03-01"), "1er mars 2027");
+        assert_eq!(french_date_of_iso("2026-08-15"), "15 août 2026");
+        assert_eq!(french_date_of_iso("2028-02-29"), "29 février 2028");
+        // Not a date: shown as typed, never lost.
+        assert_eq!(french_date_of_iso("2027-02-30"), "2027-02-30");
+        assert_eq!(french_date_of_iso("bientôt"), "bientôt");
+        assert_eq!(french_date(2026, 12, 2), "2 décembre 2026");
     }
 }

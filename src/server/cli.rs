@@ -1,4 +1,5 @@
-//! The `guichet` command line: `serve` (default) and `migrate`.
+//! The `guichet` command line: `serve` (default), `migrate`, `precompress`,
+//! `demo`, `directory`, `admin`.
 
 use crate::domain::lifecycle::Role;
 use crate::server::auth::accounts;
@@ -43,6 +44,13 @@ enum Command {
         /// Mot de passe des trois comptes de démonstration.
         #[arg(long, default_value = DEMO_PASSWORD)]
         password: String,
+    },
+    /// Compresse une fois pour toutes (brotli 11 et gzip 9) les fichiers statiques du site,
+    /// après `cargo leptos build` : ils sont ensuite servis tels quels.
+    Precompress {
+        /// Dossier du site (par défaut : `site-root` de la configuration).
+        #[arg(long)]
+        site_root: Option<PathBuf>,
     },
     /// Administration des comptes.
     Admin {
@@ -90,6 +98,7 @@ pub async fn main() -> ExitCode {
             command: DirectoryCommand::Import { from },
         } => directory_import(&cli.config, from).await,
         Command::Demo { password } => demo(&cli.config, &password).await,
+        Command::Precompress { site_root } => precompress(&cli.config, site_root),
         Command::Admin { command } => {
             let (email, role) = match command {
                 AdminCommand::CreateInstructor { email } => (email, Role::Instructor),
@@ -113,6 +122,33 @@ fn init_tracing() {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     // A second initialisation (tests) is harmless.
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+fn precompress(config_path: &std::path::Path, site_root: Option<PathBuf>) -> Result<(), String> {
+    let root = match site_root {
+        Some(root) => root,
+        None => {
+            let config = Config::load(config_path).map_err(|e| e.to_string())?;
+            PathBuf::from(config.leptos.site_root.as_ref())
+        }
+    };
+    if !root.is_dir() {
+        return Err(format!(
+            "{} n’est pas un dossier : lancez d’abord `cargo leptos build --release --split`",
+            root.display()
+        ));
+    }
+    let done = crate::server::assets::precompress(&root)
+        .map_err(|e| format!("compression de {} impossible : {e}", root.display()))?;
+    println!(
+        "{} fichiers de {} : {} Kio, {} Kio en brotli, {} Kio en gzip",
+        done.files,
+        root.display(),
+        done.bytes / 1024,
+        done.brotli_bytes / 1024,
+        done.gzip_bytes / 1024
+    );
+    Ok(())
 }
 
 async fn open_database(config: &Config) -> Result<Db, String> {
@@ -308,6 +344,14 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
     }
     if state.dev_mode {
         tracing::info!("mode développement : courriels visibles sur /dev/mails");
+    }
+    let site_root = std::path::Path::new(state.leptos_options.site_root.as_ref());
+    let uncompressed = crate::server::assets::Assets::missing_variants(site_root);
+    if uncompressed > 0 {
+        tracing::warn!(
+            files = uncompressed,
+            "fichiers statiques sans version précompressée : lancez `guichet precompress`"
+        );
     }
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr)

@@ -22,6 +22,7 @@ use tower_governor::governor::GovernorConfigBuilder;
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -35,6 +36,9 @@ pub fn router(state: AppState) -> Router {
     let fallback_state = state.clone();
     let gate_state = state.clone();
     let session_db = state.db.clone();
+    let assets = crate::server::assets::Assets::load(std::path::Path::new(
+        state.leptos_options.site_root.as_ref(),
+    ));
     let mut directory_routes = Router::new()
         .route("/api/organisations", get(organisation_search))
         .route("/api/organisations/{siret}", get(organisation_by_siret));
@@ -76,7 +80,17 @@ pub fn router(state: AppState) -> Router {
         // Inside the compression: the status is read from the JSON body as
         // the function wrote it, before it is compressed.
         .layer(axum::middleware::from_fn(with_error_status))
-        .layer(CompressionLayer::new())
+        // Static files, with their cache headers. Their precompressed
+        // variants pass the compression untouched; a file without one (a
+        // build that skipped `guichet precompress`) is compressed on the fly.
+        .layer(axum::middleware::from_fn_with_state(
+            assets,
+            crate::server::assets::serve,
+        ))
+        .layer(CompressionLayer::new().compress_when(
+            // Fonts are compressed already.
+            DefaultPredicate::new().and(NotForContentType::const_new("font/")),
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(attachment_routes)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,6 +1,7 @@
 //! Server-only code: configuration, database, HTTP wiring, CLI.
 
 pub mod api_entreprise;
+pub mod assets;
 pub mod attachments;
 pub mod auth;
 pub mod cli;

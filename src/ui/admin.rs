@@ -9,9 +9,6 @@ use leptos_meta::Title;
 
 /// A date and time in Paris time from milliseconds since the epoch
 /// ("24/11/2026 à 15 h 02").
-pub fn format_ms(ms: i64) -> String {
-    crate::domain::time::format_paris(ms)
-}
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
@@ -56,7 +53,7 @@ pub fn AccountsPage() -> impl IntoView {
                                                             <td>{a.email}</td>
                                                             <td>{a.role.label()}</td>
                                                             <td>{status}</td>
-                                                            <td>{format_ms(a.created_at)}</td>
+                                                            <td>{crate::domain::time::format_paris(a.created_at)}</td>
                                                         </tr>
                                                     }
                                                 })
@@ -110,19 +107,5 @@ pub fn AccountsPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::format_ms;
-
-    #[test]
-    fn formats_dates_in_paris_time() {
-        assert_eq!(format_ms(0), "01/01/1970 à 1 h 00");
-        // 2026-11-24 14:02:00 UTC: winter time, UTC+1.
-        assert_eq!(format_ms(1_795_528_920_000), "24/11/2026 à 15 h 02");
-        // 2000-02-29 00:00:00 UTC.
-        assert_eq!(format_ms(951_782_400_000), "29/02/2000 à 1 h 00");
     }
 }

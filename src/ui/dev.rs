@@ -1,7 +1,7 @@
 //! `/dev/mails`: the emails of the outbox, in development mode only.
 
 use crate::api::auth::dev_mails;
-use crate::ui::admin::format_ms;
+use crate::domain::time::format_paris as format_ms;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -9,9 +9,9 @@ use crate::api::instruction::{
 use crate::domain::RequestState;
 use crate::domain::lifecycle::EventKind;
 use crate::domain::request::field_label;
+use crate::domain::time::{format_paris as format_ms, format_paris_long};
 use crate::error::AppError;
 use crate::ui::account::last_error;
-use crate::ui::admin::format_ms;
 use crate::ui::forms::{ErrorSummary, load_error};
 use crate::ui::requests::{RequestSummaryView, StateBadge, request_id_param};
 use leptos::prelude::*;
@@ -462,7 +462,7 @@ fn review_view(
         <StateBadge state=r.state />
         <p class="fr-mt-2w">
             {format!("Demandeur : {}. ", r.applicant_email)}
-            {r.submitted_at.map(|at| format!("Déposée le {} ({}e dépôt). ", format_ms(at), r.submission_no))}
+            {r.submitted_at.map(|at| format!("Déposée le {} ({}e dépôt). ", format_paris_long(at), r.submission_no))}
             {match (&r.assigned_email, r.assigned_to_me) {
                 (_, true) => "Vous instruisez cette demande.".to_owned(),
                 (Some(e), false) => format!("Instruite par {e}."),
@@ -546,7 +546,7 @@ fn review_view(
             <h2 id="historique" class="fr-h4">"Historique"</h2>
             <ol>
                 {r.timeline.iter().map(|e| view! {
-                    <li>{format!("{} — {}{}", format_ms(e.at), e.kind.label(), e.message.as_ref().map(|m| format!(" : {m}")).unwrap_or_default())}</li>
+                    <li>{format!("{} — {}{}", format_paris_long(e.at), e.kind.label(), e.message.as_ref().map(|m| format!(" : {m}")).unwrap_or_default())}</li>
                 }).collect_view()}
             </ol>
         </section>
@@ -636,7 +636,7 @@ pub fn Conversation(messages: Vec<MessageView>) -> impl IntoView {
                 <li class="fr-mb-2w" data-testid="message">
                     <p class="fr-text--sm fr-mb-0">
                         <strong>{m.author.clone()}</strong>
-                        {format!(" — {}", format_ms(m.at))}
+                        {format!(" — {}", format_paris_long(m.at))}
                         {m.internal.then(|| view! { <span class="fr-badge fr-badge--sm fr-ml-1w">"Note interne"</span> })}
                     </p>
                     <p class="guichet-pre fr-mb-0">{m.body.clone()}</p>

@@ -6,8 +6,8 @@ use crate::api::requests::{
 use crate::domain::RequestState;
 use crate::domain::request::{RequestData, Step};
 use crate::domain::scopes;
+use crate::domain::time::{format_paris as format_ms, french_date_of_iso};
 use crate::ui::account::last_error;
-use crate::ui::admin::format_ms;
 use crate::ui::forms::{ErrorSummary, go_to, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -238,7 +238,7 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
             {row("Description", d.context.description.clone())}
             {row("Public concerné", d.context.end_users.clone())}
             {row("Volumétrie attendue (appels par jour)", d.context.expected_volume.clone())}
-            {row("Mise en service prévue", d.context.go_live.clone())}
+            {row("Mise en service prévue", french_date_of_iso(&d.context.go_live))}
         }.into_any())}
         {block(Step::Data, view! { {row("Données demandées", scopes_text)} }.into_any())}
         {block(Step::Legal, view! {

@@ -2,9 +2,9 @@
 //! the technical contact of, by organisation, each with who sees it.
 
 use crate::api::space::{RenewToken, TokenView, reveal_token, space_overview};
+use crate::domain::time::{format_paris_date, format_paris_long};
 use crate::error::AppError;
 use crate::ui::account::last_error;
-use crate::ui::admin::format_ms;
 use crate::ui::forms::{ErrorSummary, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -113,7 +113,7 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                         }).collect_view()}
                     </ul>
                     <p class="fr-mb-1w">
-                        "Délivré le "{format_ms(token.issued_at)}" — expire le "{format_ms(token.expires_at)}
+                        "Délivré le "{format_paris_date(token.issued_at)}" — expire le "{format_paris_date(token.expires_at)}
                     </p>
                     <label class="fr-label" for=format!("validite-{}", token.id)>
                         {format!("Validité restante : {days_left} jour(s)")}
@@ -126,7 +126,7 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                     ></progress>
                     <p class="fr-mt-1w">
                         {match token.last_used_at {
-                            Some(at) => format!("Dernière utilisation : {}", format_ms(at)),
+                            Some(at) => format!("Dernière utilisation : le {}", format_paris_long(at)),
                             None => "Jamais utilisé".to_owned(),
                         }}
                         {format!(" — {} appel(s) ces 7 derniers jours", token.calls_last_7_days)}

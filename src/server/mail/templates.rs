@@ -267,8 +267,7 @@ pub fn token_expiry_reminder(
     expires_at: i64,
     space_link: &str,
 ) -> NewEmail {
-    let date = crate::ui::admin::format_ms(expires_at);
-    let date = date.split(' ').next().unwrap_or_default();
+    let date = crate::domain::time::format_paris_date(expires_at);
     let (subject, first) = if days == 0 {
         (
             format!("Votre jeton API Entreprise « {name} » a expiré"),
