@@ -2,7 +2,8 @@
 //
 // 1. PurgeCSS keeps the DSFR rules (core, components, icons, custom
 //    properties, font faces) whose class names appear in the pages' source
-//    (src/**/*.rs) or in the DSFR's own script (the classes it toggles).
+//    (src/**/*.rs) or in the DSFR's own script (the classes and states it
+//    writes: an opened modal, an expanded menu).
 // 2. The kept rules, then style/main.css, are written to style/build/guichet.css,
 //    the stylesheet cargo-leptos minifies and serves under a content-hashed
 //    name (one render-blocking request, cached for a year). The DSFR's relative
@@ -31,6 +32,23 @@ const [kept, icons] = await new PurgeCSS().purge({
   variables: true,
   // Whole words, as they appear in `class="…"` and `class:fr-x=…`.
   defaultExtractor: (content) => content.match(/[A-Za-z0-9_-]+/g) || [],
+  // The DSFR's script names its classes without their prefix
+  // (`ns.selector("modal")`): each of its words counts with `fr-` too.
+  extractors: [
+    {
+      extensions: ['js'],
+      extractor: (content) => {
+        const words = content.match(/[A-Za-z0-9_-]+/g) || [];
+        return words.concat(words.map((w) => `fr-${w}`));
+      },
+    },
+  ],
+  safelist: {
+    // States the script writes from parts (`fr-` + component + `--` + state),
+    // and the attributes it sets (`data-fr-js-…`).
+    standard: [/--(opened|expanded|selected|shown|hidding)$/],
+    greedy: [/data-fr-js-/, /data-fr-(transition|concealing-backdrop)/],
+  },
 });
 
 /** Rewrites the url()s of `css` (read from `file`) to /dsfr/… and lists them. */

@@ -60,19 +60,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// `<head>`) and the DSFR's script. On a slow link their 330 KiB (brotli)
 /// would otherwise share the first bytes with the stylesheet and the fonts,
 /// and the page would show later. The page works before (links, forms posted
-/// by the browser). Both download together; the page hydrates once both have
-/// run, so that a hydrated page's buttons have the DSFR's behaviour (modals,
-/// menus). The lazy pages' modules load when their route hydrates.
+/// by the browser); it becomes interactive when the bundle has run. The lazy
+/// pages' modules load when their route hydrates.
 #[component]
 fn ScriptsAfterFirstPaint(options: LeptosOptions) -> impl IntoView {
     let (js, wasm) = bundle_names(&options);
     let pkg = &options.site_pkg_dir;
     let (js, wasm) = (format!("/{pkg}/{js}.js"), format!("/{pkg}/{wasm}.wasm"));
+    let dsfr = crate::paths::DSFR_SCRIPT;
     let script = format!(
-        "const start = () => Promise.all([\n\
-           import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m)),\n\
-           import('/dsfr/dsfr.module.min.js'),\n\
-         ]).then(([m]) => m.hydrate());\n\
+        "const start = () => {{\n\
+           import({js:?}).then((m) => m.default({{ module_or_path: {wasm:?} }}).then(() => m.hydrate()));\n\
+           import({dsfr:?});\n\
+         }};\n\
          if (document.visibilityState === 'hidden') start();\n\
          else requestAnimationFrame(() => setTimeout(start, 0));"
     );

@@ -68,6 +68,10 @@ pub fn with_flag(path: &str, flag: &str) -> String {
     format!("{path}?{flag}=1")
 }
 
+/// The DSFR's script (its modals, menus, tabs), copied from the npm package
+/// by `scripts/dsfr.mjs`.
+pub const DSFR_SCRIPT: &str = "/dsfr/dsfr.module.min.js";
+
 #[cfg(test)]
 mod tests {
     use super::*;

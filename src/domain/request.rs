@@ -361,10 +361,14 @@ impl RequestData {
         match Siret::parse(&o.siret) {
             Err(err) => e.add("organisation.siret", err.message("SIRET")),
             Ok(_) => {
+                // On the name, below the search button: a message that
+                // appeared above it when the SIRET field is left would move
+                // the button away from the click that left it.
                 if o.name.trim().is_empty() {
                     e.add(
-                        "organisation.siret",
-                        "Recherchez votre organisation pour confirmer son SIRET.",
+                        "organisation.name",
+                        "Indiquez le nom de l’organisation : « Rechercher l’organisation » \
+                         le reprend de l’annuaire.",
                     );
                 }
                 match LegalCategory::from_code(&o.legal_category) {
@@ -1036,7 +1040,8 @@ mod tests {
         r.organisation.name.clear();
         assert_eq!(
             fields(&r.validate_step(Step::Organisation)),
-            vec!["organisation.siret"]
+            vec!["organisation.name"],
+            "said on the name, below the search button"
         );
     }
 
