@@ -30,10 +30,10 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const REVALIDATE: &str = "public, max-age=3600";
 
 /// The files of the site root, each with its `ETag`, read once at startup.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Assets {
     files: Arc<HashMap<String, Asset>>,
-    serve: Option<ServeDir>,
+    serve: ServeDir,
 }
 
 #[derive(Clone, Debug)]
@@ -71,12 +71,10 @@ impl Assets {
         }
         Assets {
             files: Arc::new(files),
-            serve: Some(
-                ServeDir::new(root)
-                    .precompressed_br()
-                    .precompressed_gzip()
-                    .append_index_html_on_directories(false),
-            ),
+            serve: ServeDir::new(root)
+                .precompressed_br()
+                .precompressed_gzip()
+                .append_index_html_on_directories(false),
         }
     }
 
@@ -101,7 +99,7 @@ pub async fn serve(State(assets): State<Assets>, request: Request, next: Next) -
         })
         .flatten()
         .cloned();
-    let (Some(asset), Some(serve)) = (known, assets.serve.clone()) else {
+    let Some(asset) = known else {
         return next.run(request).await;
     };
     if matches_etag(request.headers(), &asset.etag) {
@@ -109,7 +107,7 @@ pub async fn serve(State(assets): State<Assets>, request: Request, next: Next) -
         decorate(response.headers_mut(), &asset);
         return response;
     }
-    let mut response = match serve.oneshot(request).await {
+    let mut response = match assets.serve.oneshot(request).await {
         Ok(response) => response.map(Body::new),
         Err(infallible) => match infallible {},
     };
