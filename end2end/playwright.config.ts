@@ -26,6 +26,9 @@ export default defineConfig({
     locale: 'fr-FR',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      // The browser's own language (date fields show jj/mm/aaaa): on Linux
+      // Chromium takes it from LANG, not from `locale` or `--lang`.
+      env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
       args: [
         '--no-sandbox',
         '--disable-gpu',

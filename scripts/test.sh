@@ -9,14 +9,16 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/setup.sh"
 cd "$ROOT"
 
-step "Chromium and ClamAV (Debian packages)"
+step "Chromium with its French locale, and ClamAV (Debian packages)"
+# chromium-l10n holds the French locale: without it a date field reads
+# mm/dd/yyyy in the screenshots whatever the page's language.
 # ClamAV's daemon is started by the attachment tests themselves, on a
 # signature database of their own (no internet, no freshclam).
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/sbin/clamd ]; then
+if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/lib/chromium/locales/fr.pak ] || [ ! -x /usr/sbin/clamd ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends \
-    chromium fonts-liberation clamav-daemon
+    chromium chromium-l10n fonts-liberation clamav-daemon
 fi
 /usr/bin/chromium --version
 /usr/sbin/clamd --version
