@@ -109,6 +109,7 @@ async fn main() {
     let mut state = AppState::new(config.leptos, db.clone());
     state.directory = Arc::new(Index::new(vec![Entry {
         siren: "213401722".into(),
+        siret: None,
         name: "Montpellier".into(),
         kind: EntryKind::Commune,
         code: "34172".into(),

@@ -151,6 +151,22 @@ async fn organisation_endpoints() {
 
     let (_, body) = common::get_json(app.clone(), "/api/organisations?q=244400404").await;
     assert_eq!(body["results"][0]["name"], "Nantes Métropole");
+    // An EPCI is known by its SIREN only; each result says its source.
+    assert_eq!(body["results"][0]["siret"], serde_json::Value::Null);
+    assert_eq!(body["results"][0]["dataset"], "decoupage_administratif");
+
+    // A région of the built-in list comes with its head office's SIRET.
+    let (_, body) =
+        common::get_json(app.clone(), "/api/organisations?q=r%C3%A9gion%20occitanie").await;
+    assert_eq!(body["results"][0]["name"], "Région — Occitanie", "{body}");
+    assert_eq!(body["results"][0]["siret"], "20005379100014");
+    assert_eq!(body["results"][0]["legal_category"], "7230");
+    assert_eq!(body["results"][0]["dataset"], "collectivites_sirene");
+    assert!(
+        body["results"][0]["dataset_label"]
+            .as_str()
+            .is_some_and(|l| l.contains("Sirene"))
+    );
 
     for (q, code) in [("", "query_too_short"), ("a", "query_too_short")] {
         let (status, body) =
@@ -192,6 +208,62 @@ async fn the_real_package_data() {
         "Nantes Métropole is an EPCI"
     );
     assert!(index.search("commune", 20).is_empty());
+
+    // What applicants type, on the package's data plus the built-in régions,
+    // départements and collectivités (with their head office's SIRET).
+    let first = |q: &str| {
+        let found = index.search(q, 20);
+        let top = found.first().map(|e| (*e).clone());
+        assert!(top.is_some(), "{q}: nothing found");
+        top.unwrap_or_else(|| unreachable!())
+    };
+    let occitanie = first("région occitanie");
+    assert_eq!(occitanie.name, "Région — Occitanie");
+    assert_eq!(occitanie.kind, directory::index::EntryKind::Region);
+    assert_eq!(occitanie.siret.as_deref(), Some("20005379100014"));
+    assert_eq!(
+        occitanie.dataset(),
+        directory::index::Dataset::CollectivitesSirene
+    );
+    assert_eq!(
+        first("gironde").name,
+        "Département — Gironde",
+        "the département before Gironde-sur-Dropt"
+    );
+    assert_eq!(first("occitanie").name, "Région — Occitanie");
+    let gironde = first("département de la gironde");
+    assert_eq!(gironde.name, "Département — Gironde");
+    assert_eq!(gironde.kind.legal_category(), "7220");
+    assert!(
+        gironde
+            .siret
+            .as_deref()
+            .is_some_and(|s| guichet::domain::siret::Siret::parse(s).is_ok()),
+        "{gironde:?}"
+    );
+    let fayence = first("cc du pays de fayence");
+    assert_eq!(fayence.name, "CC du Pays de Fayence");
+    assert_eq!(fayence.kind, directory::index::EntryKind::Cc);
+    assert_eq!(fayence.siret, None, "an EPCI is known by its SIREN only");
+    assert_eq!(
+        fayence.dataset(),
+        directory::index::Dataset::DecoupageAdministratif
+    );
+    assert!(
+        index
+            .search("collectivité de corse", 20)
+            .iter()
+            .any(|e| e.kind == directory::index::EntryKind::CollectiviteStatutParticulier),
+        "the Collectivité de Corse"
+    );
+    // Every built-in SIRET is valid and belongs to its SIREN.
+    for e in directory::index::collectivites() {
+        let siret = e.siret.as_deref().unwrap_or_default();
+        assert!(
+            guichet::domain::siret::Siret::parse(siret).is_ok_and(|s| s.siren() == e.siren),
+            "{e:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,14 @@ async fn fake_server() -> String {
             }
             "panne" => (StatusCode::INTERNAL_SERVER_ERROR, "erreur").into_response(),
             "casse" => (StatusCode::OK, "<html>maintenance</html>").into_response(),
+            // A company before a public body, as the online search may rank them.
+            "transport" => axum::Json(serde_json::json!({
+                "results": [
+                    { "siren": "552100554", "nom_complet": "SOCIETE DE TRANSPORT", "nature_juridique": "5710", "etat_administratif": "A" },
+                    { "siren": "246700488", "nom_complet": "EUROMETROPOLE DE STRASBOURG (TRANSPORTS)", "nature_juridique": "7344", "etat_administratif": "A" }
+                ]
+            }))
+            .into_response(),
             _ => axum::Json(serde_json::json!({
                 "results": [
                     {
@@ -137,6 +145,23 @@ async fn endpoints_fall_back_to_the_online_search() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["online"], "ok");
     assert_eq!(body["results"].as_array().map(Vec::len), Some(3));
+
+    // Public-law bodies first, then the others in the online order; each
+    // marked as found online.
+    let (_, body) = common::get_json(app.clone(), "/api/organisations?q=transport").await;
+    let names: Vec<&str> = body["results"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["name"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        vec![
+            "EUROMETROPOLE DE STRASBOURG (TRANSPORTS)",
+            "SOCIETE DE TRANSPORT"
+        ],
+        "{body}"
+    );
+    assert_eq!(body["results"][0]["source"], "recherche_entreprises");
 
     // The online search fails: the offline answer stands, with a clear word.
     let (status, body) = common::get_json(app.clone(), "/api/organisations?q=panne").await;

@@ -689,6 +689,7 @@ async fn another_organisation_reaches_no_object_of_alice_through_any_endpoint() 
                                 | "/api/space/overview"
                                 | "/api/public/request_counts"
                                 | "/api/requests/lookup_organisation"
+                                | "/api/requests/search_organisations"
                         ),
                         "{}: {path} succeeded for Bob: {body}",
                         t.name

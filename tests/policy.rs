@@ -41,6 +41,9 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/requests/lookup_organisation" => {
             Body::Form(vec![("siret", "21340172201787".to_owned())])
         }
+        "/api/requests/search_organisations" => {
+            Body::Form(vec![("q", "région occitanie".to_owned())])
+        }
         "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
             Body::Form(vec![("id", id_s)])
         }

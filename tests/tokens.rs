@@ -221,6 +221,7 @@ async fn a_failed_acceptance_leaves_nothing() {
 fn directory() -> Index {
     Index::new(vec![Entry {
         siren: "213401722".into(),
+        siret: None,
         name: "Montpellier".into(),
         kind: EntryKind::Commune,
         code: "34172".into(),

@@ -373,6 +373,40 @@ async fn known_bodies_are_verified_and_unknown_ones_can_apply() {
         .await;
         assert_eq!(a.status, 200, "{}", a.json);
         assert_eq!(a.json["legal_category"], "7230", "{}", a.json);
+        // The wizard's name search finds it too, with its SIRET.
+        let a = post_form(
+            &w.app,
+            "/api/requests/search_organisations",
+            &[("q", "région occitanie")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        assert_eq!(
+            a.json["hits"][0]["name"], "Région — Occitanie",
+            "{}",
+            a.json
+        );
+        assert_eq!(a.json["hits"][0]["siret"], "20005379100014");
+        assert_eq!(a.json["hits"][0]["online"], false);
+        assert_eq!(a.json["online_unavailable"], false);
+        // Too short: a French error on the search field, not a 500.
+        let a = post_form(
+            &w.app,
+            "/api/requests/search_organisations",
+            &[("q", " r ")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 422, "{}", a.json);
+        assert_eq!(a.json["field"], "recherche", "{}", a.json);
+        assert!(
+            a.json["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Saisissez au moins 2")),
+            "{}",
+            a.json
+        );
         let (region, _) = submitted_with(&w, &RequestData::example()).await;
         let r = review(&w, region).await;
         assert_eq!(r.json["identity"]["verified"], true, "{}", r.json);

@@ -137,6 +137,14 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   await title.blur();
   await expect(applicant.locator('#champ-context-title-erreur')).toBeVisible();
   await snap(applicant, 'assistant-etape-2-erreur', false);
+  // The organisation search, its list open on a result chosen by keyboard.
+  await applicant.goto(`/demandes/${empty}/etape/1`);
+  await hydrated(applicant);
+  const search = applicant.getByRole('combobox', { name: /Rechercher votre organisation par son nom/ });
+  await search.pressSequentially('gironde', { delay: 20 });
+  await expect(applicant.getByRole('listbox', { name: 'Organisations trouvées' })).toBeVisible();
+  await search.press('ArrowDown');
+  await snap(applicant, 'assistant-etape-1-recherche-par-nom', true);
   // The summary: the planned date in words.
   await look(applicant, `/demandes/${filled}`, 'demande-recapitulatif');
   await expect(applicant.getByText('1er mars 2027')).toBeVisible();

@@ -154,3 +154,68 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   // The rest of the journey: acceptance, the technical contact's token, the API.
   await fromAcceptanceToApiCall(browser, Number(id), technical, 'Pré-remplissage des formulaires d’aides', '21340172201787');
 });
+
+test('le demandeur retrouve son organisation par son nom, au clavier, et complète le NIC d’une commune', async ({ page }) => {
+  const stamp = Date.now();
+  await signUpAndIn(page, `par.le.nom.${stamp}@occitanie.fr`, password);
+  await page.goto('/demandes');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
+  await hydrated(page);
+  const console = watchConsole(page);
+
+  const search = page.getByRole('combobox', { name: /Rechercher votre organisation par son nom/ });
+  const list = page.getByRole('listbox', { name: 'Organisations trouvées' });
+  const status = page.locator('#recherche-organisation-statut');
+  const siret = page.getByLabel('Numéro SIRET de l’organisation');
+  await expect(search).toHaveAttribute('aria-expanded', 'false');
+
+  // A région, from the built-in list: its head office's SIRET comes with it.
+  await search.pressSequentially('région occitanie', { delay: 20 });
+  await expect(list).toBeVisible();
+  await expect(search).toHaveAttribute('aria-expanded', 'true');
+  await expect(status).toContainText(/organisations? trouvées?/);
+  const first = list.getByRole('option').first();
+  await expect(first).toContainText('Région — Occitanie');
+  await expect(first).toContainText('SIRET 200 053 791 00014');
+  await expectNoAxeViolations(page);
+  await search.press('ArrowDown');
+  await expect(search).toHaveAttribute('aria-activedescendant', 'recherche-organisation-liste-0');
+  await expect(first).toHaveAttribute('aria-selected', 'true');
+  await search.press('Enter');
+  await expect(list).toBeHidden();
+  await expect(siret).toHaveValue('20005379100014');
+  await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('Région — Occitanie');
+  await expect(page.locator('.fr-callout')).toContainText('Catégorie juridique 7230');
+  await saved(page);
+
+  // A commune is known by its SIREN only: the applicant adds the NIC, with help.
+  await search.fill('');
+  await search.pressSequentially('commune de meaux', { delay: 20 });
+  const meaux = list.getByRole('option').first();
+  await expect(meaux).toContainText('Meaux');
+  await expect(meaux).toContainText('SIREN 217 702 844 (NIC à compléter)');
+  await meaux.click();
+  await expect(list).toBeHidden();
+  await expect(siret).toHaveValue('217702844');
+  await expect(siret).toBeFocused();
+  await expect(page.locator('#aide-nic')).toContainText('217 702 844');
+  await expect(page.locator('#aide-nic a')).toHaveAttribute('href', 'https://annuaire-entreprises.data.gouv.fr/entreprise/217702844');
+  await siret.press('End');
+  await siret.pressSequentially('00010');
+  await page.getByRole('button', { name: 'Rechercher l’organisation' }).click();
+  await expect(page.locator('#aide-nic')).toBeHidden();
+  await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('Meaux');
+  await expect(page.locator('.fr-callout')).toContainText('Catégorie juridique 7210');
+  await saved(page);
+
+  // Nothing found, said in words; Escape closes, then clears.
+  await search.fill('');
+  await search.pressSequentially('zzzz qqqq', { delay: 20 });
+  await expect(status).toHaveText(/Aucune organisation trouvée/);
+  await search.press('Escape');
+  await search.press('Escape');
+  await expect(search).toHaveValue('');
+  console.check();
+});

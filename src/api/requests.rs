@@ -329,3 +329,86 @@ pub async fn lookup_organisation(siret: String) -> Result<Option<FoundOrganisati
         )),
     }
 }
+
+/// An organisation the wizard's name search offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationHit {
+    pub siren: String,
+    /// The head office's SIRET when a directory gives it; otherwise the
+    /// applicant completes the SIREN with the establishment's NIC.
+    pub siret: Option<String>,
+    pub name: String,
+    pub legal_category: String,
+    pub legal_category_label: String,
+    pub departement: Option<String>,
+    pub active: bool,
+    /// Found by the online company search (Sirene), not in the offline index.
+    pub online: bool,
+    /// Where the entry comes from, as the applicant reads it.
+    pub source_label: String,
+}
+
+/// What the wizard's name search answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrganisationSearch {
+    pub hits: Vec<OrganisationHit>,
+    /// The online search is configured but did not answer.
+    pub online_unavailable: bool,
+}
+
+/// Most organisations the wizard's search offers.
+pub const ORGANISATION_SEARCH_LIMIT: usize = 10;
+
+/// Finds organisations by name (or SIREN/SIRET) for the wizard's step 1:
+/// the offline directory, then the online search when configured.
+#[server(endpoint = "requests/search_organisations")]
+pub async fn search_organisations(q: String) -> Result<OrganisationSearch, AppError> {
+    use crate::server::app_state;
+    use crate::server::directory::{Hit, OnlineStatus, OrganisationInfo};
+    let state = app_state()?;
+    crate::server::caller::<SearchOrganisations>().await?;
+    let q = crate::domain::organisation::search_query(&q)
+        .map_err(|refusal| AppError::invalid("recherche", refusal.message()))?;
+    let found = crate::server::directory::search(
+        &state.directory,
+        state.online_directory.as_ref(),
+        q,
+        ORGANISATION_SEARCH_LIMIT,
+    )
+    .await;
+    let hits = found
+        .hits
+        .into_iter()
+        .map(|hit| match hit {
+            Hit::Offline(entry) => {
+                let info = OrganisationInfo::from_entry(entry);
+                OrganisationHit {
+                    siren: info.siren,
+                    siret: entry.siret.clone(),
+                    name: info.name,
+                    legal_category: info.legal_category,
+                    legal_category_label: info.legal_category_label,
+                    departement: info.departement,
+                    active: true,
+                    online: false,
+                    source_label: entry.dataset().label().to_owned(),
+                }
+            }
+            Hit::Online(o) => OrganisationHit {
+                siren: o.siren,
+                siret: o.siret,
+                name: o.name,
+                legal_category: o.legal_category,
+                legal_category_label: o.legal_category_label,
+                departement: None,
+                active: o.active,
+                online: true,
+                source_label: "Recherche d’entreprises (registre Sirene, en ligne)".to_owned(),
+            },
+        })
+        .collect();
+    Ok(OrganisationSearch {
+        hits,
+        online_unavailable: found.online == OnlineStatus::Unavailable,
+    })
+}

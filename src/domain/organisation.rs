@@ -135,6 +135,53 @@ impl super::request::Organisation {
     }
 }
 
+/// Longest name search accepted, in characters.
+pub const SEARCH_MAX_CHARS: usize = 100;
+
+/// Why a name search is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchRefusal {
+    /// Control characters or bytes that were not UTF-8.
+    Invalid,
+    TooShort,
+    TooLong,
+}
+
+impl SearchRefusal {
+    pub fn code(self) -> crate::error::ErrorCode {
+        use crate::error::ErrorCode;
+        match self {
+            SearchRefusal::Invalid => ErrorCode::InvalidQuery,
+            SearchRefusal::TooShort => ErrorCode::QueryTooShort,
+            SearchRefusal::TooLong => ErrorCode::QueryTooLong,
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            SearchRefusal::Invalid => "La recherche contient des caractères invalides.",
+            SearchRefusal::TooShort => {
+                "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET."
+            }
+            SearchRefusal::TooLong => "La recherche est limitée à 100 caractères.",
+        }
+    }
+}
+
+/// The query of a search for an organisation by name or number, trimmed, or
+/// why it is refused.
+pub fn search_query(q: &str) -> Result<&str, SearchRefusal> {
+    let q = q.trim();
+    if q.contains('\u{FFFD}') || q.chars().any(char::is_control) {
+        return Err(SearchRefusal::Invalid);
+    }
+    match q.chars().count() {
+        0..2 => Err(SearchRefusal::TooShort),
+        n if n > SEARCH_MAX_CHARS => Err(SearchRefusal::TooLong),
+        _ => Ok(q),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +252,36 @@ mod tests {
         let json = serde_json::to_string(&OrganisationCheck::NotFound { siret: "1".into() })
             .expect("json");
         assert_eq!(json, r#"{"status":"not_found","siret":"1"}"#);
+    }
+
+    #[test]
+    fn a_search_query_is_trimmed_or_refused_in_french() {
+        assert_eq!(
+            super::search_query("  région occitanie "),
+            Ok("région occitanie")
+        );
+        assert_eq!(super::search_query("Ô é"), Ok("Ô é"));
+        assert_eq!(
+            super::search_query(" a "),
+            Err(super::SearchRefusal::TooShort)
+        );
+        assert_eq!(
+            super::search_query("a\u{0}b"),
+            Err(super::SearchRefusal::Invalid)
+        );
+        assert_eq!(
+            super::search_query("a\u{FFFD}b"),
+            Err(super::SearchRefusal::Invalid)
+        );
+        assert_eq!(super::search_query(&"é".repeat(100)).map(str::len), Ok(200));
+        assert_eq!(
+            super::search_query(&"é".repeat(101)),
+            Err(super::SearchRefusal::TooLong)
+        );
+        assert!(
+            super::SearchRefusal::TooShort
+                .message()
+                .starts_with("Saisissez au moins 2")
+        );
     }
 }

@@ -1,12 +1,12 @@
 //! The axum router: pages, server functions, static files, health check.
 
 use crate::app::{App, shell};
-use crate::domain::siret::{Siren, Siret};
+use crate::domain::siret::Siret;
 use crate::error::{AppError, ErrorCode};
 use crate::server::attachments;
 use crate::server::client_ip::ProxyTrust;
 use crate::server::directory::online::{OnlineOrganisation, UNAVAILABLE_MESSAGE};
-use crate::server::directory::{OrganisationInfo, Resolved};
+use crate::server::directory::{Hit, OnlineStatus, OrganisationInfo, Resolved};
 use crate::server::policy;
 use crate::server::state::AppState;
 use axum::Router;
@@ -530,9 +530,14 @@ fn offline_view(
 ) -> serde_json::Value {
     let info = OrganisationInfo::from_entry(entry);
     let mut body = serde_json::to_value(info).unwrap_or_default();
-    body["siret"] = siret.map_or(serde_json::Value::Null, serde_json::Value::from);
+    // The SIRET asked for, or the head office's when the directory knows it.
+    body["siret"] = siret
+        .or(entry.siret.as_deref())
+        .map_or(serde_json::Value::Null, serde_json::Value::from);
     body["active"] = serde_json::Value::from(true);
     body["source"] = serde_json::Value::from("annuaire_local");
+    body["dataset"] = serde_json::to_value(entry.dataset()).unwrap_or_default();
+    body["dataset_label"] = serde_json::Value::from(entry.dataset().label());
     body
 }
 
@@ -614,71 +619,36 @@ async fn organisation_search(
                 .into_response();
         }
     };
-    let q = q.trim();
-    if q.contains('\u{FFFD}') || q.chars().any(char::is_control) {
-        return AppError::with_message(
-            ErrorCode::InvalidQuery,
-            "La recherche contient des caractères invalides.",
-        )
-        .on_field("q")
-        .into_response();
-    }
-    let len = q.chars().count();
-    if len < 2 {
-        return AppError::with_message(
-            ErrorCode::QueryTooShort,
-            "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET.",
-        )
-        .on_field("q")
-        .into_response();
-    }
-    if len > 100 {
-        return AppError::with_message(
-            ErrorCode::QueryTooLong,
-            "La recherche est limitée à 100 caractères.",
-        )
-        .on_field("q")
-        .into_response();
-    }
-    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut results: Vec<serde_json::Value> = if compact.chars().all(|c| c.is_ascii_digit()) {
-        let siren = match compact.len() {
-            14 => Siret::parse(&compact).ok().map(|s| s.siren().to_owned()),
-            9 => Siren::parse(&compact).ok().map(|s| s.as_str().to_owned()),
-            _ => None,
-        };
-        siren
-            .and_then(|s| state.directory.get(&s))
-            .map(|e| offline_view(e, None))
-            .into_iter()
-            .collect()
-    } else {
-        state
-            .directory
-            .search(q, SEARCH_LIMIT)
-            .into_iter()
-            .map(|e| offline_view(e, None))
-            .collect()
+    let q = match crate::domain::organisation::search_query(&q) {
+        Ok(q) => q,
+        Err(refusal) => {
+            return AppError::with_message(refusal.code(), refusal.message())
+                .on_field("q")
+                .into_response();
+        }
     };
+    let found = crate::server::directory::search(
+        &state.directory,
+        state.online_directory.as_ref(),
+        q,
+        SEARCH_LIMIT,
+    )
+    .await;
+    let results: Vec<serde_json::Value> = found
+        .hits
+        .iter()
+        .map(|hit| match hit {
+            Hit::Offline(entry) => offline_view(entry, None),
+            Hit::Online(org) => online_view(org, None),
+        })
+        .collect();
     let mut body = serde_json::json!({ "query": q });
-    if let Some(online) = &state.online_directory {
-        match online.search(q).await {
-            Ok(found) => {
-                for org in found {
-                    if results.len() >= SEARCH_LIMIT {
-                        break;
-                    }
-                    if !results.iter().any(|r| r["siren"] == org.siren.as_str()) {
-                        results.push(online_view(&org, None));
-                    }
-                }
-                body["online"] = serde_json::Value::from("ok");
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "online directory");
-                body["online"] = serde_json::Value::from("indisponible");
-                body["message"] = serde_json::Value::from(UNAVAILABLE_MESSAGE);
-            }
+    match found.online {
+        OnlineStatus::Off => {}
+        OnlineStatus::Answered => body["online"] = serde_json::Value::from("ok"),
+        OnlineStatus::Unavailable => {
+            body["online"] = serde_json::Value::from("indisponible");
+            body["message"] = serde_json::Value::from(UNAVAILABLE_MESSAGE);
         }
     }
     body["results"] = serde_json::Value::from(results);

@@ -107,6 +107,7 @@ pub const RULES: &[Rule] = {
         rule::<RevealToken>(SignedIn, Limit::None),
         rule::<RenewToken>(SignedIn, Limit::None),
         rule::<LookupOrganisation>(SignedIn, Limit::None),
+        rule::<SearchOrganisations>(SignedIn, Limit::None),
     ]
 };
 

@@ -64,6 +64,7 @@ pub async fn load_all(db: &Db) -> Result<Vec<Entry>, DbError> {
         .filter_map(|(siren, name, kind, code, departement, population)| {
             Some(Entry {
                 siren,
+                siret: None,
                 name,
                 kind: EntryKind::parse(&kind)?,
                 code,

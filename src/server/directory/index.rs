@@ -44,6 +44,20 @@ impl EntryKind {
         }
     }
 
+    /// Words of the names of this kind that say the kind, not which one
+    /// ("Département — Gironde"): left out when ranking, so that "gironde"
+    /// finds the département before Gironde-sur-Dropt.
+    pub fn name_words(self) -> &'static [&'static str] {
+        match self {
+            EntryKind::Region => &["region"],
+            EntryKind::Departement => &["departement"],
+            EntryKind::CollectiviteStatutParticulier => {
+                &["collectivite", "territoriale", "europeenne"]
+            }
+            _ => &[],
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Commune => "commune",
@@ -81,12 +95,46 @@ impl EntryKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub siren: String,
+    /// The head office's SIRET, where the source gives it (régions,
+    /// départements, collectivités); communes and EPCI are known by SIREN only.
+    pub siret: Option<String>,
     pub name: String,
     pub kind: EntryKind,
     /// INSEE code of the commune, or the EPCI's code.
     pub code: String,
     pub departement: Option<String>,
     pub population: Option<i64>,
+}
+
+/// Where an entry of the offline directory comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dataset {
+    /// npm `@etalab/decoupage-administratif`: communes and EPCI, by SIREN.
+    DecoupageAdministratif,
+    /// `data/collectivites_siret.json`: head offices from the Sirene register.
+    CollectivitesSirene,
+}
+
+impl Dataset {
+    /// What the applicant and the instructor read about the source.
+    pub fn label(self) -> &'static str {
+        match self {
+            Dataset::DecoupageAdministratif => "Découpage administratif (Etalab)",
+            Dataset::CollectivitesSirene => "Registre Sirene (sièges des collectivités)",
+        }
+    }
+}
+
+impl Entry {
+    pub fn dataset(&self) -> Dataset {
+        match self.kind {
+            EntryKind::Region
+            | EntryKind::Departement
+            | EntryKind::CollectiviteStatutParticulier => Dataset::CollectivitesSirene,
+            _ => Dataset::DecoupageAdministratif,
+        }
+    }
 }
 
 /// Words that say what kind of body is meant but not which one.
@@ -124,6 +172,7 @@ struct Collectivites {
 
 #[derive(Deserialize)]
 struct Collectivite {
+    siret: String,
     siren: String,
     name: String,
     legal_category: String,
@@ -150,6 +199,7 @@ pub fn collectivites() -> Vec<Entry> {
                 _ => return None,
             };
             Some(Entry {
+                siret: Some(c.siret),
                 siren: c.siren,
                 name: c.name,
                 kind,
@@ -267,10 +317,11 @@ impl Index {
                     .map(|(_, w)| w.as_str())
                     .collect();
                 let joined = joined.join(" ");
+                let kind_words = self.entries[i].kind.name_words();
                 let name: Vec<&str> = self.words[i]
                     .iter()
                     .map(String::as_str)
-                    .filter(|w| !STOP_WORDS.contains(w))
+                    .filter(|w| !STOP_WORDS.contains(w) && !kind_words.contains(w))
                     .collect();
                 let name = name.join(" ");
                 let rank = if name == joined {
@@ -327,6 +378,7 @@ mod tests {
     fn entry(siren: &str, name: &str, kind: EntryKind, population: i64) -> Entry {
         Entry {
             siren: siren.into(),
+            siret: None,
             name: name.into(),
             kind,
             code: String::new(),

@@ -68,6 +68,7 @@ pub fn parse_package(dir: &Path) -> Result<Vec<Entry>, DirectoryError> {
         let Some(siren) = c.siren else { continue };
         entries.push(Entry {
             siren,
+            siret: None,
             name: c.nom,
             kind,
             code: c.code,
@@ -86,6 +87,7 @@ pub fn parse_package(dir: &Path) -> Result<Vec<Entry>, DirectoryError> {
         };
         entries.push(Entry {
             siren: e.code.clone(),
+            siret: None,
             name: e.nom,
             kind,
             code: e.code,
@@ -238,4 +240,105 @@ pub async fn check_siret(
         return Some(e.clone());
     }
     Some(resolve(index, online, &siret).await.check(&siret))
+}
+
+/// One organisation a name search found.
+pub enum Hit<'a> {
+    Offline(&'a Entry),
+    Online(online::OnlineOrganisation),
+}
+
+/// Whether the online search took part in a name search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnlineStatus {
+    /// Not configured.
+    Off,
+    Answered,
+    Unavailable,
+}
+
+/// What a name search found.
+pub struct Found<'a> {
+    pub hits: Vec<Hit<'a>>,
+    pub online: OnlineStatus,
+}
+
+/// Up to `limit` organisations for a query already checked by
+/// `domain::organisation::search_query`: a 9- or 14-digit query looks the
+/// SIREN/SIRET up; words search the offline index by name, then the online
+/// search adds the bodies the index lacks (each SIREN once), public-law
+/// legal categories first. The one search behind the public endpoint and the
+/// wizard.
+pub async fn search<'a>(
+    index: &'a Index,
+    online: Option<&online::OnlineDirectory>,
+    q: &str,
+    limit: usize,
+) -> Found<'a> {
+    let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut hits: Vec<Hit<'a>> = if compact.chars().all(|c| c.is_ascii_digit()) {
+        let siren = match compact.len() {
+            14 => crate::domain::siret::Siret::parse(&compact)
+                .ok()
+                .map(|s| s.siren().to_owned()),
+            9 => crate::domain::siret::Siren::parse(&compact)
+                .ok()
+                .map(|s| s.as_str().to_owned()),
+            _ => None,
+        };
+        siren
+            .and_then(|s| index.get(&s))
+            .map(Hit::Offline)
+            .into_iter()
+            .collect()
+    } else {
+        index
+            .search(q, limit)
+            .into_iter()
+            .map(Hit::Offline)
+            .collect()
+    };
+    let Some(online) = online else {
+        return Found {
+            hits,
+            online: OnlineStatus::Off,
+        };
+    };
+    match online.search(q).await {
+        Ok(mut found) => {
+            let public_law = |o: &online::OnlineOrganisation| {
+                LegalCategory::from_code(&o.legal_category).is_some_and(|c| c.is_public_law())
+            };
+            // Stable: the online order is kept within each group.
+            found.sort_by_key(|o| !public_law(o));
+            for org in found {
+                if hits.len() >= limit {
+                    break;
+                }
+                if !hits.iter().any(|h| h.siren() == org.siren) {
+                    hits.push(Hit::Online(org));
+                }
+            }
+            Found {
+                hits,
+                online: OnlineStatus::Answered,
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "online directory");
+            Found {
+                hits,
+                online: OnlineStatus::Unavailable,
+            }
+        }
+    }
+}
+
+impl Hit<'_> {
+    pub fn siren(&self) -> &str {
+        match self {
+            Hit::Offline(e) => &e.siren,
+            Hit::Online(o) => &o.siren,
+        }
+    }
 }
