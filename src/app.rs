@@ -14,6 +14,7 @@ use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
 use crate::ui::requests::{MyRequestsPage, RequestPage};
 use crate::ui::space::SpacePage;
+use crate::ui::templates::{NewRequestPage, TemplatePage, TemplatesPage};
 use crate::ui::wizard::{StepPage, WizardShell};
 use leptos::nonce::use_nonce;
 use leptos::prelude::*;
@@ -139,6 +140,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
                     <Route path=path!("/instruction") view={Lazy::<DashboardView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/instruction/demandes/:id") view={Lazy::<ReviewView>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/modeles") view=TemplatesPage ssr=SsrMode::Async />
+                    <Route path=path!("/modeles/:slug") view=TemplatePage ssr=SsrMode::Async />
+                    <Route path=path!("/demandes/nouvelle") view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/espace") view={Lazy::<SpaceView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />

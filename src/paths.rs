@@ -28,6 +28,44 @@ pub const ACCOUNTS: &str = "/admin/comptes";
 /// The development mailbox.
 pub const DEV_MAILS: &str = "/dev/mails";
 
+/// The new request page: the templates, then "Demande libre".
+pub const NEW_REQUEST: &str = "/demandes/nouvelle";
+/// The public list of use-case templates.
+pub const TEMPLATES: &str = "/modeles";
+
+/// A template's public page.
+pub fn template(slug: &str) -> String {
+    format!("{TEMPLATES}/{slug}")
+}
+
+/// Most characters of a page address kept to come back to after signing in.
+const RETURN_MAX: usize = 600;
+
+/// `path` when it is an address of this site to come back to after signing
+/// in (`/demandes/nouvelle?modele=…`): a path, never another site
+/// (`//exemple.fr`, `/\exemple.fr`) nor a sign-in page.
+pub fn safe_return(path: &str) -> Option<&str> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && path.len() <= RETURN_MAX
+        && !path.chars().any(|c| c.is_control() || c == '\\')
+        && !path.starts_with(SIGN_IN);
+    ok.then_some(path)
+}
+
+/// The sign-in page, coming back to `path` once signed in (when it is a
+/// safe address of this site).
+pub fn sign_in_then(path: &str) -> String {
+    match safe_return(path) {
+        Some(p) if p != HOME => format!(
+            "{SIGN_IN}?suite={}",
+            form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
+        ),
+        _ => SIGN_IN.to_owned(),
+    }
+}
+
 /// A request's summary page.
 pub fn request(id: i64) -> String {
     format!("/demandes/{id}")
@@ -92,5 +130,29 @@ mod tests {
             "/demandes/7/pieces-jointes?nom=a%20b.pdf"
         );
         assert_eq!(with_flag(REGISTER, "envoye"), "/inscription?envoye=1");
+        assert_eq!(template("marches-publics"), "/modeles/marches-publics");
+    }
+
+    #[test]
+    fn the_sign_in_comes_back_only_to_this_site() {
+        assert_eq!(
+            sign_in_then("/demandes/nouvelle?modele=gru&siret=200 053"),
+            "/connexion?suite=%2Fdemandes%2Fnouvelle%3Fmodele%3Dgru%26siret%3D200+053"
+        );
+        assert_eq!(sign_in_then("/"), "/connexion");
+        for foreign in [
+            "https://exemple.fr/",
+            "//exemple.fr/x",
+            "/\\exemple.fr",
+            "/a\\b",
+            "/a\nb",
+            "/connexion?suite=/x",
+            "",
+            "demandes",
+        ] {
+            assert_eq!(safe_return(foreign), None, "{foreign:?}");
+            assert_eq!(sign_in_then(foreign), "/connexion", "{foreign:?}");
+        }
+        assert_eq!(safe_return(&format!("/{}", "a".repeat(700))), None);
     }
 }

@@ -120,6 +120,29 @@ async fn register_confirm_login_logout() {
         assert_eq!(whoami(&app, Some(&cookie)).await.as_deref(), Some(email));
         assert_eq!(whoami(&app, None).await, None);
 
+        // Back to the page that asked for the sign-in, never to another site.
+        for (suite, target) in [
+            (
+                "/demandes/nouvelle?modele=marches-publics",
+                "/demandes/nouvelle?modele=marches-publics",
+            ),
+            ("https://exemple.fr/piege", "/demandes"),
+            ("//exemple.fr/piege", "/demandes"),
+            ("/\\exemple.fr", "/demandes"),
+        ] {
+            let a = post_form(
+                &app,
+                "/api/auth/login",
+                &[("email", email), ("password", PASSWORD), ("suite", suite)],
+                None,
+            )
+            .await;
+            assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+            assert_eq!(a.json, target, "{}: suite {suite}", t.name);
+            let other = cookie_pair(&a.set_cookie.expect("session cookie"));
+            post_form(&app, "/api/auth/logout", &[], Some(&other)).await;
+        }
+
         // Sign-out ends the session on the server: replaying the cookie
         // afterwards gives an anonymous visitor.
         let a = post_form(&app, "/api/auth/logout", &[], Some(&cookie)).await;

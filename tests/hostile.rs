@@ -690,6 +690,8 @@ async fn another_organisation_reaches_no_object_of_alice_through_any_endpoint() 
                                 | "/api/public/request_counts"
                                 | "/api/requests/lookup_organisation"
                                 | "/api/requests/search_organisations"
+                                | "/api/templates/list"
+                                | "/api/templates/get"
                         ),
                         "{}: {path} succeeded for Bob: {body}",
                         t.name

@@ -234,11 +234,16 @@ async fn unknown_page_is_a_french_404() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_pages_send_anonymous_visitors_to_the_sign_in_page() {
     let t = TestDb::sqlite().await;
-    for path in [
-        "/demandes",
-        "/demandes/1",
-        "/demandes/1/etape/2",
-        "/mon-compte",
+    // Each comes back to the page asked for once signed in.
+    for (path, back) in [
+        ("/demandes", "%2Fdemandes"),
+        ("/demandes/1", "%2Fdemandes%2F1"),
+        ("/demandes/1/etape/2", "%2Fdemandes%2F1%2Fetape%2F2"),
+        ("/mon-compte", "%2Fmon-compte"),
+        (
+            "/demandes/nouvelle?modele=marches-publics&siret=20005379100014",
+            "%2Fdemandes%2Fnouvelle%3Fmodele%3Dmarches-publics%26siret%3D20005379100014",
+        ),
     ] {
         let req = Request::get(path)
             .header(header::ACCEPT, "text/html")
@@ -250,7 +255,7 @@ async fn signed_in_pages_send_anonymous_visitors_to_the_sign_in_page() {
             res.headers()
                 .get(header::LOCATION)
                 .and_then(|v| v.to_str().ok()),
-            Some("/connexion"),
+            Some(format!("/connexion?suite={back}").as_str()),
             "{path}"
         );
     }

@@ -19,5 +19,6 @@ mod mail;
 mod persistence;
 mod policy;
 mod requests;
+mod templates;
 mod tokens;
 mod trust;

@@ -44,6 +44,11 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/requests/search_organisations" => {
             Body::Form(vec![("q", "région occitanie".to_owned())])
         }
+        "/api/templates/list" => Body::Form(vec![]),
+        "/api/templates/get" => Body::Form(vec![("slug", "marches-publics".to_owned())]),
+        "/api/requests/start_from_template" => {
+            Body::Form(vec![("modele", "marches-publics".to_owned())])
+        }
         "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
             Body::Form(vec![("id", id_s)])
         }

@@ -152,6 +152,10 @@ test('au clavier seul, le demandeur remplit les six étapes et dépose, le focus
 
   await tabTo(page, byName('Nouvelle demande'), 'Nouvelle demande');
   await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\/demandes\/nouvelle$/);
+  await hydrated(page);
+  await tabTo(page, byName('Demande libre'), 'Demande libre');
+  await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   await hydrated(page);
 

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { hydrated, lockDatabase, signUpAndIn, watchConsole } from './helpers';
+import { hydrated, lockDatabase, signUpAndIn, watchConsole, newFreeRequest } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
@@ -19,7 +19,7 @@ async function newDraftAtStep2(page: Page, email: string): Promise<void> {
   await signUpAndIn(page, email, password);
   await page.goto('/demandes');
   await hydrated(page);
-  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await newFreeRequest(page);
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   const id = page.url().match(/demandes\/(\d+)/)?.[1];
   await page.goto(`/demandes/${id}/etape/2`);
@@ -72,7 +72,7 @@ test('réseau coupé au chargement du code de l’assistant : la page le dit en 
     refused += 1;
     return route.abort('internetdisconnected');
   });
-  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await newFreeRequest(page);
   const notice = page.getByRole('alert').filter({ hasText: 'La page ne répond plus' });
   await expect(notice).toBeVisible();
   await expect(notice).toContainText('Ce qui était enregistré est conservé');

@@ -358,3 +358,11 @@ export async function requestOf(page: Page, data: unknown, submit = false): Prom
   }
   return id;
 }
+
+/** From "Mes demandes": "Nouvelle demande", then "Demande libre" (no template). */
+export async function newFreeRequest(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Nouvelle demande' }).click();
+  await expect(page).toHaveURL(/\/demandes\/nouvelle$/);
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Demande libre' }).click();
+}

@@ -102,6 +102,8 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
     ['/mot-de-passe-oublie', 'mot-de-passe-oublie'],
     ['/accessibilite', 'accessibilite'],
     ['/conditions-generales', 'conditions-generales'],
+    ['/modeles', 'modeles'],
+    ['/modeles/marches-publics', 'modele-marches-publics'],
     ['/page-inconnue', 'page-inconnue'],
   ]) {
     await look(visitor, url, name);
@@ -125,6 +127,8 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   await signUpAndIn(applicant, email, password);
   await look(applicant, '/demandes', 'demandes-vide');
   await look(applicant, '/espace', 'espace-vide');
+  await look(applicant, '/demandes/nouvelle', 'nouvelle-demande');
+  await look(applicant, '/demandes/nouvelle?modele=aides-publiques&siret=20005379100014&intitule=Aides%20%C3%A0%20l%E2%80%99innovation', 'nouvelle-demande-modele');
   const empty = await requestOf(applicant, null);
   for (let n = 1; n <= 6; n++) await look(applicant, `/demandes/${empty}/etape/${n}`, `assistant-vide-etape-${n}`);
   const filled = await requestOf(applicant, { ...example, contacts: { ...example.contacts, technical: { ...example.contacts.technical, email } } });

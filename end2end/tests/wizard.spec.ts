@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { expectNoAxeViolations, fromAcceptanceToApiCall, hydrated, readMails, signUpAndIn, watchConsole } from './helpers';
+import { expectNoAxeViolations, fromAcceptanceToApiCall, hydrated, readMails, signUpAndIn, watchConsole, newFreeRequest } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
@@ -28,7 +28,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await hydrated(page);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mes demandes');
   await expectNoAxeViolations(page);
-  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await newFreeRequest(page);
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   const id = page.url().match(/demandes\/(\d+)/)?.[1];
   await hydrated(page);
@@ -160,7 +160,7 @@ test('le demandeur retrouve son organisation par son nom, au clavier, et complè
   await signUpAndIn(page, `par.le.nom.${stamp}@occitanie.fr`, password);
   await page.goto('/demandes');
   await hydrated(page);
-  await page.getByRole('button', { name: 'Nouvelle demande' }).click();
+  await newFreeRequest(page);
   await expect(page).toHaveURL(/\/demandes\/\d+\/etape\/1$/);
   await hydrated(page);
   const console = watchConsole(page);

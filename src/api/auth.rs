@@ -66,15 +66,26 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Signs in; answers the page to go to. The session id changes.
+/// Signs in; answers the page to go to: `suite` when it is a page of this
+/// site (the page that asked for a sign-in), else the role's home. The
+/// session id changes.
 #[server(endpoint = "auth/login")]
-pub async fn login(email: String, password: String) -> Result<String, AppError> {
+pub async fn login(
+    email: String,
+    password: String,
+    #[server(default)] suite: Option<String>,
+) -> Result<String, AppError> {
     use crate::server::{app_state, auth::accounts, session as http_session};
     let state = app_state()?;
     let s = http_session().await?;
     let role = accounts::login(&state, &s, &email, &password).await?;
-    crate::server::after_form(home_of(role));
-    Ok(home_of(role).to_owned())
+    let target = suite
+        .as_deref()
+        .and_then(crate::paths::safe_return)
+        .unwrap_or(home_of(role))
+        .to_owned();
+    crate::server::after_form(&target);
+    Ok(target)
 }
 
 /// Signs out: the session ends on the server.

@@ -6,3 +6,4 @@ pub mod instruction;
 pub mod public;
 pub mod requests;
 pub mod space;
+pub mod templates;

@@ -8,6 +8,7 @@ pub mod request;
 pub mod request_state;
 pub mod scopes;
 pub mod siret;
+pub mod template;
 pub mod time;
 
 pub use request_state::RequestState;

@@ -68,7 +68,7 @@ const ADMIN: &[Role] = &[Role::Admin];
 
 /// Every server function. A new one must be added here, or it is refused.
 pub const RULES: &[Rule] = {
-    use crate::api::{auth::*, instruction::*, public::*, requests::*, space::*};
+    use crate::api::{auth::*, instruction::*, public::*, requests::*, space::*, templates::*};
     use Access::{Public, Roles, SignedIn};
     &[
         rule::<GetRequestCounts>(Public, Limit::None),
@@ -108,6 +108,9 @@ pub const RULES: &[Rule] = {
         rule::<RenewToken>(SignedIn, Limit::None),
         rule::<LookupOrganisation>(SignedIn, Limit::None),
         rule::<SearchOrganisations>(SignedIn, Limit::None),
+        rule::<ListTemplates>(Public, Limit::None),
+        rule::<GetTemplate>(Public, Limit::None),
+        rule::<StartFromTemplate>(Roles(APPLICANT), Limit::None),
     ]
 };
 

@@ -11,7 +11,6 @@ use crate::ui::forms::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 /// The last error of an action.
@@ -59,6 +58,14 @@ fn FormColumn(children: Children) -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
+    // The page that asked for a sign-in, to come back to.
+    let query = leptos_router::hooks::use_query_map();
+    let suite = Memo::new(move |_| {
+        query
+            .read()
+            .get("suite")
+            .filter(|s| crate::paths::safe_return(s).is_some())
+    });
     let value = action.value();
     let error = last_error(value);
     Effect::new(move |_| {
@@ -86,6 +93,7 @@ pub fn LoginPage() -> impl IntoView {
                     autocomplete="current-password"
                     error=field_error(error, "password")
                 />
+                {move || suite.get().map(|s| view! { <input type="hidden" name="suite" value=s /> })}
                 <p>
                     <a class="fr-link" href={crate::paths::FORGOT_PASSWORD}>"Mot de passe oublié ?"</a>
                 </p>
@@ -389,7 +397,7 @@ pub fn AccountPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Ok(None) => view! { <Redirect path={crate::paths::SIGN_IN} /> }.into_any(),
+                    Ok(None) => crate::ui::forms::to_sign_in(),
                     Err(e) => {
                         crate::ui::forms::page_status(&e);
                         view! {

@@ -153,11 +153,23 @@ pub fn go_to(target: &str) {
 /// with the error's status).
 pub fn load_error(e: AppError) -> AnyView {
     if e.code == ErrorCode::Unauthenticated {
-        view! { <Redirect path={crate::paths::SIGN_IN} /> }.into_any()
+        to_sign_in()
     } else {
         page_status(&e);
         view! { <ErrorSummary error=Signal::derive(move || Some(e.clone())) /> }.into_any()
     }
+}
+
+/// To the sign-in page, coming back to this very page once signed in.
+pub fn to_sign_in() -> AnyView {
+    let here = leptos_router::hooks::use_location();
+    let (path, query) = (here.pathname.get_untracked(), here.search.get_untracked());
+    let path = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
+    view! { <Redirect path=crate::paths::sign_in_then(&path) /> }.into_any()
 }
 
 /// A page rendered on the server that shows `e` answers with its status (a

@@ -40,8 +40,8 @@ pub fn HomePage() -> impl IntoView {
                             </a>
                         </li>
                         <li>
-                            <a class="fr-btn fr-btn--secondary" href="#etapes">
-                                "Voir les étapes"
+                            <a class="fr-btn fr-btn--secondary" href=crate::paths::TEMPLATES>
+                                "Voir les modèles de demande"
                             </a>
                         </li>
                     </ul>

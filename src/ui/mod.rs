@@ -13,4 +13,5 @@ pub mod layout;
 pub mod not_found;
 pub mod requests;
 pub mod space;
+pub mod templates;
 pub mod wizard;

@@ -1,7 +1,7 @@
 //! "Mes demandes" and the read-only view of one request.
 
 use crate::api::requests::{
-    ArchiveRequest, CreateRequest, DuplicateRequest, RequestView, get_request, my_requests,
+    ArchiveRequest, DuplicateRequest, RequestView, get_request, my_requests,
 };
 use crate::domain::RequestState;
 use crate::domain::request::{RequestData, Step};
@@ -29,24 +29,17 @@ pub fn StateBadge(state: RequestState) -> impl IntoView {
 
 #[component]
 pub fn MyRequestsPage() -> impl IntoView {
-    let create = ServerAction::<CreateRequest>::new();
     let duplicate = ServerAction::<DuplicateRequest>::new();
     let archive = ServerAction::<ArchiveRequest>::new();
     let list = Resource::new_blocking(move || archive.version().get(), |_| my_requests());
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            go_to(&crate::paths::wizard_step(id, 1));
-        }
-    });
     Effect::new(move |_| {
         if let Some(Ok(id)) = duplicate.value().get() {
             go_to(&crate::paths::wizard_step(id, 2));
         }
     });
     let error = Signal::derive(move || {
-        last_error(create.value())
+        last_error(duplicate.value())
             .get()
-            .or_else(|| last_error(duplicate.value()).get())
             .or_else(|| last_error(archive.value()).get())
     });
     view! {
@@ -54,11 +47,9 @@ pub fn MyRequestsPage() -> impl IntoView {
         <div class="fr-container fr-my-6w">
             <h1>"Mes demandes"</h1>
             <ErrorSummary error />
-            <ActionForm action=create>
-                <button class="fr-btn fr-icon-add-line fr-btn--icon-left" type="submit">
-                    "Nouvelle demande"
-                </button>
-            </ActionForm>
+            <a class="fr-btn fr-icon-add-line fr-btn--icon-left" href=crate::paths::NEW_REQUEST>
+                "Nouvelle demande"
+            </a>
             <Suspense>
                 {move || Suspend::new(async move {
                     match list.await {

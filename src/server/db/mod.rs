@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod rate;
 pub mod requests;
 pub mod spaces;
+pub mod templates;
 pub mod users;
 
 use crate::domain::RequestState;
@@ -167,6 +168,10 @@ impl Db {
         let filled = requests::fill_search(self).await?;
         if filled > 0 {
             tracing::info!(filled, "search column filled");
+        }
+        let added = templates::seed(self, &templates::builtin(), now_ms()).await?;
+        if added > 0 {
+            tracing::info!(added, "modèles de demande ajoutés");
         }
         Ok(())
     }

@@ -140,14 +140,37 @@ pub async fn create_draft(
     data: &RequestData,
     now: i64,
 ) -> Result<i64, DbError> {
+    insert_draft(db, applicant_id, data, None, now).await
+}
+
+/// A new draft started from version `version` of the template `slug`
+/// (`data` already pre-filled from it).
+pub async fn create_draft_from_template(
+    db: &Db,
+    applicant_id: i64,
+    data: &RequestData,
+    slug: &str,
+    version: i64,
+    now: i64,
+) -> Result<i64, DbError> {
+    insert_draft(db, applicant_id, data, Some((slug, version)), now).await
+}
+
+async fn insert_draft(
+    db: &Db,
+    applicant_id: i64,
+    data: &RequestData,
+    template: Option<(&str, i64)>,
+    now: i64,
+) -> Result<i64, DbError> {
     let json = encode(data)?;
     let mut tx = db.pool.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at, \
-         siret, organisation_name, sensitive, search, technical_email) \
+         siret, organisation_name, sensitive, search, technical_email, template_slug, template_version) \
          VALUES ($1, $2, $3, $4, 1, $5, $5, $6, $7, $8, \
          CAST($9 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
-         $10) RETURNING id",
+         $10, $11, $12) RETURNING id",
     )
     .bind(lifecycle::INITIAL.0.as_str())
     .bind(applicant_id)
@@ -159,6 +182,8 @@ pub async fn create_draft(
     .bind(i64::from(asks_sensitive(data)))
     .bind(search_of(data))
     .bind(technical_email_of(data))
+    .bind(template.map(|(slug, _)| slug.to_owned()))
+    .bind(template.map(|(_, version)| version))
     .fetch_one(&mut *tx)
     .await?;
     insert_created_event(&mut tx, id, applicant_id, now).await?;

@@ -13,6 +13,7 @@ pub mod grant;
 pub mod message;
 pub mod remind;
 pub mod submit;
+pub mod templates;
 pub mod tokens;
 
 use crate::domain::lifecycle::EventKind;

@@ -26,7 +26,7 @@ use crate::ui::forms::ErrorSummary;
 use crate::ui::requests::{ChangesMessage, request_id_param};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::{Outlet, Redirect};
+use leptos_router::components::Outlet;
 use leptos_router::hooks::use_params_map;
 
 /// The status line.
@@ -142,7 +142,7 @@ pub fn WizardShell() -> impl IntoView {
                         view! { <Outlet /> }.into_any()
                     }
                     Err(e) if e.code == ErrorCode::Unauthenticated => {
-                        view! { <Redirect path={crate::paths::SIGN_IN} /> }.into_any()
+                        crate::ui::forms::to_sign_in()
                     }
                     Err(e) => {
                         crate::ui::forms::page_status(&e);

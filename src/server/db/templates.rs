@@ -1,0 +1,140 @@
+//! Use-case templates: the current version of each, and every version saved.
+
+use super::{Db, DbError};
+use crate::domain::template::{StoredTemplate, Template};
+
+type Row = (String, i64, i64, i64);
+
+/// The templates a new database starts with (`server/data/templates.json`);
+/// administrators edit them in the app.
+const BUILTIN: &str = include_str!("../data/templates.json");
+
+#[derive(serde::Deserialize)]
+struct Builtin {
+    templates: Vec<Template>,
+}
+
+/// The built-in templates (none if the file were unreadable: the build's
+/// tests read it).
+pub fn builtin() -> Vec<Template> {
+    match serde_json::from_str::<Builtin>(BUILTIN) {
+        Ok(b) => b.templates,
+        Err(e) => {
+            tracing::error!(error = %e, "templates.json illisible");
+            Vec::new()
+        }
+    }
+}
+
+fn decode(data: &str) -> Result<Template, DbError> {
+    serde_json::from_str(data).map_err(|e| DbError::Query(sqlx::Error::Decode(Box::new(e))))
+}
+
+fn encode(template: &Template) -> Result<String, DbError> {
+    serde_json::to_string(template).map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))
+}
+
+fn stored((data, version, archived, updated_at): Row) -> Result<StoredTemplate, DbError> {
+    Ok(StoredTemplate {
+        template: decode(&data)?,
+        version,
+        archived: archived != 0,
+        updated_at,
+    })
+}
+
+/// Inserts `templates` (version 1) that are not there yet, in this order
+/// after the existing ones; answers how many were added. Safe to run from
+/// several instances at once.
+pub async fn seed(db: &Db, templates: &[Template], now: i64) -> Result<usize, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let mut added = 0;
+    for (position, t) in templates.iter().enumerate() {
+        let data = encode(t)?;
+        let done = sqlx::query(
+            "INSERT INTO request_templates (slug, data, version, position, archived, updated_at) \
+             VALUES ($1, $2, 1, $3, 0, $4) ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(&t.slug)
+        .bind(&data)
+        .bind(i64::try_from(position).unwrap_or(i64::MAX))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query(
+                "INSERT INTO request_template_versions (slug, version, data, archived, saved_at) \
+                 VALUES ($1, 1, $2, 0, $3)",
+            )
+            .bind(&t.slug)
+            .bind(&data)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            added += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// The templates in their order; archived ones only when asked.
+pub async fn list(db: &Db, with_archived: bool) -> Result<Vec<StoredTemplate>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT data, version, archived, updated_at FROM request_templates \
+         WHERE archived = 0 OR $1 = 1 ORDER BY position, slug",
+    )
+    .bind(i64::from(with_archived))
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(stored).collect()
+}
+
+/// The current version of the template `slug`.
+pub async fn get(db: &Db, slug: &str) -> Result<Option<StoredTemplate>, DbError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT data, version, archived, updated_at FROM request_templates WHERE slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(stored).transpose()
+}
+
+/// Version `version` of the template `slug`, as it was saved.
+pub async fn version(db: &Db, slug: &str, version: i64) -> Result<Option<Template>, DbError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT data FROM request_template_versions WHERE slug = $1 AND version = $2",
+    )
+    .bind(slug)
+    .bind(version)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|(data,)| decode(&data)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_builtin_templates_are_valid_and_cover_the_common_uses() {
+        let all = super::builtin();
+        assert!(all.len() >= 8, "{} templates", all.len());
+        for t in &all {
+            assert_eq!(t.errors(), vec![], "{}", t.slug);
+        }
+        let mut slugs: Vec<&str> = all.iter().map(|t| t.slug.as_str()).collect();
+        for slug in [
+            "marches-publics",
+            "aides-publiques",
+            "subventions-associations",
+            "detection-fraude",
+            "relation-usager",
+            "editeur-logiciel",
+        ] {
+            assert!(slugs.contains(&slug), "{slug}");
+        }
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), all.len(), "one slug each");
+    }
+}
