@@ -27,8 +27,10 @@ export default defineConfig({
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       // The browser's own language (date fields show jj/mm/aaaa): on Linux
-      // Chromium takes it from LANG, not from `locale` or `--lang`.
-      env: { ...process.env, LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr' },
+      // Chromium takes it from LANGUAGE, not from `locale` or `--lang`. LANG
+      // stays a UTF-8 locale the machine has: with an ungenerated fr_FR one,
+      // a downloaded « Délibération.pdf » loses its name.
+      env: { ...process.env, LANG: 'C.UTF-8', LANGUAGE: 'fr' },
       args: [
         '--no-sandbox',
         '--disable-gpu',

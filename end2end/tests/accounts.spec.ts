@@ -55,8 +55,9 @@ test.describe('comptes', () => {
     await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByRole('banner').getByRole('link', { name: 'Se connecter' })).toBeVisible();
+    // A signed-in page sends to the sign-in, which will come back to it.
     await page.goto('/mon-compte');
-    await expect(page).toHaveURL(/\/connexion$/);
+    await expect(page).toHaveURL(/\/connexion\?suite=%2Fmon-compte$/);
 
     // Forgotten password: a link by email, a new password, sign in with it.
     await page.getByRole('link', { name: 'Mot de passe oublié ?' }).click();

@@ -28,9 +28,9 @@ fn TemplateCard(view: TemplateView, #[prop(optional)] children: Option<Children>
         <div class="fr-card fr-card--no-arrow">
             <div class="fr-card__body">
                 <div class="fr-card__content">
-                    <h3 class="fr-card__title">
+                    <h2 class="fr-card__title">
                         <a href=crate::paths::template(&t.slug)>{t.title.clone()}</a>
-                    </h3>
+                    </h2>
                     <p class="fr-card__desc">{t.summary.clone()}</p>
                     <div class="fr-card__start">
                         <p class="fr-card__detail">{detail}</p>
