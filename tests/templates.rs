@@ -98,7 +98,48 @@ async fn templates_are_seeded_once_and_start_prefilled_drafts() {
                 .expect("origin");
         assert_eq!(slug.as_deref(), Some("aides-publiques"), "{}", t.name);
         assert_eq!(version, Some(1));
-        // It is Alice's draft: Bob does not see it.
+        // Alice completes it, swapping one of the template's data for another,
+        // and submits: the instructor sees the template and what changed.
+        let mut complete = guichet::domain::request::RequestData::example();
+        let mut scopes = guichet::domain::scopes::default_selection();
+        for s in &data.data.scopes {
+            if s != "bilans_bdf" && !scopes.contains(s) {
+                scopes.push(s.clone());
+            }
+        }
+        scopes.push("mandataires_sociaux_infogreffe".to_owned());
+        complete.data.justifications = scopes
+            .iter()
+            .filter(|s| guichet::domain::scopes::find(s).is_some_and(|c| c.sensitive))
+            .map(|s| (s.clone(), "Instruire les aides régionales.".to_owned()))
+            .collect();
+        complete.data.scopes = scopes;
+        let a = save(&w, &w.alice, id, 1, "complet", &complete).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let a = submit(&w, id, 2).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let a = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let origin = &a.json["template"];
+        assert_eq!(origin["slug"], "aides-publiques", "{}", a.json);
+        assert_eq!(origin["title"], "Aides publiques aux entreprises");
+        assert_eq!(origin["version"], 1);
+        assert_eq!(
+            origin["added"],
+            serde_json::json!(["Mandataires sociaux - Infogreffe"])
+        );
+        assert_eq!(
+            origin["removed"],
+            serde_json::json!(["3 derniers bilans annuels - Banque de France"])
+        );
+
+        // It is Alice's request: Bob does not see it.
         let a = post_form(
             &w.app,
             "/api/requests/get",

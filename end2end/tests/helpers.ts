@@ -342,8 +342,10 @@ const apiHeaders = { Origin: apiBase, Accept: 'application/json' };
 
 /** A request of the page's account, through the API: created, filled with
  * `data` (none: left empty), and submitted when asked. Answers its id. */
-export async function requestOf(page: Page, data: unknown, submit = false): Promise<number> {
-  let res = await page.request.post(`${apiBase}/api/requests/create`, { headers: apiHeaders });
+export async function requestOf(page: Page, data: unknown, submit = false, template?: string): Promise<number> {
+  let res = template
+    ? await page.request.post(`${apiBase}/api/requests/start_from_template`, { form: { modele: template }, headers: apiHeaders })
+    : await page.request.post(`${apiBase}/api/requests/create`, { headers: apiHeaders });
   expect(res.status()).toBe(200);
   const id = Number(await res.text());
   if (data === null) return id;

@@ -132,7 +132,8 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   await look(applicant, '/demandes/nouvelle?modele=aides-publiques&siret=20005379100014&intitule=Aides%20%C3%A0%20l%E2%80%99innovation', 'nouvelle-demande-modele');
   const empty = await requestOf(applicant, null);
   for (let n = 1; n <= 6; n++) await look(applicant, `/demandes/${empty}/etape/${n}`, `assistant-vide-etape-${n}`);
-  const filled = await requestOf(applicant, { ...example, contacts: { ...example.contacts, technical: { ...example.contacts.technical, email } } });
+  // Started from a template: the review says which, and what changed.
+  const filled = await requestOf(applicant, { ...example, contacts: { ...example.contacts, technical: { ...example.contacts.technical, email } } }, false, 'aides-publiques');
   for (let n = 1; n <= 6; n++) await look(applicant, `/demandes/${filled}/etape/${n}`, `assistant-rempli-etape-${n}`);
   // The error state: a required field left empty.
   await applicant.goto(`/demandes/${empty}/etape/2`);
@@ -162,6 +163,7 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   const instructor = await instructorIn(staffContext, `instructeur.visuel.${stamp}@beta.gouv.fr`);
   await look(instructor, '/instruction', 'instruction-tableau');
   await look(instructor, `/instruction/demandes/${filled}`, 'instruction-demande');
+  await expect(instructor.getByTestId('modele')).toContainText('« Aides publiques aux entreprises » (version 1)');
   await expect(instructor.getByText('1er mars 2027')).toBeVisible();
   await instructor.getByRole('button', { name: 'Valider' }).click();
   const accept = instructor.getByRole('dialog', { name: 'Valider la demande' });

@@ -256,6 +256,21 @@ pub struct ReviewView {
     pub submission_no: i64,
     pub timeline: Vec<TimelineEntry>,
     pub messages: Vec<MessageView>,
+    /// The use-case template the request started from, and how its data
+    /// differ from it.
+    pub template: Option<TemplateOrigin>,
+}
+
+/// A request's template, as the instructor reads it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TemplateOrigin {
+    pub slug: String,
+    pub title: String,
+    pub version: i64,
+    /// Labels of the scopes the applicant added to the template's.
+    pub added: Vec<String>,
+    /// Labels of the template's scopes the applicant removed.
+    pub removed: Vec<String>,
 }
 
 /// The request for review, with the differences against the previous
@@ -364,7 +379,29 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         .into_iter()
         .map(|m| message_view(m, true))
         .collect();
+    let template = match db::templates::origin_of(&app.db, id).await? {
+        Some((slug, version)) => db::templates::version(&app.db, &slug, version)
+            .await?
+            .map(|t| {
+                let changes = t.scope_changes(&r.data.data.scopes);
+                let labels = |values: Vec<String>| -> Vec<String> {
+                    values
+                        .iter()
+                        .map(|v| scopes::find(v).map_or_else(|| v.clone(), |s| s.label.clone()))
+                        .collect()
+                };
+                TemplateOrigin {
+                    slug,
+                    title: t.title,
+                    version,
+                    added: labels(changes.added),
+                    removed: labels(changes.removed),
+                }
+            }),
+        None => None,
+    };
     Ok(ReviewView {
+        template,
         id,
         state: r.state,
         version: r.version,

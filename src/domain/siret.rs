@@ -88,6 +88,20 @@ fn digits(input: &str, expected: u8) -> Result<String, NumberError> {
     Ok(compact)
 }
 
+/// A SIREN or SIRET as people read it: "217 702 844" and
+/// "217 702 844 00010" (spaces typed are ignored).
+pub fn grouped(number: &str) -> String {
+    let compact = normalise(number);
+    let mut out = String::with_capacity(compact.len() + 4);
+    for (i, c) in compact.chars().enumerate() {
+        if i > 0 && (i % 3 == 0 && i < 9 || i == 9) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The Luhn checksum over a string of ASCII digits.
 pub fn luhn_valid(digits: &str) -> bool {
     let mut sum = 0u32;
@@ -326,5 +340,13 @@ mod tests {
     fn luhn_rejects_non_digits_without_panicking() {
         assert!(!luhn_valid("12a4"));
         assert!(luhn_valid(""));
+    }
+
+    #[test]
+    fn numbers_are_grouped_as_people_read_them() {
+        assert_eq!(super::grouped("217702844"), "217 702 844");
+        assert_eq!(super::grouped("21770284400010"), "217 702 844 00010");
+        assert_eq!(super::grouped(" 217 7028 4400010 "), "217 702 844 00010");
+        assert_eq!(super::grouped(""), "");
     }
 }

@@ -500,6 +500,33 @@ fn review_view(
                 <p class="guichet-pre">{format!("Mission de service public décrite par le demandeur : {}", r.identity.justification)}</p>
             })}
         </div>
+        {r.template.clone().map(|t| view! {
+            <div class="fr-notice fr-notice--info fr-mb-3w" data-testid="modele">
+                <div class="fr-container">
+                    <div class="fr-notice__body">
+                        <p class="fr-notice__title">
+                            {format!("Demande créée à partir du modèle « {} » (version {}). ", t.title, t.version)}
+                            <a href=crate::paths::template(&t.slug)>"Voir le modèle"</a>
+                        </p>
+                    </div>
+                </div>
+            </div>
+            {(t.added.is_empty() && t.removed.is_empty()).then(|| view! {
+                <p class="fr-mb-3w">"Les données demandées sont celles du modèle."</p>
+            })}
+            {(!t.added.is_empty()).then(|| view! {
+                <div class="fr-callout fr-callout--orange-terre-battue fr-mb-3w">
+                    <h2 class="fr-callout__title fr-h6">"Données ajoutées par rapport au modèle"</h2>
+                    <ul>{t.added.iter().map(|l| view! { <li><strong>{l.clone()}</strong></li> }).collect_view()}</ul>
+                </div>
+            })}
+            {(!t.removed.is_empty()).then(|| view! {
+                <div class="fr-callout fr-mb-3w">
+                    <h2 class="fr-callout__title fr-h6">"Données du modèle retirées par le demandeur"</h2>
+                    <ul>{t.removed.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}</ul>
+                </div>
+            })}
+        })}
         {(!r.sensitive.is_empty()).then(|| view! {
             <div class="fr-callout fr-callout--orange-terre-battue fr-mb-3w">
                 <h2 class="fr-callout__title">"Données sensibles demandées"</h2>

@@ -216,7 +216,7 @@ fn confirm(
         <p>{t.summary.clone()}</p>
         <ul>
             <li>{format!("Intitulé : {shown_title}")}</li>
-            {(!siret.trim().is_empty()).then(|| view! { <li>{format!("SIRET de l’organisation : {}", siret.trim())}</li> })}
+            {(!siret.trim().is_empty()).then(|| view! { <li>{format!("SIRET de l’organisation : {}", crate::domain::siret::grouped(&siret))}</li> })}
             <li>{format!("{} données proposées, que vous pourrez changer", v.scopes.len())}</li>
         </ul>
         <ActionForm action=start>

@@ -113,6 +113,19 @@ pub async fn version(db: &Db, slug: &str, version: i64) -> Result<Option<Templat
     row.map(|(data,)| decode(&data)).transpose()
 }
 
+/// The template (slug and version) a request started from, if any.
+pub async fn origin_of(db: &Db, request_id: i64) -> Result<Option<(String, i64)>, DbError> {
+    let row: Option<(Option<String>, Option<i64>)> =
+        sqlx::query_as("SELECT template_slug, template_version FROM requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&db.pool)
+            .await?;
+    Ok(match row {
+        Some((Some(slug), Some(version))) => Some((slug, version)),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -56,7 +56,7 @@ pub fn organisation_step(draft: Draft) -> impl IntoView {
         {move || nic_needed.get().map(|siren| view! {
             <div class="fr-alert fr-alert--info fr-alert--sm fr-mb-3w" id="aide-nic">
                 <p>
-                    "Complétez le SIRET : après les 9 chiffres du SIREN ("{group_digits(&siren)}
+                    "Complétez le SIRET : après les 9 chiffres du SIREN ("{crate::domain::siret::grouped(&siren)}
                     "), ajoutez les 5 chiffres du NIC de l’établissement qui fera la demande. Vous les trouverez sur une facture ou un bulletin de paie de votre organisation, ou sur "
                     <a href=format!("https://annuaire-entreprises.data.gouv.fr/entreprise/{siren}")
                         target="_blank" rel="noopener"
@@ -109,21 +109,6 @@ fn option_id(i: usize) -> String {
     format!("{LIST_ID}-{i}")
 }
 
-/// "217702844" → "217 702 844".
-fn group_digits(digits: &str) -> String {
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && i % 3 == 0 && i < 9 {
-            out.push(' ');
-        }
-        if i == 9 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The line under a result's name: its category, département and number.
 fn hit_detail(hit: &OrganisationHit) -> String {
     let mut parts = vec![hit.legal_category_label.clone()];
@@ -131,8 +116,11 @@ fn hit_detail(hit: &OrganisationHit) -> String {
         parts.push(format!("département {d}"));
     }
     parts.push(match &hit.siret {
-        Some(s) => format!("SIRET {}", group_digits(s)),
-        None => format!("SIREN {} (NIC à compléter)", group_digits(&hit.siren)),
+        Some(s) => format!("SIRET {}", crate::domain::siret::grouped(s)),
+        None => format!(
+            "SIREN {} (NIC à compléter)",
+            crate::domain::siret::grouped(&hit.siren)
+        ),
     });
     if !hit.active {
         parts.push("fermée".to_owned());
@@ -330,12 +318,6 @@ mod tests {
             online: false,
             source_label: "Découpage administratif".into(),
         }
-    }
-
-    #[test]
-    fn numbers_are_grouped_as_people_read_them() {
-        assert_eq!(group_digits("217702844"), "217 702 844");
-        assert_eq!(group_digits("21770284400010"), "217 702 844 00010");
     }
 
     #[test]
