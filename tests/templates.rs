@@ -139,6 +139,44 @@ async fn templates_are_seeded_once_and_start_prefilled_drafts() {
             serde_json::json!(["3 derniers bilans annuels - Banque de France"])
         );
 
+        // The dashboard filters by template; a submitted request without one
+        // is left out, and a malformed slug filters nothing.
+        let (free, _) = submitted_with(&w, &guichet::domain::request::RequestData::example()).await;
+        let lines = |args: Vec<(&'static str, &'static str)>| {
+            let w = &w;
+            async move {
+                let a = post_form(
+                    &w.app,
+                    "/api/instruction/dashboard",
+                    &args,
+                    Some(&w.instructor),
+                )
+                .await;
+                assert_eq!(a.status, 200, "{}", a.json);
+                let mut ids: Vec<i64> = a.json["lines"]
+                    .as_array()
+                    .map(|l| l.iter().filter_map(|l| l["id"].as_i64()).collect())
+                    .unwrap_or_default();
+                ids.sort_unstable();
+                ids
+            }
+        };
+        assert_eq!(
+            lines(vec![("modele", "aides-publiques")]).await,
+            [id],
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            lines(vec![("modele", "marches-publics")]).await,
+            Vec::<i64>::new()
+        );
+        assert_eq!(
+            lines(vec![("modele", "aides-publiques"), ("sensibles", "1")]).await,
+            [id]
+        );
+        assert_eq!(lines(vec![("modele", "../x")]).await, [id, free]);
+
         // It is Alice's request: Bob does not see it.
         let a = post_form(
             &w.app,

@@ -162,6 +162,10 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   const staffContext = await browser.newContext({ locale: 'fr-FR' });
   const instructor = await instructorIn(staffContext, `instructeur.visuel.${stamp}@beta.gouv.fr`);
   await look(instructor, '/instruction', 'instruction-tableau');
+  // Filtered by template: the request started from it, the select showing it.
+  await look(instructor, '/instruction?modele=aides-publiques', 'instruction-tableau-modele');
+  await expect(instructor.getByLabel('Modèle')).toHaveValue('aides-publiques');
+  await expect(instructor.locator('table')).toContainText(`${filled}`);
   await look(instructor, `/instruction/demandes/${filled}`, 'instruction-demande');
   await expect(instructor.getByTestId('modele')).toContainText('« Aides publiques aux entreprises » (version 1)');
   await expect(instructor.getByText('1er mars 2027')).toBeVisible();

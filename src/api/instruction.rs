@@ -117,7 +117,8 @@ pub struct DashboardView {
 /// The dashboard for the filters of its address: `q` searches organisation,
 /// SIRET, title, applicant's email and number; `state` (a state's code or
 /// empty for all), `assigned` (`moi`, `personne` or empty), `sensitive`
-/// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1).
+/// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1),
+/// `modele` (a template's slug: the requests started from it).
 #[server(endpoint = "instruction/dashboard")]
 pub async fn dashboard(
     #[server(default)] q: String,
@@ -126,6 +127,7 @@ pub async fn dashboard(
     #[server(default)] sensitive: String,
     #[server(default)] sort: String,
     #[server(default)] page: String,
+    #[server(default)] modele: String,
 ) -> Result<DashboardView, AppError> {
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
     use crate::server::{app_state, db};
@@ -141,6 +143,9 @@ pub async fn dashboard(
             _ => Assigned::Anyone,
         },
         sensitive: sensitive.trim() == "1",
+        template: Some(modele.trim())
+            .filter(|m| crate::domain::template::is_slug(m))
+            .map(str::to_owned),
         sort: match sort.trim() {
             "recentes" => Sort::Newest,
             "modifiees" => Sort::Updated,

@@ -32,7 +32,7 @@ fn encode(value: &str) -> String {
 }
 
 /// The dashboard's filters, named as in its address.
-const FILTERS: [&str; 5] = ["q", "etat", "assignation", "sensibles", "tri"];
+const FILTERS: [&str; 6] = ["q", "etat", "assignation", "sensibles", "modele", "tri"];
 
 /// What a live event says, for the notice above the table.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -106,13 +106,15 @@ pub fn DashboardPage() -> impl IntoView {
                 param("sensibles"),
                 param("tri"),
                 param("page"),
+                param("modele"),
                 refresh.get(),
             )
         },
-        |(q, state, assigned, sensitive, sort, page, _)| {
-            dashboard(q, state, assigned, sensitive, sort, page)
+        |(q, state, assigned, sensitive, sort, page, modele, _)| {
+            dashboard(q, state, assigned, sensitive, sort, page, modele)
         },
     );
+    let templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
     #[cfg(feature = "hydrate")]
     Effect::new(move |first: Option<()>| {
         if first.is_none() {
@@ -147,13 +149,21 @@ pub fn DashboardPage() -> impl IntoView {
                         </div>
                     </div>
                     <FilterSelect name="etat" label="État" current=Signal::derive(move || param("etat"))
-                        options=std::iter::once(("", "Tous"))
-                            .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))
-                            .collect() />
+                        options=owned(std::iter::once(("", "Tous"))
+                            .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))) />
                     <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
-                        options=vec![("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")] />
+                        options=owned([("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")]) />
                     <FilterSelect name="tri" label="Trier par" current=Signal::derive(move || param("tri"))
-                        options=vec![("", "Attente la plus longue"), ("recentes", "Dépôt le plus récent"), ("modifiees", "Dernière modification")] />
+                        options=owned([("", "Attente la plus longue"), ("recentes", "Dépôt le plus récent"), ("modifiees", "Dernière modification")]) />
+                    <Transition>
+                        {move || Suspend::new(async move {
+                            let all = templates.await.unwrap_or_default();
+                            let options = std::iter::once((String::new(), "Tous".to_owned()))
+                                .chain(all.into_iter().map(|t| (t.template.slug, t.template.title)))
+                                .collect();
+                            view! { <FilterSelect name="modele" label="Modèle" current=Signal::derive(move || param("modele")) options /> }
+                        })}
+                    </Transition>
                     <div class="fr-col-12 fr-col-md-2">
                         <div class="fr-checkbox-group fr-mt-4w">
                             <input type="checkbox" id="sensibles" name="sensibles" value="1" prop:checked=move || selected("sensibles", "1") />
@@ -175,21 +185,31 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// A select's options from static pairs.
+fn owned<'a>(options: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(String, String)> {
+    options
+        .into_iter()
+        .map(|(v, t)| (v.to_owned(), t.to_owned()))
+        .collect()
+}
+
 /// One filter of the dashboard: a DSFR select named as in the address.
 #[component]
 fn FilterSelect(
     name: &'static str,
     label: &'static str,
     current: Signal<String>,
-    options: Vec<(&'static str, &'static str)>,
+    /// (value, text) of each option.
+    options: Vec<(String, String)>,
 ) -> impl IntoView {
     view! {
         <div class="fr-col-12 fr-col-md-2">
             <div class="fr-select-group">
                 <label class="fr-label" for=name>{label}</label>
                 <select class="fr-select" id=name name=name>
-                    {options.into_iter().map(|(value, text)| view! {
-                        <option value=value selected=move || current.get() == value>{text}</option>
+                    {options.into_iter().map(|(value, text)| {
+                        let chosen = value.clone();
+                        view! { <option value=value selected=move || current.with(|c| *c == chosen)>{text}</option> }
                     }).collect_view()}
                 </select>
             </div>

@@ -42,6 +42,8 @@ pub struct Filters {
     pub state: Option<RequestState>,
     pub assigned: Assigned,
     pub sensitive: bool,
+    /// Requests started from this use-case template (its slug).
+    pub template: Option<String>,
     pub sort: Sort,
     /// From 1.
     pub page: i64,
@@ -191,6 +193,12 @@ fn conditions(
     if f.sensitive {
         all.push("r.sensitive = 1".to_owned());
     }
+    if let Some(slug) = &f.template {
+        all.push(format!(
+            "r.template_slug = {}",
+            param(Bind::Text(slug.clone()))
+        ));
+    }
     if let Some((t, reach)) = search {
         let mut any = vec![match reach {
             Reach::Column => format!(
@@ -237,7 +245,7 @@ async fn matching(
     };
     match term {
         // State alone: the counts the triggers keep.
-        None if f.assigned == Assigned::Anyone && !f.sensitive => {
+        None if f.assigned == Assigned::Anyone && !f.sensitive && f.template.is_none() => {
             let states: Vec<RequestState> = match f.state {
                 Some(s) => vec![s],
                 None => crate::domain::lifecycle::SUBMITTED_STATES.to_vec(),
