@@ -1,10 +1,10 @@
 //! A new request started from a use-case template, possibly with the SIRET
 //! and the title a software vendor's page put in the address.
 
+use crate::domain::organisation::OrganisationCheck;
 use crate::domain::request::{RequestData, limits};
 use crate::error::AppError;
 use crate::server::db;
-use crate::server::directory::Resolved;
 use crate::server::state::AppState;
 
 /// Creates a draft for `applicant_id` from the current version of the
@@ -40,16 +40,17 @@ pub async fn start(
     let siret = siret.trim();
     if !siret.is_empty() {
         data.organisation.siret = siret.to_owned();
-        if let Ok(parsed) = crate::domain::siret::Siret::parse(siret) {
-            let (name, category, active) = match state.resolve(&parsed).await {
-                Resolved::Offline(e) => (e.name.clone(), e.kind.legal_category().to_owned(), true),
-                Resolved::Online(o) => (o.name, o.legal_category, o.active),
-                Resolved::NotFound | Resolved::Unavailable(_) => Default::default(),
-            };
+        // What the directories say of it, as a save would record it.
+        if let Some(OrganisationCheck::Found {
+            name,
+            legal_category,
+            active,
+            ..
+        }) = state.check_siret(siret, None).await
+        {
             data.organisation.name = name;
-            data.organisation.legal_category = category;
-            data.organisation.active =
-                (!data.organisation.legal_category.is_empty()).then_some(active);
+            data.organisation.legal_category = legal_category;
+            data.organisation.active = Some(active);
         }
     }
     let id = db::requests::create_draft_from_template(
