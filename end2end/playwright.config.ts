@@ -9,6 +9,8 @@ const root = path.resolve(__dirname, '..');
 export const dataDir = path.join(__dirname, '.data');
 export const baseURL = `http://127.0.0.1:${port}`;
 const smtpPort = port + 1000;
+/** The stand-in for the public company search (the Internet is out of reach). */
+const searchPort = port + 2000;
 /** Where the SMTP sink writes what it receives. */
 export const mailDir = path.join(dataDir, 'smtp');
 
@@ -51,6 +53,13 @@ export default defineConfig({
       timeout: 30_000,
     },
     {
+      // The online directory: knows the CHU de Nantes, outside the offline index.
+      command: `python3 ${path.join(__dirname, 'recherche_entreprises.py')} ${searchPort}`,
+      url: `http://127.0.0.1:${searchPort}/search?q=chu+nantes`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
       command: `${process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet')} serve`,
       cwd: root,
       url: `${baseURL}/healthz`,
@@ -65,6 +74,7 @@ export default defineConfig({
         GUICHET_DATA_DIR: dataDir,
         DATABASE_URL: '',
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        GUICHET_DIRECTORY_ONLINE_URL: `http://127.0.0.1:${searchPort}`,
         // Every test signs in from 127.0.0.1: the per-address limit (tested
         // in tests/auth.rs) would stop the suite.
         GUICHET_AUTH_PER_MINUTE: '1000',

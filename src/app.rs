@@ -5,7 +5,7 @@ use crate::ui::account::{
     AccountPage, ChoosePasswordPage, ConfirmEmailPage, ForgotPasswordPage, LoginPage, RegisterPage,
     ResetPasswordPage,
 };
-use crate::ui::admin::AccountsPage;
+use crate::ui::admin::{AccountsPage, AdminTemplatePage, AdminTemplatesPage};
 use crate::ui::cgu::CguPage;
 use crate::ui::dev::DevMailsPage;
 use crate::ui::home::HomePage;
@@ -137,6 +137,9 @@ pub fn App() -> impl IntoView {
                     // visitor is redirected before anything is sent.
                     <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/modeles") view=AdminTemplatesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/modeles/nouveau") view=AdminTemplatePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/modeles/:slug") view=AdminTemplatePage ssr=SsrMode::Async />
                     <Route path=path!("/dev/mails") view=DevMailsPage ssr=SsrMode::Async />
                     <Route path=path!("/instruction") view={Lazy::<DashboardView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/instruction/demandes/:id") view={Lazy::<ReviewView>::new()} ssr=SsrMode::Async />

@@ -25,6 +25,16 @@ pub const DASHBOARD: &str = "/instruction";
 pub const LIVE: &str = "/instruction/flux";
 /// The administrators' list of staff accounts.
 pub const ACCOUNTS: &str = "/admin/comptes";
+/// Administrators: the use-case templates.
+pub const ADMIN_TEMPLATES: &str = "/admin/modeles";
+/// Administrators: a new template.
+pub const ADMIN_NEW_TEMPLATE: &str = "/admin/modeles/nouveau";
+
+/// Administrators: the edit page of template `slug`.
+pub fn admin_template(slug: &str) -> String {
+    format!("{ADMIN_TEMPLATES}/{slug}")
+}
+
 /// The development mailbox.
 pub const DEV_MAILS: &str = "/dev/mails";
 

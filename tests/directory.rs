@@ -208,6 +208,17 @@ async fn the_real_package_data() {
         "Nantes Métropole is an EPCI"
     );
     assert!(index.search("commune", 20).is_empty());
+    // The Grand Paris territorial public bodies (EPT), by SIREN.
+    let plaine = index.get("200057867").expect("Plaine Commune, an EPT");
+    assert_eq!(plaine.kind, directory::index::EntryKind::Ept);
+    assert_eq!(plaine.kind.legal_category(), "7349");
+    assert!(
+        index
+            .search("paris terres d'envol", 20)
+            .first()
+            .is_some_and(|e| e.kind == directory::index::EntryKind::Ept),
+        "found by its name"
+    );
 
     // What applicants type, on the package's data plus the built-in régions,
     // départements and collectivités (with their head office's SIRET).

@@ -5,6 +5,7 @@ use crate::common;
 
 use common::world::*;
 use common::*;
+use guichet::domain::lifecycle::Role;
 use guichet::server::db;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -231,6 +232,271 @@ async fn templates_are_seeded_once_and_start_prefilled_drafts() {
         )
         .await;
         assert_eq!(a.status, 403, "{}", a.json);
+        t.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administrators_edit_templates_and_every_version_is_kept() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        create_account(&t.db, "admin@beta.gouv.fr", PASSWORD, Role::Admin).await;
+        let admin = sign_in(&w.app, "admin@beta.gouv.fr", PASSWORD, [10, 1, 0, 9]).await;
+        let get = |slug: &'static str| {
+            let (app, admin) = (&w.app, &admin);
+            async move {
+                post_form(
+                    app,
+                    "/api/admin/templates/get",
+                    &[("slug", slug)],
+                    Some(admin),
+                )
+                .await
+            }
+        };
+        let v1 = get("marches-publics").await;
+        assert_eq!(v1.status, 200, "{}: {}", t.name, v1.json);
+        assert_eq!(v1.json["version"], 1);
+        let mut edited = v1.json["template"].clone();
+
+        // A request started from version 1, before any edit.
+        let a = post_form(
+            &w.app,
+            "/api/requests/start_from_template",
+            &[("modele", "marches-publics")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let started = a.json.as_i64().expect("id");
+
+        // Only administrators: not an applicant, not an instructor, not anyone.
+        let body = serde_json::json!({ "template": edited, "expected": 1 });
+        for (who, cookie, status) in [
+            ("applicant", Some(w.alice.as_str()), 403),
+            ("instructor", Some(w.instructor.as_str()), 403),
+            ("anonymous", None, 401),
+        ] {
+            let a = post_json(&w.app, "/api/admin/templates/save", &body, cookie).await;
+            assert_eq!(a.status, status, "{}: {who}: {}", t.name, a.json);
+            let a = post_form(&w.app, "/api/admin/templates/list", &[], cookie).await;
+            assert_eq!(a.status, status, "{}: {who}: {}", t.name, a.json);
+        }
+
+        // Version 2: another title, one data dropped and one added, a blank
+        // line among the links.
+        edited["title"] = "  Achats publics ".into();
+        let scopes: Vec<serde_json::Value> = edited["scopes"]
+            .as_array()
+            .expect("scopes")
+            .iter()
+            .filter(|s| *s != "cotisations_probtp")
+            .cloned()
+            .chain([serde_json::json!("bilans_bdf")])
+            .collect();
+        edited["scopes"] = scopes.into();
+        edited["legal_urls"]
+            .as_array_mut()
+            .expect("links")
+            .push("  ".into());
+        let body = serde_json::json!({ "template": edited, "expected": 1 });
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        assert_eq!(a.json, 2);
+        // Applicants see it at once, trimmed.
+        let a = post_form(
+            &w.app,
+            "/api/templates/get",
+            &[("slug", "marches-publics")],
+            None,
+        )
+        .await;
+        assert_eq!(a.json["template"]["title"], "Achats publics", "{}", t.name);
+        assert_eq!(a.json["version"], 2);
+        assert_eq!(
+            a.json["template"]["legal_urls"], v1.json["template"]["legal_urls"],
+            "the blank link is dropped"
+        );
+        // The history: who saved what, and what changed.
+        let v2 = get("marches-publics").await;
+        let history = v2.json["history"].as_array().expect("history");
+        assert_eq!(history.len(), 2, "{}", v2.json);
+        assert_eq!(history[0]["version"], 2);
+        assert_eq!(history[0]["saved_by"], "admin@beta.gouv.fr");
+        assert_eq!(
+            history[0]["changes"]["fields"],
+            serde_json::json!([{ "label": "Nom du modèle", "before": "Marchés publics", "after": "Achats publics" }])
+        );
+        assert_eq!(
+            history[0]["changes"]["scopes"],
+            serde_json::json!({ "added": ["bilans_bdf"], "removed": ["cotisations_probtp"] })
+        );
+        assert_eq!(history[1]["version"], 1);
+        assert_eq!(history[1]["saved_by"], serde_json::Value::Null, "the seed");
+
+        // Saved again from the page opened at version 1: refused, nothing
+        // written, and the French message says the text is still there.
+        let mut stale = v1.json["template"].clone();
+        stale["summary"] = "Autre résumé.".into();
+        let body = serde_json::json!({ "template": stale, "expected": 1 });
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 409, "{}: {}", t.name, a.json);
+        assert!(
+            a.json["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("version 2") && m.contains("formulaire")),
+            "{}",
+            a.json
+        );
+        assert_eq!(get("marches-publics").await.json["version"], 2);
+
+        // Two administrators saving the same version at the same moment: one
+        // wins, the other is told.
+        let mut x = v2.json["template"].clone();
+        x["summary"] = "X".into();
+        let mut y = v2.json["template"].clone();
+        y["summary"] = "Y".into();
+        let (bx, by) = (
+            serde_json::json!({ "template": x, "expected": 2 }),
+            serde_json::json!({ "template": y, "expected": 2 }),
+        );
+        let (ax, ay) = tokio::join!(
+            post_json(&w.app, "/api/admin/templates/save", &bx, Some(&admin)),
+            post_json(&w.app, "/api/admin/templates/save", &by, Some(&admin)),
+        );
+        let mut statuses = [ax.status.as_u16(), ay.status.as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "{}: {} / {}",
+            t.name,
+            ax.json,
+            ay.json
+        );
+        let v3 = get("marches-publics").await;
+        assert_eq!(v3.json["version"], 3);
+        assert_eq!(v3.json["history"].as_array().map(Vec::len), Some(3));
+
+        // Wrong texts: the first field at fault, in French; nothing written.
+        let mut bad = v3.json["template"].clone();
+        bad["title"] = " ".into();
+        bad["legal_urls"] = serde_json::json!(["http://exemple.fr"]);
+        let body = serde_json::json!({ "template": bad, "expected": 3 });
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 422, "{}", a.json);
+        assert_eq!(a.json["field"], "title");
+        assert_eq!(a.json["message"], "Indiquez le nom du modèle.");
+        assert_eq!(get("marches-publics").await.json["version"], 3);
+
+        // A new template, offered at once at the end of the list; its
+        // address cannot be taken twice, nor be the "new" page's.
+        let mut new = v3.json["template"].clone();
+        new["slug"] = "cantine-scolaire".into();
+        new["title"] = "Restauration scolaire".into();
+        let body = serde_json::json!({ "template": new, "expected": null });
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        assert_eq!(a.json, 1);
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 422, "{}", a.json);
+        assert_eq!(a.json["field"], "slug");
+        new["slug"] = "nouveau".into();
+        let body = serde_json::json!({ "template": new, "expected": null });
+        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        assert_eq!(a.status, 422, "{}", a.json);
+        assert_eq!(a.json["field"], "slug");
+        let listed = post_form(&w.app, "/api/templates/list", &[], None).await;
+        let slugs: Vec<&str> = listed
+            .json
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|t| t["template"]["slug"].as_str())
+            .collect();
+        assert_eq!(slugs.last(), Some(&"cantine-scolaire"), "{}", t.name);
+
+        // Withdrawn: gone for applicants (list, page, new request), kept for
+        // administrators and for the request that started from it.
+        let a = post_form(
+            &w.app,
+            "/api/admin/templates/archive",
+            &[
+                ("slug", "marches-publics"),
+                ("expected", "3"),
+                ("archived", "true"),
+            ],
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        assert_eq!(a.json, 4);
+        let listed = post_form(&w.app, "/api/templates/list", &[], None).await;
+        assert!(
+            !listed.json.to_string().contains("\"marches-publics\""),
+            "{}",
+            t.name
+        );
+        let a = post_form(
+            &w.app,
+            "/api/templates/get",
+            &[("slug", "marches-publics")],
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 404);
+        let a = post_form(
+            &w.app,
+            "/api/requests/start_from_template",
+            &[("modele", "marches-publics")],
+            Some(&w.alice),
+        )
+        .await;
+        assert_eq!(a.status, 404, "{}", a.json);
+        let rows = post_form(&w.app, "/api/admin/templates/list", &[], Some(&admin)).await;
+        let row = rows
+            .json
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["slug"] == "marches-publics"))
+            .cloned()
+            .expect("still listed for administrators");
+        assert_eq!(row["archived"], true);
+        assert_eq!(row["uses"], 1, "the request started from it");
+        assert_eq!(
+            db::templates::origin_of(&t.db, started)
+                .await
+                .expect("origin"),
+            Some(("marches-publics".to_owned(), 1)),
+            "the request keeps the version it started from"
+        );
+        let v4 = get("marches-publics").await;
+        assert_eq!(v4.json["history"][0]["archiving"], true);
+        assert_eq!(
+            v4.json["history"][0]["changes"]["fields"],
+            serde_json::json!([])
+        );
+        // Offered again.
+        let a = post_form(
+            &w.app,
+            "/api/admin/templates/archive",
+            &[
+                ("slug", "marches-publics"),
+                ("expected", "4"),
+                ("archived", "false"),
+            ],
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(a.json, 5, "{}", a.json);
+        let a = post_form(
+            &w.app,
+            "/api/templates/get",
+            &[("slug", "marches-publics")],
+            None,
+        )
+        .await;
+        assert_eq!(a.status, 200);
+        assert_eq!(a.json["version"], 5);
         t.cleanup().await;
     }
 }

@@ -150,9 +150,15 @@ export const example = {
   terms: { accepted: true, version: '2026-11', accepted_at: null },
 };
 
-/** An instructor created on the command line, password chosen, signed in. */
-export async function instructorIn(context: BrowserContext, email: string, password = 'cheval agrafe batterie correcte'): Promise<Page> {
-  const out = runGuichet(['admin', 'create-instructor', '--email', email]);
+/** An instructor (or, with `create-admin`, an administrator) created on the
+ * command line, password chosen, signed in. */
+export async function instructorIn(
+  context: BrowserContext,
+  email: string,
+  password = 'cheval agrafe batterie correcte',
+  command: 'create-instructor' | 'create-admin' = 'create-instructor',
+): Promise<Page> {
+  const out = runGuichet(['admin', command, '--email', email]);
   const link = out.match(/https?:\/\/\S+jeton=[A-Za-z0-9_-]+/)?.[0] as string;
   expect(link, out).toBeTruthy();
   const page = await context.newPage();

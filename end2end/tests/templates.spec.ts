@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, hydrated, signUpAndIn, watchConsole } from './helpers';
+import { expectNoAxeViolations, hydrated, instructorIn, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
@@ -72,4 +72,84 @@ test('un éditeur envoie son client vers une demande préparée : connexion, ret
   const unknown = await page.request.get('/modeles/inconnu');
   expect(unknown.status()).toBe(404);
   console.check();
+});
+
+test('un administrateur modifie un modèle, le retire puis le propose à nouveau, et en crée un : chaque version est gardée avec ce qu’elle change', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now();
+  const context = await browser.newContext({ locale: 'fr-FR' });
+  const admin = await instructorIn(context, `admin.modeles.${stamp}@beta.gouv.fr`, password, 'create-admin');
+  const console = watchConsole(admin);
+
+  await admin.goto('/admin/modeles');
+  await hydrated(admin);
+  await expect(admin.getByRole('heading', { level: 1 })).toHaveText('Modèles de demande');
+  await expect(admin.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Modèles de demande' })).toHaveAttribute('aria-current', 'page');
+  await expectNoAxeViolations(admin);
+  await admin.getByRole('link', { name: 'Détection de la fraude' }).click();
+  await expect(admin).toHaveURL(/\/admin\/modeles\/detection-fraude$/);
+  await hydrated(admin);
+  const version = (await admin.getByText(/Version \d+ —/).first().innerText()).match(/Version (\d+)/)?.[1];
+  const next = Number(version) + 1;
+
+  // An edit: a title, a data dropped; a wrong link is refused in French first.
+  await admin.getByLabel('Nom du modèle').fill('Lutte contre la fraude');
+  await admin.getByLabel('Mandataires sociaux - Infogreffe').uncheck();
+  const links = admin.getByLabel(/Liens vers les textes/);
+  const before = await links.inputValue();
+  await links.fill(`${before}\nhttp://pas-en-https.fr`);
+  await admin.getByRole('button', { name: 'Enregistrer une nouvelle version' }).click();
+  await expect(admin.locator('#modele-legal_urls-erreur')).toContainText('https://');
+  await expect(admin.getByRole('alert')).toContainText('corrigez');
+  await expectNoAxeViolations(admin);
+  await links.fill(`${before}\n`);
+  await admin.getByRole('button', { name: 'Enregistrer une nouvelle version' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: `Version ${next} enregistrée` })).toBeVisible();
+  const history = admin.getByRole('region', { name: 'Historique' });
+  await expect(history.getByRole('heading', { level: 3 }).first()).toContainText(`Version ${next}`);
+  await expect(history.getByRole('heading', { level: 3 }).first()).toContainText(`admin.modeles.${stamp}@beta.gouv.fr`);
+  await expect(history.locator('ins').first()).toHaveText('Lutte contre la fraude');
+  await expect(history.getByText('Données retirées')).toContainText('Mandataires sociaux - Infogreffe');
+  await expectNoAxeViolations(admin);
+
+  // Applicants see the new version at once.
+  const visitor = await browser.newPage();
+  await visitor.goto('/modeles/detection-fraude');
+  await expect(visitor.getByRole('heading', { level: 1 })).toHaveText('Lutte contre la fraude');
+  await expect(visitor.getByText('Mandataires sociaux - Infogreffe')).toHaveCount(0);
+
+  // Withdrawn, then offered again.
+  await admin.getByRole('button', { name: 'Retirer le modèle' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Modèle retiré' })).toBeVisible();
+  await expect(history.getByText('Modèle retiré des demandeurs.')).toBeVisible();
+  expect((await visitor.goto('/modeles/detection-fraude'))?.status()).toBe(404);
+  await visitor.goto('/modeles');
+  await expect(visitor.getByRole('link', { name: 'Lutte contre la fraude' })).toHaveCount(0);
+  await admin.getByRole('button', { name: 'Proposer à nouveau' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: 'Modèle proposé à nouveau' })).toBeVisible();
+  expect((await visitor.goto('/modeles/detection-fraude'))?.status()).toBe(200);
+
+  // A new template: empty, every missing field said; then filled and created.
+  await admin.goto('/admin/modeles/nouveau');
+  await hydrated(admin);
+  await admin.getByRole('button', { name: 'Créer le modèle' }).click();
+  await expect(admin.locator('#modele-title-erreur')).toHaveText('Indiquez le nom du modèle.');
+  await expect(admin.getByText('Choisissez au moins une donnée.')).toBeVisible();
+  const slug = `restauration-scolaire-${stamp}`;
+  await admin.locator('#modele-slug').fill(slug);
+  await admin.getByLabel('Nom du modèle').fill('Restauration scolaire');
+  await admin.getByLabel('À qui il s’adresse').fill('Communes et caisses des écoles.');
+  await admin.getByLabel('Cas d’usage').fill('Vérifier les fournisseurs des cantines.');
+  await admin.getByLabel('Intitulé proposé').fill('Vérification des fournisseurs de la restauration scolaire');
+  await admin.getByLabel('Description proposée').fill('Contrôler la régularité des fournisseurs.');
+  await admin.getByLabel('Fondement juridique').fill('Code de la commande publique');
+  await admin.getByLabel('Attestation fiscale - DGFIP').check();
+  await expect(admin.locator('#modele-title-erreur')).toBeHidden();
+  await admin.getByRole('button', { name: 'Créer le modèle' }).click();
+  await expect(admin).toHaveURL(new RegExp(`/admin/modeles/${slug}\\?enregistre$`));
+  await expect(admin.getByRole('status').filter({ hasText: 'Modèle créé' })).toBeVisible();
+  await visitor.goto('/modeles');
+  await expect(visitor.getByRole('link', { name: 'Restauration scolaire' })).toBeVisible();
+  console.check();
+  await context.close();
 });

@@ -183,5 +183,22 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   await expect(applicant.getByText(/expire le \d{1,2}(er)? [a-zéû]+ \d{4}/)).toBeVisible();
   await look(applicant, '/demandes', 'demandes-validee');
   console.check();
-  for (const c of [applicantContext, staffContext]) await c.close();
+
+  // Administrator: the accounts, the templates, a template's form (as
+  // opened, then with a new version in its history), a new one with its errors.
+  const adminContext = await browser.newContext({ locale: 'fr-FR' });
+  const admin = await instructorIn(adminContext, `admin.visuel.${stamp}@beta.gouv.fr`, password, 'create-admin');
+  await look(admin, '/admin/comptes', 'admin-comptes');
+  await look(admin, '/admin/modeles', 'admin-modeles');
+  await look(admin, '/admin/modeles/subventions-associations', 'admin-modele');
+  await admin.getByLabel('Nom du modèle').fill('Subventions aux associations et fondations');
+  await admin.getByLabel('3 derniers bilans annuels - Banque de France').check();
+  await admin.getByRole('button', { name: 'Enregistrer une nouvelle version' }).click();
+  await expect(admin.getByRole('status').filter({ hasText: /Version \d+ enregistrée/ })).toBeVisible();
+  await snap(admin, 'admin-modele-historique', true);
+  await look(admin, '/admin/modeles/nouveau', 'admin-modele-nouveau');
+  await admin.getByRole('button', { name: 'Créer le modèle' }).click();
+  await expect(admin.locator('#modele-title-erreur')).toBeVisible();
+  await snap(admin, 'admin-modele-nouveau-erreurs', false);
+  for (const c of [applicantContext, staffContext, adminContext]) await c.close();
 });

@@ -155,7 +155,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await fromAcceptanceToApiCall(browser, Number(id), technical, 'Pré-remplissage des formulaires d’aides', '21340172201787');
 });
 
-test('le demandeur retrouve son organisation par son nom, au clavier, et complète le NIC d’une commune', async ({ page }) => {
+test('le demandeur retrouve son organisation par son nom, au clavier, complète le NIC d’une commune, et trouve un CHU par la recherche en ligne', async ({ page }) => {
   const stamp = Date.now();
   await signUpAndIn(page, `par.le.nom.${stamp}@occitanie.fr`, password);
   await page.goto('/demandes');
@@ -208,6 +208,22 @@ test('le demandeur retrouve son organisation par son nom, au clavier, et complè
   await expect(page.locator('#aide-nic')).toBeHidden();
   await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('Meaux');
   await expect(page.locator('.fr-callout')).toContainText('Catégorie juridique 7210');
+  await saved(page);
+
+  // A public hospital is outside the offline index: the online search finds
+  // it (here its stand-in, end2end/recherche_entreprises.py), public bodies
+  // before the company it also returns, each marked as found online.
+  await search.fill('');
+  await search.pressSequentially('chu nantes', { delay: 20 });
+  const options = list.getByRole('option');
+  await expect(options.first()).toContainText('CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES');
+  await expect(options.first()).toContainText('en ligne');
+  await expect(options.first()).toContainText('SIRET 264 400 136 00018');
+  await expect(options.nth(1)).toContainText('PHARMACIE DU CHU DE NANTES');
+  await options.first().click();
+  await expect(siret).toHaveValue('26440013600018');
+  await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES');
+  await expect(page.locator('.fr-callout')).toContainText('Catégorie juridique 7364');
   await saved(page);
 
   // Nothing found, said in words; Escape closes, then clears.

@@ -94,3 +94,128 @@ pub fn unknown_template() -> AppError {
          commencez une demande libre.",
     )
 }
+
+/// A template in the administrators' list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminTemplateRow {
+    pub slug: String,
+    pub title: String,
+    pub version: i64,
+    pub archived: bool,
+    pub updated_at: i64,
+    /// Requests started from it.
+    pub uses: i64,
+}
+
+/// Every template, archived ones included (administrators).
+#[server(endpoint = "admin/templates/list")]
+pub async fn admin_templates() -> Result<Vec<AdminTemplateRow>, AppError> {
+    use crate::server::{app_state, db};
+    let state = app_state()?;
+    crate::server::caller::<AdminTemplates>().await?;
+    let uses = db::templates::use_counts(&state.db).await?;
+    Ok(db::templates::list(&state.db, true)
+        .await?
+        .into_iter()
+        .map(|t| AdminTemplateRow {
+            uses: uses
+                .iter()
+                .find(|(slug, _)| *slug == t.template.slug)
+                .map_or(0, |(_, n)| *n),
+            slug: t.template.slug,
+            title: t.template.title,
+            version: t.version,
+            archived: t.archived,
+            updated_at: t.updated_at,
+        })
+        .collect())
+}
+
+/// One version in a template's history, with what it changed from the
+/// version before.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateVersion {
+    pub version: i64,
+    pub saved_at: i64,
+    /// Who saved it; `None` for the built-in first version.
+    pub saved_by: Option<String>,
+    pub archived: bool,
+    /// `Some(archived)` when this version archived or restored the template.
+    pub archiving: Option<bool>,
+    pub changes: crate::domain::template::TemplateChanges,
+}
+
+/// A template as its edit page shows it: the current text and the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateForEdit {
+    pub template: Template,
+    pub version: i64,
+    pub archived: bool,
+    pub history: Vec<TemplateVersion>,
+}
+
+/// A template to edit, with its history (administrators).
+#[server(endpoint = "admin/templates/get")]
+pub async fn admin_template(slug: String) -> Result<TemplateForEdit, AppError> {
+    use crate::server::{app_state, db};
+    let state = app_state()?;
+    crate::server::caller::<AdminTemplate>().await?;
+    let Some(current) = db::templates::get(&state.db, &slug).await? else {
+        return Err(AppError::with_message(
+            crate::error::ErrorCode::NotFound,
+            "Ce modèle n’existe pas.",
+        ));
+    };
+    let versions = db::templates::history(&state.db, &slug).await?;
+    // Newest first: each is compared with the one after it.
+    let history = versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let before = versions.get(i + 1);
+            TemplateVersion {
+                version: v.version,
+                saved_at: v.saved_at,
+                saved_by: v.saved_by.clone(),
+                archived: v.archived,
+                archiving: before
+                    .filter(|b| b.archived != v.archived)
+                    .map(|_| v.archived),
+                changes: before
+                    .map(|b| b.template.changes_to(&v.template))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(TemplateForEdit {
+        template: current.template,
+        version: current.version,
+        archived: current.archived,
+        history,
+    })
+}
+
+/// Saves a template (administrators): a new one when `expected` is `None`,
+/// else the next version of the one opened at version `expected`. Answers
+/// the version saved.
+#[server(endpoint = "admin/templates/save", input = leptos::server_fn::codec::Json)]
+pub async fn save_template(template: Template, expected: Option<i64>) -> Result<i64, AppError> {
+    use crate::server::app_state;
+    let state = app_state()?;
+    let me = crate::server::caller::<SaveTemplate>().await?;
+    crate::server::flows::templates::save(&state, me.id, template, expected).await
+}
+
+/// Withdraws a template from applicants, or offers it again
+/// (administrators). Answers the version saved.
+#[server(endpoint = "admin/templates/archive")]
+pub async fn archive_template(
+    slug: String,
+    expected: i64,
+    archived: bool,
+) -> Result<i64, AppError> {
+    use crate::server::app_state;
+    let state = app_state()?;
+    let me = crate::server::caller::<ArchiveTemplate>().await?;
+    crate::server::flows::templates::set_archived(&state, me.id, &slug, expected, archived).await
+}

@@ -7,6 +7,10 @@ use super::request::{FieldError, RequestData};
 use super::scopes;
 use serde::{Deserialize, Serialize};
 
+/// The address of the administrators' "new template" page, which no
+/// template may take.
+pub const RESERVED_SLUG: &str = "nouveau";
+
 /// Longest slug, in characters.
 pub const SLUG_MAX: usize = 60;
 
@@ -69,7 +73,12 @@ impl Template {
                 message,
             })
         };
-        if !is_slug(&self.slug) {
+        if self.slug == RESERVED_SLUG {
+            add(
+                "slug",
+                format!("L’adresse « {RESERVED_SLUG} » est réservée : choisissez-en une autre."),
+            );
+        } else if !is_slug(&self.slug) {
             add(
                 "slug",
                 format!(
@@ -187,6 +196,143 @@ impl Template {
     }
 }
 
+/// A text field of a template that changed from one version to the next.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// The field's name on the edit form ("Intitulé proposé").
+    pub label: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// What changed between two versions of a template.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateChanges {
+    pub fields: Vec<FieldChange>,
+    /// Scopes the newer version proposes and the older did not, and the
+    /// reverse.
+    pub scopes: ScopeChanges,
+}
+
+impl TemplateChanges {
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.scopes.added.is_empty() && self.scopes.removed.is_empty()
+    }
+}
+
+/// The text fields of a template with their names on the edit form, in the
+/// form's order: the one list the form, the history and the checks share.
+pub const TEXT_FIELDS: [(&str, &str); 11] = [
+    ("title", "Nom du modèle"),
+    ("audience", "À qui il s’adresse"),
+    ("summary", "Cas d’usage"),
+    ("context_title", "Intitulé proposé"),
+    ("context_description", "Description proposée"),
+    ("end_users", "Public utilisateur final"),
+    ("legal_basis", "Fondement juridique"),
+    ("legal_urls", "Liens vers les textes"),
+    ("recipients", "Destinataires des données"),
+    ("retention_months", "Durée de conservation (mois)"),
+    ("slug", "Adresse"),
+];
+
+impl Template {
+    /// The text of field `name` of [`TEXT_FIELDS`] (links one per line).
+    pub fn text(&self, name: &str) -> String {
+        match name {
+            "slug" => self.slug.clone(),
+            "title" => self.title.clone(),
+            "audience" => self.audience.clone(),
+            "summary" => self.summary.clone(),
+            "context_title" => self.context_title.clone(),
+            "context_description" => self.context_description.clone(),
+            "end_users" => self.end_users.clone(),
+            "legal_basis" => self.legal_basis.clone(),
+            "legal_urls" => self.legal_urls.join("\n"),
+            "recipients" => self.recipients.clone(),
+            "retention_months" => self.retention_months.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// Sets field `name` of [`TEXT_FIELDS`] from what the form holds (links
+    /// one per line, kept as typed until [`Template::trimmed`]).
+    pub fn set_text(&mut self, name: &str, value: String) {
+        match name {
+            "slug" => self.slug = value,
+            "title" => self.title = value,
+            "audience" => self.audience = value,
+            "summary" => self.summary = value,
+            "context_title" => self.context_title = value,
+            "context_description" => self.context_description = value,
+            "end_users" => self.end_users = value,
+            "legal_basis" => self.legal_basis = value,
+            "legal_urls" => {
+                self.legal_urls = value
+                    .split('\n')
+                    .map(|l| l.trim_end_matches('\r').to_owned())
+                    .collect()
+            }
+            "recipients" => self.recipients = value,
+            "retention_months" => self.retention_months = value,
+            _ => {}
+        }
+    }
+
+    /// The template as it is saved: every text trimmed, blank links dropped.
+    pub fn trimmed(mut self) -> Template {
+        for (name, _) in TEXT_FIELDS {
+            let value = self.text(name).trim().to_owned();
+            self.set_text(name, value);
+        }
+        self.legal_urls = self
+            .legal_urls
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        let mut seen: Vec<String> = Vec::new();
+        self.scopes.retain(|s| {
+            let first = !seen.contains(s);
+            seen.push(s.clone());
+            first
+        });
+        self
+    }
+
+    /// What changed from `self` (the older version) to `newer`.
+    pub fn changes_to(&self, newer: &Template) -> TemplateChanges {
+        let fields = TEXT_FIELDS
+            .iter()
+            .filter_map(|(name, label)| {
+                let (before, after) = (self.text(name), newer.text(name));
+                (before != after).then(|| FieldChange {
+                    label: (*label).to_owned(),
+                    before,
+                    after,
+                })
+            })
+            .collect();
+        TemplateChanges {
+            fields,
+            scopes: ScopeChanges {
+                added: newer
+                    .scopes
+                    .iter()
+                    .filter(|s| !self.scopes.contains(s))
+                    .cloned()
+                    .collect(),
+                removed: self
+                    .scopes
+                    .iter()
+                    .filter(|s| !newer.scopes.contains(s))
+                    .cloned()
+                    .collect(),
+            },
+        }
+    }
+}
+
 /// How a request's scopes differ from its template's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScopeChanges {
@@ -287,5 +433,42 @@ mod tests {
         let changes = t.scope_changes(&asked);
         assert_eq!(changes.added, ["bilans_bdf"]);
         assert_eq!(changes.removed, ["attestation_sociale_urssaf"]);
+    }
+
+    #[test]
+    fn what_changed_between_two_versions() {
+        let old = sample();
+        let mut new = sample();
+        new.title = "Achats publics".into();
+        new.legal_urls
+            .push("https://www.legifrance.gouv.fr/loda/id/JORFTEXT000037730625".into());
+        new.scopes = vec!["attestation_fiscale_dgfip".into(), "bilans_bdf".into()];
+        let changes = old.changes_to(&new);
+        let labels: Vec<&str> = changes.fields.iter().map(|f| f.label.as_str()).collect();
+        assert_eq!(labels, ["Nom du modèle", "Liens vers les textes"]);
+        assert_eq!(changes.fields[0].before, "Marchés publics");
+        assert_eq!(changes.fields[0].after, "Achats publics");
+        assert_eq!(changes.scopes.added, ["bilans_bdf"]);
+        assert_eq!(changes.scopes.removed, ["attestation_sociale_urssaf"]);
+        assert!(old.changes_to(&old).is_empty());
+    }
+
+    #[test]
+    fn the_form_reads_links_one_per_line_and_saves_trimmed_texts() {
+        let mut t = sample();
+        let typed = "  https://a.fr/1 \r\n\n https://a.fr/2\n";
+        t.set_text("legal_urls", typed.into());
+        // As typed while editing (a new line stays there to be filled)…
+        assert_eq!(t.text("legal_urls"), typed.replace('\r', ""));
+        t.set_text("title", "  Achats  ".into());
+        t.scopes.push("attestation_fiscale_dgfip".into());
+        // …and clean once saved.
+        let saved = t.trimmed();
+        assert_eq!(saved.legal_urls, ["https://a.fr/1", "https://a.fr/2"]);
+        assert_eq!(saved.title, "Achats");
+        assert_eq!(
+            saved.scopes,
+            ["attestation_fiscale_dgfip", "attestation_sociale_urssaf"]
+        );
     }
 }

@@ -111,6 +111,10 @@ pub const RULES: &[Rule] = {
         rule::<ListTemplates>(Public, Limit::None),
         rule::<GetTemplate>(Public, Limit::None),
         rule::<StartFromTemplate>(Roles(APPLICANT), Limit::None),
+        rule::<AdminTemplates>(Roles(ADMIN), Limit::None),
+        rule::<AdminTemplate>(Roles(ADMIN), Limit::None),
+        rule::<SaveTemplate>(Roles(ADMIN), Limit::None),
+        rule::<ArchiveTemplate>(Roles(ADMIN), Limit::None),
     ]
 };
 

@@ -113,6 +113,141 @@ pub async fn version(db: &Db, slug: &str, version: i64) -> Result<Option<Templat
     row.map(|(data,)| decode(&data)).transpose()
 }
 
+/// What became of an administrator's save.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// Saved as this version.
+    Version(i64),
+    /// Someone saved the template since the form was opened: it is now at
+    /// this version, and nothing was written.
+    Conflict(i64),
+    /// A new template's address is another template's.
+    SlugTaken,
+    /// No template at this address.
+    Missing,
+}
+
+/// Saves `template` as the next version of its slug, by `by`: a new template
+/// when `expected` is `None`, else the template as it was at version
+/// `expected` (nothing is written when it moved on since). Every version is
+/// kept in the history, archiving included.
+pub async fn save(
+    db: &Db,
+    template: &Template,
+    expected: Option<i64>,
+    archived: bool,
+    by: i64,
+    now: i64,
+) -> Result<Saved, DbError> {
+    let data = encode(template)?;
+    let mut tx = db.pool.begin().await?;
+    let version = match expected {
+        None => {
+            let done = sqlx::query(
+                "INSERT INTO request_templates \
+                 (slug, data, version, position, archived, updated_at, updated_by) \
+                 SELECT $1, $2, 1, COALESCE(MAX(position), -1) + 1, $3, $4, $5 \
+                 FROM request_templates WHERE TRUE ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(&template.slug)
+            .bind(&data)
+            .bind(i64::from(archived))
+            .bind(now)
+            .bind(by)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Ok(Saved::SlugTaken);
+            }
+            1
+        }
+        Some(expected) => {
+            let done = sqlx::query(
+                "UPDATE request_templates SET data = $1, version = version + 1, archived = $2, \
+                 updated_at = $3, updated_by = $4 WHERE slug = $5 AND version = $6",
+            )
+            .bind(&data)
+            .bind(i64::from(archived))
+            .bind(now)
+            .bind(by)
+            .bind(&template.slug)
+            .bind(expected)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                let current: Option<(i64,)> =
+                    sqlx::query_as("SELECT version FROM request_templates WHERE slug = $1")
+                        .bind(&template.slug)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                return Ok(match current {
+                    Some((v,)) => Saved::Conflict(v),
+                    None => Saved::Missing,
+                });
+            }
+            expected + 1
+        }
+    };
+    sqlx::query(
+        "INSERT INTO request_template_versions (slug, version, data, archived, saved_at, saved_by) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&template.slug)
+    .bind(version)
+    .bind(&data)
+    .bind(i64::from(archived))
+    .bind(now)
+    .bind(by)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Saved::Version(version))
+}
+
+/// One saved version of a template, with who saved it (`None`: the
+/// built-in seed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedVersion {
+    pub version: i64,
+    pub template: Template,
+    pub archived: bool,
+    pub saved_at: i64,
+    pub saved_by: Option<String>,
+}
+
+/// Every version of the template `slug`, the newest first.
+pub async fn history(db: &Db, slug: &str) -> Result<Vec<SavedVersion>, DbError> {
+    let rows: Vec<(i64, String, i64, i64, Option<String>)> = sqlx::query_as(
+        "SELECT v.version, v.data, v.archived, v.saved_at, u.email \
+         FROM request_template_versions v LEFT JOIN users u ON u.id = v.saved_by \
+         WHERE v.slug = $1 ORDER BY v.version DESC",
+    )
+    .bind(slug)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter()
+        .map(|(version, data, archived, saved_at, saved_by)| {
+            Ok(SavedVersion {
+                version,
+                template: decode(&data)?,
+                archived: archived != 0,
+                saved_at,
+                saved_by,
+            })
+        })
+        .collect()
+}
+
+/// How many requests started from each template, by slug.
+pub async fn use_counts(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT template_slug, COUNT(*) FROM requests WHERE template_slug IS NOT NULL \
+         GROUP BY template_slug",
+    )
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// The template (slug and version) a request started from, if any.
 pub async fn origin_of(db: &Db, request_id: i64) -> Result<Option<(String, i64)>, DbError> {
     let row: Option<(Option<String>, Option<i64>)> =

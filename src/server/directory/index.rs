@@ -20,6 +20,9 @@ pub enum EntryKind {
     Metropole,
     /// The Métropole de Lyon, a territorial collectivity of its own kind.
     MetropoleLyon,
+    /// Établissement public territorial of the Métropole du Grand Paris
+    /// (Plaine Commune, Paris Terres d'Envol…).
+    Ept,
     Region,
     Departement,
     /// Collectivité territoriale à statut particulier (Corse, Guyane,
@@ -38,6 +41,7 @@ impl EntryKind {
             EntryKind::Cu => "7343",
             EntryKind::Metropole => "7344",
             EntryKind::MetropoleLyon => "7229",
+            EntryKind::Ept => "7349",
             EntryKind::Region => "7230",
             EntryKind::Departement => "7220",
             EntryKind::CollectiviteStatutParticulier => "7225",
@@ -67,6 +71,7 @@ impl EntryKind {
             EntryKind::Cu => "cu",
             EntryKind::Metropole => "metropole",
             EntryKind::MetropoleLyon => "metropole_lyon",
+            EntryKind::Ept => "ept",
             EntryKind::Region => "region",
             EntryKind::Departement => "departement",
             EntryKind::CollectiviteStatutParticulier => "collectivite_statut_particulier",
@@ -82,6 +87,7 @@ impl EntryKind {
             EntryKind::Cu,
             EntryKind::Metropole,
             EntryKind::MetropoleLyon,
+            EntryKind::Ept,
             EntryKind::Region,
             EntryKind::Departement,
             EntryKind::CollectiviteStatutParticulier,
@@ -110,7 +116,8 @@ pub struct Entry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
-    /// npm `@etalab/decoupage-administratif`: communes and EPCI, by SIREN.
+    /// npm `@etalab/decoupage-administratif`: communes, EPCI and the Grand
+    /// Paris EPT, by SIREN.
     DecoupageAdministratif,
     /// `data/collectivites_siret.json`: head offices from the Sirene register.
     CollectivitesSirene,

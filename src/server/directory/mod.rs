@@ -54,7 +54,8 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Directory
     serde_json::from_str(&text).map_err(|e| err(e.to_string()))
 }
 
-/// Reads `communes.json` and `epci.json` from the package's data directory.
+/// Reads `communes.json`, `epci.json` and `ept.json` from the package's data
+/// directory.
 pub fn parse_package(dir: &Path) -> Result<Vec<Entry>, DirectoryError> {
     let communes: Vec<CommuneRow> = read_json(&dir.join("communes.json"))?;
     let epci: Vec<EpciRow> = read_json(&dir.join("epci.json"))?;
@@ -94,6 +95,21 @@ pub fn parse_package(dir: &Path) -> Result<Vec<Entry>, DirectoryError> {
             departement: None,
             population: e.population,
         });
+    }
+    // The établissements publics territoriaux of the Grand Paris (from
+    // version 6 of the package; an older copy has none).
+    let ept_file = dir.join("ept.json");
+    if ept_file.is_file() {
+        let ept: Vec<EpciRow> = read_json(&ept_file)?;
+        entries.extend(ept.into_iter().filter(|e| e.kind == "EPT").map(|e| Entry {
+            siren: e.code.clone(),
+            siret: None,
+            name: e.nom,
+            kind: EntryKind::Ept,
+            code: e.code,
+            departement: None,
+            population: e.population,
+        }));
     }
     // One entry per SIREN (the first wins).
     let mut seen = std::collections::HashSet::new();

@@ -1,9 +1,11 @@
-//! A new request started from a use-case template, possibly with the SIRET
-//! and the title a software vendor's page put in the address.
+//! Use-case templates: a new request started from one (possibly with the
+//! SIRET and the title a software vendor's page put in the address), and an
+//! administrator's edits, each a new version in the history.
 
 use crate::domain::organisation::OrganisationCheck;
 use crate::domain::request::{RequestData, limits};
-use crate::error::AppError;
+use crate::domain::template::Template;
+use crate::error::{AppError, ErrorCode};
 use crate::server::db;
 use crate::server::state::AppState;
 
@@ -73,4 +75,87 @@ fn clip(text: &str, max: usize) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// An administrator saves a template: a new one when `expected` is `None`,
+/// else the next version of the one they opened at version `expected`.
+/// Answers the version saved; a template that moved on since is refused, and
+/// the administrator's text is left in their form.
+pub async fn save(
+    state: &AppState,
+    admin_id: i64,
+    template: Template,
+    expected: Option<i64>,
+) -> Result<i64, AppError> {
+    let template = template.trimmed();
+    if let Some(e) = template.errors().into_iter().next() {
+        return Err(AppError::invalid(&e.field, e.message));
+    }
+    let archived = match expected {
+        None => false,
+        Some(_) => db::templates::get(&state.db, &template.slug)
+            .await?
+            .is_some_and(|t| t.archived),
+    };
+    saved(
+        db::templates::save(
+            &state.db,
+            &template,
+            expected,
+            archived,
+            admin_id,
+            db::now_ms(),
+        )
+        .await?,
+    )
+}
+
+/// An administrator withdraws a template from applicants (`archived`), or
+/// offers it again; the requests that used it keep it. A new version in the
+/// history either way.
+pub async fn set_archived(
+    state: &AppState,
+    admin_id: i64,
+    slug: &str,
+    expected: i64,
+    archived: bool,
+) -> Result<i64, AppError> {
+    let Some(current) = db::templates::get(&state.db, slug).await? else {
+        return Err(unknown());
+    };
+    saved(
+        db::templates::save(
+            &state.db,
+            &current.template,
+            Some(expected),
+            archived,
+            admin_id,
+            db::now_ms(),
+        )
+        .await?,
+    )
+}
+
+fn saved(outcome: db::templates::Saved) -> Result<i64, AppError> {
+    use db::templates::Saved;
+    match outcome {
+        Saved::Version(v) => Ok(v),
+        Saved::Conflict(v) => Err(AppError::with_message(
+            ErrorCode::Conflict,
+            format!(
+                "Ce modèle a été modifié par ailleurs pendant que vous le modifiiez (il en est \
+                 à la version {v}). Rien n’a été enregistré : votre texte est resté dans le \
+                 formulaire ; copiez-le, rechargez la page, puis reportez vos changements."
+            ),
+        )),
+        Saved::SlugTaken => Err(AppError::invalid(
+            "slug",
+            "Un autre modèle a déjà cette adresse : choisissez-en une autre.",
+        )),
+        Saved::Missing => Err(unknown()),
+    }
+}
+
+fn unknown() -> AppError {
+    AppError::with_message(ErrorCode::NotFound, "Ce modèle n’existe pas.")
 }

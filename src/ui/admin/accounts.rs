@@ -1,4 +1,5 @@
-//! Administration: the accounts, and inviting instructors and administrators.
+//! `/admin/comptes`: the accounts, and inviting instructors and
+//! administrators.
 
 use crate::api::auth::{Invite, list_accounts};
 use crate::domain::lifecycle::Role;
@@ -6,9 +7,6 @@ use crate::ui::account::{last_error, succeeded_or_flag};
 use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// A date and time in Paris time from milliseconds since the epoch
-/// ("24/11/2026 à 15 h 02").
 
 #[component]
 pub fn AccountsPage() -> impl IntoView {
@@ -19,7 +17,7 @@ pub fn AccountsPage() -> impl IntoView {
     let done = succeeded_or_flag(value, "invite");
     view! {
         <Title text="Comptes" />
-        <div class="fr-container fr-my-6w">
+        <super::AdminLayout>
             <h1>"Comptes"</h1>
             <Suspense>
                 {move || Suspend::new(async move {
@@ -106,6 +104,6 @@ pub fn AccountsPage() -> impl IntoView {
                     </button>
                 </ActionForm>
             </section>
-        </div>
+        </super::AdminLayout>
     }
 }
