@@ -146,6 +146,49 @@ async fn endpoints_fall_back_to_the_online_search() {
     assert_eq!(body["online"], "ok");
     assert_eq!(body["results"].as_array().map(Vec::len), Some(3));
 
+    // With the commune of Nantes in the offline index: "CHU Nantes" (no
+    // offline name holds "CHU") gives the public hospital found online
+    // first, then the commune, then the company; "Nantes" gives the commune.
+    let nantes = guichet::server::directory::index::Entry {
+        siren: "214401093".into(),
+        siret: None,
+        name: "Nantes".into(),
+        kind: guichet::server::directory::index::EntryKind::Commune,
+        code: "44109".into(),
+        departement: Some("44".into()),
+        population: Some(320_732),
+    };
+    let with_nantes =
+        common::app_with_online(t.db.clone(), Index::new(vec![nantes]), client(&base));
+    let names = |body: &serde_json::Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (_, body) =
+        common::get_json(with_nantes.clone(), "/api/organisations?q=CHU%20Nantes").await;
+    let found = names(&body);
+    assert_eq!(
+        found[..2],
+        ["CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES", "Nantes"],
+        "{body}"
+    );
+    assert_eq!(
+        found.last().map(String::as_str),
+        Some("SOCIETE DE TRANSPORT")
+    );
+    let (_, body) = common::get_json(with_nantes, "/api/organisations?q=Nantes").await;
+    assert_eq!(
+        names(&body)[..2],
+        ["Nantes", "CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES"],
+        "{body}"
+    );
+
     // Public-law bodies first, then the others in the online order; each
     // marked as found online.
     let (_, body) = common::get_json(app.clone(), "/api/organisations?q=transport").await;

@@ -22,7 +22,7 @@ const plans = [
 ];
 
 test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose les trois demandes du jeu de démonstration à partir des modèles, sans saisir de SIRET', async ({ page, context }) => {
-  test.setTimeout(300_000);
+  test.setTimeout(480_000);
   const stamp = Date.now();
   const email = `region.${stamp}@laregion.fr`;
   await signUpAndIn(page, email, password);
@@ -84,11 +84,13 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
     await saved(page);
     await next(page, 4);
 
-    // 4. The legal framework comes from the template.
+    // 4. The legal framework comes from the template, the retention period
+    // with its justification.
     await expect(page.getByLabel('Fondement juridique')).not.toHaveValue('');
     await expect(page.getByLabel('Liens vers les textes (un par ligne)')).toHaveValue(/^https:\/\//);
-    const retention = page.getByLabel('Durée de conservation (en mois)');
-    if ((await retention.inputValue()) === '') await retention.fill('36');
+    if (Number(await page.getByLabel('Durée de conservation (en mois)').inputValue()) > 36) {
+      await expect(page.getByLabel('Justification de la durée de conservation')).not.toHaveValue('');
+    }
     await saved(page);
     await next(page, 5);
 

@@ -94,7 +94,9 @@ test('un administrateur modifie un modèle, le retire puis le propose à nouveau
 
   // An edit: a title, a data dropped; a wrong link is refused in French first.
   await admin.getByLabel('Nom du modèle').fill('Lutte contre la fraude');
-  await admin.getByLabel('Mandataires sociaux - Infogreffe').uncheck();
+  // (The DSFR draws the box on the label, which takes the click.)
+  await admin.locator('label[for="modele-scope-mandataires_sociaux_infogreffe"]').click();
+  await expect(admin.locator('#modele-scope-mandataires_sociaux_infogreffe')).not.toBeChecked();
   const links = admin.getByLabel(/Liens vers les textes/);
   const before = await links.inputValue();
   await links.fill(`${before}\nhttp://pas-en-https.fr`);
@@ -137,13 +139,13 @@ test('un administrateur modifie un modèle, le retire puis le propose à nouveau
   await expect(admin.getByText('Choisissez au moins une donnée.')).toBeVisible();
   const slug = `restauration-scolaire-${stamp}`;
   await admin.locator('#modele-slug').fill(slug);
-  await admin.getByLabel('Nom du modèle').fill('Restauration scolaire');
-  await admin.getByLabel('À qui il s’adresse').fill('Communes et caisses des écoles.');
-  await admin.getByLabel('Cas d’usage').fill('Vérifier les fournisseurs des cantines.');
-  await admin.getByLabel('Intitulé proposé').fill('Vérification des fournisseurs de la restauration scolaire');
-  await admin.getByLabel('Description proposée').fill('Contrôler la régularité des fournisseurs.');
-  await admin.getByLabel('Fondement juridique').fill('Code de la commande publique');
-  await admin.getByLabel('Attestation fiscale - DGFIP').check();
+  await admin.locator('#modele-title').fill('Restauration scolaire');
+  await admin.locator('#modele-audience').fill('Communes et caisses des écoles.');
+  await admin.locator('#modele-summary').fill('Vérifier les fournisseurs des cantines.');
+  await admin.locator('#modele-context_title').fill('Vérification des fournisseurs de la restauration scolaire');
+  await admin.locator('#modele-context_description').fill('Contrôler la régularité des fournisseurs.');
+  await admin.locator('#modele-legal_basis').fill('Code de la commande publique');
+  await admin.locator('label[for="modele-scope-attestation_fiscale_dgfip"]').click();
   await expect(admin.locator('#modele-title-erreur')).toBeHidden();
   await admin.getByRole('button', { name: 'Créer le modèle' }).click();
   await expect(admin).toHaveURL(new RegExp(`/admin/modeles/${slug}\\?enregistre$`));

@@ -192,7 +192,7 @@ test('chaque page photographiée, sans erreur affichée d’avance, icônes dess
   await look(admin, '/admin/modeles', 'admin-modeles');
   await look(admin, '/admin/modeles/subventions-associations', 'admin-modele');
   await admin.getByLabel('Nom du modèle').fill('Subventions aux associations et fondations');
-  await admin.getByLabel('3 derniers bilans annuels - Banque de France').check();
+  await admin.locator('label[for="modele-scope-bilans_bdf"]').click();
   await admin.getByRole('button', { name: 'Enregistrer une nouvelle version' }).click();
   await expect(admin.getByRole('status').filter({ hasText: /Version \d+ enregistrée/ })).toBeVisible();
   await snap(admin, 'admin-modele-historique', true);

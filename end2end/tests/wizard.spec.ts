@@ -211,15 +211,17 @@ test('le demandeur retrouve son organisation par son nom, au clavier, complète 
   await saved(page);
 
   // A public hospital is outside the offline index: the online search finds
-  // it (here its stand-in, end2end/recherche_entreprises.py), public bodies
-  // before the company it also returns, each marked as found online.
+  // it (here its stand-in, end2end/recherche_entreprises.py) and it comes
+  // first, before the commune of Nantes (which has no "CHU" in its name) and
+  // the company the online search also returns; marked as found online.
   await search.fill('');
   await search.pressSequentially('chu nantes', { delay: 20 });
   const options = list.getByRole('option');
   await expect(options.first()).toContainText('CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES');
   await expect(options.first()).toContainText('en ligne');
   await expect(options.first()).toContainText('SIRET 264 400 136 00018');
-  await expect(options.nth(1)).toContainText('PHARMACIE DU CHU DE NANTES');
+  await expect(options.nth(1)).toContainText('Nantes');
+  await expect(options.last()).toContainText('PHARMACIE DU CHU DE NANTES');
   await options.first().click();
   await expect(siret).toHaveValue('26440013600018');
   await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES');

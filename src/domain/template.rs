@@ -3,7 +3,7 @@
 //! pre-fills the context, the scopes and the legal basis. Templates are data,
 //! kept in the database and edited by administrators; the rules live here.
 
-use super::request::{FieldError, RequestData};
+use super::request::{FieldError, RETENTION_JUSTIFY_ABOVE_MONTHS, RequestData};
 use super::scopes;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,9 @@ pub struct Template {
     pub recipients: String,
     /// Months, as the wizard takes it ("36").
     pub retention_months: String,
+    /// Why data are kept that long (needed above 36 months, as in the
+    /// wizard).
+    pub retention_justification: String,
 }
 
 /// A template as stored: its text and its version (1, 2… one per edit).
@@ -134,16 +137,25 @@ impl Template {
                 );
             }
         }
-        if !self.retention_months.is_empty()
-            && !self
-                .retention_months
-                .parse::<u32>()
-                .is_ok_and(|m| (1..=120).contains(&m))
-        {
-            add(
+        match self.retention_months.parse::<u32>() {
+            _ if self.retention_months.is_empty() => {}
+            Ok(m) if (1..=120).contains(&m) => {
+                if m > RETENTION_JUSTIFY_ABOVE_MONTHS
+                    && self.retention_justification.trim().is_empty()
+                {
+                    add(
+                        "retention_justification",
+                        format!(
+                            "Au-delà de {RETENTION_JUSTIFY_ABOVE_MONTHS} mois, la demande doit \
+                             justifier la durée : proposez cette justification."
+                        ),
+                    );
+                }
+            }
+            _ => add(
                 "retention_months",
                 "La durée de conservation est un nombre de mois, de 1 à 120.".to_owned(),
-            );
+            ),
         }
         errors
     }
@@ -172,6 +184,7 @@ impl Template {
         data.legal.urls = self.legal_urls.clone();
         data.legal.recipients = self.recipients.clone();
         data.legal.retention_months = self.retention_months.clone();
+        data.legal.retention_justification = self.retention_justification.clone();
     }
 
     /// The scopes a request has that the template does not propose, and
@@ -222,7 +235,7 @@ impl TemplateChanges {
 
 /// The text fields of a template with their names on the edit form, in the
 /// form's order: the one list the form, the history and the checks share.
-pub const TEXT_FIELDS: [(&str, &str); 11] = [
+pub const TEXT_FIELDS: [(&str, &str); 12] = [
     ("title", "Nom du modèle"),
     ("audience", "À qui il s’adresse"),
     ("summary", "Cas d’usage"),
@@ -233,6 +246,10 @@ pub const TEXT_FIELDS: [(&str, &str); 11] = [
     ("legal_urls", "Liens vers les textes"),
     ("recipients", "Destinataires des données"),
     ("retention_months", "Durée de conservation (mois)"),
+    (
+        "retention_justification",
+        "Justification de la durée de conservation",
+    ),
     ("slug", "Adresse"),
 ];
 
@@ -251,6 +268,7 @@ impl Template {
             "legal_urls" => self.legal_urls.join("\n"),
             "recipients" => self.recipients.clone(),
             "retention_months" => self.retention_months.clone(),
+            "retention_justification" => self.retention_justification.clone(),
             _ => String::new(),
         }
     }
@@ -275,6 +293,7 @@ impl Template {
             }
             "recipients" => self.recipients = value,
             "retention_months" => self.retention_months = value,
+            "retention_justification" => self.retention_justification = value,
             _ => {}
         }
     }
@@ -363,6 +382,7 @@ mod tests {
             ],
             recipients: "Service des achats".into(),
             retention_months: "60".into(),
+            retention_justification: "Pièces des marchés gardées cinq ans.".into(),
         }
     }
 
@@ -402,6 +422,12 @@ mod tests {
         let mut empty = sample();
         empty.scopes.clear();
         assert_eq!(empty.errors()[0].message, "Choisissez au moins une donnée.");
+        // Above 36 months, the template proposes why, as the wizard asks.
+        let mut long = sample();
+        long.retention_justification = " ".into();
+        assert_eq!(long.errors()[0].field, "retention_justification");
+        long.retention_months = "36".into();
+        assert_eq!(long.errors(), vec![]);
     }
 
     #[test]
@@ -421,6 +447,10 @@ mod tests {
         );
         assert!(data.data.justifications.is_empty(), "still to be justified");
         assert_eq!(data.legal.retention_months, "60");
+        assert_eq!(
+            data.legal.retention_justification,
+            "Pièces des marchés gardées cinq ans."
+        );
         assert_eq!(data.legal.urls.len(), 1);
     }
 

@@ -136,6 +136,9 @@ fn template_page(v: TemplateView) -> impl IntoView {
             <dt class="fr-text--bold">"Public concerné"</dt><dd>{t.end_users.clone()}</dd>
             <dt class="fr-text--bold">"Destinataires des données"</dt><dd>{t.recipients.clone()}</dd>
             <dt class="fr-text--bold">"Durée de conservation"</dt><dd>{format!("{} mois", t.retention_months)}</dd>
+            {(!t.retention_justification.is_empty()).then(|| view! {
+                <dt class="fr-text--bold">"Pourquoi cette durée"</dt><dd>{t.retention_justification.clone()}</dd>
+            })}
         </dl>
         <p class="fr-mt-4w">
             <a class="fr-btn fr-icon-add-line fr-btn--icon-left" href=start>"Commencer une demande avec ce modèle"</a>

@@ -284,9 +284,15 @@ impl Index {
     /// Order: whole-word matches first, then exact names, names starting with
     /// the query, and the most populated.
     pub fn search(&self, query: &str, limit: usize) -> Vec<&Entry> {
+        self.search_matching(query, limit).0
+    }
+
+    /// [`Index::search`], and whether the entries hold every word of the
+    /// query (`false` for "CHU Nantes", answered with the commune).
+    pub fn search_matching(&self, query: &str, limit: usize) -> (Vec<&Entry>, bool) {
         let wanted = tokens(query);
         if wanted.is_empty() || limit == 0 {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         // (matched words, whole words, index, matched mask)
         let mut best = 0usize;
@@ -343,11 +349,12 @@ impl Index {
             })
             .collect();
         ranked.sort_unstable();
-        ranked
+        let entries = ranked
             .into_iter()
             .take(limit)
             .map(|(_, _, _, i)| &self.entries[i])
-            .collect()
+            .collect();
+        (entries, best == wanted.len().min(64))
     }
 
     /// Approximate heap size of the index, in bytes (for the benchmarks).

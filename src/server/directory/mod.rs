@@ -283,8 +283,9 @@ pub struct Found<'a> {
 /// `domain::organisation::search_query`: a 9- or 14-digit query looks the
 /// SIREN/SIRET up; words search the offline index by name, then the online
 /// search adds the bodies the index lacks (each SIREN once), public-law
-/// legal categories first. The one search behind the public endpoint and the
-/// wizard.
+/// legal categories first; offline names missing words of the query come
+/// after the public bodies found online. The one search behind the public
+/// endpoint and the wizard.
 pub async fn search<'a>(
     index: &'a Index,
     online: Option<&online::OnlineDirectory>,
@@ -292,6 +293,9 @@ pub async fn search<'a>(
     limit: usize,
 ) -> Found<'a> {
     let compact: String = q.chars().filter(|c| !c.is_whitespace()).collect();
+    // Whether the offline hits hold every word of the query: "chu nantes"
+    // answered with the commune of Nantes does not.
+    let mut complete = true;
     let mut hits: Vec<Hit<'a>> = if compact.chars().all(|c| c.is_ascii_digit()) {
         let siren = match compact.len() {
             14 => crate::domain::siret::Siret::parse(&compact)
@@ -308,11 +312,9 @@ pub async fn search<'a>(
             .into_iter()
             .collect()
     } else {
-        index
-            .search(q, limit)
-            .into_iter()
-            .map(Hit::Offline)
-            .collect()
+        let (entries, all_words) = index.search_matching(q, limit);
+        complete = all_words;
+        entries.into_iter().map(Hit::Offline).collect()
     };
     let Some(online) = online else {
         return Found {
@@ -327,14 +329,17 @@ pub async fn search<'a>(
             };
             // Stable: the online order is kept within each group.
             found.sort_by_key(|o| !public_law(o));
-            for org in found {
-                if hits.len() >= limit {
-                    break;
-                }
-                if !hits.iter().any(|h| h.siren() == org.siren) {
-                    hits.push(Hit::Online(org));
-                }
-            }
+            found.retain(|o| !hits.iter().any(|h| h.siren() == o.siren));
+            // Offline names that miss words of the query come after the
+            // public bodies found online (the CHU before the commune), and
+            // before the others.
+            let split = if complete { hits.len() } else { 0 };
+            let partial = hits.split_off(split);
+            let (public, others): (Vec<_>, Vec<_>) = found.into_iter().partition(public_law);
+            hits.extend(public.into_iter().map(Hit::Online));
+            hits.extend(partial);
+            hits.extend(others.into_iter().map(Hit::Online));
+            hits.truncate(limit);
             Found {
                 hits,
                 online: OnlineStatus::Answered,

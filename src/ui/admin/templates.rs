@@ -143,12 +143,13 @@ impl Saving {
 }
 
 /// The fields written as several lines.
-const MULTILINE: [&str; 5] = [
+const MULTILINE: [&str; 6] = [
     "audience",
     "summary",
     "context_description",
     "legal_basis",
     "legal_urls",
+    "retention_justification",
 ];
 
 fn hint(name: &str) -> &'static str {
@@ -159,6 +160,7 @@ fn hint(name: &str) -> &'static str {
         }
         "legal_urls" => "Une adresse en https:// par ligne.",
         "retention_months" => "Un nombre de mois, de 1 à 120 ; vide si le demandeur la choisit.",
+        "retention_justification" => "Nécessaire au-delà de 36 mois, comme dans la demande.",
         "context_title" | "context_description" | "end_users" => {
             "Pré-remplit l’étape « Contexte » : le demandeur l’adapte à son cas."
         }
