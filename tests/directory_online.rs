@@ -178,10 +178,7 @@ async fn endpoints_fall_back_to_the_online_search() {
         ["CENTRE HOSPITALIER UNIVERSITAIRE DE NANTES", "Nantes"],
         "{body}"
     );
-    assert_eq!(
-        found.last().map(String::as_str),
-        Some("SOCIETE DE TRANSPORT")
-    );
+    assert_eq!(found[2], "SOCIETE DE TRANSPORT", "{body}");
     let (_, body) = common::get_json(with_nantes, "/api/organisations?q=Nantes").await;
     assert_eq!(
         names(&body)[..2],
