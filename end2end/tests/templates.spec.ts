@@ -153,5 +153,13 @@ test('un administrateur modifie un modèle, le retire puis le propose à nouveau
   await visitor.goto('/modeles');
   await expect(visitor.getByRole('link', { name: 'Restauration scolaire' })).toBeVisible();
   console.check();
+
+  // Leaving with unsaved changes: the browser asks first.
+  await admin.locator('#modele-title').fill('Restauration scolaire et périscolaire');
+  const asked = admin.waitForEvent('dialog');
+  await admin.close({ runBeforeUnload: true });
+  const dialog = await asked;
+  expect(dialog.type()).toBe('beforeunload');
+  await dialog.accept();
   await context.close();
 });

@@ -237,6 +237,7 @@ impl TemplateChanges {
 /// form's order: the one list the form, the history and the checks share.
 pub const TEXT_FIELDS: [(&str, &str); 12] = [
     ("title", "Nom du modèle"),
+    ("slug", "Adresse"),
     ("audience", "À qui il s’adresse"),
     ("summary", "Cas d’usage"),
     ("context_title", "Intitulé proposé"),
@@ -250,7 +251,6 @@ pub const TEXT_FIELDS: [(&str, &str); 12] = [
         "retention_justification",
         "Justification de la durée de conservation",
     ),
-    ("slug", "Adresse"),
 ];
 
 impl Template {

@@ -105,12 +105,6 @@ pub fn AdminTemplatePage() -> impl IntoView {
     }
     view! {
         <super::AdminLayout>
-            {move || notice.get().map(|(title, text)| view! {
-                <div class="fr-alert fr-alert--success fr-mb-3w" role="status">
-                    <h2 class="fr-alert__title">{title}</h2>
-                    <p>{text}</p>
-                </div>
-            })}
             <Transition>
                 {move || Suspend::new(async move {
                     match loaded.await {
@@ -211,15 +205,35 @@ fn editor(edit: Option<TemplateForEdit>, saving: Saving) -> impl IntoView {
         })
     };
     let summary = Signal::derive(move || {
-        if !errors.get().is_empty() {
-            Some(AppError::invalid(
-                "form",
-                "Le modèle contient des erreurs : corrigez les champs signalés.",
+        let n = errors.with(Vec::len);
+        if n > 0 {
+            Some(AppError::with_message(
+                crate::error::ErrorCode::Invalid,
+                if n == 1 {
+                    "Le modèle contient une erreur : corrigez le champ signalé ci-dessous."
+                        .to_owned()
+                } else {
+                    format!(
+                        "Le modèle contient {n} erreurs : corrigez les champs signalés ci-dessous."
+                    )
+                },
             ))
         } else {
             server_error.get()
         }
     });
+    // Leaving the page with unsaved changes asks first (the browser's own
+    // question); not once saved.
+    let leaving = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = window_event_listener(leptos::ev::beforeunload, move |e| {
+            if dirty.get_untracked() && !leaving.get_untracked() {
+                e.prevent_default();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         tried.set(true);
@@ -237,6 +251,7 @@ fn editor(edit: Option<TemplateForEdit>, saving: Saving) -> impl IntoView {
                 Ok(v) => {
                     server_error.set(None);
                     if creating {
+                        leaving.set(true);
                         go_to(&format!(
                             "{}?enregistre",
                             crate::paths::admin_template(&slug)
@@ -275,6 +290,12 @@ fn editor(edit: Option<TemplateForEdit>, saving: Saving) -> impl IntoView {
                 })}
                 {archived.then_some("les demandeurs ne le voient plus.")}
             </p>
+        })}
+        {move || saving.notice.get().map(|(title, text)| view! {
+            <div class="fr-alert fr-alert--success fr-mb-3w" role="status">
+                <h2 class="fr-alert__title">{title}</h2>
+                <p>{text}</p>
+            </div>
         })}
         <ErrorSummary error=summary />
         <form novalidate on:submit=save>
@@ -455,9 +476,9 @@ fn history_section(history: Vec<TemplateVersion>) -> impl IntoView {
     view! {
         <section class="fr-mt-6w" aria-labelledby="modele-historique">
             <h2 id="modele-historique" class="fr-h4">"Historique"</h2>
-            <ol class="guichet-plain-list">
+            <ul class="guichet-plain-list">
                 {history.into_iter().map(version_entry).collect_view()}
-            </ol>
+            </ul>
         </section>
     }
 }
