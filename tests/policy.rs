@@ -49,6 +49,23 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/requests/start_from_template" => {
             Body::Form(vec![("modele", "marches-publics".to_owned())])
         }
+        "/api/admin/templates/list" => Body::Form(vec![]),
+        "/api/admin/templates/get" => Body::Form(vec![("slug", "marches-publics".to_owned())]),
+        // An unchanged copy of a template, at a version that does not exist:
+        // the function's own answer is a conflict, after the gate.
+        "/api/admin/templates/save" => Body::Json(serde_json::json!({
+            "template": {
+                "slug": "marches-publics", "title": "Marchés publics", "audience": "Acheteurs",
+                "summary": "Vérifier.", "context_title": "Marchés", "context_description": "Vérifier.",
+                "scopes": ["attestation_fiscale_dgfip"], "legal_basis": "Code de la commande publique"
+            },
+            "expected": 999
+        })),
+        "/api/admin/templates/archive" => Body::Form(vec![
+            ("slug", "marches-publics".to_owned()),
+            ("expected", "999".to_owned()),
+            ("archived", "true".to_owned()),
+        ]),
         "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
             Body::Form(vec![("id", id_s)])
         }
