@@ -37,13 +37,7 @@ async fn templates_are_seeded_once_and_start_prefilled_drafts() {
         let a = post_form(&w.app, "/api/templates/list", &[], None).await;
         assert_eq!(a.status, 200, "{}", a.json);
         assert_eq!(a.json.as_array().map(Vec::len), Some(first.len()));
-        let a = post_form(
-            &w.app,
-            "/api/templates/get",
-            &[("slug", "aides-publiques")],
-            None,
-        )
-        .await;
+        let a = public(&w, "aides-publiques").await;
         assert_eq!(a.status, 200, "{}", a.json);
         assert!(a.json["scopes"].as_array().is_some_and(|s| {
             s.iter()
@@ -214,23 +208,11 @@ async fn templates_are_seeded_once_and_start_prefilled_drafts() {
             n
         };
         let before = count().await;
-        let a = post_form(
-            &w.app,
-            "/api/requests/start_from_template",
-            &[("modele", "../etc")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = start(&w, "../etc", &w.alice).await;
         assert_eq!(a.status, 404, "{}", a.json);
         assert_eq!(count().await, before);
         // Staff do not file requests.
-        let a = post_form(
-            &w.app,
-            "/api/requests/start_from_template",
-            &[("modele", "marches-publics")],
-            Some(&w.instructor),
-        )
-        .await;
+        let a = start(&w, "marches-publics", &w.instructor).await;
         assert_eq!(a.status, 403, "{}", a.json);
         t.cleanup().await;
     }
@@ -260,13 +242,7 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
         let mut edited = v1.json["template"].clone();
 
         // A request started from version 1, before any edit.
-        let a = post_form(
-            &w.app,
-            "/api/requests/start_from_template",
-            &[("modele", "marches-publics")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = start(&w, "marches-publics", &w.alice).await;
         assert_eq!(a.status, 200, "{}", a.json);
         let started = a.json.as_i64().expect("id");
 
@@ -300,17 +276,11 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
             .expect("links")
             .push("  ".into());
         let body = serde_json::json!({ "template": edited, "expected": 1 });
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         assert_eq!(a.json, 2);
         // Applicants see it at once, trimmed.
-        let a = post_form(
-            &w.app,
-            "/api/templates/get",
-            &[("slug", "marches-publics")],
-            None,
-        )
-        .await;
+        let a = public(&w, "marches-publics").await;
         assert_eq!(a.json["template"]["title"], "Achats publics", "{}", t.name);
         assert_eq!(a.json["version"], 2);
         assert_eq!(
@@ -339,7 +309,7 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
         let mut stale = v1.json["template"].clone();
         stale["summary"] = "Autre résumé.".into();
         let body = serde_json::json!({ "template": stale, "expected": 1 });
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 409, "{}: {}", t.name, a.json);
         assert!(
             a.json["message"]
@@ -360,10 +330,7 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
             serde_json::json!({ "template": x, "expected": 2 }),
             serde_json::json!({ "template": y, "expected": 2 }),
         );
-        let (ax, ay) = tokio::join!(
-            post_json(&w.app, "/api/admin/templates/save", &bx, Some(&admin)),
-            post_json(&w.app, "/api/admin/templates/save", &by, Some(&admin)),
-        );
+        let (ax, ay) = tokio::join!(save_as(&w, &bx, &admin), save_as(&w, &by, &admin),);
         let mut statuses = [ax.status.as_u16(), ay.status.as_u16()];
         statuses.sort_unstable();
         assert_eq!(
@@ -383,7 +350,7 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
         bad["title"] = " ".into();
         bad["legal_urls"] = serde_json::json!(["http://exemple.fr"]);
         let body = serde_json::json!({ "template": bad, "expected": 3 });
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 422, "{}", a.json);
         assert_eq!(a.json["field"], "title");
         assert_eq!(a.json["message"], "Indiquez le nom du modèle.");
@@ -395,15 +362,15 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
         new["slug"] = "cantine-scolaire".into();
         new["title"] = "Restauration scolaire".into();
         let body = serde_json::json!({ "template": new, "expected": null });
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         assert_eq!(a.json, 1);
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 422, "{}", a.json);
         assert_eq!(a.json["field"], "slug");
         new["slug"] = "nouveau".into();
         let body = serde_json::json!({ "template": new, "expected": null });
-        let a = post_json(&w.app, "/api/admin/templates/save", &body, Some(&admin)).await;
+        let a = save_as(&w, &body, &admin).await;
         assert_eq!(a.status, 422, "{}", a.json);
         assert_eq!(a.json["field"], "slug");
         let listed = post_form(&w.app, "/api/templates/list", &[], None).await;
@@ -418,17 +385,7 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
 
         // Withdrawn: gone for applicants (list, page, new request), kept for
         // administrators and for the request that started from it.
-        let a = post_form(
-            &w.app,
-            "/api/admin/templates/archive",
-            &[
-                ("slug", "marches-publics"),
-                ("expected", "3"),
-                ("archived", "true"),
-            ],
-            Some(&admin),
-        )
-        .await;
+        let a = archive(&w, "marches-publics", 3, true, &admin).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         assert_eq!(a.json, 4);
         let listed = post_form(&w.app, "/api/templates/list", &[], None).await;
@@ -437,21 +394,9 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
             "{}",
             t.name
         );
-        let a = post_form(
-            &w.app,
-            "/api/templates/get",
-            &[("slug", "marches-publics")],
-            None,
-        )
-        .await;
+        let a = public(&w, "marches-publics").await;
         assert_eq!(a.status, 404);
-        let a = post_form(
-            &w.app,
-            "/api/requests/start_from_template",
-            &[("modele", "marches-publics")],
-            Some(&w.alice),
-        )
-        .await;
+        let a = start(&w, "marches-publics", &w.alice).await;
         assert_eq!(a.status, 404, "{}", a.json);
         let rows = post_form(&w.app, "/api/admin/templates/list", &[], Some(&admin)).await;
         let row = rows
@@ -476,27 +421,44 @@ async fn administrators_edit_templates_and_every_version_is_kept() {
             serde_json::json!([])
         );
         // Offered again.
-        let a = post_form(
-            &w.app,
-            "/api/admin/templates/archive",
-            &[
-                ("slug", "marches-publics"),
-                ("expected", "4"),
-                ("archived", "false"),
-            ],
-            Some(&admin),
-        )
-        .await;
+        let a = archive(&w, "marches-publics", 4, false, &admin).await;
         assert_eq!(a.json, 5, "{}", a.json);
-        let a = post_form(
-            &w.app,
-            "/api/templates/get",
-            &[("slug", "marches-publics")],
-            None,
-        )
-        .await;
+        let a = public(&w, "marches-publics").await;
         assert_eq!(a.status, 200);
         assert_eq!(a.json["version"], 5);
         t.cleanup().await;
     }
+}
+
+async fn start(w: &World, slug: &str, cookie: &str) -> Answer {
+    post_form(
+        &w.app,
+        "/api/requests/start_from_template",
+        &[("modele", slug)],
+        Some(cookie),
+    )
+    .await
+}
+
+async fn public(w: &World, slug: &str) -> Answer {
+    post_form(&w.app, "/api/templates/get", &[("slug", slug)], None).await
+}
+
+async fn save_as(w: &World, body: &serde_json::Value, cookie: &str) -> Answer {
+    post_json(&w.app, "/api/admin/templates/save", body, Some(cookie)).await
+}
+
+async fn archive(w: &World, slug: &str, expected: i64, archived: bool, cookie: &str) -> Answer {
+    let (expected, archived) = (expected.to_string(), archived.to_string());
+    post_form(
+        &w.app,
+        "/api/admin/templates/archive",
+        &[
+            ("slug", slug),
+            ("expected", &expected),
+            ("archived", &archived),
+        ],
+        Some(cookie),
+    )
+    .await
 }

@@ -374,3 +374,15 @@ export async function newFreeRequest(page: Page): Promise<void> {
   await hydrated(page);
   await page.getByRole('button', { name: 'Demande libre' }).click();
 }
+
+/** The wizard's save status says the last change is saved. */
+export async function saved(page: Page): Promise<void> {
+  await expect(page.getByTestId('save-status')).toHaveText(/Enregistré à \d\d:\d\d/, { timeout: 10_000 });
+}
+
+/** "Étape suivante", to step `n`. */
+export async function nextStep(page: Page, n: number): Promise<void> {
+  await page.getByRole('link', { name: 'Étape suivante' }).click();
+  await expect(page).toHaveURL(new RegExp(`/etape/${n}$`));
+  await expect(page.getByText(`Étape ${n} sur 6`)).toBeVisible();
+}

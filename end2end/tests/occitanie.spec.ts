@@ -1,17 +1,7 @@
 import { test, expect, type Page } from '@playwright/test';
-import { hydrated, instructorIn, signUpAndIn, watchConsole } from './helpers';
+import { hydrated, instructorIn, signUpAndIn, watchConsole, nextStep, saved } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
-
-async function saved(page: Page): Promise<void> {
-  await expect(page.getByTestId('save-status')).toHaveText(/Enregistré à \d\d:\d\d/, { timeout: 10_000 });
-}
-
-async function next(page: Page, n: number): Promise<void> {
-  await page.getByRole('link', { name: 'Étape suivante' }).click();
-  await expect(page).toHaveURL(new RegExp(`/etape/${n}$`));
-  await expect(page.getByText(`Étape ${n} sur 6`)).toBeVisible();
-}
 
 /** The seed's three requests of the Région Occitanie (DOMAIN.md): each from a
  * template, and how many sensitive data it ends up with. */
@@ -51,7 +41,7 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
     await expect(page.getByLabel('Numéro SIRET de l’organisation')).toHaveValue('20005379100014');
     await expect(page.locator('.fr-callout')).toContainText('Catégorie juridique 7230');
     await saved(page);
-    await next(page, 2);
+    await nextStep(page, 2);
 
     // 2. The context: the template's, retitled; volume and date are the Région's.
     await expect(page.getByLabel('Description du cas d’usage')).not.toHaveValue('');
@@ -59,7 +49,7 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
     await page.getByLabel('Volumétrie attendue (appels par jour)').fill('2 000');
     await page.getByLabel('Date de mise en service prévue').fill('2027-03-01');
     await saved(page);
-    await next(page, 3);
+    await nextStep(page, 3);
 
     // 3. The data: the template's, with as many sensitive ones as the plan.
     const sensitive = page.locator('.fr-checkbox-group').filter({ hasText: 'Sensible' });
@@ -82,7 +72,7 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
       await reasons.nth(i).fill('Instruire les dossiers d’aides économiques de la Région.');
     }
     await saved(page);
-    await next(page, 4);
+    await nextStep(page, 4);
 
     // 4. The legal framework comes from the template, the retention period
     // with its justification.
@@ -92,7 +82,7 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
       await expect(page.getByLabel('Justification de la durée de conservation')).not.toHaveValue('');
     }
     await saved(page);
-    await next(page, 5);
+    await nextStep(page, 5);
 
     // 5. The contacts.
     const fill = async (legend: string, tag: string) => {
@@ -108,7 +98,7 @@ test('un nouveau demandeur qui ne connaît que « Région Occitanie » dépose l
     await page.getByRole('button', { name: 'Contact métier : mêmes coordonnées que le responsable de traitement' }).click();
     await fill('Contact technique', 'technique');
     await saved(page);
-    await next(page, 6);
+    await nextStep(page, 6);
 
     // 6. Terms, then filed.
     await page.locator('label[for="cgu"]').click({ position: { x: 5, y: 5 } });

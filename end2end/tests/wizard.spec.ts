@@ -1,21 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
-import { expectNoAxeViolations, fromAcceptanceToApiCall, hydrated, readMails, signUpAndIn, watchConsole, newFreeRequest } from './helpers';
+import { expectNoAxeViolations, fromAcceptanceToApiCall, hydrated, readMails, signUpAndIn, watchConsole, newFreeRequest, nextStep, saved } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 
 /** A minimal PDF, as a text editor would write it. */
 const pdf = '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n';
-
-async function saved(page: Page): Promise<void> {
-  await expect(page.getByTestId('save-status')).toHaveText(/Enregistré à \d\d:\d\d/, { timeout: 10_000 });
-}
-
-async function next(page: Page, n: number): Promise<void> {
-  await page.getByRole('link', { name: 'Étape suivante' }).click();
-  await expect(page).toHaveURL(new RegExp(`/etape/${n}$`));
-  await expect(page.getByText(`Étape ${n} sur 6`)).toBeVisible();
-}
 
 test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle un conflit et dépose ; validée, la demande donne un jeton que le contact technique copie et utilise', async ({ page, context, browser }) => {
   test.setTimeout(240_000);
@@ -46,7 +36,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await page.getByRole('button', { name: 'Rechercher l’organisation' }).click();
   await expect(page.getByLabel('Nom de l’organisation')).toHaveValue('Montpellier');
   await saved(page);
-  await next(page, 2);
+  await nextStep(page, 2);
 
   // 2. Context; a reload in the middle keeps what was typed.
   await page.getByLabel('Intitulé de la demande').fill('Pré-remplissage des formulaires d’aides');
@@ -60,7 +50,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await page.getByLabel('Volumétrie attendue (appels par jour)').fill('2 000');
   await page.getByLabel('Date de mise en service prévue').fill('2027-03-01');
   await expectNoAxeViolations(page);
-  await next(page, 3);
+  await nextStep(page, 3);
 
   // 3. Data: open data pre-ticked; a sensitive scope asks for a justification.
   const sensitive = page.locator('.fr-checkbox-group').filter({ hasText: 'Sensible' }).first();
@@ -69,7 +59,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await page.getByLabel('Pourquoi cette donnée sensible est-elle nécessaire ?').fill('Instruire les dossiers d’aide.');
   await saved(page);
   await expectNoAxeViolations(page);
-  await next(page, 4);
+  await nextStep(page, 4);
 
   // 4. Legal framework.
   await page.getByLabel('Fondement juridique').fill('Code des relations entre le public et l’administration, art. L113-12');
@@ -87,7 +77,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await expect(page.getByRole('link', { name: /Télécharger faux\.pdf/ })).toHaveCount(0);
   await expect(page.getByText('1 sur 6 fichiers joints.')).toBeVisible();
   await expectNoAxeViolations(page);
-  await next(page, 5);
+  await nextStep(page, 5);
 
   // 5. Contacts; the connection drops while typing the last one.
   const fill = async (legend: string, tag: string) => {
@@ -124,7 +114,7 @@ test('le demandeur remplit les six étapes, recharge, passe hors ligne, règle u
   await expect(conflict).toContainText('Titre changé dans un autre onglet');
   await conflict.getByRole('button', { name: 'Garder ma version' }).click();
   await saved(page);
-  await next(page, 6);
+  await nextStep(page, 6);
 
   // 6. Summary, terms, submission.
   await expect(page.getByText('Responsable informatique')).toBeVisible();
