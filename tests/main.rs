@@ -7,6 +7,7 @@ mod common;
 mod attachments;
 mod auth;
 mod cli;
+mod deactivation;
 mod directory;
 mod directory_online;
 mod faults;

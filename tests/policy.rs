@@ -127,6 +127,9 @@ fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
         }
         "/api/auth/change_password" => vec![("current", "pas le bon"), ("password", PASSWORD)],
         "/api/admin/invite" => vec![("email", "invite@beta.gouv.fr"), ("role", "instructor")],
+        "/api/admin/set_account_active" => {
+            vec![("email", "personne@beta.gouv.fr"), ("active", "true")]
+        }
         _ => return None,
     })
 }

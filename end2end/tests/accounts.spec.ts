@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, hydrated, runGuichet, waitForMailLink, watchConsole } from './helpers';
+import { expectNoAxeViolations, hydrated, instructorIn, runGuichet, waitForMailLink, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 const newPassword = 'une autre phrase bien longue';
@@ -179,5 +179,42 @@ test.describe('comptes', () => {
     const invitation = await waitForMailLink(instructor, 'Votre accès à Guichet');
     expect(invitation).toContain('/choisir-mot-de-passe?jeton=');
     console.check();
+  });
+
+  test('un administrateur désactive un instructeur : sa session prend fin et il ne peut plus se connecter ; réactivé, il revient', async ({ browser }) => {
+    test.setTimeout(60_000);
+    const stamp = Date.now();
+    const adminContext = await browser.newContext({ locale: 'fr-FR' });
+    const admin = await instructorIn(adminContext, `admin.desactive.${stamp}@beta.gouv.fr`, password, 'create-admin');
+    const staffContext = await browser.newContext({ locale: 'fr-FR' });
+    const email = `instructeur.desactive.${stamp}@beta.gouv.fr`;
+    const instructor = await instructorIn(staffContext, email, password);
+    await instructor.goto('/instruction');
+    await expect(instructor).toHaveURL(/\/instruction$/);
+
+    await admin.goto('/admin/comptes');
+    await hydrated(admin);
+    const row = admin.getByRole('row', { name: new RegExp(email.replace(/\./g, '\\.')) });
+    await row.getByRole('button', { name: `Désactiver le compte ${email}` }).click();
+    await expect(row).toContainText('Désactivé');
+    await expect(row.getByRole('button', { name: `Réactiver le compte ${email}` })).toBeVisible();
+    // One's own account has no such button.
+    await expect(admin.getByRole('row', { name: /admin\.desactive/ }).getByRole('button')).toHaveCount(0);
+    await expectNoAxeViolations(admin);
+
+    // The instructor's next page is the sign-in, which says why it fails.
+    await instructor.goto('/instruction');
+    await expect(instructor).toHaveURL(/\/connexion/);
+    await hydrated(instructor);
+    await instructor.getByLabel('Adresse électronique').fill(email);
+    await instructor.locator('input[name="password"]').fill(password);
+    await instructor.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    await expect(instructor.getByRole('alert').first()).toContainText('désactivé par un administrateur');
+
+    await row.getByRole('button', { name: `Réactiver le compte ${email}` }).click();
+    await expect(row).toContainText('Actif');
+    await instructor.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    await expect(instructor).toHaveURL(/\/instruction/);
+    for (const c of [adminContext, staffContext]) await c.close();
   });
 });

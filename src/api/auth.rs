@@ -164,6 +164,10 @@ pub struct AccountRow {
     pub confirmed: bool,
     pub has_password: bool,
     pub created_at: i64,
+    /// Deactivated by an administrator.
+    pub deactivated: bool,
+    /// The administrator looking at the list.
+    pub is_me: bool,
 }
 
 /// The accounts, newest first (administrators).
@@ -171,7 +175,7 @@ pub struct AccountRow {
 pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     use crate::server::{app_state, db};
     let state = app_state()?;
-    crate::server::caller::<ListAccounts>().await?;
+    let me = crate::server::caller::<ListAccounts>().await?;
     let rows = db::users::list(&state.db, 500).await?;
     Ok(rows
         .into_iter()
@@ -180,6 +184,8 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
             role: u.role,
             confirmed: u.email_verified_at.is_some(),
             has_password: u.password_hash.is_some(),
+            deactivated: u.deactivated_at.is_some(),
+            is_me: u.id == me.id,
             created_at,
         })
         .collect())
@@ -202,6 +208,18 @@ pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
     let email = accounts::check_email(&email)?;
     accounts::invite(&state, &email, role, true).await?;
     crate::server::after_form(&crate::paths::with_flag(crate::paths::ACCOUNTS, "invite"));
+    Ok(())
+}
+
+/// Deactivates (`active` false) or reactivates a staff account
+/// (administrators).
+#[server(endpoint = "admin/set_account_active")]
+pub async fn set_account_active(email: String, active: bool) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts};
+    let state = app_state()?;
+    let me = crate::server::caller::<SetAccountActive>().await?;
+    accounts::set_active(&state, me.id, &email, active).await?;
+    crate::server::after_form(crate::paths::ACCOUNTS);
     Ok(())
 }
 

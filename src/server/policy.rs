@@ -83,6 +83,7 @@ pub const RULES: &[Rule] = {
         rule::<ChangePassword>(SignedIn, Limit::Auth),
         rule::<ListAccounts>(Roles(ADMIN), Limit::None),
         rule::<Invite>(Roles(ADMIN), Limit::None),
+        rule::<SetAccountActive>(Roles(ADMIN), Limit::None),
         rule::<DevMails>(Public, Limit::None),
         rule::<MyRequests>(Roles(APPLICANT), Limit::None),
         rule::<CreateRequest>(Roles(APPLICANT), Limit::None),

@@ -252,12 +252,60 @@ pub async fn login(
         }
     };
     users::clear_sign_in_failures(&state.db, email).await?;
+    // Said only to whoever knows the password.
+    if user.deactivated_at.is_some() {
+        return Err(deactivated());
+    }
     if user.email_verified_at.is_none() {
         email_link(state, &user, Purpose::EmailConfirmation).await?;
         return Err(AppError::new(ErrorCode::EmailNotConfirmed));
     }
     session::sign_in(session, user.id).await?;
     Ok(user.role)
+}
+
+/// The answer to a deactivated account that signs in.
+pub fn deactivated() -> AppError {
+    AppError::with_message(
+        ErrorCode::Forbidden,
+        "Ce compte a été désactivé par un administrateur de Guichet. Si vous devez encore \
+         instruire des demandes, demandez-lui de le réactiver.",
+    )
+}
+
+/// An administrator deactivates (`active` false) or reactivates the staff
+/// account `email`; its sessions end at once on deactivation. An
+/// administrator cannot deactivate their own account (someone must stay to
+/// reactivate the others).
+pub async fn set_active(
+    state: &AppState,
+    admin_id: i64,
+    email: &str,
+    active: bool,
+) -> Result<(), AppError> {
+    let unknown = || {
+        AppError::with_message(
+            ErrorCode::NotFound,
+            "Aucun compte d’instructeur ou d’administrateur n’a cette adresse.",
+        )
+    };
+    let user = users::find_by_email(&state.db, email)
+        .await?
+        .ok_or_else(unknown)?;
+    if user.id == admin_id && !active {
+        return Err(AppError::invalid(
+            "email",
+            "Vous ne pouvez pas désactiver votre propre compte : demandez-le à un autre \
+             administrateur.",
+        ));
+    }
+    let now = db::now_ms();
+    let changed =
+        users::set_deactivated(&state.db, user.id, (!active).then_some(now), admin_id, now).await?;
+    if !changed {
+        return Err(unknown());
+    }
+    Ok(())
 }
 
 /// Sends a reset link when the address has an account; nothing otherwise.

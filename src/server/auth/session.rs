@@ -200,7 +200,7 @@ fn session_error(e: tower_sessions::session::Error) -> AppError {
 }
 
 /// Who is signed in on this session, if anyone. Ends the session when its
-/// absolute lifetime is over or its account is gone; pushes its idle expiry
+/// absolute lifetime is over or its account is gone or deactivated; pushes its idle expiry
 /// back when it was last seen more than [`TOUCH_EVERY_MS`] ago.
 pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppError> {
     let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
@@ -214,7 +214,13 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
         .unwrap_or(0);
     let user = db::users::get(db, user_id).await?;
     let user = match user {
-        Some(u) if now - auth_at <= ABSOLUTE_TIMEOUT_MS && u.password_hash.is_some() => u,
+        Some(u)
+            if now - auth_at <= ABSOLUTE_TIMEOUT_MS
+                && u.password_hash.is_some()
+                && u.deactivated_at.is_none() =>
+        {
+            u
+        }
         _ => {
             session.flush().await.map_err(session_error)?;
             return Ok(None);
@@ -235,8 +241,6 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
     }))
 }
 
-/// Signs a user in on this session: a new session id (the one the browser
-/// came with, possibly planted, is dropped), then the user's id.
 /// What a long-lived answer (the live stream) needs to end with its session:
 /// the record's id and the absolute deadline (milliseconds).
 pub async fn lifetime(session: &Session) -> Option<(Id, i64)> {
@@ -259,6 +263,8 @@ pub async fn is_alive(db: &Db, id: &Id, now: i64) -> Result<bool, DbError> {
     Ok(row.is_some())
 }
 
+/// Signs a user in on this session: a new session id (the one the browser
+/// came with, possibly planted, is dropped), then the user's id.
 pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
     let now = db::now_ms();

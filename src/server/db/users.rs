@@ -13,6 +13,8 @@ pub struct User {
     /// None until the user has chosen a password (invitation pending).
     pub password_hash: Option<String>,
     pub email_verified_at: Option<i64>,
+    /// When an administrator deactivated the account (staff only).
+    pub deactivated_at: Option<i64>,
 }
 
 /// An account with its creation time, for the administrators' list.
@@ -23,7 +25,7 @@ struct Listed {
     created_at: i64,
 }
 
-const COLUMNS: &str = "id, email, role, password_hash, email_verified_at";
+const COLUMNS: &str = "id, email, role, password_hash, email_verified_at, deactivated_at";
 
 /// The normal form of an email address: trimmed, lowercased.
 pub fn normalise_email(email: &str) -> String {
@@ -169,15 +171,47 @@ pub async fn list(db: &Db, limit: i64) -> Result<Vec<(User, i64)>, DbError> {
 }
 
 /// The addresses of the active instructors and administrators (those who
-/// chose a password): who is told of new requests.
+/// chose a password and are not deactivated): who is told of new requests.
 pub async fn staff_emails(db: &Db) -> Result<Vec<String>, DbError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT email FROM users WHERE role IN ('instructor', 'admin') \
-         AND password_hash IS NOT NULL ORDER BY id",
+         AND password_hash IS NOT NULL AND deactivated_at IS NULL ORDER BY id",
     )
     .fetch_all(&db.pool)
     .await?;
     Ok(rows.into_iter().map(|(e,)| e).collect())
+}
+
+/// Deactivates (`Some(now)`) or reactivates (`None`) the staff account
+/// `id`, by `by`, and ends its sessions, in one transaction. Answers
+/// whether a staff account was changed (applicants are left alone).
+pub async fn set_deactivated(
+    db: &Db,
+    id: i64,
+    at: Option<i64>,
+    by: i64,
+    now: i64,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE users SET deactivated_at = $1, deactivated_by = $2, updated_at = $3 \
+         WHERE id = $4 AND role IN ('instructor', 'admin')",
+    )
+    .bind(at)
+    .bind(at.map(|_| by))
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let changed = done.rows_affected() == 1;
+    if changed && at.is_some() {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
 }
 
 /// An unconfirmed account (address never proved) loses any password it

@@ -1,7 +1,7 @@
 //! `/admin/comptes`: the accounts, and inviting instructors and
 //! administrators.
 
-use crate::api::auth::{Invite, list_accounts};
+use crate::api::auth::{AccountRow, Invite, SetAccountActive, list_accounts};
 use crate::domain::lifecycle::Role;
 use crate::ui::account::{last_error, succeeded_or_flag};
 use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error, load_error};
@@ -11,7 +11,12 @@ use leptos_meta::Title;
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let invite = ServerAction::<Invite>::new();
-    let accounts = Resource::new_blocking(move || invite.version().get(), |_| list_accounts());
+    let set_active = ServerAction::<SetAccountActive>::new();
+    let accounts = Resource::new_blocking(
+        move || (invite.version().get(), set_active.version().get()),
+        |_| list_accounts(),
+    );
+    let set_error = last_error(set_active.value());
     let value = invite.value();
     let error = last_error(value);
     let done = succeeded_or_flag(value, "invite");
@@ -19,6 +24,7 @@ pub fn AccountsPage() -> impl IntoView {
         <Title text="Comptes" />
         <super::AdminLayout>
             <h1>"Comptes"</h1>
+            <ErrorSummary error=set_error />
             <Suspense>
                 {move || Suspend::new(async move {
                     match accounts.await {
@@ -33,28 +39,13 @@ pub fn AccountsPage() -> impl IntoView {
                                                 <th scope="col">"Rôle"</th>
                                                 <th scope="col">"État"</th>
                                                 <th scope="col">"Créé le"</th>
+                                                <th scope="col">"Accès"</th>
                                             </tr>
                                         </thead>
                                         <tbody>
                                             {rows
                                                 .into_iter()
-                                                .map(|a| {
-                                                    let status = if !a.has_password {
-                                                        "Invitation en attente"
-                                                    } else if a.confirmed {
-                                                        "Actif"
-                                                    } else {
-                                                        "Adresse non confirmée"
-                                                    };
-                                                    view! {
-                                                        <tr>
-                                                            <td>{a.email}</td>
-                                                            <td>{a.role.label()}</td>
-                                                            <td>{status}</td>
-                                                            <td>{crate::domain::time::format_paris(a.created_at)}</td>
-                                                        </tr>
-                                                    }
-                                                })
+                                                .map(|a| account_row(a, set_active))
                                                 .collect_view()}
                                         </tbody>
                                     </table>
@@ -105,5 +96,47 @@ pub fn AccountsPage() -> impl IntoView {
                 </ActionForm>
             </section>
         </super::AdminLayout>
+    }
+}
+
+/// One account: its state, and for a staff account other than one's own,
+/// "Désactiver" or "Réactiver".
+fn account_row(a: AccountRow, set_active: ServerAction<SetAccountActive>) -> impl IntoView {
+    let status = if a.deactivated {
+        "Désactivé"
+    } else if !a.has_password {
+        "Invitation en attente"
+    } else if a.confirmed {
+        "Actif"
+    } else {
+        "Adresse non confirmée"
+    };
+    let email = a.email.clone();
+    let action = (a.role != Role::Applicant && !a.is_me).then(move || {
+        let (label, active) = if a.deactivated {
+            ("Réactiver", "true")
+        } else {
+            ("Désactiver", "false")
+        };
+        view! {
+            <ActionForm action=set_active>
+                <input type="hidden" name="email" value=email.clone() />
+                <input type="hidden" name="active" value=active />
+                <button class="fr-btn fr-btn--sm fr-btn--secondary" type="submit"
+                    aria-label=format!("{label} le compte {email}")
+                    disabled=move || set_active.pending().get()>
+                    {label}
+                </button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <tr>
+            <td>{a.email}</td>
+            <td>{a.role.label()}</td>
+            <td>{status}</td>
+            <td>{crate::domain::time::format_paris(a.created_at)}</td>
+            <td>{action}</td>
+        </tr>
     }
 }
