@@ -105,6 +105,13 @@ async fn main() {
             .await
             .expect("tokens");
     }
+    // Each token's first string (its `jti` is the token's id).
+    sqlx::query(
+        "INSERT INTO token_strings (jti, token_id, issued_at) SELECT id, id, issued_at FROM tokens",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("token strings");
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
     let mut state = AppState::new(config.leptos, db.clone());
     state.directory = Arc::new(Index::new(vec![Entry {

@@ -389,6 +389,12 @@ async fn token_with_limit(t: &TestDb, keys_dir: &std::path::Path, limit: i64) ->
     .execute(&t.db.pool)
     .await
     .expect("token");
+    sqlx::query("INSERT INTO token_strings (jti, token_id, issued_at) VALUES ($1, $1, $2)")
+        .bind(id)
+        .bind(now)
+        .execute(&t.db.pool)
+        .await
+        .expect("its string");
     let row = guichet::server::db::spaces::token(&t.db, id)
         .await
         .expect("db")

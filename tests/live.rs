@@ -14,12 +14,12 @@ use std::time::Duration;
 use tower::ServiceExt;
 
 /// An open event stream: the body of `GET /instruction/flux`.
-struct Stream {
+pub(crate) struct Stream {
     body: axum::body::Body,
     seen: String,
 }
 
-async fn open(app: &axum::Router, cookie: &str, last_id: Option<i64>) -> (u16, Stream) {
+pub(crate) async fn open(app: &axum::Router, cookie: &str, last_id: Option<i64>) -> (u16, Stream) {
     let mut req = axum::http::Request::get("/instruction/flux")
         .header("host", "guichet.test")
         .header("cookie", cookie)
@@ -41,7 +41,7 @@ async fn open(app: &axum::Router, cookie: &str, last_id: Option<i64>) -> (u16, S
 
 impl Stream {
     /// Reads until `needle` has arrived (within `within`); answers all read.
-    async fn until(&mut self, needle: &str, within: Duration) -> String {
+    pub(crate) async fn until(&mut self, needle: &str, within: Duration) -> String {
         let deadline = tokio::time::Instant::now() + within;
         while !self.seen.contains(needle) {
             let frame = tokio::time::timeout_at(deadline, self.body.frame())

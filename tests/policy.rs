@@ -99,6 +99,10 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/space/reveal" | "/api/space/renew" => {
             Body::Form(vec![("id", "jeton-inconnu".to_owned())])
         }
+        "/api/space/rotate" => Body::Form(vec![
+            ("id", "jeton-inconnu".to_owned()),
+            ("grace", "24h".to_owned()),
+        ]),
         "/api/requests/save" => Body::Json(serde_json::json!({
             "id": id, "version": 1, "save_id": "matrice", "data": {}
         })),
@@ -141,15 +145,17 @@ enum Caller {
     OtherApplicant,
     Instructor,
     Admin,
+    Reporter,
 }
 
 impl Caller {
-    const ALL: [Caller; 5] = [
+    const ALL: [Caller; 6] = [
         Caller::Anonymous,
         Caller::Applicant,
         Caller::OtherApplicant,
         Caller::Instructor,
         Caller::Admin,
+        Caller::Reporter,
     ];
 
     fn account(self) -> Option<(&'static str, Role)> {
@@ -159,6 +165,7 @@ impl Caller {
             Caller::OtherApplicant => Some(("autre@commune.fr", Role::Applicant)),
             Caller::Instructor => Some(("instructeur@beta.gouv.fr", Role::Instructor)),
             Caller::Admin => Some(("admin@beta.gouv.fr", Role::Admin)),
+            Caller::Reporter => Some(("rapporteur@beta.gouv.fr", Role::Reporter)),
         }
     }
 }

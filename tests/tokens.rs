@@ -29,7 +29,7 @@ async fn count(t: &TestDb, table: &str) -> i64 {
     n
 }
 
-const TECHNICAL: &str = "technique@occitanie.fr";
+pub(crate) const TECHNICAL: &str = "technique@occitanie.fr";
 
 #[tokio::test]
 async fn acceptance_creates_the_space_the_token_and_the_accesses() {
@@ -157,7 +157,7 @@ async fn acceptance_creates_the_space_the_token_and_the_accesses() {
     }
 }
 
-async fn body_of_last(t: &TestDb, to: &str) -> String {
+pub(crate) async fn body_of_last(t: &TestDb, to: &str) -> String {
     let (b,): (String,) = sqlx::query_as(
         "SELECT body_text FROM email_outbox WHERE to_address = $1 ORDER BY id DESC LIMIT 1",
     )
@@ -233,17 +233,17 @@ fn directory() -> Index {
 /// A world on the real router (with Montpellier in the directory) where
 /// Alice's request is accepted with the INSEE scope: its token's row, the
 /// token string, the signing keys and the API's runtime.
-struct Accepted {
-    app: axum::Router,
-    w: World,
-    id: i64,
-    row: spaces::TokenRow,
-    token: String,
-    runtime: std::sync::Arc<guichet::server::api_entreprise::ApiRuntime>,
-    keys: std::sync::Arc<guichet::server::tokens::Keys>,
+pub(crate) struct Accepted {
+    pub app: axum::Router,
+    pub w: World,
+    pub id: i64,
+    pub row: spaces::TokenRow,
+    pub token: String,
+    pub runtime: std::sync::Arc<guichet::server::api_entreprise::ApiRuntime>,
+    pub keys: std::sync::Arc<guichet::server::tokens::Keys>,
 }
 
-async fn accepted(t: &TestDb) -> Accepted {
+pub(crate) async fn accepted(t: &TestDb) -> Accepted {
     let mut st = state(t.db.clone());
     st.directory = std::sync::Arc::new(directory());
     let keys = st.tokens.clone();
@@ -273,7 +273,7 @@ async fn accepted(t: &TestDb) -> Accepted {
     }
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &axum::Router,
     path: &str,
     token: Option<&str>,
@@ -301,7 +301,7 @@ async fn call(
     )
 }
 
-const PARAMS: &str = "context=Aides&object=Dossier%2042&recipient=21310555400017";
+pub(crate) const PARAMS: &str = "context=Aides&object=Dossier%2042&recipient=21310555400017";
 
 #[tokio::test]
 async fn the_endpoints_check_tokens_scopes_and_parameters() {

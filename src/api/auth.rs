@@ -19,7 +19,7 @@ pub struct CurrentUser {
 pub fn home_of(role: Role) -> &'static str {
     match role {
         Role::Applicant => crate::paths::MY_REQUESTS,
-        Role::Instructor => crate::paths::DASHBOARD,
+        Role::Instructor | Role::Reporter => crate::paths::DASHBOARD,
         Role::Admin => crate::paths::ACCOUNTS,
     }
 }
@@ -201,8 +201,8 @@ pub async fn invite(email: String, role: Role) -> Result<(), AppError> {
     if role == Role::Applicant {
         return Err(AppError::invalid(
             "role",
-            "Seuls les instructeurs et les administrateurs sont invités ; les demandeurs \
-             créent leur compte eux-mêmes.",
+            "Seuls les instructeurs, les administrateurs et les rapporteurs sont invités ; les \
+             demandeurs créent leur compte eux-mêmes.",
         ));
     }
     let email = accounts::check_email(&email)?;

@@ -264,6 +264,24 @@ pub struct ReviewView {
     /// The use-case template the request started from, and how its data
     /// differ from it.
     pub template: Option<TemplateOrigin>,
+    /// The token of an accepted (or revoked) request.
+    #[serde(default)]
+    pub token: Option<ReviewToken>,
+    /// The caller decides (instructors, administrators); `false` for a
+    /// rapporteur, who reads only.
+    #[serde(default)]
+    pub decides: bool,
+}
+
+/// A request's token as staff see it (never its string).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReviewToken {
+    pub id: String,
+    pub scopes: Vec<String>,
+    pub expires_at: i64,
+    pub revoked: bool,
+    pub last_used_at: Option<i64>,
+    pub strings: Vec<crate::api::space::StringView>,
 }
 
 /// A request's template, as the instructor reads it.
@@ -280,7 +298,8 @@ pub struct TemplateOrigin {
 
 /// The request for review, with the differences against the previous
 /// submission, the timeline and the conversation (notes included). Opening
-/// it marks the applicant's messages as read by the instructors.
+/// it marks the applicant's messages as read by the instructors (not when a
+/// rapporteur opens it).
 #[server(endpoint = "instruction/review")]
 pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     use crate::domain::legal_category::{Eligibility, LegalCategory};
@@ -300,7 +319,11 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
                 "Cette demande n’existe pas ou n’a pas encore été déposée.",
             )
         })?;
-    instruction::mark_read(&app.db, id, true, db::now_ms()).await?;
+    // A rapporteur reading it does not mark it read for the instructors.
+    let decides = crate::server::policy::is_staff(me.role);
+    if decides {
+        instruction::mark_read(&app.db, id, true, db::now_ms()).await?;
+    }
     let snapshots = db::requests::snapshots(&app.db, id).await?;
     let changes = match snapshots.as_slice() {
         [.., previous, last] => crate::domain::request::differences(&previous.data, &last.data),
@@ -405,7 +428,21 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
             }),
         None => None,
     };
+    let now = db::now_ms();
+    let token = match db::spaces::token_of_request(&app.db, id).await? {
+        Some(t) => Some(ReviewToken {
+            strings: crate::api::space::string_views(&app.db, &t.id, now).await?,
+            scopes: t.scope_list(),
+            expires_at: t.expires_at,
+            revoked: t.revoked_at.is_some(),
+            last_used_at: t.last_used_at,
+            id: t.id,
+        }),
+        None => None,
+    };
     Ok(ReviewView {
+        decides,
+        token,
         template,
         id,
         state: r.state,

@@ -139,7 +139,7 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
     let facts = policy::RequestFacts::of(&r);
     if !policy::can_read_request(&me, facts) {
         // Staff do not learn that a draft exists.
-        return Err(if policy::is_staff(me.role) {
+        return Err(if policy::reads_all_requests(me.role) {
             server_side::not_found()
         } else {
             server_side::not_yours()

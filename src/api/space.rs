@@ -1,7 +1,8 @@
 //! The client space ("Mon espace"): API tokens by organisation, each shown
 //! to its own request's applicant and current technical contact only
 //! (`policy::can_see_token`), revealed on demand (written in the request's
-//! timeline), renewed by the applicant in their last 90 days.
+//! timeline), renewed by the applicant in their last 90 days, its string
+//! replaced (rotation) by its people or staff.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -85,6 +86,37 @@ pub struct TokenPerson {
     pub relation: String,
 }
 
+/// One string of a token still accepted: the current one, or one replaced
+/// and accepted until the end of its grace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StringView {
+    /// The end of its `jti`, to tell strings apart (never the string).
+    pub suffix: String,
+    pub issued_at: i64,
+    /// `None`: the current string; else when it stops being accepted.
+    pub ends_at: Option<i64>,
+}
+
+/// The strings of a token still accepted at `now`, current first.
+#[cfg(feature = "ssr")]
+pub async fn string_views(
+    db: &crate::server::db::Db,
+    token_id: &str,
+    now: i64,
+) -> Result<Vec<StringView>, AppError> {
+    Ok(
+        crate::server::db::spaces::strings_of(db, token_id, now)
+            .await?
+            .into_iter()
+            .map(|s| StringView {
+                suffix: s.jti.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect(),
+                issued_at: s.issued_at,
+                ends_at: s.retired_at,
+            })
+            .collect(),
+    )
+}
+
 /// One token of the space.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenView {
@@ -103,6 +135,13 @@ pub struct TokenView {
     /// Who sees it: the request's applicant and technical contact.
     #[serde(default)]
     pub people: Vec<TokenPerson>,
+    /// Its strings still accepted, current first (more than one during a
+    /// rotation's grace).
+    #[serde(default)]
+    pub strings: Vec<StringView>,
+    /// The caller may replace its string now (not revoked, not expired).
+    #[serde(default)]
+    pub rotatable: bool,
 }
 
 /// One organisation's space.
@@ -139,8 +178,12 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
         let row = &h.token;
         let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000).await?;
         let scopes = row.scope_list();
+        let status = status_at(row.revoked_at, row.expires_at, row.last_used_at, now);
         let token = TokenView {
-            status: status_at(row.revoked_at, row.expires_at, row.last_used_at, now),
+            rotatable: policy::can_rotate_token(&me, &h.holders)
+                && matches!(status, TokenStatus::New | TokenStatus::Active),
+            strings: string_views(&state.db, &row.id, now).await?,
+            status,
             renewable: policy::can_renew_token(&me, &h.holders) && renewable(row, now),
             scope_groups: scope_groups(&scopes),
             scopes,
@@ -202,6 +245,23 @@ pub async fn renew_token(id: String) -> Result<i64, AppError> {
     let state = crate::server::app_state()?;
     let me = crate::server::caller::<RenewToken>().await?;
     crate::server::flows::tokens::renew(&state, &me, &id).await
+}
+
+/// Gives the token a new string; the old one stays accepted for `grace`
+/// (`aucun`, `24h`, `7j`, `30j`). Its people and staff. Answers when the
+/// old string stops being accepted (`None`: at once).
+#[server(endpoint = "space/rotate")]
+pub async fn rotate_token(id: String, grace: String) -> Result<Option<i64>, AppError> {
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<RotateToken>().await?;
+    let grace = crate::domain::token::Grace::parse(&grace).ok_or_else(|| {
+        AppError::invalid(
+            "grace",
+            "Choisissez pendant combien de temps l’ancien jeton reste accepté : aucun délai, \
+             24 heures, 7 jours ou 30 jours.",
+        )
+    })?;
+    crate::server::flows::tokens::rotate(&state, &me, &id, grace).await
 }
 
 #[cfg(test)]

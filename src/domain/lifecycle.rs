@@ -14,10 +14,13 @@ pub enum Role {
     Instructor,
     /// Sees everything; may take every instructor action.
     Admin,
+    /// "Rapporteur": reads the dashboard and the submitted requests,
+    /// decides nothing and writes nothing.
+    Reporter,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Applicant, Role::Instructor, Role::Admin];
+    pub const ALL: [Role; 4] = [Role::Applicant, Role::Instructor, Role::Admin, Role::Reporter];
 
     /// The stored value.
     pub fn as_str(self) -> &'static str {
@@ -25,6 +28,7 @@ impl Role {
             Role::Applicant => "applicant",
             Role::Instructor => "instructor",
             Role::Admin => "admin",
+            Role::Reporter => "reporter",
         }
     }
 
@@ -39,6 +43,7 @@ impl Role {
             Role::Applicant => "Demandeur",
             Role::Instructor => "Instructeur",
             Role::Admin => "Administrateur",
+            Role::Reporter => "Rapporteur",
         }
     }
 }
@@ -130,6 +135,9 @@ pub enum EventKind {
     Revoked,
     /// Someone displayed the request's token (who: the event's actor).
     TokenRevealed,
+    /// The token got a new string; the old one is accepted until the end
+    /// of the grace its actor chose (the event's message says until when).
+    TokenRotated,
     /// An instructor took or released the request: announced to the live
     /// dashboards, not written in the timeline.
     Assigned,
@@ -151,11 +159,12 @@ impl EventKind {
             EventKind::Accepted => "accepted",
             EventKind::Revoked => "revoked",
             EventKind::TokenRevealed => "token_revealed",
+            EventKind::TokenRotated => "token_rotated",
             EventKind::Assigned => "assigned",
         }
     }
 
-    pub const ALL: [EventKind; 13] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Submitted,
@@ -168,6 +177,7 @@ impl EventKind {
         EventKind::Accepted,
         EventKind::Revoked,
         EventKind::TokenRevealed,
+        EventKind::TokenRotated,
         EventKind::Assigned,
     ];
 
@@ -192,6 +202,12 @@ impl EventKind {
         )
     }
 
+    /// Whether it changes what a token's strings may do: the API's caches
+    /// of every instance forget the request's token when they hear it.
+    pub fn changes_token(self) -> bool {
+        matches!(self, EventKind::Revoked | EventKind::TokenRotated)
+    }
+
     /// Its French name in a request's timeline.
     pub fn label(self) -> &'static str {
         match self {
@@ -207,6 +223,7 @@ impl EventKind {
             EventKind::Archived => "Brouillon archivé",
             EventKind::Revoked => "Accès révoqué",
             EventKind::TokenRevealed => "Jeton affiché",
+            EventKind::TokenRotated => "Jeton remplacé",
             EventKind::Assigned => "Instructeur changé",
         }
     }
@@ -471,7 +488,7 @@ mod tests {
                 }
             }
         }
-        // 7 states × 9 actions × 3 roles = 189 cases, of which these are legal.
+        // 7 states × 9 actions × 4 roles = 252 cases, of which these are legal.
         assert_eq!(legal, 12 + 5 * 3 + 4 * 2);
     }
 

@@ -10,5 +10,6 @@ pub mod scopes;
 pub mod siret;
 pub mod template;
 pub mod time;
+pub mod token;
 
 pub use request_state::RequestState;

@@ -167,8 +167,8 @@ pub struct ApiRuntime {
     /// Token string → its claims: the keys do not change while the process
     /// runs, so a string verified once stays verified.
     verified: Mutex<HashMap<String, crate::server::tokens::Claims>>,
-    /// Token id → its row and when it was read.
-    rows: Mutex<HashMap<String, (db::spaces::TokenRow, std::time::Instant)>>,
+    /// String id (`jti`) → its token's row, its end, and when they were read.
+    rows: Mutex<HashMap<String, (db::spaces::Presented, std::time::Instant)>>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -217,26 +217,27 @@ impl ApiRuntime {
         Some(claims)
     }
 
-    async fn row(&self, db: &Db, id: &str) -> Result<Option<db::spaces::TokenRow>, DbError> {
-        if let Some((row, at)) = locked(&self.rows).get(id)
+    async fn row(&self, db: &Db, jti: &str) -> Result<Option<db::spaces::Presented>, DbError> {
+        if let Some((row, at)) = locked(&self.rows).get(jti)
             && at.elapsed() < ROW_TTL
         {
             return Ok(Some(row.clone()));
         }
-        let row = db::spaces::token(db, id).await?;
+        let row = db::spaces::token_by_jti(db, jti).await?;
         if let Some(row) = &row {
             let mut rows = locked(&self.rows);
             if rows.len() >= VERIFIED_MAX {
                 rows.clear();
             }
-            rows.insert(id.to_owned(), (row.clone(), std::time::Instant::now()));
+            rows.insert(jti.to_owned(), (row.clone(), std::time::Instant::now()));
         }
         Ok(row)
     }
 
-    /// Drops the cached row of a request's token (revoked, renewed…).
+    /// Drops the cached rows of a request's token (revoked, renewed,
+    /// rotated…).
     pub fn forget_request(&self, request_id: i64) {
-        locked(&self.rows).retain(|_, (row, _)| row.request_id != request_id);
+        locked(&self.rows).retain(|_, (p, _)| p.token.request_id != request_id);
     }
 
     /// Drops every cached row (lost events; tests changing rows by hand)
@@ -352,9 +353,7 @@ pub fn spawn_revocation_watch(state: AppState) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(e) if e.kind == crate::domain::lifecycle::EventKind::Revoked => {
-                    state.api.forget_request(e.request_id)
-                }
+                Ok(e) if e.kind.changes_token() => state.api.forget_request(e.request_id),
                 Ok(_) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => state.api.forget_all(),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
@@ -402,8 +401,8 @@ async fn call(
     let Some(claims) = state.api.claims(&state.tokens, bearer) else {
         return invalid_token();
     };
-    let row = match state.api.row(&state.db, &claims.jti).await {
-        Ok(Some(row)) => row,
+    let (row, retired_at) = match state.api.row(&state.db, &claims.jti).await {
+        Ok(Some(p)) => (p.token, p.retired_at),
         Ok(None) => return invalid_token(),
         Err(e) => return unavailable(e),
     };
@@ -415,6 +414,16 @@ async fn call(
             "Jeton sur liste noire",
             "Votre jeton est sur liste noire, celui-ci a certainement été révoqué. Veuillez \
              vous rapprocher de l'instructeur de votre demande d'accès.",
+            "token",
+        );
+    }
+    if !crate::domain::token::string_accepted(retired_at, now) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "00105",
+            "Jeton sur liste noire",
+            "Ce jeton a été remplacé par un nouveau jeton et son délai de grâce est écoulé. \
+             Utilisez le nouveau jeton, affiché dans votre espace Guichet.",
             "token",
         );
     }

@@ -629,7 +629,7 @@ pub async fn download(
         applicant_id: a.applicant_id,
         submitted: a.submitted_at.is_some(),
     };
-    if crate::server::policy::is_staff(me.role) && !facts.submitted {
+    if crate::server::policy::reads_all_requests(me.role) && !facts.submitted {
         return Err(not_found());
     }
     if !crate::server::policy::can_read_request(&me, facts) {

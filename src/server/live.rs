@@ -40,7 +40,8 @@ const BUFFER: usize = 1024;
 pub struct LiveEvent {
     /// The id of its row in `events`, when it has one.
     pub id: Option<i64>,
-    /// One of the kinds `EventKind::is_announced`.
+    /// One of the kinds `EventKind::is_announced` (the dashboards'), or
+    /// one that `changes_token` (the API caches').
     pub kind: EventKind,
     pub request_id: i64,
     /// When the server published it (ms), for latency measurements.
@@ -225,7 +226,7 @@ pub async fn stream(
         None => None,
     };
     match viewer {
-        Ok(Some(v)) if crate::server::policy::is_staff(v.role) => {}
+        Ok(Some(v)) if crate::server::policy::reads_all_requests(v.role) => {}
         Ok(Some(_)) => {
             return crate::error::AppError::new(crate::error::ErrorCode::Forbidden).into_response();
         }
@@ -251,13 +252,20 @@ pub async fn stream(
             .map(|e| Ok::<Event, Infallible>(sse_event(&e))),
     );
     let live = futures_util::stream::unfold(rx, |mut rx| async move {
-        let event = match rx.recv().await {
-            Ok(e) => sse_event(&e),
+        let event = loop {
+            match rx.recv().await {
+                // Published for the API's caches (a rotation), not for the
+                // dashboards.
+                Ok(e) if !e.kind.is_announced() => continue,
+                Ok(e) => break sse_event(&e),
             // Too slow: say so; the page reloads its data.
-            Err(broadcast::error::RecvError::Lagged(n)) => Event::default()
-                .event("retard")
-                .data(format!("{{\"missed\":{n}}}")),
-            Err(broadcast::error::RecvError::Closed) => return None,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    break Event::default()
+                        .event("retard")
+                        .data(format!("{{\"missed\":{n}}}"));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
         };
         Some((Ok::<Event, Infallible>(event), rx))
     });

@@ -63,6 +63,8 @@ const fn rule<F: ServerFn>(access: Access, limit: Limit) -> Rule {
 }
 
 const STAFF: &[Role] = &[Role::Instructor, Role::Admin];
+/// Staff and the read-only "rapporteurs".
+const READERS: &[Role] = &[Role::Instructor, Role::Admin, Role::Reporter];
 const APPLICANT: &[Role] = &[Role::Applicant];
 const ADMIN: &[Role] = &[Role::Admin];
 
@@ -97,16 +99,18 @@ pub const RULES: &[Rule] = {
         rule::<RefuseRequest>(Roles(STAFF), Limit::None),
         rule::<AcceptRequest>(Roles(STAFF), Limit::None),
         rule::<RevokeRequest>(Roles(STAFF), Limit::None),
-        rule::<Dashboard>(Roles(STAFF), Limit::None),
-        rule::<Review>(Roles(STAFF), Limit::None),
+        rule::<Dashboard>(Roles(READERS), Limit::None),
+        rule::<Review>(Roles(READERS), Limit::None),
         rule::<Assign>(Roles(STAFF), Limit::None),
         rule::<SendMessage>(SignedIn, Limit::None),
         rule::<ListMessages>(Roles(APPLICANT), Limit::None),
-        // A token's own people only: `can_see_token`, `can_reveal_token`,
-        // `can_renew_token` below.
+        // A token's own people only (and staff for a rotation):
+        // `can_see_token`, `can_reveal_token`, `can_renew_token`,
+        // `can_rotate_token` below.
         rule::<SpaceOverview>(SignedIn, Limit::None),
         rule::<RevealToken>(SignedIn, Limit::None),
         rule::<RenewToken>(SignedIn, Limit::None),
+        rule::<RotateToken>(SignedIn, Limit::None),
         rule::<LookupOrganisation>(SignedIn, Limit::None),
         rule::<SearchOrganisations>(SignedIn, Limit::None),
         rule::<ListTemplates>(Public, Limit::None),
@@ -124,10 +128,15 @@ pub fn rule_for(path: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.path == path)
 }
 
-/// Whether `role` may read everything of every organisation (instructors and
-/// administrators).
+/// Whether `role` decides on requests (instructors and administrators).
 pub fn is_staff(role: Role) -> bool {
     STAFF.contains(&role)
+}
+
+/// Whether `role` may read every submitted request of every organisation
+/// and watch the dashboard: staff and the read-only "rapporteurs".
+pub fn reads_all_requests(role: Role) -> bool {
+    READERS.contains(&role)
 }
 
 /// What the object-level rules need to know of a request.
@@ -179,10 +188,10 @@ pub fn token_relation(viewer: &Viewer, holders: &TokenHolders) -> TokenRelation 
     }
 }
 
-/// Whether `viewer` may read a request: its applicant, or staff once it has
-/// been submitted.
+/// Whether `viewer` may read a request: its applicant, or staff and
+/// rapporteurs once it has been submitted.
 pub fn can_read_request(viewer: &Viewer, r: RequestFacts) -> bool {
-    is_own_request(viewer, r) || (is_staff(viewer.role) && r.submitted)
+    is_own_request(viewer, r) || (reads_all_requests(viewer.role) && r.submitted)
 }
 
 /// Whether `viewer` may change a request (its data, its state as an
@@ -198,20 +207,21 @@ pub fn can_edit_request(viewer: &Viewer, r: RequestFacts) -> bool {
 /// request has been submitted.
 pub fn can_download_attachment(viewer: &Viewer, r: RequestFacts, removed: bool) -> bool {
     if removed {
-        is_staff(viewer.role) && r.submitted
+        reads_all_requests(viewer.role) && r.submitted
     } else {
         can_read_request(viewer, r)
     }
 }
 
 /// Whether `viewer` may write in a request's conversation: its applicant
-/// and staff; `note` (an instructors' note the applicant never sees): staff
-/// only.
+/// and staff once submitted; `note` (an instructors' note the applicant
+/// never sees): staff only. Rapporteurs read, never write.
 pub fn can_write_message(viewer: &Viewer, r: RequestFacts, note: bool) -> bool {
+    let staff = is_staff(viewer.role) && r.submitted;
     if note {
-        is_staff(viewer.role) && r.submitted
+        staff
     } else {
-        can_read_request(viewer, r)
+        is_own_request(viewer, r) || staff
     }
 }
 
@@ -236,6 +246,14 @@ pub fn can_reveal_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
 /// answers for the request).
 pub fn can_renew_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
     token_relation(viewer, holders) == TokenRelation::Applicant
+}
+
+/// Whether `viewer` may give a token a new string (rotation): its
+/// request's applicant and current technical contact, who hold the string
+/// that may have leaked, and staff, who can force it (they never see the
+/// new string either).
+pub fn can_rotate_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
+    token_relation(viewer, holders) != TokenRelation::None
 }
 
 fn is_own_request(viewer: &Viewer, r: RequestFacts) -> bool {
@@ -308,6 +326,10 @@ mod tests {
                 let h = holders();
                 Box::new(move |v| can_renew_token(v, &h))
             }),
+            ("remplacer le jeton", {
+                let h = holders();
+                Box::new(move |v| can_rotate_token(v, &h))
+            }),
             (
                 "lire la demande déposée",
                 Box::new(move |v| can_read_request(v, submitted)),
@@ -343,10 +365,11 @@ mod tests {
         ];
         // Columns: demandeur, contact technique, même SIRET, autre
         // organisation, instructeur, administrateur.
-        let expected: [[bool; 6]; 11] = [
+        let expected: [[bool; 6]; 12] = [
             [true, true, false, false, true, true],
             [true, true, false, false, false, false],
             [true, false, false, false, false, false],
+            [true, true, false, false, true, true],
             [true, false, false, false, true, true],
             [true, false, false, false, false, false],
             [true, false, false, false, false, false],

@@ -1,9 +1,12 @@
 //! API tokens as API Entreprise issues them: JWTs signed with Ed25519, with
-//! the claims `uid` and `jti` (the token's id), `sub` (the request's title),
+//! the claims `uid` (the token's id), `jti` (the string's id: the token's id
+//! for its first string, a new one after each rotation), `sub` (the
+//! request's title),
 //! `scopes`, `iat`, `exp` and `version`.
 //!
 //! The string is never stored: it is minted again, identical, whenever its
-//! holder asks to see it. The authority is the `tokens` row found by `jti`
+//! holder asks to see it. The authority is the `tokens` row found through
+//! the `token_strings` row of its `jti`
 //! (scopes, expiry, revocation, rate limit); a signature only proves the
 //! string came from here. The public keys are published as a JWKS
 //! (`/.well-known/jwks.json`) for API gateways.
@@ -36,15 +39,21 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// The claims of a token row: what its string says (the row can say
-    /// more since: a renewal, a revocation).
+    /// The claims of a token's first string (its `jti` is the token's id).
     pub fn of(row: &crate::server::db::spaces::TokenRow) -> Claims {
+        Claims::of_string(row, &row.id, row.issued_at)
+    }
+
+    /// The claims of the token's string `jti`, issued at `issued_at` (ms):
+    /// what the string says (the row can say more since: a renewal, an
+    /// update of its scopes, a revocation).
+    pub fn of_string(row: &crate::server::db::spaces::TokenRow, jti: &str, issued_at: i64) -> Claims {
         Claims {
             uid: row.id.clone(),
-            jti: row.id.clone(),
+            jti: jti.to_owned(),
             sub: row.name.clone(),
             scopes: row.scope_list(),
-            iat: row.issued_at / 1000,
+            iat: issued_at / 1000,
             exp: row.expires_at / 1000,
             version: CLAIMS_VERSION.to_owned(),
         }

@@ -3,9 +3,11 @@
 //! assignment, differences, timeline and conversation.
 
 use crate::api::instruction::{
-    AcceptRequest, Assign, DashboardView, MessageView, RefuseRequest, RequestChanges, ReviewView,
-    RevokeRequest, SendMessage, dashboard, review,
+    AcceptRequest, Assign, DashboardView, MessageView, RefuseRequest, RequestChanges, ReviewToken,
+    ReviewView, RevokeRequest, SendMessage, dashboard, review,
 };
+use crate::api::space::RotateToken;
+use crate::ui::space::{RotationForm, TokenStrings};
 use crate::domain::RequestState;
 use crate::domain::lifecycle::EventKind;
 use crate::domain::request::field_label;
@@ -394,10 +396,21 @@ pub fn ReviewPage() -> impl IntoView {
     let refuse = ServerAction::<RefuseRequest>::new();
     let accept = ServerAction::<AcceptRequest>::new();
     let revoke = ServerAction::<RevokeRequest>::new();
+    let rotate = ServerAction::<RotateToken>::new();
+    let actions = ReviewActions {
+        assign,
+        send,
+        ask,
+        refuse,
+        accept,
+        revoke,
+        rotate,
+    };
     let bump = move || refresh.update(|n| *n += 1);
     Effect::new(move |_| {
         if assign.value().get().is_some_and(|r| r.is_ok())
             || send.value().get().is_some_and(|r| r.is_ok())
+            || rotate.value().get().is_some_and(|r| r.is_ok())
         {
             bump();
         }
@@ -435,6 +448,12 @@ pub fn ReviewPage() -> impl IntoView {
             .or_else(|| last_error(refuse.value()).get())
             .or_else(|| last_error(accept.value()).get())
             .or_else(|| last_error(revoke.value()).get())
+            .or_else(|| {
+                last_error(rotate.value()).get().map(|mut e| {
+                    e.field = None;
+                    e
+                })
+            })
     });
     view! {
         <Title text="Instruction d’une demande" />
@@ -444,7 +463,7 @@ pub fn ReviewPage() -> impl IntoView {
             <Transition>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(r) => review_view(r, assign, send, ask, refuse, accept, revoke).into_any(),
+                        Ok(r) => review_view(r, actions).into_any(),
                         Err(e) => load_error(e),
                     }
                 })}
@@ -453,19 +472,58 @@ pub fn ReviewPage() -> impl IntoView {
     }
 }
 
-fn review_view(
-    r: ReviewView,
+/// What an instructor can do on the review page.
+#[derive(Clone, Copy)]
+struct ReviewActions {
     assign: ServerAction<Assign>,
     send: ServerAction<SendMessage>,
     ask: ServerAction<RequestChanges>,
     refuse: ServerAction<RefuseRequest>,
     accept: ServerAction<AcceptRequest>,
     revoke: ServerAction<RevokeRequest>,
-) -> impl IntoView {
+    rotate: ServerAction<RotateToken>,
+}
+
+/// The request's token as staff see it: data, expiry, strings accepted,
+/// and the forced replacement of its string.
+fn token_section(t: ReviewToken, rotate: ServerAction<RotateToken>, decides: bool) -> impl IntoView {
+    let labels: Vec<String> = t
+        .scopes
+        .iter()
+        .map(|s| crate::domain::scopes::find(s).map_or_else(|| s.clone(), |sc| sc.label.clone()))
+        .collect();
+    view! {
+        <section class="fr-mb-4w" aria-labelledby="jeton" data-testid="jeton-instruction">
+            <h2 id="jeton" class="fr-h4">"Jeton de la demande"</h2>
+            <p class="fr-mb-1w">
+                {if t.revoked { "Révoqué. ".to_owned() } else { format!("Expire le {}. ", format_paris_long(t.expires_at)) }}
+                {match t.last_used_at {
+                    Some(at) => format!("Dernière utilisation le {}.", format_paris_long(at)),
+                    None => "Jamais utilisé.".to_owned(),
+                }}
+            </p>
+            <p class="fr-mb-1w">{format!("Données accordées : {}.", labels.join(", "))}</p>
+            <TokenStrings strings=t.strings.clone() />
+            {(decides && !t.revoked).then(|| view! { <RotationForm token_id=t.id.clone() rotate forced=true /> })}
+        </section>
+    }
+}
+
+fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
+    let ReviewActions {
+        assign,
+        send,
+        ask,
+        refuse,
+        accept,
+        revoke,
+        rotate,
+    } = a;
     let id = r.id;
     let version = r.version;
-    let decidable = r.state == RequestState::Submitted;
-    let revocable = r.state == RequestState::Accepted;
+    let decides = r.decides;
+    let decidable = decides && r.state == RequestState::Submitted;
+    let revocable = decides && r.state == RequestState::Accepted;
     let revoke_reason = RwSignal::new(String::new());
     let changes_message = RwSignal::new(String::new());
     let changes_fields = RwSignal::new(Vec::<String>::new());
@@ -489,13 +547,18 @@ fn review_view(
                 (None, _) => "Personne n’instruit encore cette demande.".to_owned(),
             }}
         </p>
+        {(!decides).then(|| view! {
+            <p class="fr-badge fr-badge--info fr-mb-2w">"Lecture seule (rapporteur)"</p>
+        })}
         <ul class="fr-btns-group fr-btns-group--inline-md">
-            <li>
-                <button class="fr-btn fr-btn--secondary" type="button"
-                    on:click=move |_| { assign.dispatch(Assign { id, take: !r.assigned_to_me }); }>
-                    {if r.assigned_to_me { "Libérer la demande" } else { "Je m’en occupe" }}
-                </button>
-            </li>
+            {decides.then(|| view! {
+                <li>
+                    <button class="fr-btn fr-btn--secondary" type="button"
+                        on:click=move |_| { assign.dispatch(Assign { id, take: !r.assigned_to_me }); }>
+                        {if r.assigned_to_me { "Libérer la demande" } else { "Je m’en occupe" }}
+                    </button>
+                </li>
+            })}
             {decidable.then(|| view! {
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-modifications">"Demander des modifications"</button></li>
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-refus">"Refuser"</button></li>
@@ -567,6 +630,7 @@ fn review_view(
                 </ul>
             </section>
         })}
+        {r.token.clone().map(|t| token_section(t, rotate, decides))}
         <section class="fr-mb-4w" aria-labelledby="contenu">
             <h2 id="contenu" class="fr-h4">"Contenu de la demande"</h2>
             <RequestSummaryView id data=r.data.clone() edit=false />
@@ -574,6 +638,7 @@ fn review_view(
         <section class="fr-mb-4w" aria-labelledby="echanges">
             <h2 id="echanges" class="fr-h4">"Échanges avec le demandeur et notes internes"</h2>
             <Conversation messages=r.messages.clone() />
+            {decides.then(|| view! {
             <div class="fr-input-group">
                 <label class="fr-label" for="message-instructeur">"Votre message"</label>
                 <textarea class="fr-input" id="message-instructeur" rows="3" prop:value=move || note.get()
@@ -588,6 +653,7 @@ fn review_view(
                 send.dispatch(SendMessage { id, body: note.get_untracked(), internal: internal.get_untracked() });
                 note.set(String::new());
             }>{move || if internal.get() { "Enregistrer la note" } else { "Envoyer au demandeur" }}</button>
+            })}
         </section>
         <section class="fr-mb-4w" aria-labelledby="historique">
             <h2 id="historique" class="fr-h4">"Historique"</h2>

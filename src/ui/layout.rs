@@ -88,7 +88,7 @@ fn AccountLinks() -> impl IntoView {
                         let (label, href) = match user.role {
                             Role::Admin => ("Administration", home_of(Role::Admin)),
                             Role::Applicant => ("Mes demandes", home_of(Role::Applicant)),
-                            Role::Instructor => ("Instruction", home_of(user.role)),
+                            Role::Instructor | Role::Reporter => ("Instruction", home_of(user.role)),
                         };
                         view! {
                             <ul class="fr-btns-group">

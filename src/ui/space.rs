@@ -1,11 +1,12 @@
 //! "Mon espace": the API tokens of the requests the user is the applicant or
 //! the technical contact of, by organisation, each with who sees it.
 
-use crate::api::space::{RenewToken, TokenView, reveal_token, space_overview};
+use crate::api::space::{RenewToken, RotateToken, StringView, TokenView, reveal_token, space_overview};
+use crate::domain::token::Grace;
 use crate::domain::time::{format_paris_date, format_paris_long};
 use crate::error::AppError;
 use crate::ui::account::last_error;
-use crate::ui::forms::{ErrorSummary, load_error};
+use crate::ui::forms::{ErrorSummary, SuccessNotice, load_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -56,8 +57,91 @@ async fn copy_to_clipboard(_text: &str) -> bool {
     false
 }
 
+/// The strings of a token still accepted, when there is more than one (a
+/// rotation's grace): which is the current one, until when the old ones
+/// answer.
 #[component]
-fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> impl IntoView {
+pub fn TokenStrings(strings: Vec<StringView>) -> impl IntoView {
+    (strings.len() > 1).then(|| {
+        view! {
+            <div class="fr-callout fr-mb-2w" data-testid="chaines">
+                <p class="fr-callout__text fr-text--md">
+                    "Deux jetons sont acceptés pendant le délai de grâce :"
+                </p>
+                <ul>
+                    {strings.into_iter().map(|s| match s.ends_at {
+                        None => view! {
+                            <li>{format!("Nouveau jeton (…{}), créé le {} : à déployer", s.suffix, format_paris_long(s.issued_at))}</li>
+                        },
+                        Some(end) => view! {
+                            <li>{format!("Ancien jeton (…{}) : accepté jusqu’au {}", s.suffix, format_paris_long(end))}</li>
+                        },
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+    })
+}
+
+/// Replacing a token's string (rotation): the grace during which the old
+/// string is still accepted, then the confirmation. `forced`: staff replace
+/// it (they never see the new string).
+#[component]
+pub fn RotationForm(
+    token_id: String,
+    rotate: ServerAction<RotateToken>,
+    #[prop(default = false)] forced: bool,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let legend = if forced {
+        "Pendant combien de temps l’ancien jeton reste-t-il accepté ? Pour un jeton divulgué, \
+         choisissez « aucun délai »."
+    } else {
+        "Pendant combien de temps l’ancien jeton reste-t-il accepté ? Le temps de déployer le \
+         nouveau dans vos logiciels ; s’il a été divulgué, choisissez « aucun délai »."
+    };
+    let form_id = format!("rotation-{token_id}");
+    view! {
+        <button class="fr-btn fr-btn--tertiary fr-icon-refresh-line fr-btn--icon-left fr-mt-1w" type="button"
+            aria-expanded=move || open.get().to_string() aria-controls=form_id.clone()
+            on:click=move |_| open.update(|o| *o = !*o)>
+            {if forced { "Forcer le remplacement du jeton" } else { "Remplacer le jeton" }}
+        </button>
+        <div id=form_id class="fr-mt-2w" hidden=move || !open.get()>
+            <ActionForm action=rotate>
+                <input type="hidden" name="id" value=token_id.clone() />
+                <fieldset class="fr-fieldset">
+                    <legend class="fr-fieldset__legend fr-text--regular">{legend}</legend>
+                    {Grace::ALL.into_iter().map(|g| {
+                        let input_id = format!("delai-{}-{}", g.as_str(), token_id);
+                        view! {
+                            <div class="fr-fieldset__element">
+                                <div class="fr-radio-group">
+                                    <input type="radio" id=input_id.clone() name="grace" value=g.as_str()
+                                        checked={g == Grace::Day} />
+                                    <label class="fr-label" for=input_id>{g.label()}</label>
+                                </div>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <p class="fr-text--sm">
+                    "Un nouveau jeton est créé pour la même autorisation (mêmes données, même \
+                     expiration). Le demandeur et le contact technique sont prévenus par courriel."
+                </p>
+                <button class="fr-btn" type="submit">"Confirmer le remplacement"</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn TokenCard(
+    token: TokenView,
+    now: i64,
+    renew: ServerAction<RenewToken>,
+    rotate: ServerAction<RotateToken>,
+) -> impl IntoView {
     let shown: RwSignal<Option<String>> = RwSignal::new(None);
     let status_text: RwSignal<String> = RwSignal::new(String::new());
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
@@ -137,6 +221,7 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                             <li>{p.email.clone()}" ("{p.relation.clone()}")"</li>
                         }).collect_view()}
                     </ul>
+                    <TokenStrings strings=token.strings.clone() />
                     <ErrorSummary error=error.into() />
                     {move || match shown.get() {
                         None => view! {
@@ -163,6 +248,7 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
                             </button>
                         </ActionForm>
                     })}
+                    {token.rotatable.then(|| view! { <RotationForm token_id=token.id.clone() rotate /> })}
                     </div>
                 </div>
             </div>
@@ -173,8 +259,24 @@ fn TokenCard(token: TokenView, now: i64, renew: ServerAction<RenewToken>) -> imp
 #[component]
 pub fn SpacePage() -> impl IntoView {
     let renew = ServerAction::<RenewToken>::new();
-    let overview = Resource::new_blocking(move || renew.version().get(), |_| space_overview());
+    let rotate = ServerAction::<RotateToken>::new();
+    let overview = Resource::new_blocking(
+        move || (renew.version().get(), rotate.version().get()),
+        |_| space_overview(),
+    );
     let renew_error = last_error(renew.value());
+    // The grace is chosen among radios: its error is said at the top.
+    let rotate_error = last_error(rotate.value());
+    let rotate_error = Signal::derive(move || {
+        rotate_error.get().map(|mut e| {
+            e.field = None;
+            e
+        })
+    });
+    let rotated = move || match rotate.value().get() {
+        Some(Ok(end)) => Some(end),
+        _ => None,
+    };
     view! {
         <Title text="Mon espace" />
         <div class="fr-container fr-my-6w">
@@ -192,6 +294,18 @@ pub fn SpacePage() -> impl IntoView {
                 </p>
             </div>
             <ErrorSummary error=renew_error />
+            <ErrorSummary error=rotate_error />
+            {move || rotated().map(|end| view! {
+                <SuccessNotice title="Jeton remplacé">
+                    <p>{match end {
+                        Some(end) => format!(
+                            "Un nouveau jeton a été créé : affichez-le ci-dessous pour le déployer. \
+                             L’ancien reste accepté jusqu’au {}.", format_paris_long(end)),
+                        None => "Un nouveau jeton a été créé : affichez-le ci-dessous pour le \
+                                 déployer. L’ancien est refusé dès maintenant.".to_owned(),
+                    }}</p>
+                </SuccessNotice>
+            })}
             <Suspense>
                 {move || Suspend::new(async move {
                     match overview.await {
@@ -210,7 +324,7 @@ pub fn SpacePage() -> impl IntoView {
                                     <h2>{s.name.clone()}</h2>
                                     <p>"SIRET "{s.siret.clone()}</p>
                                     {s.tokens.into_iter().map(|t| view! {
-                                        <TokenCard token=t now renew />
+                                        <TokenCard token=t now renew rotate />
                                     }).collect_view()}
                                 </section>
                             }).collect_view().into_any()

@@ -286,7 +286,7 @@ pub async fn set_active(
     let unknown = || {
         AppError::with_message(
             ErrorCode::NotFound,
-            "Aucun compte d’instructeur ou d’administrateur n’a cette adresse.",
+            "Aucun compte d’instructeur, d’administrateur ou de rapporteur n’a cette adresse.",
         )
     };
     let user = users::find_by_email(&state.db, email)

@@ -160,11 +160,17 @@ impl Db {
 
     /// Applies the pending migrations of this backend.
     pub async fn migrate(&self) -> Result<(), DbError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATOR,
-            Backend::Postgres => &POSTGRES_MIGRATOR,
-        };
-        migrator.run(&self.pool).await?;
+        match self.backend {
+            Backend::Sqlite => {
+                // On a connection of its own, closed after: a migration that
+                // edits a table's definition in place leaves no connection
+                // holding the old one.
+                let mut conn = self.pool.acquire().await?.detach();
+                SQLITE_MIGRATOR.run(&mut conn).await?;
+                sqlx::Connection::close(conn).await?;
+            }
+            Backend::Postgres => POSTGRES_MIGRATOR.run(&self.pool).await?,
+        }
         let filled = requests::fill_search(self).await?;
         if filled > 0 {
             tracing::info!(filled, "search column filled");

@@ -2,7 +2,7 @@
 //! their API tokens (one per accepted request).
 
 use super::{Db, DbError};
-use crate::domain::lifecycle::Role;
+use crate::domain::lifecycle::{EventKind, Role};
 
 /// A token's validity: 18 months (548 days).
 pub const TOKEN_LIFETIME_MS: i64 = 548 * 24 * 3_600_000;
@@ -93,6 +93,8 @@ pub async fn grant_in(
     .bind(expires_at)
     .execute(&mut **tx)
     .await?;
+    // Its first string's `jti` is the token's id.
+    insert_string_in(tx, &token_id, &token_id, now).await?;
 
     let mut ids = vec![g.applicant_id];
     if let Some(email) = g
@@ -169,6 +171,101 @@ pub async fn token(db: &Db, id: &str) -> Result<Option<TokenRow>, DbError> {
     )
 }
 
+/// One string of a token: a JWT whose `jti` is `jti`.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenString {
+    pub jti: String,
+    pub token_id: String,
+    pub issued_at: i64,
+    /// `None` for the current string; else the end of its grace.
+    pub retired_at: Option<i64>,
+}
+
+/// A token as a presented string finds it: the authorisation's row and the
+/// string's own end.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Presented {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    /// The string's end of grace (`None`: the current string).
+    pub retired_at: Option<i64>,
+}
+
+/// The token a string of this `jti` belongs to.
+pub async fn token_by_jti(db: &Db, jti: &str) -> Result<Option<Presented>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.space_id, t.request_id, t.name, t.scopes, t.issued_at, t.expires_at, \
+         t.revoked_at, t.rate_limit_per_minute, t.last_used_at, s.retired_at \
+         FROM token_strings s JOIN tokens t ON t.id = s.token_id WHERE s.jti = $1",
+    )
+    .bind(jti)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// The strings of a token still accepted at `now`: the current one first,
+/// then those in their grace, latest end first.
+pub async fn strings_of(db: &Db, token_id: &str, now: i64) -> Result<Vec<TokenString>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT jti, token_id, issued_at, retired_at FROM token_strings \
+         WHERE token_id = $1 AND (retired_at IS NULL OR retired_at > $2) \
+         ORDER BY CASE WHEN retired_at IS NULL THEN 0 ELSE 1 END, retired_at DESC, jti",
+    )
+    .bind(token_id)
+    .bind(now)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+async fn insert_string_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    jti: &str,
+    token_id: &str,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO token_strings (jti, token_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(jti)
+        .bind(token_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Gives a token a new current string `new_jti`, in the caller's
+/// transaction: the current one, and any still in its grace, are accepted
+/// until `grace_end` at most (a rotation never lengthens a grace). Answers
+/// `None` when the token is revoked (revocation beats a rotation). The
+/// first statement locks the token's row, so two rotations of one token
+/// run one after the other.
+pub async fn rotate_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_id: &str,
+    new_jti: &str,
+    by: i64,
+    grace_end: i64,
+    now: i64,
+) -> Result<Option<()>, DbError> {
+    let live = sqlx::query("UPDATE tokens SET name = name WHERE id = $1 AND revoked_at IS NULL")
+        .bind(token_id)
+        .execute(&mut **tx)
+        .await?;
+    if live.rows_affected() != 1 {
+        return Ok(None);
+    }
+    sqlx::query(
+        "UPDATE token_strings SET retired_at = $1, retired_by = $2 \
+         WHERE token_id = $3 AND (retired_at IS NULL OR retired_at > $1)",
+    )
+    .bind(grace_end)
+    .bind(by)
+    .bind(token_id)
+    .execute(&mut **tx)
+    .await?;
+    insert_string_in(tx, new_jti, token_id, now).await?;
+    Ok(Some(()))
+}
+
 /// The token issued for a request.
 pub async fn token_of_request(db: &Db, request_id: i64) -> Result<Option<TokenRow>, DbError> {
     Ok(sqlx::query_as(&format!(
@@ -231,37 +328,52 @@ pub async fn held_token(db: &Db, token_id: &str) -> Result<Option<HeldToken>, Db
         .await?)
 }
 
-/// Writes in the request's timeline that `actor_id` (`actor_email`)
-/// displayed its token.
-pub async fn record_reveal(
-    db: &Db,
-    request_id: i64,
-    actor_id: i64,
-    actor_email: &str,
-    role: Role,
-    now: i64,
-) -> Result<(), DbError> {
+/// Who acted on a token, for its request's timeline.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor<'a> {
+    pub id: i64,
+    pub email: &'a str,
+    pub role: Role,
+}
+
+/// Writes in the request's timeline that `by` displayed its token.
+pub async fn record_reveal(db: &Db, request_id: i64, by: Actor<'_>, now: i64) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
-    let state = super::requests::state_in(&mut tx, request_id)
+    let message = format!("par {}", by.email);
+    record_event_in(&mut tx, request_id, EventKind::TokenRevealed, by, &message, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes an event about the request's token in its timeline (the state
+/// does not change), in the caller's transaction; answers its id.
+pub async fn record_event_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    request_id: i64,
+    kind: EventKind,
+    by: Actor<'_>,
+    message: &str,
+    now: i64,
+) -> Result<i64, DbError> {
+    let state = super::requests::state_in(tx, request_id)
         .await?
         .ok_or(DbError::Query(sqlx::Error::RowNotFound))?;
     super::requests::insert_event(
-        &mut tx,
+        tx,
         &super::requests::NewEvent {
             request_id,
-            kind: crate::domain::lifecycle::EventKind::TokenRevealed,
+            kind,
             from: Some(state),
             to: state,
-            actor_id: Some(actor_id),
-            role,
-            message: Some(&format!("par {actor_email}")),
+            actor_id: Some(by.id),
+            role: by.role,
+            message: Some(message),
             payload: None,
             now,
         },
     )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    .await
+    .map_err(DbError::from)
 }
 
 /// The tokens of a space, newest first.

@@ -195,7 +195,7 @@ pub async fn set_deactivated(
     let mut tx = db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE users SET deactivated_at = $1, deactivated_by = $2, updated_at = $3 \
-         WHERE id = $4 AND role IN ('instructor', 'admin')",
+         WHERE id = $4 AND role IN ('instructor', 'admin', 'reporter')",
     )
     .bind(at)
     .bind(at.map(|_| by))

@@ -33,7 +33,7 @@ pub async fn send(
         .ok_or(AppError::new(ErrorCode::NotFound))?;
     let staff = policy::is_staff(by.role);
     let facts = policy::RequestFacts::of(&r);
-    if staff && !facts.submitted {
+    if policy::reads_all_requests(by.role) && !facts.submitted {
         return Err(AppError::with_message(
             ErrorCode::NotFound,
             "Cette demande n’existe pas ou n’a pas encore été déposée.",
@@ -46,7 +46,10 @@ pub async fn send(
         ));
     }
     if !policy::can_write_message(by, facts, internal) {
-        return Err(AppError::new(ErrorCode::Forbidden));
+        return Err(AppError::with_message(
+            ErrorCode::Forbidden,
+            "Vous pouvez lire cette conversation, mais pas y écrire.",
+        ));
     }
     if !is_submitted(r.state) {
         return Err(AppError::with_message(

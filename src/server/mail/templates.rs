@@ -319,6 +319,51 @@ pub fn token_revoked(to: &str, id: i64, title: &str, reason: &str, link: &str) -
     )
 }
 
+/// Tells a person of a token that it has a new string: who replaced it,
+/// until when the old one is accepted (`old_until`: `None` when it is
+/// refused at once).
+pub fn token_rotated(
+    to: &str,
+    request_id: i64,
+    name: &str,
+    by_staff: bool,
+    old_until: Option<i64>,
+    space_link: &str,
+) -> NewEmail {
+    let who = if by_staff {
+        "L’équipe d’instruction d’API Entreprise a remplacé"
+    } else {
+        "Une personne de votre organisation a remplacé"
+    };
+    let old = match old_until {
+        Some(end) => format!(
+            "L’ancien jeton reste accepté jusqu’au {} (heure de Paris) : déployez le nouveau \
+             avant cette date. Après, seuls les appels faits avec le nouveau jeton seront \
+             acceptés.",
+            crate::domain::time::format_paris_long(end)
+        ),
+        None => "L’ancien jeton est refusé dès maintenant : déployez le nouveau sans attendre."
+            .to_owned(),
+    };
+    email(
+        "token_rotated",
+        to,
+        &format!("Demande n° {request_id} : votre jeton API Entreprise a été remplacé"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "{who} le jeton de la demande n° {request_id} « {name} » par un nouveau jeton. \
+                 Les données accessibles et la date d’expiration ne changent pas."
+            ),
+            old,
+            "Le nouveau jeton s’affiche dans votre espace. Si vous n’êtes pas à l’origine de ce \
+             remplacement, répondez à l’instructeur depuis la page de votre demande."
+                .to_owned(),
+        ],
+        Some(("Accéder à mon espace", space_link)),
+    )
+}
+
 /// Tells the applicant their request was accepted (the client space and the
 /// token are described in the space itself).
 pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {

@@ -1,5 +1,5 @@
-//! `/admin/comptes`: the accounts, and inviting instructors and
-//! administrators.
+//! `/admin/comptes`: the accounts, and inviting instructors,
+//! administrators and rapporteurs.
 
 use crate::api::auth::{AccountRow, Invite, SetAccountActive, list_accounts};
 use crate::domain::lifecycle::Role;
@@ -58,7 +58,7 @@ pub fn AccountsPage() -> impl IntoView {
                 })}
             </Suspense>
             <section class="fr-mt-6w" aria-labelledby="inviter">
-                <h2 id="inviter">"Inviter un instructeur ou un administrateur"</h2>
+                <h2 id="inviter">"Inviter un instructeur, un administrateur ou un rapporteur"</h2>
                 <p>"La personne reçoit un lien, valable 7 jours, pour choisir son mot de passe."</p>
                 <Show when=move || done.get()>
                     <SuccessNotice title="Invitation envoyée">
@@ -87,6 +87,17 @@ pub fn AccountsPage() -> impl IntoView {
                             <div class="fr-radio-group">
                                 <input type="radio" id="role-admin" name="role" value="admin" />
                                 <label class="fr-label" for="role-admin">{Role::Admin.label()}</label>
+                            </div>
+                        </div>
+                        <div class="fr-fieldset__element">
+                            <div class="fr-radio-group">
+                                <input type="radio" id="role-rapporteur" name="role" value="reporter" />
+                                <label class="fr-label" for="role-rapporteur">
+                                    {Role::Reporter.label()}
+                                    <span class="fr-hint-text">
+                                        "Consulte le tableau de bord et les demandes, sans rien décider ni écrire."
+                                    </span>
+                                </label>
                             </div>
                         </div>
                     </fieldset>

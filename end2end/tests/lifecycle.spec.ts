@@ -1,0 +1,171 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { test, expect, type Page } from '@playwright/test';
+import { example, expectNoAxeViolations, hydrated, instructorIn, readMails, requestOf, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
+
+const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
+const password = 'cheval agrafe batterie correcte';
+
+/** The status of a call to the API with `token`, and its error code. */
+async function callWith(page: Page, token: string): Promise<[number, string | undefined]> {
+  const res = await page.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  const body = await res.json();
+  return [res.status(), body.errors?.[0]?.code];
+}
+
+/** Ends the grace of every replaced string now, as 24 hours passing would
+ * (Python's sqlite3 on the server's file). */
+function endGraces(): void {
+  const script = [
+    'import sqlite3, sys, time',
+    'db = sqlite3.connect(sys.argv[1], timeout=10)',
+    'db.execute("UPDATE token_strings SET retired_at = ? WHERE retired_at IS NOT NULL", (int(time.time() * 1000) - 1,))',
+    'db.commit()',
+  ].join('\n');
+  execFileSync('python3', ['-c', script, path.join(__dirname, '..', '.data', 'guichet.db')]);
+}
+
+test('un jeton divulgué est remplacé sans coupure : l’ancien répond pendant 24 heures, puis seul le nouveau', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now();
+  const applicantContext = await browser.newContext({ locale: 'fr-FR' });
+  const applicant = await applicantContext.newPage();
+  const console = watchConsole(applicant);
+  const email = `demandeur.${stamp}@occitanie.fr`;
+  await signUpAndIn(applicant, email, password);
+  const id = await requestOf(applicant, { ...example, context: { ...example.context, title: 'Pré-qualification des aides' } }, true);
+
+  const instructorContext = await browser.newContext({ locale: 'fr-FR' });
+  const instructor = await instructorIn(instructorContext, `instructeur.${stamp}@beta.gouv.fr`);
+  let res = await instructor.request.post(`${base}/api/instruction/review`, {
+    form: { id: String(id) },
+    headers: { Origin: base, Accept: 'application/json' },
+  });
+  const { version } = await res.json();
+  res = await instructor.request.post(`${base}/api/instruction/accept`, {
+    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/json' },
+    data: { id, version, scopes: ['unites_legales_etablissements_insee'], message: '' },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+
+  // The string deployed so far answers.
+  await applicant.goto('/espace');
+  await hydrated(applicant);
+  const card = applicant.getByTestId(`jeton-${id}`);
+  await card.getByRole('button', { name: 'Afficher le jeton' }).click();
+  const old = await card.getByTestId('jeton').inputValue();
+  expect(await callWith(applicant, old)).toEqual([200, undefined]);
+
+  // "Remplacer le jeton": the grace to choose, 24 hours by default.
+  await card.getByRole('button', { name: 'Remplacer le jeton' }).click();
+  const day = card.getByLabel('24 heures');
+  await expect(day).toBeChecked();
+  await expect(card.getByLabel('aucun délai : l’ancien jeton est refusé immédiatement')).not.toBeChecked();
+  await expect(card.getByLabel('30 jours')).toBeVisible();
+  await expectNoAxeViolations(applicant);
+  await applicant.screenshot({ path: 'test-results/rotation-choix.png', fullPage: true });
+  await card.getByRole('button', { name: 'Confirmer le remplacement' }).click();
+  const notice = applicant.getByRole('status').filter({ hasText: 'Jeton remplacé' });
+  await expect(notice).toContainText(/L’ancien reste accepté jusqu’au \d+(er)? \S+ \d{4} à \d+ h \d\d/);
+
+  // Both strings listed with their end; the new one shown.
+  const strings = applicant.getByTestId(`jeton-${id}`).getByTestId('chaines');
+  await expect(strings).toContainText('Deux jetons sont acceptés');
+  await expect(strings).toContainText(/Ancien jeton \(…[\w-]{8}\) : accepté jusqu’au/);
+  await expect(strings).toContainText(/Nouveau jeton \(…[\w-]{8}\), créé le/);
+  const fresh = applicant.getByTestId(`jeton-${id}`);
+  await fresh.getByRole('button', { name: 'Afficher le jeton' }).click();
+  const now = await fresh.getByTestId('jeton').inputValue();
+  expect(now).not.toBe(old);
+  await expectNoAxeViolations(applicant);
+  await applicant.screenshot({ path: 'test-results/rotation-grace.png', fullPage: true });
+
+  // Old and new both answer during the grace.
+  expect(await callWith(applicant, old)).toEqual([200, undefined]);
+  expect(await callWith(applicant, now)).toEqual([200, undefined]);
+
+  // The people of the token are told by email.
+  const subject = `Demande n° ${id} : votre jeton API Entreprise a été remplacé`;
+  await expect.poll(() => readMails().filter((m) => m.subject.includes(subject)).length, { timeout: 15_000 }).toBe(2);
+  const mails = readMails().filter((m) => m.subject.includes(subject));
+  expect(mails.map((m) => m.to).join(' ')).toContain(email);
+  expect(mails.map((m) => m.to).join(' ')).toContain('technique@occitanie.fr');
+  expect(mails[0].text).toContain('reste accepté jusqu’au');
+
+  // 24 hours later: only the new string answers.
+  endGraces();
+  await applicant.waitForTimeout(1_500);
+  expect(await callWith(applicant, old)).toEqual([401, '00105']);
+  expect(await callWith(applicant, now)).toEqual([200, undefined]);
+  await applicant.reload();
+  await hydrated(applicant);
+  await expect(applicant.getByTestId(`jeton-${id}`).getByTestId('chaines')).toHaveCount(0);
+
+  // The instructor sees the token and the rotation, and can force one.
+  await instructor.goto(`/instruction/demandes/${id}`);
+  await hydrated(instructor);
+  const section = instructor.getByTestId('jeton-instruction');
+  await expect(section).toContainText('Données accordées');
+  await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toContainText(email);
+  await section.getByRole('button', { name: 'Forcer le remplacement du jeton' }).click();
+  await section.getByText('aucun délai').click();
+  await instructor.screenshot({ path: 'test-results/rotation-instruction.png', fullPage: true });
+  await section.getByRole('button', { name: 'Confirmer le remplacement' }).click();
+  await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toHaveCount(2);
+  expect(await callWith(applicant, now)).toEqual([401, '00105']);
+  console.check();
+  await applicantContext.close();
+  await instructorContext.close();
+});
+
+test('un rapporteur consulte le tableau de bord et les demandes sans rien décider', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const stamp = Date.now();
+  const applicantContext = await browser.newContext({ locale: 'fr-FR' });
+  const applicant = await applicantContext.newPage();
+  await signUpAndIn(applicant, `demandeur.r${stamp}@occitanie.fr`, password);
+  const id = await requestOf(applicant, example, true);
+
+  // An administrator invites the rapporteur from the accounts page.
+  const adminContext = await browser.newContext({ locale: 'fr-FR' });
+  const admin = await instructorIn(adminContext, `admin.r${stamp}@beta.gouv.fr`, password, 'create-admin');
+  const reporter = `rapporteur.${stamp}@beta.gouv.fr`;
+  await admin.goto('/admin/comptes');
+  await hydrated(admin);
+  await admin.getByLabel('Adresse électronique').fill(reporter);
+  await admin.locator('label[for="role-rapporteur"]').click();
+  await admin.getByRole('button', { name: 'Envoyer l’invitation' }).click();
+  await expect(admin.getByRole('heading', { name: 'Invitation envoyée' })).toBeVisible();
+  const link = await waitForMailLink(reporter, 'Votre accès à Guichet');
+
+  const reporterContext = await browser.newContext({ locale: 'fr-FR' });
+  const page = await reporterContext.newPage();
+  const console = watchConsole(page);
+  const token = new URL(link).searchParams.get('jeton') as string;
+  const headers = { Origin: base, Accept: 'application/json' };
+  res(await page.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers }));
+  res(await page.request.post(`${base}/api/auth/login`, { form: { email: reporter, password }, headers }));
+  await page.goto('/instruction');
+  await hydrated(page);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  await page.goto(`/instruction/demandes/${id}`);
+  await hydrated(page);
+  await expect(page.getByText('Lecture seule (rapporteur)')).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Valider' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Je m’en occupe' })).toHaveCount(0);
+  await expect(page.getByLabel('Votre message')).toHaveCount(0);
+  await expect(page.getByRole('heading', { name: 'Contenu de la demande' })).toBeVisible();
+  await expectNoAxeViolations(page);
+  await page.screenshot({ path: 'test-results/rapporteur-demande.png', fullPage: true });
+  console.check();
+  await applicantContext.close();
+  await adminContext.close();
+  await reporterContext.close();
+});
+
+function res(r: { status(): number }): void {
+  expect(r.status()).toBe(200);
+}
