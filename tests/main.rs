@@ -25,3 +25,4 @@ mod rotation;
 mod templates;
 mod tokens;
 mod trust;
+mod updates;

@@ -25,6 +25,7 @@ const OWNED: &[&str] = &[
     "/api/requests/get",
     "/api/requests/save",
     "/api/requests/duplicate",
+    "/api/requests/start_update",
     "/api/requests/archive",
     "/api/requests/submit",
     "/api/requests/remove_attachment",
@@ -66,7 +67,10 @@ fn sample(path: &str, id: i64) -> Option<Body> {
             ("expected", "999".to_owned()),
             ("archived", "true".to_owned()),
         ]),
-        "/api/requests/get" | "/api/requests/duplicate" | "/api/requests/archive" => {
+        "/api/requests/get"
+        | "/api/requests/duplicate"
+        | "/api/requests/archive"
+        | "/api/requests/start_update" => {
             Body::Form(vec![("id", id_s)])
         }
         "/api/requests/submit" => Body::Form(vec![("id", id_s), ("version", "1".to_owned())]),

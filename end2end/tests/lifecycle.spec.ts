@@ -63,7 +63,7 @@ test('un jeton divulgué est remplacé sans coupure : l’ancien répond pendant
   await card.getByRole('button', { name: 'Remplacer le jeton' }).click();
   const day = card.getByLabel('24 heures');
   await expect(day).toBeChecked();
-  await expect(card.getByLabel('aucun délai : l’ancien jeton est refusé immédiatement')).not.toBeChecked();
+  await expect(card.getByLabel('Aucun délai : l’ancien jeton est refusé immédiatement')).not.toBeChecked();
   await expect(card.getByLabel('30 jours')).toBeVisible();
   await expectNoAxeViolations(applicant);
   await applicant.screenshot({ path: 'test-results/rotation-choix.png', fullPage: true });
@@ -111,7 +111,8 @@ test('un jeton divulgué est remplacé sans coupure : l’ancien répond pendant
   await expect(section).toContainText('Données accordées');
   await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toContainText(email);
   await section.getByRole('button', { name: 'Forcer le remplacement du jeton' }).click();
-  await section.getByText('aucun délai').click();
+  await section.locator('label[for^="delai-aucun-"]').click();
+  await expect(section.getByLabel(/^Aucun délai/)).toBeChecked();
   await instructor.screenshot({ path: 'test-results/rotation-instruction.png', fullPage: true });
   await section.getByRole('button', { name: 'Confirmer le remplacement' }).click();
   await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toHaveCount(2);

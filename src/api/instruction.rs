@@ -97,6 +97,11 @@ pub struct QueueLine {
     /// No directory vouched for the organisation: the instructor checks it.
     #[serde(default)]
     pub to_verify: bool,
+    #[serde(default)]
+    pub kind: crate::domain::lifecycle::RequestKind,
+    /// The accepted request an update changes.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// The dashboard: counts per state and one page of the queue.
@@ -118,7 +123,8 @@ pub struct DashboardView {
 /// SIRET, title, applicant's email and number; `state` (a state's code or
 /// empty for all), `assigned` (`moi`, `personne` or empty), `sensitive`
 /// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1),
-/// `modele` (a template's slug: the requests started from it).
+/// `modele` (a template's slug: the requests started from it), `nature`
+/// (`initiale`, `mise_a_jour`).
 #[server(endpoint = "instruction/dashboard")]
 pub async fn dashboard(
     #[server(default)] q: String,
@@ -128,7 +134,9 @@ pub async fn dashboard(
     #[server(default)] sort: String,
     #[server(default)] page: String,
     #[server(default)] modele: String,
+    #[server(default)] nature: String,
 ) -> Result<DashboardView, AppError> {
+    use crate::domain::lifecycle::RequestKind;
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
     use crate::server::{app_state, db};
     let app = app_state()?;
@@ -146,6 +154,11 @@ pub async fn dashboard(
         template: Some(modele.trim())
             .filter(|m| crate::domain::template::is_slug(m))
             .map(str::to_owned),
+        kind: match nature.trim() {
+            "initiale" => Some(RequestKind::Initial),
+            "mise_a_jour" => Some(RequestKind::Update),
+            _ => None,
+        },
         sort: match sort.trim() {
             "recentes" => Sort::Newest,
             "modifiees" => Sort::Updated,
@@ -186,6 +199,8 @@ pub async fn dashboard(
             assigned_email: r.assigned_email,
             applicant_email: r.applicant_email.unwrap_or_default(),
             unread: r.unread,
+            kind: r.kind,
+            parent_id: r.parent_id,
         })
         .collect();
     Ok(DashboardView {
@@ -271,6 +286,12 @@ pub struct ReviewView {
     /// rapporteur, who reads only.
     #[serde(default)]
     pub decides: bool,
+    #[serde(default)]
+    pub kind: crate::domain::lifecycle::RequestKind,
+    /// The accepted request an update changes; `changes` are then against
+    /// its data in force.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// A request's token as staff see it (never its string).
@@ -325,8 +346,19 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         instruction::mark_read(&app.db, id, true, db::now_ms()).await?;
     }
     let snapshots = db::requests::snapshots(&app.db, id).await?;
-    let changes = match snapshots.as_slice() {
-        [.., previous, last] => crate::domain::request::differences(&previous.data, &last.data),
+    let changes = match (r.parent_id, snapshots.as_slice()) {
+        // An update: what it changes against the authorisation in force.
+        (Some(parent), [.., last]) => match db::requests::get(&app.db, parent).await? {
+            Some(p) => {
+                let mut accepted = p.data;
+                accepted.terms = last.data.terms.clone();
+                crate::domain::request::differences(&accepted, &last.data)
+            }
+            None => Vec::new(),
+        },
+        (_, [.., previous, last]) => {
+            crate::domain::request::differences(&previous.data, &last.data)
+        }
         _ => Vec::new(),
     };
     let applicant_email = match r.applicant_id {
@@ -441,6 +473,8 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         None => None,
     };
     Ok(ReviewView {
+        kind: r.kind,
+        parent_id: r.parent_id,
         decides,
         token,
         template,

@@ -3,6 +3,7 @@
 //! Who may call: `server::policy`; whose request: `policy::can_*_request`.
 
 use crate::domain::RequestState;
+use crate::domain::lifecycle::RequestKind;
 use crate::domain::request::RequestData;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -27,6 +28,11 @@ pub struct RequestSummary {
     /// Messages from the instructors not read yet.
     #[serde(default)]
     pub unread: i64,
+    #[serde(default)]
+    pub kind: RequestKind,
+    /// The accepted request an update changes.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// A request as the wizard and the summary page read it.
@@ -45,6 +51,18 @@ pub struct RequestView {
     /// While changes are requested: the fields the instructor pointed at.
     #[serde(default)]
     pub changes_fields: Vec<String>,
+    #[serde(default)]
+    pub kind: RequestKind,
+    /// The accepted request an update changes.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
+    /// An accepted request's update not decided yet, if any.
+    #[serde(default)]
+    pub open_update: Option<i64>,
+    /// The viewer may start an update now (its applicant, accepted, none
+    /// open).
+    #[serde(default)]
+    pub updatable: bool,
 }
 
 /// The answer to a save.
@@ -105,6 +123,8 @@ pub async fn my_requests() -> Result<Vec<RequestSummary>, AppError> {
                 .find(|(id, _)| *id == l.id)
                 .map_or(0, |(_, n)| *n),
             id: l.id,
+            kind: l.kind,
+            parent_id: l.parent_id,
             state: l.state,
             title: l.title,
             organisation: l.organisation,
@@ -160,7 +180,20 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         .and_then(|v| serde_json::from_value::<Vec<String>>(v["fields"].clone()).ok())
         .unwrap_or_default();
+    let open_update = if r.state == RequestState::Accepted && r.kind == RequestKind::Initial {
+        db::updates::open_of(&state.db, r.id).await?
+    } else {
+        None
+    };
+    let updatable = r.state == RequestState::Accepted
+        && r.kind == RequestKind::Initial
+        && open_update.is_none()
+        && policy::can_edit_request(&me, facts);
     Ok(RequestView {
+        kind: r.kind,
+        parent_id: r.parent_id,
+        open_update,
+        updatable,
         changes_message: asked.and_then(|e| e.message),
         changes_fields,
         id: r.id,
@@ -228,6 +261,28 @@ pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
     let new_id = db::requests::duplicate(&state.db, id, me.id, db::now_ms()).await?;
     crate::server::after_form(&crate::paths::wizard_step(new_id, 2));
     Ok(new_id)
+}
+
+/// Starts an update of an accepted request (its applicant): a draft copying
+/// it, instructed like a request while the current authorisation stays in
+/// force; accepting it changes the same token's scopes. Answers the
+/// update's number (the open one, when there is one already).
+#[server(endpoint = "requests/start_update")]
+pub async fn start_update(id: i64) -> Result<i64, AppError> {
+    use crate::error::ErrorCode;
+    use crate::server::{app_state, db};
+    let state = app_state()?;
+    let me = crate::server::caller::<StartUpdate>().await?;
+    let r = server_side::owned(&state, &me, id).await?;
+    if r.state != RequestState::Accepted || r.kind != RequestKind::Initial {
+        return Err(AppError::with_message(
+            ErrorCode::NotEditable,
+            "Seule une habilitation validée et en vigueur peut être mise à jour.",
+        ));
+    }
+    let started = db::updates::start(&state.db, id, me.id, db::now_ms()).await?;
+    crate::server::after_form(&crate::paths::wizard_step(started.id, 2));
+    Ok(started.id)
 }
 
 /// Archives a draft (it stays listed, no longer editable).

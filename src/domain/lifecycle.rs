@@ -57,6 +57,52 @@ impl TryFrom<String> for Role {
     }
 }
 
+/// What a request asks for: a first authorisation, or a change of an
+/// accepted one (its `parent`), instructed like any request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    #[default]
+    Initial,
+    /// Changes an accepted authorisation (data, contacts, purpose): the
+    /// current one stays valid while it is instructed; accepting it changes
+    /// the same token's scopes.
+    Update,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 2] = [RequestKind::Initial, RequestKind::Update];
+
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Initial => "initial",
+            RequestKind::Update => "update",
+        }
+    }
+
+    /// The kind of a stored value.
+    pub fn parse(value: &str) -> Option<RequestKind> {
+        RequestKind::ALL.into_iter().find(|k| k.as_str() == value)
+    }
+
+    /// Its French name (badges, filters).
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestKind::Initial => "Première demande",
+            RequestKind::Update => "Mise à jour",
+        }
+    }
+}
+
+impl TryFrom<String> for RequestKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        RequestKind::parse(&value).ok_or_else(|| format!("unknown request kind {value:?}"))
+    }
+}
+
 /// What can be done to an existing request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -138,6 +184,12 @@ pub enum EventKind {
     /// The token got a new string; the old one is accepted until the end
     /// of the grace its actor chose (the event's message says until when).
     TokenRotated,
+    /// On an accepted request: an update of it was started (its number in
+    /// the message).
+    UpdateStarted,
+    /// On an accepted request: an update of it was accepted; its data and
+    /// its token's scopes are now the update's (payload: the scopes).
+    UpdateAccepted,
     /// An instructor took or released the request: announced to the live
     /// dashboards, not written in the timeline.
     Assigned,
@@ -160,11 +212,13 @@ impl EventKind {
             EventKind::Revoked => "revoked",
             EventKind::TokenRevealed => "token_revealed",
             EventKind::TokenRotated => "token_rotated",
+            EventKind::UpdateStarted => "update_started",
+            EventKind::UpdateAccepted => "update_accepted",
             EventKind::Assigned => "assigned",
         }
     }
 
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Submitted,
@@ -178,6 +232,8 @@ impl EventKind {
         EventKind::Revoked,
         EventKind::TokenRevealed,
         EventKind::TokenRotated,
+        EventKind::UpdateStarted,
+        EventKind::UpdateAccepted,
         EventKind::Assigned,
     ];
 
@@ -205,7 +261,10 @@ impl EventKind {
     /// Whether it changes what a token's strings may do: the API's caches
     /// of every instance forget the request's token when they hear it.
     pub fn changes_token(self) -> bool {
-        matches!(self, EventKind::Revoked | EventKind::TokenRotated)
+        matches!(
+            self,
+            EventKind::Revoked | EventKind::TokenRotated | EventKind::UpdateAccepted
+        )
     }
 
     /// Its French name in a request's timeline.
@@ -224,6 +283,8 @@ impl EventKind {
             EventKind::Revoked => "Accès révoqué",
             EventKind::TokenRevealed => "Jeton affiché",
             EventKind::TokenRotated => "Jeton remplacé",
+            EventKind::UpdateStarted => "Mise à jour commencée",
+            EventKind::UpdateAccepted => "Mise à jour validée",
             EventKind::Assigned => "Instructeur changé",
         }
     }

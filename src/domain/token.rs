@@ -50,7 +50,7 @@ impl Grace {
     /// Its French label (choices of the form, timeline, emails).
     pub fn label(self) -> &'static str {
         match self {
-            Grace::None => "aucun délai : l’ancien jeton est refusé immédiatement",
+            Grace::None => "Aucun délai : l’ancien jeton est refusé immédiatement",
             Grace::Day => "24 heures",
             Grace::Week => "7 jours",
             Grace::Month => "30 jours",

@@ -92,6 +92,7 @@ pub const RULES: &[Rule] = {
         rule::<GetRequest>(SignedIn, Limit::None),
         rule::<SaveRequest>(Roles(APPLICANT), Limit::None),
         rule::<DuplicateRequest>(Roles(APPLICANT), Limit::None),
+        rule::<StartUpdate>(Roles(APPLICANT), Limit::None),
         rule::<ArchiveRequest>(Roles(APPLICANT), Limit::None),
         rule::<RemoveAttachment>(Roles(APPLICANT), Limit::None),
         rule::<SubmitRequest>(Roles(APPLICANT), Limit::None),

@@ -9,7 +9,7 @@ use crate::api::instruction::{
 use crate::api::space::RotateToken;
 use crate::ui::space::{RotationForm, TokenStrings};
 use crate::domain::RequestState;
-use crate::domain::lifecycle::EventKind;
+use crate::domain::lifecycle::{EventKind, RequestKind};
 use crate::domain::request::field_label;
 use crate::domain::time::{format_paris as format_ms, format_paris_long};
 use crate::error::AppError;
@@ -34,7 +34,15 @@ fn encode(value: &str) -> String {
 }
 
 /// The dashboard's filters, named as in its address.
-const FILTERS: [&str; 6] = ["q", "etat", "assignation", "sensibles", "modele", "tri"];
+const FILTERS: [&str; 7] = [
+    "q",
+    "etat",
+    "assignation",
+    "sensibles",
+    "modele",
+    "nature",
+    "tri",
+];
 
 /// What a live event says, for the notice above the table.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -109,11 +117,12 @@ pub fn DashboardPage() -> impl IntoView {
                 param("tri"),
                 param("page"),
                 param("modele"),
+                param("nature"),
                 refresh.get(),
             )
         },
-        |(q, state, assigned, sensitive, sort, page, modele, _)| {
-            dashboard(q, state, assigned, sensitive, sort, page, modele)
+        |(q, state, assigned, sensitive, sort, page, modele, nature, _)| {
+            dashboard(q, state, assigned, sensitive, sort, page, modele, nature)
         },
     );
     let templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
@@ -153,6 +162,8 @@ pub fn DashboardPage() -> impl IntoView {
                     <FilterSelect name="etat" label="État" current=Signal::derive(move || param("etat"))
                         options=owned(std::iter::once(("", "Tous"))
                             .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))) />
+                    <FilterSelect name="nature" label="Nature" current=Signal::derive(move || param("nature"))
+                        options=owned([("", "Toutes"), ("initiale", "Premières demandes"), ("mise_a_jour", "Mises à jour")]) />
                     <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
                         options=owned([("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")]) />
                     <FilterSelect name="tri" label="Trier par" current=Signal::derive(move || param("tri"))
@@ -281,6 +292,9 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                                 <td>{l.siret}</td>
                                 <td>
                                     {l.title}
+                                    {l.parent_id.filter(|_| l.kind == RequestKind::Update).map(|p| view! {
+                                        <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-ml-1w">{format!("Mise à jour de n° {p}")}</p>
+                                    })}
                                     {l.sensitive.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--warning fr-ml-1w">"Sensible"</p> })}
                                 </td>
                                 <td><StateBadge state=l.state /></td>
@@ -472,6 +486,11 @@ pub fn ReviewPage() -> impl IntoView {
     }
 }
 
+/// "1er", "2e"…: a French ordinal.
+fn ordinal(n: i64) -> String {
+    if n == 1 { "1er".to_owned() } else { format!("{n}e") }
+}
+
 /// What an instructor can do on the review page.
 #[derive(Clone, Copy)]
 struct ReviewActions {
@@ -523,7 +542,8 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
     let version = r.version;
     let decides = r.decides;
     let decidable = decides && r.state == RequestState::Submitted;
-    let revocable = decides && r.state == RequestState::Accepted;
+    let revocable = decides && r.state == RequestState::Accepted && r.kind == RequestKind::Initial;
+    let update_of = r.parent_id.filter(|_| r.kind == RequestKind::Update);
     let revoke_reason = RwSignal::new(String::new());
     let changes_message = RwSignal::new(String::new());
     let changes_fields = RwSignal::new(Vec::<String>::new());
@@ -540,7 +560,7 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
         <StateBadge state=r.state />
         <p class="fr-mt-2w">
             {format!("Demandeur : {}. ", r.applicant_email)}
-            {r.submitted_at.map(|at| format!("Déposée le {} ({}e dépôt). ", format_paris_long(at), r.submission_no))}
+            {r.submitted_at.map(|at| format!("Déposée le {} ({} dépôt). ", format_paris_long(at), ordinal(r.submission_no)))}
             {match (&r.assigned_email, r.assigned_to_me) {
                 (_, true) => "Vous instruisez cette demande.".to_owned(),
                 (Some(e), false) => format!("Instruite par {e}."),
@@ -620,9 +640,29 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
                 </ul>
             </div>
         })}
+        {update_of.map(|p| view! {
+            <div class="fr-notice fr-notice--info fr-mb-3w" data-testid="mise-a-jour">
+                <div class="fr-container">
+                    <div class="fr-notice__body">
+                        <p class="fr-notice__title">
+                            {format!("Mise à jour de l’habilitation n° {p}, qui reste en vigueur pendant l’instruction. \
+                                      La valider change les données de son jeton, sans nouveau jeton à déployer. ")}
+                            <a href=crate::paths::review(p)>{format!("Voir l’habilitation n° {p}")}</a>
+                        </p>
+                    </div>
+                </div>
+            </div>
+            {r.changes.is_empty().then(|| view! {
+                <p class="fr-mb-3w">"Aucun changement par rapport à l’habilitation en vigueur."</p>
+            })}
+        })}
         {(!r.changes.is_empty()).then(|| view! {
             <section class="fr-mb-4w" aria-labelledby="changements">
-                <h2 id="changements" class="fr-h4">"Changements depuis le dépôt précédent"</h2>
+                <h2 id="changements" class="fr-h4">{if update_of.is_some() {
+                    "Changements par rapport à l’habilitation en vigueur"
+                } else {
+                    "Changements depuis le dépôt précédent"
+                }}</h2>
                 <ul>
                     {r.changes.iter().map(|c| view! {
                         <li class="guichet-pre">{format!("Le champ « {} » est passé de « {} » à « {} ».", c.label, c.before, c.after)}</li>

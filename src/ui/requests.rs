@@ -1,9 +1,10 @@
 //! "Mes demandes" and the read-only view of one request.
 
 use crate::api::requests::{
-    ArchiveRequest, DuplicateRequest, RequestView, get_request, my_requests,
+    ArchiveRequest, DuplicateRequest, RequestView, StartUpdate, get_request, my_requests,
 };
 use crate::domain::RequestState;
+use crate::domain::lifecycle::RequestKind;
 use crate::domain::request::{RequestData, Step};
 use crate::domain::scopes;
 use crate::domain::time::{format_paris as format_ms, french_date_of_iso};
@@ -94,7 +95,12 @@ pub fn MyRequestsPage() -> impl IntoView {
                                                     view! {
                                                         <tr>
                                                             <td>{id}</td>
-                                                            <td>{title.clone()}</td>
+                                                            <td>
+                                                                {title.clone()}
+                                                                {r.parent_id.filter(|_| r.kind == RequestKind::Update).map(|p| view! {
+                                                                    <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-mt-1v">{format!("Mise à jour de n° {p}")}</p>
+                                                                })}
+                                                            </td>
                                                             <td>{r.organisation.clone()}</td>
                                                             <td>
                                                                 <StateBadge state=r.state />
@@ -298,16 +304,30 @@ pub fn ChangesMessage(
 #[component]
 pub fn RequestPage() -> impl IntoView {
     let request = Resource::new_blocking(request_id_param(), get_request);
+    let start_update = ServerAction::<StartUpdate>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start_update.value().get() {
+            go_to(&crate::paths::wizard_step(id, 2));
+        }
+    });
+    let update_error = last_error(start_update.value());
     view! {
         <Title text="Demande" />
         <div class="fr-container fr-my-6w">
             <Suspense>
                 {move || Suspend::new(async move {
                     match request.await {
-                        Ok(RequestView { id, state, data, editable, changes_message, changes_fields, .. }) => {
+                        Ok(RequestView { id, state, data, editable, changes_message, changes_fields, kind, parent_id, open_update, updatable, .. }) => {
+                            let update_of = parent_id.filter(|_| kind == RequestKind::Update);
                             view! {
                                 <h1>{format!("Demande n° {id}")}</h1>
                                 <StateBadge state />
+                                {update_of.map(|p| view! {
+                                    <p class="fr-mt-2w" data-testid="mise-a-jour">
+                                        {format!("Mise à jour de votre habilitation n° {p}, qui reste en vigueur pendant l’instruction. ")}
+                                        <a href={crate::paths::request(p)}>{format!("Voir l’habilitation n° {p}")}</a>
+                                    </p>
+                                })}
                                 <p class="fr-mt-2w">
                                     {match state {
                                         RequestState::Submitted => "Votre demande a été déposée : un instructeur va l’examiner.",
@@ -320,6 +340,32 @@ pub fn RequestPage() -> impl IntoView {
                                     }}
                                 </p>
                                 <ChangesMessage message=changes_message fields=changes_fields id />
+                                <ErrorSummary error=update_error />
+                                {updatable.then(|| view! {
+                                    <div class="fr-callout fr-mb-4w" data-testid="demander-mise-a-jour">
+                                        <p class="fr-callout__text fr-text--md">
+                                            "Une donnée de plus, un nouveau contact technique, un usage qui évolue ? \
+                                             Demandez une mise à jour : votre accès actuel reste valable pendant son \
+                                             instruction, et une fois validée, le même jeton reçoit les nouvelles données."
+                                        </p>
+                                        <ActionForm action=start_update>
+                                            <input type="hidden" name="id" value=id />
+                                            <button class="fr-btn fr-icon-edit-line fr-btn--icon-left" type="submit">"Demander une mise à jour"</button>
+                                        </ActionForm>
+                                    </div>
+                                })}
+                                {open_update.map(|u| view! {
+                                    <div class="fr-notice fr-notice--info fr-mb-4w">
+                                        <div class="fr-container">
+                                            <div class="fr-notice__body">
+                                                <p class="fr-notice__title">
+                                                    {format!("Une mise à jour de cette habilitation est en cours (demande n° {u}). ")}
+                                                    <a href={crate::paths::request(u)}>{format!("Voir la demande n° {u}")}</a>
+                                                </p>
+                                            </div>
+                                        </div>
+                                    </div>
+                                })}
                                 {editable.then(|| view! {
                                     <a class="fr-btn fr-mb-4w" href={crate::paths::wizard_step(id, 1)}>"Reprendre la demande"</a>
                                 })}

@@ -95,10 +95,10 @@ pub fn RotationForm(
     let open = RwSignal::new(false);
     let legend = if forced {
         "Pendant combien de temps l’ancien jeton reste-t-il accepté ? Pour un jeton divulgué, \
-         choisissez « aucun délai »."
+         choisissez « Aucun délai »."
     } else {
         "Pendant combien de temps l’ancien jeton reste-t-il accepté ? Le temps de déployer le \
-         nouveau dans vos logiciels ; s’il a été divulgué, choisissez « aucun délai »."
+         nouveau dans vos logiciels ; s’il a été divulgué, choisissez « Aucun délai »."
     };
     let form_id = format!("rotation-{token_id}");
     view! {

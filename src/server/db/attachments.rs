@@ -214,14 +214,73 @@ pub async fn account_usage(db: &Db, user_id: i64) -> Result<i64, DbError> {
     Ok(n)
 }
 
+/// Copies the attachments on request `from` to request `to` (new ids, the
+/// same stored files), inside the caller's transaction; with `replace`,
+/// those on `to` are removed first (kept for the submissions that name
+/// them). A copy counts in nobody's upload quota (`uploaded_by` empty).
+pub async fn copy_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    from: i64,
+    to: i64,
+    replace: bool,
+    now: i64,
+) -> Result<(), DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        file_name: String,
+        content_type: String,
+        size_bytes: i64,
+        sha256: String,
+        storage_key: String,
+    }
+    if replace {
+        sqlx::query(
+            "UPDATE attachments SET deleted_at = $1 WHERE request_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(now)
+        .bind(to)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT file_name, content_type, size_bytes, sha256, storage_key FROM attachments \
+         WHERE request_id = $1 AND deleted_at IS NULL ORDER BY created_at, id",
+    )
+    .bind(from)
+    .fetch_all(&mut **tx)
+    .await?;
+    for r in rows {
+        sqlx::query(
+            "INSERT INTO attachments (id, request_id, file_name, content_type, size_bytes, \
+             sha256, storage_key, uploaded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)",
+        )
+        .bind(uuid::Uuid::new_v4().simple().to_string())
+        .bind(to)
+        .bind(r.file_name)
+        .bind(r.content_type)
+        .bind(r.size_bytes)
+        .bind(r.sha256)
+        .bind(r.storage_key)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The removed attachments of a request whose file no submission names
-/// (no snapshot holds their id) and is still stored: (id, storage key).
+/// (no snapshot holds their id) and no other attachment still uses (a copy
+/// made for an update shares its file), and is still stored: (id, storage
+/// key).
 pub async fn purgeable(db: &Db, request_id: i64) -> Result<Vec<(String, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT a.id, a.storage_key FROM attachments a \
          WHERE a.request_id = $1 AND a.deleted_at IS NOT NULL AND a.purged_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM request_snapshots s WHERE s.request_id = a.request_id \
-                         AND s.data LIKE '%' || a.id || '%')",
+                         AND s.data LIKE '%' || a.id || '%') \
+         AND NOT EXISTS (SELECT 1 FROM attachments o WHERE o.storage_key = a.storage_key \
+                         AND o.id <> a.id AND o.purged_at IS NULL)",
     )
     .bind(request_id)
     .fetch_all(&db.pool)

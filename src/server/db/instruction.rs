@@ -44,6 +44,8 @@ pub struct Filters {
     pub sensitive: bool,
     /// Requests started from this use-case template (its slug).
     pub template: Option<String>,
+    /// First requests only, or updates only.
+    pub kind: Option<crate::domain::lifecycle::RequestKind>,
     pub sort: Sort,
     /// From 1.
     pub page: i64,
@@ -68,6 +70,9 @@ pub struct QueueRow {
     pub unread: i64,
     /// What the directory said of the SIRET (JSON), see `requests`.
     pub organisation_check: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub kind: crate::domain::lifecycle::RequestKind,
+    pub parent_id: Option<i64>,
 }
 
 enum Bind {
@@ -199,6 +204,12 @@ fn conditions(
             param(Bind::Text(slug.clone()))
         ));
     }
+    if let Some(kind) = f.kind {
+        all.push(format!(
+            "r.kind = {}",
+            param(Bind::Text(kind.as_str().to_owned()))
+        ));
+    }
     if let Some((t, reach)) = search {
         let mut any = vec![match reach {
             Reach::Column => format!(
@@ -245,7 +256,11 @@ async fn matching(
     };
     match term {
         // State alone: the counts the triggers keep.
-        None if f.assigned == Assigned::Anyone && !f.sensitive && f.template.is_none() => {
+        None if f.assigned == Assigned::Anyone
+            && !f.sensitive
+            && f.template.is_none()
+            && f.kind.is_none() =>
+        {
             let states: Vec<RequestState> = match f.state {
                 Some(s) => vec![s],
                 None => crate::domain::lifecycle::SUBMITTED_STATES.to_vec(),
@@ -339,7 +354,7 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<QueuePage, Db
          (SELECT u.email FROM users u WHERE u.id = r.applicant_id) AS applicant_email, \
          (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id \
           AND m.author_role = 'applicant' AND m.read_by_instructors_at IS NULL) AS unread, \
-         r.organisation_check \
+         r.organisation_check, r.kind, r.parent_id \
          FROM requests r WHERE {filters} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );

@@ -3,7 +3,9 @@
 
 use super::{Db, DbError};
 use crate::domain::RequestState;
-use crate::domain::lifecycle::{self, Action, EventKind, LifecycleError, Role, Transition};
+use crate::domain::lifecycle::{
+    self, Action, EventKind, LifecycleError, RequestKind, Role, Transition,
+};
 use crate::domain::organisation::OrganisationCheck;
 use crate::domain::request::RequestData;
 
@@ -21,6 +23,9 @@ pub struct StoredRequest {
     /// What the server's directory said of the SIRET at the last save or
     /// submission (`None`: never checked, or no valid SIRET).
     pub organisation_check: Option<OrganisationCheck>,
+    pub kind: RequestKind,
+    /// The accepted request an update changes.
+    pub parent_id: Option<i64>,
 }
 
 /// One row of the event log.
@@ -83,11 +88,11 @@ impl From<sqlx::Error> for RequestWriteError {
     }
 }
 
-fn encode(data: &RequestData) -> Result<String, DbError> {
+pub(super) fn encode(data: &RequestData) -> Result<String, DbError> {
     serde_json::to_string(data).map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))
 }
 
-fn decode(text: &str) -> Result<RequestData, DbError> {
+pub(super) fn decode(text: &str) -> Result<RequestData, DbError> {
     serde_json::from_str(text).map_err(|e| DbError::Query(sqlx::Error::Decode(Box::new(e))))
 }
 
@@ -203,13 +208,16 @@ struct Row {
     updated_at: i64,
     submitted_at: Option<i64>,
     organisation_check: Option<String>,
+    #[sqlx(try_from = "String")]
+    kind: RequestKind,
+    parent_id: Option<i64>,
 }
 
 /// Reads one request, with the list of its attachments (from their table).
 pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at, \
-         organisation_check FROM requests WHERE id = $1",
+         organisation_check, kind, parent_id FROM requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
@@ -232,6 +240,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
         organisation_check: row
             .organisation_check
             .and_then(|c| serde_json::from_str(&c).ok()),
+        kind: row.kind,
+        parent_id: row.parent_id,
     }))
 }
 
@@ -401,7 +411,7 @@ pub fn siret_column(typed: &str) -> String {
 /// The application's part of the `search` column (the database appends the
 /// applicant's email): the organisation's name and the context's title,
 /// folded, and the SIRET, one per line.
-fn search_of(data: &RequestData) -> String {
+pub(super) fn search_of(data: &RequestData) -> String {
     search_text(
         &data.organisation.name,
         &data.context.title,
@@ -540,6 +550,8 @@ pub async fn duplicate(
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestLine {
     pub id: i64,
+    pub kind: RequestKind,
+    pub parent_id: Option<i64>,
     pub state: RequestState,
     pub title: String,
     pub organisation: String,
@@ -560,9 +572,12 @@ pub async fn list_for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<Reques
         data: String,
         version: i64,
         updated_at: i64,
+        #[sqlx(try_from = "String")]
+        kind: RequestKind,
+        parent_id: Option<i64>,
     }
     let rows: Vec<Listed> = sqlx::query_as(
-        "SELECT id, state, title, data, version, updated_at FROM requests \
+        "SELECT id, state, title, data, version, updated_at, kind, parent_id FROM requests \
          WHERE applicant_id = $1 \
          ORDER BY CASE WHEN state = 'archived' THEN 1 ELSE 0 END, updated_at DESC, id DESC",
     )
@@ -574,6 +589,8 @@ pub async fn list_for_applicant(db: &Db, applicant_id: i64) -> Result<Vec<Reques
             let data = decode(&r.data)?;
             Ok(RequestLine {
                 id: r.id,
+                kind: r.kind,
+                parent_id: r.parent_id,
                 state: r.state,
                 title: r.title,
                 organisation: data.organisation.name,

@@ -47,11 +47,8 @@ pub struct Granted {
 }
 
 /// Creates the organisation's space if new and issues the request's token,
-/// inside the caller's transaction. Answers who sees the token (the
-/// applicant and the technical contact, whose account is created when
-/// missing): an unconfirmed account among them loses any password it had,
-/// so that nobody who registered someone else's address ahead of time gets
-/// in; its owner chooses a password through the emailed link.
+/// inside the caller's transaction. Answers who sees the token
+/// (`members_in`).
 pub async fn grant_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     g: &Grant,
@@ -95,12 +92,29 @@ pub async fn grant_in(
     .await?;
     // Its first string's `jti` is the token's id.
     insert_string_in(tx, &token_id, &token_id, now).await?;
+    let members = members_in(tx, g.applicant_id, g.technical_email.as_deref(), now).await?;
+    Ok(Granted {
+        space_id,
+        space_created,
+        token_id,
+        expires_at,
+        members,
+    })
+}
 
-    let mut ids = vec![g.applicant_id];
-    if let Some(email) = g
-        .technical_email
-        .as_deref()
-        .map(super::users::normalise_email)
+/// The people of a token, inside the caller's transaction: the applicant
+/// and the technical contact (whose account is created when missing). An
+/// unconfirmed account among them loses any password it had, so that
+/// nobody who registered someone else's address ahead of time gets in; its
+/// owner chooses a password through the emailed link.
+pub async fn members_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    applicant_id: i64,
+    technical_email: Option<&str>,
+    now: i64,
+) -> Result<Vec<Member>, DbError> {
+    let mut ids = vec![applicant_id];
+    if let Some(email) = technical_email.map(super::users::normalise_email)
         && !email.is_empty()
     {
         let id = match super::users::insert_if_absent_in(tx, &email, Role::Applicant, None, now)
@@ -127,13 +141,7 @@ pub async fn grant_in(
             email: user.email,
         });
     }
-    Ok(Granted {
-        space_id,
-        space_created,
-        token_id,
-        expires_at,
-        members,
-    })
+    Ok(members)
 }
 
 /// One token row: the authority over what its string may do.

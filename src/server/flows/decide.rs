@@ -7,7 +7,7 @@
 //! repeated decision finds the request already decided and changes nothing.
 
 use crate::domain::RequestState;
-use crate::domain::lifecycle::{Action, EventKind, Role};
+use crate::domain::lifecycle::{Action, EventKind, RequestKind, Role};
 use crate::error::{AppError, ErrorCode};
 use crate::server::auth::session::Viewer;
 use crate::server::db::outbox::NewEmail;
@@ -57,6 +57,9 @@ enum Effect {
     Tell(NewEmail),
     /// An acceptance: the grant, whose emails say it.
     Grant(spaces::Grant),
+    /// The acceptance of an update: its parent's data and token's scopes
+    /// change (`grant::update_in`), whose emails say it.
+    Update(spaces::Grant),
 }
 
 /// Checks and writes `d` by staff member `by`; answers the new state.
@@ -81,6 +84,16 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
             let email = templates::request_refused(&applicant, r.id, &title, &reason, &link);
             (Action::Refuse, Some(reason), None, Effect::Tell(email))
         }
+        Verdict::Revoke { .. } if r.kind == RequestKind::Update => {
+            return Err(AppError::with_message(
+                ErrorCode::NotEditable,
+                format!(
+                    "Une mise à jour validée ne se révoque pas : révoquez l’habilitation qu’elle \
+                     modifie (demande n° {}).",
+                    r.parent_id.unwrap_or_default()
+                ),
+            ));
+        }
         Verdict::Revoke { reason } => {
             let email = templates::token_revoked(&applicant, r.id, &title, &reason, &link);
             (Action::Revoke, Some(reason), None, Effect::Tell(email))
@@ -90,7 +103,11 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
             let payload = serde_json::json!({ "scopes": accepted }).to_string();
             let grant = grant_of(&r, &accepted);
             let message = (!message.is_empty()).then_some(message);
-            (Action::Accept, message, Some(payload), Effect::Grant(grant))
+            let effect = match r.kind {
+                RequestKind::Initial => Effect::Grant(grant),
+                RequestKind::Update => Effect::Update(grant),
+            };
+            (Action::Accept, message, Some(payload), effect)
         }
     };
     let now = db::now_ms();
@@ -110,6 +127,7 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
     )
     .await
     .map_err(refused)?;
+    let mut updated = None;
     match &effect {
         Effect::Tell(email) => {
             db::outbox::enqueue(&mut tx, email, now).await?;
@@ -117,6 +135,23 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
         Effect::Grant(grant) => {
             let text = message.as_deref().unwrap_or_default();
             super::grant::grant_in(state, &mut tx, grant, text, now).await?;
+        }
+        Effect::Update(g) => {
+            let text = message.as_deref().unwrap_or_default();
+            let applied = super::grant::update_in(
+                state,
+                &mut tx,
+                r.id,
+                g.title.trim(),
+                &g.scopes,
+                g.applicant_id,
+                g.technical_email.as_deref().unwrap_or_default(),
+                (by.id, staff_role(by)),
+                text,
+                now,
+            )
+            .await?;
+            updated = Some(applied);
         }
     }
     let revoked = changed.transition.event == EventKind::Revoked;
@@ -129,6 +164,18 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
         // Refused from the next call on this instance; the others hear the
         // event announced below.
         state.api.forget_request(r.id);
+    }
+    if let Some(applied) = updated {
+        // The parent's token has its new scopes from the next call on this
+        // instance; the others hear the event.
+        state.api.forget_request(applied.parent_id);
+        super::announce(
+            state,
+            EventKind::UpdateAccepted,
+            applied.parent_id,
+            Some(applied.event_id),
+        )
+        .await;
     }
     super::announce(
         state,

@@ -27,6 +27,9 @@ pub async fn submit(
     if r.version != version {
         return Err(AppError::new(ErrorCode::Conflict));
     }
+    if let Some(parent_id) = r.parent_id {
+        same_organisation(state, r, parent_id).await?;
+    }
     let check = organisation_check(state, r).await;
     db::requests::set_organisation_check(&state.db, id, check.as_ref()).await?;
     let mut checked = r.data.clone();
@@ -100,4 +103,39 @@ async fn organisation_check(state: &AppState, r: &StoredRequest) -> Option<Organ
         }
         (fresh, _) => fresh,
     }
+}
+
+/// An update keeps its authorisation's organisation (the token belongs to
+/// it), and is filed only while that authorisation is in force.
+async fn same_organisation(
+    state: &AppState,
+    r: &StoredRequest,
+    parent_id: i64,
+) -> Result<(), AppError> {
+    let parent = db::requests::get(&state.db, parent_id)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound))?;
+    if parent.state != crate::domain::RequestState::Accepted {
+        return Err(AppError::with_message(
+            ErrorCode::NotEditable,
+            format!(
+                "L’habilitation n° {parent_id} que cette mise à jour modifie n’est plus en \
+                 vigueur : la mise à jour ne peut pas être déposée."
+            ),
+        ));
+    }
+    let siret = |d: &crate::domain::request::RequestData| {
+        db::requests::siret_column(&d.organisation.siret)
+    };
+    if siret(&r.data) != siret(&parent.data) {
+        return Err(AppError::invalid(
+            "organisation.siret",
+            format!(
+                "Une mise à jour garde l’organisation de l’habilitation (SIRET {}) : pour une \
+                 autre organisation, déposez une nouvelle demande.",
+                parent.data.organisation.siret.trim()
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -364,6 +364,53 @@ pub fn token_rotated(
     )
 }
 
+/// Tells a person of an authorisation that its update was accepted: the
+/// same token, with these data from now on; a link to choose a password
+/// for a new account.
+#[allow(clippy::too_many_arguments)]
+pub fn update_accepted(
+    to: &str,
+    parent_id: i64,
+    update_id: i64,
+    title: &str,
+    scope_groups: &[(String, Vec<String>)],
+    message: &str,
+    password_link: Option<&str>,
+    space_link: &str,
+) -> NewEmail {
+    let mut paragraphs = vec![
+        "Bonjour,".to_owned(),
+        format!(
+            "La mise à jour n° {update_id} de l’habilitation n° {parent_id} « {title} » a été \
+             validée. Le jeton reste le même : rien à redéployer. Dès maintenant, il donne accès à :"
+        ),
+    ];
+    for (group, labels) in scope_groups {
+        paragraphs.push(format!("— {group} : {}", labels.join(", ")));
+    }
+    if !message.trim().is_empty() {
+        paragraphs.push(format!("Message de l’instructeur : {message}"));
+    }
+    let link = match password_link {
+        Some(l) => {
+            paragraphs.push(
+                "Vous êtes désormais contact technique de cette habilitation : choisissez votre \
+                 mot de passe pour accéder au jeton (lien valable 7 jours)."
+                    .to_owned(),
+            );
+            ("Choisir mon mot de passe", l)
+        }
+        None => ("Accéder à mon espace", space_link),
+    };
+    email(
+        "update_accepted",
+        to,
+        &format!("Demande n° {parent_id} : mise à jour validée"),
+        paragraphs,
+        Some(link),
+    )
+}
+
 /// Tells the applicant their request was accepted (the client space and the
 /// token are described in the space itself).
 pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {
