@@ -70,9 +70,7 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/requests/get"
         | "/api/requests/duplicate"
         | "/api/requests/archive"
-        | "/api/requests/start_update" => {
-            Body::Form(vec![("id", id_s)])
-        }
+        | "/api/requests/start_update" => Body::Form(vec![("id", id_s)]),
         "/api/requests/submit" => Body::Form(vec![("id", id_s), ("version", "1".to_owned())]),
         "/api/requests/remove_attachment" => Body::Form(vec![
             ("id", id_s),

@@ -58,19 +58,36 @@ async fn a_rapporteur_reads_everything_and_decides_nothing() {
 
         // A draft stays its applicant's; a submitted request is read.
         let draft = create(&w).await;
-        let a = post_form(&w.app, "/api/requests/get", &[("id", &draft.to_string())], Some(&reporter)).await;
+        let a = post_form(
+            &w.app,
+            "/api/requests/get",
+            &[("id", &draft.to_string())],
+            Some(&reporter),
+        )
+        .await;
         assert_eq!(a.status, 404, "{}", a.json);
         let (mut stream_status, mut stream) = open(&w.app, &reporter, None).await;
         assert_eq!(stream_status, 200, "{}: the live stream", t.name);
-        let (id, version) = submitted_with(&w, &guichet::domain::request::RequestData::example()).await;
+        let (id, version) =
+            submitted_with(&w, &guichet::domain::request::RequestData::example()).await;
         let got = stream
             .until(&format!("\"request_id\":{id}"), Duration::from_secs(5))
             .await;
         assert!(got.contains("\"kind\":\"submitted\""), "{got}");
         let dash = post_form(&w.app, "/api/instruction/dashboard", &[], Some(&reporter)).await;
         assert_eq!(dash.status, 200, "{}", dash.json);
-        assert!(dash.json.to_string().contains(&format!("\"id\":{id}")), "{}", dash.json);
-        let a = post_form(&w.app, "/api/requests/get", &[("id", &id.to_string())], Some(&reporter)).await;
+        assert!(
+            dash.json.to_string().contains(&format!("\"id\":{id}")),
+            "{}",
+            dash.json
+        );
+        let a = post_form(
+            &w.app,
+            "/api/requests/get",
+            &[("id", &id.to_string())],
+            Some(&reporter),
+        )
+        .await;
         assert_eq!(a.status, 200, "{}", a.json);
 
         // The applicant writes; the rapporteur reading the request does not
@@ -83,7 +100,13 @@ async fn a_rapporteur_reads_everything_and_decides_nothing() {
         )
         .await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let review = post_form(&w.app, "/api/instruction/review", &[("id", &id.to_string())], Some(&reporter)).await;
+        let review = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&reporter),
+        )
+        .await;
         assert_eq!(review.status, 200, "{}", review.json);
         assert_eq!(review.json["decides"], false);
         assert_eq!(review.json["messages"][0]["read"], false);
@@ -93,23 +116,58 @@ async fn a_rapporteur_reads_everything_and_decides_nothing() {
                 .and_then(|l| l.iter().find(|l| l["id"] == id))
                 .map(|l| l["unread"].clone())
         };
-        let dash = post_form(&w.app, "/api/instruction/dashboard", &[], Some(&w.instructor)).await;
+        let dash = post_form(
+            &w.app,
+            "/api/instruction/dashboard",
+            &[],
+            Some(&w.instructor),
+        )
+        .await;
         assert_eq!(unread(&dash.json), Some(json!(1)), "{}", dash.json);
-        let review = post_form(&w.app, "/api/instruction/review", &[("id", &id.to_string())], Some(&w.instructor)).await;
+        let review = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id.to_string())],
+            Some(&w.instructor),
+        )
+        .await;
         assert_eq!(review.json["decides"], true);
 
         // Every decision, the assignment and writing: refused.
         let id_s = id.to_string();
         for (path, body) in [
-            ("/api/instruction/accept", json!({"id": id, "version": version, "scopes": [], "message": ""})),
-            ("/api/instruction/refuse", json!({"id": id, "version": version, "reason": "Non."})),
-            ("/api/instruction/request_changes", json!({"id": id, "version": version, "message": "Précisez.", "fields": []})),
-            ("/api/instruction/revoke", json!({"id": id, "version": version, "reason": "Non."})),
+            (
+                "/api/instruction/accept",
+                json!({"id": id, "version": version, "scopes": [], "message": ""}),
+            ),
+            (
+                "/api/instruction/refuse",
+                json!({"id": id, "version": version, "reason": "Non."}),
+            ),
+            (
+                "/api/instruction/request_changes",
+                json!({"id": id, "version": version, "message": "Précisez.", "fields": []}),
+            ),
+            (
+                "/api/instruction/revoke",
+                json!({"id": id, "version": version, "reason": "Non."}),
+            ),
         ] {
             let a = post_json(&w.app, path, &body, Some(&reporter)).await;
-            assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"), "{}: {path}", t.name);
+            assert_eq!(
+                (a.status.as_u16(), a.code()),
+                (403, "forbidden"),
+                "{}: {path}",
+                t.name
+            );
         }
-        let a = post_form(&w.app, "/api/instruction/assign", &[("id", &id_s), ("take", "true")], Some(&reporter)).await;
+        let a = post_form(
+            &w.app,
+            "/api/instruction/assign",
+            &[("id", &id_s), ("take", "true")],
+            Some(&reporter),
+        )
+        .await;
         assert_eq!(a.status, 403, "{}", a.json);
         for internal in ["false", "true"] {
             let a = post_form(
@@ -119,21 +177,46 @@ async fn a_rapporteur_reads_everything_and_decides_nothing() {
                 Some(&reporter),
             )
             .await;
-            assert_eq!((a.status.as_u16(), a.code()), (403, "forbidden"), "{}", a.json);
-            assert!(a.json["message"].as_str().unwrap_or("").contains("pas y écrire"));
+            assert_eq!(
+                (a.status.as_u16(), a.code()),
+                (403, "forbidden"),
+                "{}",
+                a.json
+            );
+            assert!(
+                a.json["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("pas y écrire")
+            );
         }
         assert_eq!(get(&w, &w.alice, id).await.json["state"], "submitted");
 
         // Accepted: the rapporteur sees the token's details, never touches it.
         let a = accept(&w, id, version, &["unites_legales_etablissements_insee"]).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let review = post_form(&w.app, "/api/instruction/review", &[("id", &id_s)], Some(&reporter)).await;
-        let token_id = review.json["token"]["id"].as_str().expect("token").to_owned();
+        let review = post_form(
+            &w.app,
+            "/api/instruction/review",
+            &[("id", &id_s)],
+            Some(&reporter),
+        )
+        .await;
+        let token_id = review.json["token"]["id"]
+            .as_str()
+            .expect("token")
+            .to_owned();
         for path in ["/api/space/reveal", "/api/space/renew"] {
             let a = post_form(&w.app, path, &[("id", &token_id)], Some(&reporter)).await;
             assert_eq!(a.status, 404, "{path}: {}", a.json);
         }
-        let a = post_form(&w.app, "/api/space/rotate", &[("id", &token_id), ("grace", "aucun")], Some(&reporter)).await;
+        let a = post_form(
+            &w.app,
+            "/api/space/rotate",
+            &[("id", &token_id), ("grace", "aucun")],
+            Some(&reporter),
+        )
+        .await;
         assert_eq!(a.status, 404, "{}", a.json);
         let space = post_form(&w.app, "/api/space/overview", &[], Some(&reporter)).await;
         assert_eq!(space.json["spaces"], json!([]));

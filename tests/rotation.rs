@@ -84,7 +84,12 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         let carol = sign_in(&app, "carol@occitanie.fr", PASSWORD, [10, 1, 0, 7]).await;
         for who in [&carol, &w.bob] {
             let a = rotate(&app, who, &row.id, "24h").await;
-            assert_eq!((a.status.as_u16(), a.code()), (404, "not_found"), "{}", t.name);
+            assert_eq!(
+                (a.status.as_u16(), a.code()),
+                (404, "not_found"),
+                "{}",
+                t.name
+            );
         }
         // A grace that is not offered: a French error on the field.
         let a = rotate(&app, &w.alice, &row.id, "90j").await;
@@ -94,7 +99,12 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
             "{}",
             a.json
         );
-        assert!(a.json["message"].as_str().unwrap_or("").contains("24 heures"));
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("24 heures")
+        );
         assert_eq!(current_strings(&t, &row.id).await, 1);
 
         // Alice replaces it with 24 hours of grace.
@@ -121,7 +131,12 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         assert_eq!(refusal(&app, &new).await, None, "{}", t.name);
         let space = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
         let strings = &space.json["spaces"][0]["tokens"][0]["strings"];
-        assert_eq!(strings.as_array().map(Vec::len), Some(2), "{space:?}", space = space.json);
+        assert_eq!(
+            strings.as_array().map(Vec::len),
+            Some(2),
+            "{space:?}",
+            space = space.json
+        );
         assert_eq!(strings[0]["ends_at"], Value::Null, "the new one first");
         assert_eq!(strings[1]["ends_at"], json!(end));
         assert!(!space.json.to_string().contains(common::JWT_PREFIX));
@@ -148,8 +163,16 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         let mails = rotated_mails(&t).await;
         let to: Vec<&str> = mails.iter().map(|(to, _)| to.as_str()).collect();
         assert_eq!(to, ["alice@occitanie.fr", TECHNICAL], "{}", t.name);
-        assert!(mails[0].1.contains("Une personne de votre organisation"), "{}", mails[0].1);
-        assert!(mails[0].1.contains("reste accepté jusqu’au"), "{}", mails[0].1);
+        assert!(
+            mails[0].1.contains("Une personne de votre organisation"),
+            "{}",
+            mails[0].1
+        );
+        assert!(
+            mails[0].1.contains("reste accepté jusqu’au"),
+            "{}",
+            mails[0].1
+        );
 
         // The grace ends (moved back by hand): only the new string answers.
         sqlx::query("UPDATE token_strings SET retired_at = $1 WHERE jti = $2")
@@ -159,7 +182,12 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
             .await
             .expect("end of grace");
         runtime.forget_all();
-        assert_eq!(refusal(&app, &old).await.as_deref(), Some("00105"), "{}", t.name);
+        assert_eq!(
+            refusal(&app, &old).await.as_deref(),
+            Some("00105"),
+            "{}",
+            t.name
+        );
         let (_, body, _) = call(&app, &unite(), Some(&old)).await;
         assert!(
             body["errors"][0]["detail"]
@@ -181,16 +209,40 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         // Staff force a rotation with no grace: the string Alice deployed is
         // refused at once (no cache to wait for), the newest answers.
         let a = rotate(&app, &w.instructor, &row.id, "aucun").await;
-        assert_eq!((a.status.as_u16(), &a.json), (200, &Value::Null), "{}", t.name);
-        assert_eq!(refusal(&app, &new).await.as_deref(), Some("00105"), "{}", t.name);
+        assert_eq!(
+            (a.status.as_u16(), &a.json),
+            (200, &Value::Null),
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            refusal(&app, &new).await.as_deref(),
+            Some("00105"),
+            "{}",
+            t.name
+        );
         let newest = reveal(&app, &w.alice, &row.id).await;
         assert_eq!(refusal(&app, &newest).await, None, "{}", t.name);
         let mails = rotated_mails(&t).await;
         assert_eq!(mails.len(), 4);
-        assert!(mails[3].1.contains("L’équipe d’instruction"), "{}", mails[3].1);
-        assert!(mails[3].1.contains("refusé dès maintenant"), "{}", mails[3].1);
+        assert!(
+            mails[3].1.contains("L’équipe d’instruction"),
+            "{}",
+            mails[3].1
+        );
+        assert!(
+            mails[3].1.contains("refusé dès maintenant"),
+            "{}",
+            mails[3].1
+        );
         // Staff never display the string.
-        let a = post_form(&app, "/api/space/reveal", &[("id", &row.id)], Some(&w.instructor)).await;
+        let a = post_form(
+            &app,
+            "/api/space/reveal",
+            &[("id", &row.id)],
+            Some(&w.instructor),
+        )
+        .await;
         assert_eq!(a.status, 404);
 
         // Revocation beats everything: every string refused, no rotation.
@@ -207,7 +259,12 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         assert_eq!(a.status, 200, "{}", a.json);
         assert_eq!(refusal(&app, &newest).await.as_deref(), Some("00105"));
         let a = rotate(&app, &w.alice, &row.id, "24h").await;
-        assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"), "{}", a.json);
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "not_editable"),
+            "{}",
+            a.json
+        );
         assert_eq!(current_strings(&t, &row.id).await, 1);
         t.cleanup().await;
     }
@@ -219,7 +276,11 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
 async fn a_grace_is_never_lengthened() {
     for t in TestDb::all().await {
         let Accepted {
-            app, w, row, token: first, ..
+            app,
+            w,
+            row,
+            token: first,
+            ..
         } = accepted(&t).await;
         let a = rotate(&app, &w.alice, &row.id, "24h").await;
         let first_end = a.json.as_i64().expect("end");

@@ -50,7 +50,11 @@ fn changed(mut data: RequestData) -> RequestData {
 
 /// Alice's update of `parent`, saved with `data` and submitted; answers its
 /// id and version.
-async fn submitted_update(w: &World, parent: i64, edit: fn(RequestData) -> RequestData) -> (i64, i64) {
+async fn submitted_update(
+    w: &World,
+    parent: i64,
+    edit: fn(RequestData) -> RequestData,
+) -> (i64, i64) {
     let a = start(w, &w.alice, parent).await;
     assert_eq!(a.status, 200, "{}", a.json);
     let id = a.json.as_i64().expect("id");
@@ -110,7 +114,10 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
             (Some("update"), Some(parent), Some("draft"))
         );
         assert_eq!(got.json["data"]["context"]["title"], "Pré-remplissage");
-        assert_eq!(got.json["data"]["terms"]["accepted"], false, "accepted again");
+        assert_eq!(
+            got.json["data"]["terms"]["accepted"], false,
+            "accepted again"
+        );
         let p = get(&w, &w.alice, parent).await;
         assert_eq!(p.json["open_update"], json!(update));
         assert_eq!(p.json["updatable"], false);
@@ -138,10 +145,17 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
         assert_eq!(review.json["kind"], "update");
         assert_eq!(review.json["parent_id"], json!(parent));
         let changes = review.json["changes"].to_string();
-        assert!(changes.contains("Attestation fiscale") || changes.contains("attestation_fiscale_dgfip"), "{changes}");
+        assert!(
+            changes.contains("Attestation fiscale")
+                || changes.contains("attestation_fiscale_dgfip"),
+            "{changes}"
+        );
         assert!(changes.contains(NEW_TECHNICAL), "{changes}");
         assert!(!changes.contains("terms"), "{changes}");
-        for (nature, expected, absent) in [("mise_a_jour", update, parent), ("initiale", parent, update)] {
+        for (nature, expected, absent) in [
+            ("mise_a_jour", update, parent),
+            ("initiale", parent, update),
+        ] {
             let d = post_form(
                 &app,
                 "/api/instruction/dashboard",
@@ -155,12 +169,24 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
                 .iter()
                 .filter_map(|l| l["id"].as_i64())
                 .collect();
-            assert!(ids.contains(&expected) && !ids.contains(&absent), "{nature}: {ids:?}");
+            assert!(
+                ids.contains(&expected) && !ids.contains(&absent),
+                "{nature}: {ids:?}"
+            );
         }
 
         // Accepted: the same token, its string unchanged, the new scope open.
         let version = review.json["version"].as_i64().expect("version");
-        let a = accept(&w, update, version, &["unites_legales_etablissements_insee", "attestation_fiscale_dgfip"]).await;
+        let a = accept(
+            &w,
+            update,
+            version,
+            &[
+                "unites_legales_etablissements_insee",
+                "attestation_fiscale_dgfip",
+            ],
+        )
+        .await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         let after = spaces::token_of_request(&t.db, parent)
             .await
@@ -169,19 +195,37 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
         assert_eq!(after.id, row.id, "the same token");
         assert_eq!(
             after.scope_list(),
-            ["attestation_fiscale_dgfip", "unites_legales_etablissements_insee"]
+            [
+                "attestation_fiscale_dgfip",
+                "unites_legales_etablissements_insee"
+            ]
         );
-        assert!(spaces::token_of_request(&t.db, update).await.expect("db").is_none());
+        assert!(
+            spaces::token_of_request(&t.db, update)
+                .await
+                .expect("db")
+                .is_none()
+        );
         let (status, body, _) = call(&app, &attestation(), Some(&token)).await;
         assert_ne!(status, 403, "{}: {body}", t.name);
         assert_eq!(call(&app, &unite(), Some(&token)).await.0, 200);
         // The authorisation now says what the update said.
         let p = get(&w, &w.alice, parent).await;
-        assert_eq!(p.json["data"]["contacts"]["technical"]["email"], NEW_TECHNICAL);
+        assert_eq!(
+            p.json["data"]["contacts"]["technical"]["email"],
+            NEW_TECHNICAL
+        );
         assert_eq!(p.json["state"], "accepted");
         assert_eq!(p.json["updatable"], true, "a next update can start");
-        assert!(events(&t, parent).await.contains(&EventKind::UpdateAccepted));
-        let held = spaces::held_token(&t.db, &row.id).await.expect("db").expect("held");
+        assert!(
+            events(&t, parent)
+                .await
+                .contains(&EventKind::UpdateAccepted)
+        );
+        let held = spaces::held_token(&t.db, &row.id)
+            .await
+            .expect("db")
+            .expect("held");
         assert_eq!(held.holders.technical_email.as_deref(), Some(NEW_TECHNICAL));
         // Its people are told; the new technical contact gets a password link.
         let mails: Vec<(String, String)> = sqlx::query_as(
@@ -192,12 +236,22 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
         .expect("mails");
         let to: Vec<&str> = mails.iter().map(|(to, _)| to.as_str()).collect();
         assert_eq!(to, ["alice@occitanie.fr", NEW_TECHNICAL], "{}", t.name);
-        assert!(mails[0].1.contains("Le jeton reste le même"), "{}", mails[0].1);
-        assert!(mails[1].1.contains("/choisir-mot-de-passe?jeton="), "{}", mails[1].1);
+        assert!(
+            mails[0].1.contains("Le jeton reste le même"),
+            "{}",
+            mails[0].1
+        );
+        assert!(
+            mails[1].1.contains("/choisir-mot-de-passe?jeton="),
+            "{}",
+            mails[1].1
+        );
         // The former technical contact no longer sees it.
         assert_ne!(held.holders.technical_email.as_deref(), Some(TECHNICAL));
         // An accepted update is not revoked on its own.
-        let version = get(&w, &w.alice, update).await.json["version"].as_i64().expect("version");
+        let version = get(&w, &w.alice, update).await.json["version"]
+            .as_i64()
+            .expect("version");
         let a = post_json(
             &app,
             "/api/instruction/revoke",
@@ -205,7 +259,12 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
             Some(&w.instructor),
         )
         .await;
-        assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"), "{}", a.json);
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "not_editable"),
+            "{}",
+            a.json
+        );
         t.cleanup().await;
     }
 }
@@ -214,7 +273,11 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
 async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
     for t in TestDb::all().await {
         let Accepted {
-            app, w, id: parent, token, ..
+            app,
+            w,
+            id: parent,
+            token,
+            ..
         } = accepted(&t).await;
         let scopes = |t: &TestDb| {
             let db = t.db.clone();
@@ -252,7 +315,10 @@ async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
         data.terms.accepted = true;
         data.terms.version = CURRENT_CGU_VERSION.into();
         let v = got.json["version"].as_i64().expect("version");
-        assert_eq!(save(&w, &w.alice, other, v, "autre", &data).await.status, 200);
+        assert_eq!(
+            save(&w, &w.alice, other, v, "autre", &data).await.status,
+            200
+        );
         let a = submit(&w, other, v + 1).await;
         assert_eq!(
             (a.status.as_u16(), a.json["field"].as_str()),
@@ -265,11 +331,16 @@ async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
         let mut data: RequestData = serde_json::from_value(got.json["data"].clone()).expect("data");
         data.organisation.siret = "200 053 791 00014".into();
         let v = got.json["version"].as_i64().expect("version");
-        assert_eq!(save(&w, &w.alice, other, v, "retour", &data).await.status, 200);
+        assert_eq!(
+            save(&w, &w.alice, other, v, "retour", &data).await.status,
+            200
+        );
         assert_eq!(submit(&w, other, v + 1).await.status, 200);
 
         // Revoked while the update waits: it cannot be accepted.
-        let pv = get(&w, &w.alice, parent).await.json["version"].as_i64().expect("version");
+        let pv = get(&w, &w.alice, parent).await.json["version"]
+            .as_i64()
+            .expect("version");
         let a = post_json(
             &app,
             "/api/instruction/revoke",
@@ -278,15 +349,32 @@ async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
         )
         .await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let v = get(&w, &w.alice, other).await.json["version"].as_i64().expect("version");
+        let v = get(&w, &w.alice, other).await.json["version"]
+            .as_i64()
+            .expect("version");
         let a = accept(&w, other, v, &["unites_legales_etablissements_insee"]).await;
-        assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"), "{}: {}", t.name, a.json);
-        assert_eq!(get(&w, &w.alice, other).await.json["state"], "submitted", "nothing written");
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "not_editable"),
+            "{}: {}",
+            t.name,
+            a.json
+        );
+        assert_eq!(
+            get(&w, &w.alice, other).await.json["state"],
+            "submitted",
+            "nothing written"
+        );
         let (status, body, _) = call(&app, &unite(), Some(&token)).await;
         assert_eq!((status, &body["errors"][0]["code"]), (401, &json!("00105")));
         // And no new update starts on a revoked authorisation.
         let a = start(&w, &w.alice, parent).await;
-        assert_eq!((a.status.as_u16(), a.code()), (409, "not_editable"), "{}", a.json);
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "not_editable"),
+            "{}",
+            a.json
+        );
         t.cleanup().await;
     }
 }

@@ -1,15 +1,18 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { test, expect, type Page } from '@playwright/test';
-import { example, expectNoAxeViolations, hydrated, instructorIn, readMails, requestOf, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
+import { example, expectNoAxeViolations, hydrated, instructorIn, nextStep, readMails, requestOf, saved, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
 
 const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
 const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
 const password = 'cheval agrafe batterie correcte';
 
+const insee = `/v4/insee/sirene/unites_legales/213105554?${params}`;
+const attestation = `/v4/dgfip/unites_legales/213105554/attestation_fiscale?${params}`;
+
 /** The status of a call to the API with `token`, and its error code. */
-async function callWith(page: Page, token: string): Promise<[number, string | undefined]> {
-  const res = await page.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, {
+async function callWith(page: Page, token: string, path = insee): Promise<[number, string | undefined]> {
+  const res = await page.request.get(`${base}${path}`, {
     headers: { Authorization: `Bearer ${token}` },
   });
   const body = await res.json();
@@ -28,7 +31,7 @@ function endGraces(): void {
   execFileSync('python3', ['-c', script, path.join(__dirname, '..', '.data', 'guichet.db')]);
 }
 
-test('un jeton divulgué est remplacé sans coupure : l’ancien répond pendant 24 heures, puis seul le nouveau', async ({ browser }) => {
+test('l’habilitation « pré-qualification » reçoit une donnée sensible par une mise à jour sans coupure, puis son jeton divulgué est remplacé : l’ancien répond pendant 24 heures, puis seul le nouveau', async ({ browser }) => {
   test.setTimeout(120_000);
   const stamp = Date.now();
   const applicantContext = await browser.newContext({ locale: 'fr-FR' });
@@ -54,10 +57,63 @@ test('un jeton divulgué est remplacé sans coupure : l’ancien répond pendant
   // The string deployed so far answers.
   await applicant.goto('/espace');
   await hydrated(applicant);
-  const card = applicant.getByTestId(`jeton-${id}`);
+  let card = applicant.getByTestId(`jeton-${id}`);
   await card.getByRole('button', { name: 'Afficher le jeton' }).click();
   const old = await card.getByTestId('jeton').inputValue();
   expect(await callWith(applicant, old)).toEqual([200, undefined]);
+  expect(await callWith(applicant, old, attestation)).toEqual([403, '00100']);
+
+  // An update: one more sensitive data, through the wizard.
+  await applicant.goto(`/demandes/${id}`);
+  await hydrated(applicant);
+  await expect(applicant.getByTestId('demander-mise-a-jour')).toBeVisible();
+  await applicant.screenshot({ path: 'test-results/mise-a-jour-proposee.png', fullPage: true });
+  await applicant.getByRole('button', { name: 'Demander une mise à jour' }).click();
+  await expect(applicant).toHaveURL(/\/demandes\/\d+\/etape\/2$/);
+  const update = Number(applicant.url().match(/demandes\/(\d+)\//)?.[1]);
+  expect(update).toBeGreaterThan(id);
+  await hydrated(applicant);
+  await expect(applicant.getByLabel('Intitulé de la demande')).toHaveValue('Pré-qualification des aides');
+  await nextStep(applicant, 3);
+  await applicant.locator('label[for="scope-attestation_fiscale_dgfip"]').click();
+  await expect(applicant.locator('#scope-attestation_fiscale_dgfip')).toBeChecked();
+  await applicant.locator('#justification-attestation_fiscale_dgfip').fill('Vérifier la régularité fiscale avant de verser une aide.');
+  await saved(applicant);
+  await applicant.goto(`/demandes/${update}/etape/6`);
+  await hydrated(applicant);
+  await applicant.locator('label[for="cgu"]').click({ position: { x: 5, y: 5 } });
+  await expect(applicant.locator('#cgu')).toBeChecked();
+  await saved(applicant);
+  await applicant.getByRole('button', { name: 'Déposer la demande' }).click();
+  await expect(applicant).toHaveURL(new RegExp(`/demandes/${update}$`));
+  await expect(applicant.getByTestId('mise-a-jour')).toContainText(`Mise à jour de votre habilitation n° ${id}`);
+  // While it is instructed, the token answers as before.
+  expect(await callWith(applicant, old)).toEqual([200, undefined]);
+
+  // The instructor's dashboard shows it as an update, live.
+  await instructor.goto('/instruction?nature=mise_a_jour');
+  await hydrated(instructor);
+  const line = instructor.getByTestId(`demande-${update}`);
+  await expect(line).toContainText(`Mise à jour de n° ${id}`);
+  await expect(instructor.getByTestId(`demande-${id}`)).toHaveCount(0);
+  await instructor.screenshot({ path: 'test-results/mise-a-jour-tableau.png', fullPage: true });
+  await line.getByRole('link', { name: `n° ${update}` }).click();
+  await hydrated(instructor);
+  await expect(instructor.getByTestId('mise-a-jour')).toContainText(`Mise à jour de l’habilitation n° ${id}`);
+  await expect(instructor.getByRole('heading', { name: 'Changements par rapport à l’habilitation en vigueur' })).toBeVisible();
+  await expect(instructor.getByText(/Le champ « Données demandées » est passé de/)).toBeVisible();
+  await instructor.screenshot({ path: 'test-results/mise-a-jour-instruction.png', fullPage: true });
+  await instructor.getByRole('button', { name: 'Valider' }).click();
+  const acceptUpdate = instructor.getByRole('dialog', { name: 'Valider la demande' });
+  await acceptUpdate.getByRole('button', { name: 'Confirmer la validation' }).click();
+  await expect(acceptUpdate).toBeHidden();
+  // The same string now opens the new data.
+  await expect.poll(async () => (await callWith(applicant, old, attestation))[1]).not.toBe('00100');
+  expect(await callWith(applicant, old)).toEqual([200, undefined]);
+  await applicant.goto('/espace');
+  await hydrated(applicant);
+  card = applicant.getByTestId(`jeton-${id}`);
+  await expect(card).toContainText('Attestation fiscale');
 
   // "Remplacer le jeton": the grace to choose, 24 hours by default.
   await card.getByRole('button', { name: 'Remplacer le jeton' }).click();

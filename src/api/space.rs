@@ -104,17 +104,23 @@ pub async fn string_views(
     token_id: &str,
     now: i64,
 ) -> Result<Vec<StringView>, AppError> {
-    Ok(
-        crate::server::db::spaces::strings_of(db, token_id, now)
-            .await?
-            .into_iter()
-            .map(|s| StringView {
-                suffix: s.jti.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect(),
-                issued_at: s.issued_at,
-                ends_at: s.retired_at,
-            })
-            .collect(),
-    )
+    Ok(crate::server::db::spaces::strings_of(db, token_id, now)
+        .await?
+        .into_iter()
+        .map(|s| StringView {
+            suffix: s
+                .jti
+                .chars()
+                .rev()
+                .take(8)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
+            issued_at: s.issued_at,
+            ends_at: s.retired_at,
+        })
+        .collect())
 }
 
 /// One token of the space.

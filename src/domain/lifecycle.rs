@@ -20,7 +20,12 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Applicant, Role::Instructor, Role::Admin, Role::Reporter];
+    pub const ALL: [Role; 4] = [
+        Role::Applicant,
+        Role::Instructor,
+        Role::Admin,
+        Role::Reporter,
+    ];
 
     /// The stored value.
     pub fn as_str(self) -> &'static str {

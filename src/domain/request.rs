@@ -876,9 +876,15 @@ pub fn differences(before: &RequestData, after: &RequestData) -> Vec<FieldChange
         &mut a,
     );
     flatten("", &serde_json::to_value(after).unwrap_or_default(), &mut b);
-    // Dates as a person reads them.
+    // Dates as a person reads them, data by their names.
     let shown = |field: &str, value: String| match field {
         "context.go_live" => super::time::french_date_of_iso(&value),
+        "data.scopes" => value
+            .split(", ")
+            .filter(|v| !v.is_empty())
+            .map(|v| super::scopes::find(v).map_or_else(|| v.to_owned(), |s| s.label.clone()))
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => value,
     };
     let mut out = Vec::new();

@@ -258,7 +258,7 @@ pub async fn stream(
                 // dashboards.
                 Ok(e) if !e.kind.is_announced() => continue,
                 Ok(e) => break sse_event(&e),
-            // Too slow: say so; the page reloads its data.
+                // Too slow: say so; the page reloads its data.
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     break Event::default()
                         .event("retard")

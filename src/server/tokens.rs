@@ -47,7 +47,11 @@ impl Claims {
     /// The claims of the token's string `jti`, issued at `issued_at` (ms):
     /// what the string says (the row can say more since: a renewal, an
     /// update of its scopes, a revocation).
-    pub fn of_string(row: &crate::server::db::spaces::TokenRow, jti: &str, issued_at: i64) -> Claims {
+    pub fn of_string(
+        row: &crate::server::db::spaces::TokenRow,
+        jti: &str,
+        issued_at: i64,
+    ) -> Claims {
         Claims {
             uid: row.id.clone(),
             jti: jti.to_owned(),

@@ -7,7 +7,6 @@ use crate::api::instruction::{
     ReviewView, RevokeRequest, SendMessage, dashboard, review,
 };
 use crate::api::space::RotateToken;
-use crate::ui::space::{RotationForm, TokenStrings};
 use crate::domain::RequestState;
 use crate::domain::lifecycle::{EventKind, RequestKind};
 use crate::domain::request::field_label;
@@ -16,6 +15,7 @@ use crate::error::AppError;
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, load_error};
 use crate::ui::requests::{RequestSummaryView, StateBadge, request_id_param};
+use crate::ui::space::{RotationForm, TokenStrings};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -488,7 +488,11 @@ pub fn ReviewPage() -> impl IntoView {
 
 /// "1er", "2e"…: a French ordinal.
 fn ordinal(n: i64) -> String {
-    if n == 1 { "1er".to_owned() } else { format!("{n}e") }
+    if n == 1 {
+        "1er".to_owned()
+    } else {
+        format!("{n}e")
+    }
 }
 
 /// What an instructor can do on the review page.
@@ -505,7 +509,11 @@ struct ReviewActions {
 
 /// The request's token as staff see it: data, expiry, strings accepted,
 /// and the forced replacement of its string.
-fn token_section(t: ReviewToken, rotate: ServerAction<RotateToken>, decides: bool) -> impl IntoView {
+fn token_section(
+    t: ReviewToken,
+    rotate: ServerAction<RotateToken>,
+    decides: bool,
+) -> impl IntoView {
     let labels: Vec<String> = t
         .scopes
         .iter()
@@ -558,6 +566,22 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
         <h1>{format!("Demande n° {id}")}</h1>
         <p class="fr-text--lead">{title}</p>
         <StateBadge state=r.state />
+        {update_of.map(|p| view! {
+            <div class="fr-notice fr-notice--info fr-my-2w" data-testid="mise-a-jour">
+                <div class="fr-container">
+                    <div class="fr-notice__body">
+                        <p class="fr-notice__title">
+                            {format!("Mise à jour de l’habilitation n° {p}, qui reste en vigueur pendant l’instruction. \
+                                      La valider change les données de son jeton, sans nouveau jeton à déployer. ")}
+                            <a href=crate::paths::review(p)>{format!("Voir l’habilitation n° {p}")}</a>
+                        </p>
+                    </div>
+                </div>
+            </div>
+            {r.changes.is_empty().then(|| view! {
+                <p class="fr-mb-3w">"Aucun changement par rapport à l’habilitation en vigueur."</p>
+            })}
+        })}
         <p class="fr-mt-2w">
             {format!("Demandeur : {}. ", r.applicant_email)}
             {r.submitted_at.map(|at| format!("Déposée le {} ({} dépôt). ", format_paris_long(at), ordinal(r.submission_no)))}
@@ -639,22 +663,6 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
-        })}
-        {update_of.map(|p| view! {
-            <div class="fr-notice fr-notice--info fr-mb-3w" data-testid="mise-a-jour">
-                <div class="fr-container">
-                    <div class="fr-notice__body">
-                        <p class="fr-notice__title">
-                            {format!("Mise à jour de l’habilitation n° {p}, qui reste en vigueur pendant l’instruction. \
-                                      La valider change les données de son jeton, sans nouveau jeton à déployer. ")}
-                            <a href=crate::paths::review(p)>{format!("Voir l’habilitation n° {p}")}</a>
-                        </p>
-                    </div>
-                </div>
-            </div>
-            {r.changes.is_empty().then(|| view! {
-                <p class="fr-mb-3w">"Aucun changement par rapport à l’habilitation en vigueur."</p>
-            })}
         })}
         {(!r.changes.is_empty()).then(|| view! {
             <section class="fr-mb-4w" aria-labelledby="changements">

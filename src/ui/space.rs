@@ -1,9 +1,11 @@
 //! "Mon espace": the API tokens of the requests the user is the applicant or
 //! the technical contact of, by organisation, each with who sees it.
 
-use crate::api::space::{RenewToken, RotateToken, StringView, TokenView, reveal_token, space_overview};
-use crate::domain::token::Grace;
+use crate::api::space::{
+    RenewToken, RotateToken, StringView, TokenView, reveal_token, space_overview,
+};
 use crate::domain::time::{format_paris_date, format_paris_long};
+use crate::domain::token::Grace;
 use crate::error::AppError;
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, SuccessNotice, load_error};

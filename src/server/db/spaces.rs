@@ -345,10 +345,23 @@ pub struct Actor<'a> {
 }
 
 /// Writes in the request's timeline that `by` displayed its token.
-pub async fn record_reveal(db: &Db, request_id: i64, by: Actor<'_>, now: i64) -> Result<(), DbError> {
+pub async fn record_reveal(
+    db: &Db,
+    request_id: i64,
+    by: Actor<'_>,
+    now: i64,
+) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     let message = format!("par {}", by.email);
-    record_event_in(&mut tx, request_id, EventKind::TokenRevealed, by, &message, now).await?;
+    record_event_in(
+        &mut tx,
+        request_id,
+        EventKind::TokenRevealed,
+        by,
+        &message,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

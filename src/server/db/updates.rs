@@ -66,12 +66,10 @@ pub async fn start(
         return Ok(Started { id, created: false });
     }
     let (data, template_slug, template_version): (String, Option<String>, Option<i64>) =
-        sqlx::query_as(
-            "SELECT data, template_slug, template_version FROM requests WHERE id = $1",
-        )
-        .bind(parent_id)
-        .fetch_one(&mut *tx)
-        .await?;
+        sqlx::query_as("SELECT data, template_slug, template_version FROM requests WHERE id = $1")
+            .bind(parent_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let mut data = decode(&data)?;
     data.terms = Default::default();
     data.legal.attachments.clear();

@@ -124,9 +124,8 @@ async fn same_organisation(
             ),
         ));
     }
-    let siret = |d: &crate::domain::request::RequestData| {
-        db::requests::siret_column(&d.organisation.siret)
-    };
+    let siret =
+        |d: &crate::domain::request::RequestData| db::requests::siret_column(&d.organisation.siret);
     if siret(&r.data) != siret(&parent.data) {
         return Err(AppError::invalid(
             "organisation.siret",

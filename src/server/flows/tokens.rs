@@ -3,14 +3,14 @@
 //! timeline —, its applicant renewing it in its last 90 days, and its
 //! people or staff replacing its string (rotation) with a grace period.
 
+use crate::domain::lifecycle::EventKind;
+use crate::domain::token::Grace;
 use crate::error::{AppError, ErrorCode};
 use crate::server::auth::session::Viewer;
 use crate::server::db::{
     self,
     spaces::{HeldToken, TokenHolders, TokenRow},
 };
-use crate::domain::lifecycle::EventKind;
-use crate::domain::token::Grace;
 use crate::server::mail::templates;
 use crate::server::policy;
 use crate::server::state::AppState;
@@ -109,16 +109,35 @@ pub async fn rotate(
             "Ce jeton vient d’être révoqué : il ne peut pas être remplacé.",
         ));
     }
-    let event_id =
-        db::spaces::record_event_in(&mut tx, row.request_id, EventKind::TokenRotated, actor(by), &message, now)
-            .await?;
+    let event_id = db::spaces::record_event_in(
+        &mut tx,
+        row.request_id,
+        EventKind::TokenRotated,
+        actor(by),
+        &message,
+        now,
+    )
+    .await?;
     for to in emails {
-        let mail = templates::token_rotated(to, row.request_id, &row.name, by_staff, old_until, &space_link);
+        let mail = templates::token_rotated(
+            to,
+            row.request_id,
+            &row.name,
+            by_staff,
+            old_until,
+            &space_link,
+        );
         db::outbox::enqueue(&mut tx, &mail, now).await?;
     }
     tx.commit().await?;
     state.api.forget_request(row.request_id);
-    super::announce(state, EventKind::TokenRotated, row.request_id, Some(event_id)).await;
+    super::announce(
+        state,
+        EventKind::TokenRotated,
+        row.request_id,
+        Some(event_id),
+    )
+    .await;
     Ok(old_until)
 }
 
