@@ -12,7 +12,7 @@ use crate::ui::home::HomePage;
 use crate::ui::instruction::{DashboardPage, ReviewPage};
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
-use crate::ui::requests::{MyRequestsPage, RequestPage};
+use crate::ui::requests::{MyRequestsPage, RequestPage, TransferPage};
 use crate::ui::space::SpacePage;
 use crate::ui::templates::{NewRequestPage, TemplatePage, TemplatesPage};
 use crate::ui::wizard::{StepPage, WizardShell};
@@ -148,6 +148,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/demandes/nouvelle") view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/espace") view={Lazy::<SpaceView>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/transfert") view=TransferPage />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/demandes/:id/etape") view={Lazy::<WizardShellView>::new()} ssr=SsrMode::Async>
                         <Route path=path!(":n") view={Lazy::<StepView>::new()} />

@@ -19,6 +19,8 @@ pub const MY_ACCOUNT: &str = "/mon-compte";
 pub const MY_REQUESTS: &str = "/demandes";
 /// "Mon espace": the tokens.
 pub const SPACE: &str = "/espace";
+/// Accepting a request handed over (`?jeton=`).
+pub const TRANSFER: &str = "/transfert";
 /// The instructors' dashboard.
 pub const DASHBOARD: &str = "/instruction";
 /// The dashboard's live stream (server-sent events).

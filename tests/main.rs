@@ -24,5 +24,6 @@ mod requests;
 mod rotation;
 mod templates;
 mod tokens;
+mod transfers;
 mod trust;
 mod updates;

@@ -26,6 +26,7 @@ const OWNED: &[&str] = &[
     "/api/requests/save",
     "/api/requests/duplicate",
     "/api/requests/start_update",
+    "/api/requests/transfer",
     "/api/requests/archive",
     "/api/requests/submit",
     "/api/requests/remove_attachment",
@@ -72,6 +73,10 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         | "/api/requests/archive"
         | "/api/requests/start_update" => Body::Form(vec![("id", id_s)]),
         "/api/requests/submit" => Body::Form(vec![("id", id_s), ("version", "1".to_owned())]),
+        "/api/requests/transfer" => Body::Form(vec![
+            ("id", id_s),
+            ("email", "collegue@ville.fr".to_owned()),
+        ]),
         "/api/requests/remove_attachment" => Body::Form(vec![
             ("id", id_s),
             (
@@ -125,7 +130,9 @@ fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
         | "/api/admin/accounts"
         | "/api/dev/mails" => vec![],
         "/api/auth/register" => vec![("email", "nouveau@ville.fr"), ("password", PASSWORD)],
-        "/api/auth/confirm_email" => vec![("token", "inconnu")],
+        "/api/auth/confirm_email" | "/api/requests/accept_transfer" => {
+            vec![("token", "inconnu")]
+        }
         "/api/auth/login" => vec![("email", "personne@ville.fr"), ("password", "x")],
         "/api/auth/request_password_reset" => vec![("email", "personne@ville.fr")],
         "/api/auth/reset_password" | "/api/auth/choose_password" => {

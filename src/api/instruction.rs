@@ -298,6 +298,9 @@ pub struct ReviewView {
     /// its data in force.
     #[serde(default)]
     pub parent_id: Option<i64>,
+    /// A transfer to another applicant waiting for acceptance.
+    #[serde(default)]
+    pub pending_transfer: Option<crate::api::requests::PendingTransfer>,
 }
 
 /// A request's token as staff see it (never its string).
@@ -478,7 +481,11 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
         }),
         None => None,
     };
+    let pending_transfer = db::transfers::pending_of(&app.db, id, now)
+        .await?
+        .map(|(email, expires_at)| crate::api::requests::PendingTransfer { email, expires_at });
     Ok(ReviewView {
+        pending_transfer,
         kind: r.kind,
         parent_id: r.parent_id,
         decides,

@@ -63,6 +63,19 @@ pub struct RequestView {
     /// open).
     #[serde(default)]
     pub updatable: bool,
+    /// The viewer may hand it to a colleague (its applicant).
+    #[serde(default)]
+    pub transferable: bool,
+    /// The offer waiting for a colleague's acceptance, if any.
+    #[serde(default)]
+    pub pending_transfer: Option<PendingTransfer>,
+}
+
+/// A transfer offered and not accepted yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    pub email: String,
+    pub expires_at: i64,
 }
 
 /// The answer to a save.
@@ -189,7 +202,17 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         && r.kind == RequestKind::Initial
         && open_update.is_none()
         && policy::can_edit_request(&me, facts);
+    let transferable = r.state != RequestState::Archived && policy::can_edit_request(&me, facts);
+    let pending_transfer = if transferable {
+        db::transfers::pending_of(&state.db, r.id, db::now_ms())
+            .await?
+            .map(|(email, expires_at)| PendingTransfer { email, expires_at })
+    } else {
+        None
+    };
     Ok(RequestView {
+        transferable,
+        pending_transfer,
         kind: r.kind,
         parent_id: r.parent_id,
         open_update,
@@ -283,6 +306,34 @@ pub async fn start_update(id: i64) -> Result<i64, AppError> {
     let started = db::updates::start(&state.db, id, me.id, db::now_ms()).await?;
     crate::server::after_form(&crate::paths::wizard_step(started.id, 2));
     Ok(started.id)
+}
+
+/// Offers request `id` to the colleague at `email` (its applicant: an
+/// address of the same domain; staff: any); answers when the offer ends.
+#[server(endpoint = "requests/transfer")]
+pub async fn transfer_request(id: i64, email: String) -> Result<i64, AppError> {
+    let state = crate::server::app_state()?;
+    let me = crate::server::caller::<TransferRequest>().await?;
+    crate::server::flows::transfer::offer(&state, &me, id, &email).await
+}
+
+/// What accepting a transfer did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferDone {
+    pub request_id: i64,
+    /// A link to choose a password, for a new account.
+    pub password_link: Option<String>,
+}
+
+/// Accepts the transfer of the emailed link's `token`.
+#[server(endpoint = "requests/accept_transfer")]
+pub async fn accept_transfer(token: String) -> Result<TransferDone, AppError> {
+    let state = crate::server::app_state()?;
+    let done = crate::server::flows::transfer::accept(&state, &token).await?;
+    Ok(TransferDone {
+        request_id: done.request_id,
+        password_link: done.password_link,
+    })
 }
 
 /// Archives a draft (it stays listed, no longer editable).

@@ -195,6 +195,10 @@ pub enum EventKind {
     /// On an accepted request: an update of it was accepted; its data and
     /// its token's scopes are now the update's (payload: the scopes).
     UpdateAccepted,
+    /// The request was offered to a colleague (the message says to whom).
+    TransferOffered,
+    /// The colleague accepted: they are its applicant now.
+    TransferAccepted,
     /// An instructor took or released the request: announced to the live
     /// dashboards, not written in the timeline.
     Assigned,
@@ -219,11 +223,13 @@ impl EventKind {
             EventKind::TokenRotated => "token_rotated",
             EventKind::UpdateStarted => "update_started",
             EventKind::UpdateAccepted => "update_accepted",
+            EventKind::TransferOffered => "transfer_offered",
+            EventKind::TransferAccepted => "transfer_accepted",
             EventKind::Assigned => "assigned",
         }
     }
 
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 18] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Submitted,
@@ -239,6 +245,8 @@ impl EventKind {
         EventKind::TokenRotated,
         EventKind::UpdateStarted,
         EventKind::UpdateAccepted,
+        EventKind::TransferOffered,
+        EventKind::TransferAccepted,
         EventKind::Assigned,
     ];
 
@@ -290,6 +298,8 @@ impl EventKind {
             EventKind::TokenRotated => "Jeton remplacé",
             EventKind::UpdateStarted => "Mise à jour commencée",
             EventKind::UpdateAccepted => "Mise à jour validée",
+            EventKind::TransferOffered => "Transfert proposé",
+            EventKind::TransferAccepted => "Demande transférée",
             EventKind::Assigned => "Instructeur changé",
         }
     }

@@ -93,6 +93,10 @@ pub const RULES: &[Rule] = {
         rule::<SaveRequest>(Roles(APPLICANT), Limit::None),
         rule::<DuplicateRequest>(Roles(APPLICANT), Limit::None),
         rule::<StartUpdate>(Roles(APPLICANT), Limit::None),
+        // Its applicant or staff: `can_transfer_request`. The link is the
+        // colleague's proof, as for a password reset.
+        rule::<TransferRequest>(SignedIn, Limit::None),
+        rule::<AcceptTransfer>(Public, Limit::Auth),
         rule::<ArchiveRequest>(Roles(APPLICANT), Limit::None),
         rule::<RemoveAttachment>(Roles(APPLICANT), Limit::None),
         rule::<SubmitRequest>(Roles(APPLICANT), Limit::None),
@@ -255,6 +259,12 @@ pub fn can_renew_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
 /// new string either).
 pub fn can_rotate_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
     token_relation(viewer, holders) != TokenRelation::None
+}
+
+/// Whether `viewer` may hand a request to a colleague: its applicant, and
+/// staff once it has been submitted.
+pub fn can_transfer_request(viewer: &Viewer, r: RequestFacts) -> bool {
+    is_own_request(viewer, r) || (is_staff(viewer.role) && r.submitted)
 }
 
 fn is_own_request(viewer: &Viewer, r: RequestFacts) -> bool {

@@ -45,7 +45,7 @@ where
 
 /// A narrow centred column for forms.
 #[component]
-fn FormColumn(children: Children) -> impl IntoView {
+pub(crate) fn FormColumn(children: Children) -> impl IntoView {
     view! {
         <div class="fr-container fr-my-6w">
             <div class="fr-grid-row fr-grid-row--center">
@@ -172,13 +172,13 @@ pub fn RegisterPage() -> impl IntoView {
 }
 
 /// The `jeton` of the page's address.
-fn token_from_query() -> Signal<String> {
+pub(crate) fn token_from_query() -> Signal<String> {
     let query = use_query_map();
     Signal::derive(move || query.read().get("jeton").unwrap_or_default())
 }
 
 #[component]
-fn MissingToken() -> impl IntoView {
+pub(crate) fn MissingToken() -> impl IntoView {
     view! {
         <div class="fr-alert fr-alert--error fr-mb-3w" role="alert">
             <h2 class="fr-alert__title">"Lien incomplet"</h2>

@@ -703,6 +703,7 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
             }>{move || if internal.get() { "Enregistrer la note" } else { "Envoyer au demandeur" }}</button>
             })}
         </section>
+        {decides.then(|| view! { <crate::ui::requests::TransferForm id pending=r.pending_transfer.clone() staff=true /> })}
         <section class="fr-mb-4w" aria-labelledby="historique">
             <h2 id="historique" class="fr-h4">"Historique"</h2>
             <ol>

@@ -1,8 +1,11 @@
 //! "Mes demandes" and the read-only view of one request.
 
 use crate::api::requests::{
-    ArchiveRequest, DuplicateRequest, RequestView, StartUpdate, get_request, my_requests,
+    AcceptTransfer, ArchiveRequest, DuplicateRequest, PendingTransfer, RequestView, StartUpdate,
+    TransferRequest, get_request, my_requests,
 };
+use crate::domain::time::format_paris_long;
+use crate::ui::forms::{InputField, SuccessNotice, field_error};
 use crate::domain::RequestState;
 use crate::domain::lifecycle::RequestKind;
 use crate::domain::request::{RequestData, Step};
@@ -317,7 +320,7 @@ pub fn RequestPage() -> impl IntoView {
             <Suspense>
                 {move || Suspend::new(async move {
                     match request.await {
-                        Ok(RequestView { id, state, data, editable, changes_message, changes_fields, kind, parent_id, open_update, updatable, .. }) => {
+                        Ok(RequestView { id, state, data, editable, changes_message, changes_fields, kind, parent_id, open_update, updatable, transferable, pending_transfer, .. }) => {
                             let update_of = parent_id.filter(|_| kind == RequestKind::Update);
                             view! {
                                 <h1>{format!("Demande n° {id}")}</h1>
@@ -370,6 +373,7 @@ pub fn RequestPage() -> impl IntoView {
                                     <a class="fr-btn fr-mb-4w" href={crate::paths::wizard_step(id, 1)}>"Reprendre la demande"</a>
                                 })}
                                 {crate::domain::lifecycle::SUBMITTED_STATES.contains(&state).then(|| view! { <ApplicantConversation id /> })}
+                                {transferable.then(|| view! { <TransferForm id pending=pending_transfer.clone() /> })}
                                 <RequestSummaryView id data edit=false />
                                 <a class="fr-link fr-icon-arrow-left-line fr-link--icon-left" href={crate::paths::MY_REQUESTS}>"Mes demandes"</a>
                             }
@@ -415,3 +419,109 @@ fn ApplicantConversation(id: i64) -> impl IntoView {
         </section>
     }
 }
+
+/// Handing the request to a colleague: the address, then the offer
+/// pending until they accept it by email. `staff`: any address.
+#[component]
+pub fn TransferForm(
+    id: i64,
+    pending: Option<PendingTransfer>,
+    #[prop(default = false)] staff: bool,
+) -> impl IntoView {
+    let offer = ServerAction::<TransferRequest>::new();
+    let error = last_error(offer.value());
+    let offered = move || match offer.value().get() {
+        Some(Ok(end)) => Some(end),
+        _ => None,
+    };
+    view! {
+        <section class="fr-mb-4w" aria-labelledby="transfert" data-testid="transfert">
+            <h2 id="transfert" class="fr-h4">{if staff { "Transférer à un autre demandeur" } else { "Transférer à un collègue" }}</h2>
+            <p>
+                {if staff {
+                    "La personne reçoit un lien, valable 7 jours, pour reprendre la demande : elle en \
+                     devient le demandeur. Le jeton continue de fonctionner."
+                } else {
+                    "Vous changez de poste ? Votre collègue reçoit un lien, valable 7 jours, pour \
+                     reprendre la demande : il en devient le demandeur, et vous n’y aurez plus accès. \
+                     Le jeton continue de fonctionner."
+                }}
+            </p>
+            {pending.map(|p| view! {
+                <p class="fr-badge fr-badge--info fr-mb-2w">
+                    {format!("Transfert proposé à {}, en attente jusqu’au {}", p.email, format_paris_long(p.expires_at))}
+                </p>
+            })}
+            {move || offered().map(|end| view! {
+                <SuccessNotice title="Transfert proposé">
+                    <p>{format!("Le courriel est parti. Le transfert se fera quand la personne l’acceptera, au plus tard le {}.", format_paris_long(end))}</p>
+                </SuccessNotice>
+            })}
+            <ActionForm action=offer>
+                <input type="hidden" name="id" value=id />
+                <InputField
+                    label="Adresse électronique de la personne"
+                    name="email"
+                    kind="email"
+                    hint=if staff { "" } else { "Une adresse de votre organisation" }
+                    error=field_error(error, "email")
+                />
+                {move || error.get().filter(|e| e.field.is_none()).map(|e| view! { <p class="fr-error-text">{e.message}</p> })}
+                <button class="fr-btn fr-btn--secondary" type="submit" disabled=move || offer.pending().get()>
+                    "Proposer le transfert"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// `/transfert?jeton=…`: a colleague accepts a request handed to them.
+#[component]
+pub fn TransferPage() -> impl IntoView {
+    let token = crate::ui::account::token_from_query();
+    let accept = ServerAction::<AcceptTransfer>::new();
+    let error = last_error(accept.value());
+    let done = move || match accept.value().get() {
+        Some(Ok(d)) => Some(d),
+        _ => None,
+    };
+    view! {
+        <Title text="Reprendre une demande" />
+        <crate::ui::account::FormColumn>
+            <h1>"Reprendre une demande"</h1>
+            <Show
+                when=move || done().is_none()
+                fallback=move || done().map(|d| view! {
+                    <SuccessNotice title="Demande transférée">
+                        <p>{format!("Vous êtes désormais le demandeur de la demande n° {}.", d.request_id)}</p>
+                    </SuccessNotice>
+                    {match d.password_link {
+                        Some(link) => view! {
+                            <p>"Choisissez votre mot de passe pour accéder à la demande et à son jeton."</p>
+                            <a class="fr-btn" href=link>"Choisir mon mot de passe"</a>
+                        }.into_any(),
+                        None => view! {
+                            <a class="fr-btn" href={crate::paths::request(d.request_id)}>"Voir la demande"</a>
+                        }.into_any(),
+                    }}
+                })
+            >
+                <Show when=move || !token.get().is_empty() fallback=crate::ui::account::MissingToken>
+                    <ErrorSummary error />
+                    <p>
+                        "Un collègue vous transfère une demande d’accès à API Entreprise. En \
+                         l’acceptant, vous en devenez le demandeur : vous la suivez, échangez avec \
+                         l’instructeur et voyez son jeton s’il a été délivré."
+                    </p>
+                    <ActionForm action=accept>
+                        <input type="hidden" name="token" value=move || token.get() />
+                        <button class="fr-btn" type="submit" disabled=move || accept.pending().get()>
+                            "Accepter le transfert"
+                        </button>
+                    </ActionForm>
+                </Show>
+            </Show>
+        </crate::ui::account::FormColumn>
+    }
+}
+

@@ -14,6 +14,7 @@ pub mod rate;
 pub mod requests;
 pub mod spaces;
 pub mod templates;
+pub mod transfers;
 pub mod updates;
 pub mod users;
 

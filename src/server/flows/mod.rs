@@ -15,6 +15,7 @@ pub mod remind;
 pub mod submit;
 pub mod templates;
 pub mod tokens;
+pub mod transfer;
 
 use crate::domain::lifecycle::EventKind;
 use crate::error::AppError;

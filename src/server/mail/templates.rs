@@ -411,6 +411,53 @@ pub fn update_accepted(
     )
 }
 
+/// Offers a request to a colleague: the link accepts it (7 days).
+pub fn transfer_offered(
+    to: &str,
+    id: i64,
+    title: &str,
+    from: &str,
+    link: &str,
+    expires_at: i64,
+) -> NewEmail {
+    email(
+        "transfer_offered",
+        to,
+        &format!("Demande n° {id} : {from} vous la transfère"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "{from} vous propose de reprendre la demande d’accès à API Entreprise n° {id} \
+                 « {title} » : vous en deviendrez le demandeur, et verrez son jeton s’il a été \
+                 délivré (le jeton continue de fonctionner, rien n’est à redéployer)."
+            ),
+            format!(
+                "Ce lien est valable jusqu’au {} et ne sert qu’une fois. Si vous ne connaissez \
+                 pas cette demande, ignorez ce courriel.",
+                crate::domain::time::format_paris_long(expires_at)
+            ),
+        ],
+        Some(("Accepter le transfert", link)),
+    )
+}
+
+/// Tells the former applicant their request now belongs to a colleague.
+pub fn transfer_done(to: &str, id: i64, title: &str, colleague: &str, link: &str) -> NewEmail {
+    email(
+        "transfer_done",
+        to,
+        &format!("Demande n° {id} transférée à {colleague}"),
+        vec![
+            "Bonjour,".to_owned(),
+            format!(
+                "{colleague} a accepté de reprendre la demande n° {id} « {title} » : c’est \
+                 désormais son demandeur. Vous n’y avez plus accès, ni à son jeton."
+            ),
+        ],
+        Some(("Voir la demande", link)),
+    )
+}
+
 /// Tells the applicant their request was accepted (the client space and the
 /// token are described in the space itself).
 pub fn request_accepted(to: &str, id: i64, title: &str, message: &str, link: &str) -> NewEmail {
