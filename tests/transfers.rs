@@ -24,14 +24,25 @@ async fn offer(w: &World, who: &str, id: i64, to: &str) -> Answer {
 }
 
 async fn accept_link(w: &World, token: &str) -> Answer {
-    post_form(&w.app, "/api/requests/accept_transfer", &[("token", token)], None).await
+    post_form(
+        &w.app,
+        "/api/requests/accept_transfer",
+        &[("token", token)],
+        None,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_colleague_accepts_by_email_and_the_token_keeps_working() {
     for t in TestDb::all().await {
         let Accepted {
-            app, w, id, token, row, ..
+            app,
+            w,
+            id,
+            token,
+            row,
+            ..
         } = accepted(&t).await;
         let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
 
@@ -66,7 +77,10 @@ async fn a_colleague_accepts_by_email_and_the_token_keeps_working() {
         let a = accept_link(&w, &link).await;
         assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
         assert_eq!(a.json["request_id"], id);
-        let password = a.json["password_link"].as_str().expect("a new account").to_owned();
+        let password = a.json["password_link"]
+            .as_str()
+            .expect("a new account")
+            .to_owned();
         assert_eq!(accept_link(&w, &link).await.status, 410);
         let kinds: Vec<EventKind> = db::requests::events(&t.db, id)
             .await
@@ -74,7 +88,10 @@ async fn a_colleague_accepts_by_email_and_the_token_keeps_working() {
             .into_iter()
             .map(|e| e.kind)
             .collect();
-        assert!(kinds.contains(&EventKind::TransferOffered) && kinds.contains(&EventKind::TransferAccepted));
+        assert!(
+            kinds.contains(&EventKind::TransferOffered)
+                && kinds.contains(&EventKind::TransferAccepted)
+        );
         assert!(
             body_of(&t, "transfer_done", "alice@occitanie.fr")
                 .await
@@ -105,7 +122,10 @@ async fn a_colleague_accepts_by_email_and_the_token_keeps_working() {
         assert_eq!(a.status, 200, "{}", a.json);
         let link = last_token(&t.db, "transfer_offered", "bob@herault.fr").await;
         let a = accept_link(&w, &link).await;
-        assert_eq!((a.status.as_u16(), &a.json["password_link"]), (200, &serde_json::Value::Null));
+        assert_eq!(
+            (a.status.as_u16(), &a.json["password_link"]),
+            (200, &serde_json::Value::Null)
+        );
         assert_eq!(get(&w, &w.bob, id).await.status, 200);
         assert_eq!(get(&w, &claire, id).await.status, 403);
         t.cleanup().await;

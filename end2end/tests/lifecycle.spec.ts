@@ -31,12 +31,13 @@ function endGraces(): void {
   execFileSync('python3', ['-c', script, path.join(__dirname, '..', '.data', 'guichet.db')]);
 }
 
-test('l’habilitation « pré-qualification » reçoit une donnée sensible par une mise à jour sans coupure, puis son jeton divulgué est remplacé : l’ancien répond pendant 24 heures, puis seul le nouveau', async ({ browser }) => {
+test('l’habilitation « pré-qualification » reçoit une donnée sensible par une mise à jour sans coupure, passe à un collègue, puis son jeton divulgué est remplacé : l’ancien répond pendant 24 heures, puis seul le nouveau', async ({ browser }) => {
   test.setTimeout(120_000);
   const stamp = Date.now();
   const applicantContext = await browser.newContext({ locale: 'fr-FR' });
   const applicant = await applicantContext.newPage();
-  const console = watchConsole(applicant);
+  // The transfer to another domain is refused with a 422, on purpose.
+  const console = watchConsole(applicant, [/status of 422/]);
   const email = `demandeur.${stamp}@occitanie.fr`;
   await signUpAndIn(applicant, email, password);
   const id = await requestOf(applicant, { ...example, context: { ...example.context, title: 'Pré-qualification des aides' } }, true);
@@ -110,10 +111,45 @@ test('l’habilitation « pré-qualification » reçoit une donnée sensible par
   // The same string now opens the new data.
   await expect.poll(async () => (await callWith(applicant, old, attestation))[1]).not.toBe('00100');
   expect(await callWith(applicant, old)).toEqual([200, undefined]);
-  await applicant.goto('/espace');
+  // Handed to a colleague, who accepts by email; the token keeps answering.
+  const colleagueEmail = `collegue.${stamp}@occitanie.fr`;
+  await applicant.goto(`/demandes/${id}`);
   await hydrated(applicant);
-  card = applicant.getByTestId(`jeton-${id}`);
+  const transfer = applicant.getByTestId('transfert');
+  await transfer.getByLabel(/Adresse électronique de la personne/).fill('quelquun@ailleurs.fr');
+  await transfer.getByRole('button', { name: 'Proposer le transfert' }).click();
+  await expect(transfer.getByText(/doit se terminer par @occitanie\.fr/)).toBeVisible();
+  await applicant.screenshot({ path: 'test-results/transfert-erreur.png', fullPage: true });
+  await transfer.getByLabel(/Adresse électronique de la personne/).fill(colleagueEmail);
+  await transfer.getByRole('button', { name: 'Proposer le transfert' }).click();
+  await expect(transfer.getByRole('heading', { name: 'Transfert proposé' })).toBeVisible();
+  await applicant.screenshot({ path: 'test-results/transfert-propose.png', fullPage: true });
+  const transferLink = await waitForMailLink(colleagueEmail, 'vous la transfère');
+  const colleagueContext = await browser.newContext({ locale: 'fr-FR', permissions: ['clipboard-read', 'clipboard-write'] });
+  const holder = await colleagueContext.newPage();
+  const holderConsole = watchConsole(holder);
+  await holder.goto(transferLink);
+  await hydrated(holder);
+  await expectNoAxeViolations(holder);
+  await holder.getByRole('button', { name: 'Accepter le transfert' }).click();
+  await expect(holder.getByRole('heading', { name: 'Demande transférée' })).toBeVisible();
+  await holder.screenshot({ path: 'test-results/transfert-accepte.png', fullPage: true });
+  await holder.getByRole('link', { name: 'Choisir mon mot de passe' }).click();
+  await hydrated(holder);
+  await holder.locator('input[name="password"]').fill(password);
+  await holder.getByRole('button', { name: 'Enregistrer le mot de passe' }).click();
+  await expect(holder.getByRole('heading', { name: 'Mot de passe enregistré' })).toBeVisible();
+  res = await holder.request.post(`${base}/api/auth/login`, {
+    form: { email: colleagueEmail, password },
+    headers: { Origin: base, Accept: 'application/json' },
+  });
+  expect(res.status()).toBe(200);
+  expect(await callWith(holder, old)).toEqual([200, undefined]);
+  await holder.goto('/espace');
+  await hydrated(holder);
+  card = holder.getByTestId(`jeton-${id}`);
   await expect(card).toContainText('Attestation fiscale');
+  await expect(card.getByTestId('personnes')).toContainText(colleagueEmail);
 
   // "Remplacer le jeton": the grace to choose, 24 hours by default.
   await card.getByRole('button', { name: 'Remplacer le jeton' }).click();
@@ -121,59 +157,62 @@ test('l’habilitation « pré-qualification » reçoit une donnée sensible par
   await expect(day).toBeChecked();
   await expect(card.getByLabel('Aucun délai : l’ancien jeton est refusé immédiatement')).not.toBeChecked();
   await expect(card.getByLabel('30 jours')).toBeVisible();
-  await expectNoAxeViolations(applicant);
-  await applicant.screenshot({ path: 'test-results/rotation-choix.png', fullPage: true });
+  await expectNoAxeViolations(holder);
+  await holder.screenshot({ path: 'test-results/rotation-choix.png', fullPage: true });
   await card.getByRole('button', { name: 'Confirmer le remplacement' }).click();
-  const notice = applicant.getByRole('status').filter({ hasText: 'Jeton remplacé' });
+  const notice = holder.getByRole('status').filter({ hasText: 'Jeton remplacé' });
   await expect(notice).toContainText(/L’ancien reste accepté jusqu’au \d+(er)? \S+ \d{4} à \d+ h \d\d/);
 
   // Both strings listed with their end; the new one shown.
-  const strings = applicant.getByTestId(`jeton-${id}`).getByTestId('chaines');
+  const strings = holder.getByTestId(`jeton-${id}`).getByTestId('chaines');
   await expect(strings).toContainText('Deux jetons sont acceptés');
   await expect(strings).toContainText(/Ancien jeton \(…[\w-]{8}\) : accepté jusqu’au/);
   await expect(strings).toContainText(/Nouveau jeton \(…[\w-]{8}\), créé le/);
-  const fresh = applicant.getByTestId(`jeton-${id}`);
+  const fresh = holder.getByTestId(`jeton-${id}`);
   await fresh.getByRole('button', { name: 'Afficher le jeton' }).click();
   const now = await fresh.getByTestId('jeton').inputValue();
   expect(now).not.toBe(old);
-  await expectNoAxeViolations(applicant);
-  await applicant.screenshot({ path: 'test-results/rotation-grace.png', fullPage: true });
+  await expectNoAxeViolations(holder);
+  await holder.screenshot({ path: 'test-results/rotation-grace.png', fullPage: true });
 
   // Old and new both answer during the grace.
-  expect(await callWith(applicant, old)).toEqual([200, undefined]);
-  expect(await callWith(applicant, now)).toEqual([200, undefined]);
+  expect(await callWith(holder, old)).toEqual([200, undefined]);
+  expect(await callWith(holder, now)).toEqual([200, undefined]);
 
   // The people of the token are told by email.
   const subject = `Demande n° ${id} : votre jeton API Entreprise a été remplacé`;
   await expect.poll(() => readMails().filter((m) => m.subject.includes(subject)).length, { timeout: 15_000 }).toBe(2);
   const mails = readMails().filter((m) => m.subject.includes(subject));
-  expect(mails.map((m) => m.to).join(' ')).toContain(email);
+  expect(mails.map((m) => m.to).join(' ')).toContain(colleagueEmail);
   expect(mails.map((m) => m.to).join(' ')).toContain('technique@occitanie.fr');
   expect(mails[0].text).toContain('reste accepté jusqu’au');
 
   // 24 hours later: only the new string answers.
   endGraces();
-  await applicant.waitForTimeout(1_500);
-  expect(await callWith(applicant, old)).toEqual([401, '00105']);
-  expect(await callWith(applicant, now)).toEqual([200, undefined]);
-  await applicant.reload();
-  await hydrated(applicant);
-  await expect(applicant.getByTestId(`jeton-${id}`).getByTestId('chaines')).toHaveCount(0);
+  await holder.waitForTimeout(1_500);
+  expect(await callWith(holder, old)).toEqual([401, '00105']);
+  expect(await callWith(holder, now)).toEqual([200, undefined]);
+  await holder.reload();
+  await hydrated(holder);
+  await expect(holder.getByTestId(`jeton-${id}`).getByTestId('chaines')).toHaveCount(0);
 
   // The instructor sees the token and the rotation, and can force one.
   await instructor.goto(`/instruction/demandes/${id}`);
   await hydrated(instructor);
   const section = instructor.getByTestId('jeton-instruction');
   await expect(section).toContainText('Données accordées');
-  await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toContainText(email);
+  await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toContainText(colleagueEmail);
+  await expect(instructor.getByRole('listitem').filter({ hasText: 'Demande transférée' })).toContainText(colleagueEmail);
   await section.getByRole('button', { name: 'Forcer le remplacement du jeton' }).click();
   await section.locator('label[for^="delai-aucun-"]').click();
   await expect(section.getByLabel(/^Aucun délai/)).toBeChecked();
   await instructor.screenshot({ path: 'test-results/rotation-instruction.png', fullPage: true });
   await section.getByRole('button', { name: 'Confirmer le remplacement' }).click();
   await expect(instructor.getByRole('listitem').filter({ hasText: 'Jeton remplacé' })).toHaveCount(2);
-  expect(await callWith(applicant, now)).toEqual([401, '00105']);
+  expect(await callWith(holder, now)).toEqual([401, '00105']);
   console.check();
+  holderConsole.check();
+  await colleagueContext.close();
   await applicantContext.close();
   await instructorContext.close();
 });

@@ -4,15 +4,15 @@ use crate::api::requests::{
     AcceptTransfer, ArchiveRequest, DuplicateRequest, PendingTransfer, RequestView, StartUpdate,
     TransferRequest, get_request, my_requests,
 };
-use crate::domain::time::format_paris_long;
-use crate::ui::forms::{InputField, SuccessNotice, field_error};
 use crate::domain::RequestState;
 use crate::domain::lifecycle::RequestKind;
 use crate::domain::request::{RequestData, Step};
 use crate::domain::scopes;
+use crate::domain::time::format_paris_long;
 use crate::domain::time::{format_paris as format_ms, french_date_of_iso};
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, go_to, load_error};
+use crate::ui::forms::{InputField, SuccessNotice, field_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -524,4 +524,3 @@ pub fn TransferPage() -> impl IntoView {
         </crate::ui::account::FormColumn>
     }
 }
-

@@ -95,7 +95,11 @@ pub async fn pending(db: &Db, token_hash: &str, now: i64) -> Result<Option<Pendi
 }
 
 /// The pending offer of a request, if any: (its addressee's email, its end).
-pub async fn pending_of(db: &Db, request_id: i64, now: i64) -> Result<Option<(String, i64)>, DbError> {
+pub async fn pending_of(
+    db: &Db,
+    request_id: i64,
+    now: i64,
+) -> Result<Option<(String, i64)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT u.email, t.expires_at FROM transfers t JOIN users u ON u.id = t.to_user_id \
          WHERE t.request_id = $1 AND t.accepted_at IS NULL AND t.voided_at IS NULL \

@@ -23,9 +23,9 @@ fn domain_of(email: &str) -> &str {
 
 /// Offers request `id` to `to` by `by`; answers the offer's end.
 pub async fn offer(state: &AppState, by: &Viewer, id: i64, to: &str) -> Result<i64, AppError> {
-    let r = db::requests::get(&state.db, id)
-        .await?
-        .ok_or_else(|| AppError::with_message(ErrorCode::NotFound, "Cette demande n’existe pas."))?;
+    let r = db::requests::get(&state.db, id).await?.ok_or_else(|| {
+        AppError::with_message(ErrorCode::NotFound, "Cette demande n’existe pas.")
+    })?;
     let facts = policy::RequestFacts::of(&r);
     if policy::reads_all_requests(by.role) && !facts.submitted {
         // Staff do not learn that a draft exists.
@@ -180,10 +180,7 @@ pub async fn accept(state: &AppState, token: &str) -> Result<Accepted, AppError>
             AppError::new(ErrorCode::Internal)
         })?;
         db::links::create(&mut tx, to.id, links::Purpose::Invitation, &hash, now).await?;
-        Some(state.link(&format!(
-            "{}?jeton={token}",
-            crate::paths::CHOOSE_PASSWORD
-        )))
+        Some(state.link(&format!("{}?jeton={token}", crate::paths::CHOOSE_PASSWORD)))
     } else {
         None
     };
