@@ -44,15 +44,6 @@ async fn reveal(app: &axum::Router, who: &str, token_id: &str) -> String {
     a.json.as_str().expect("string").to_owned()
 }
 
-async fn rotated_mails(t: &TestDb) -> Vec<(String, String)> {
-    sqlx::query_as(
-        "SELECT to_address, body_text FROM email_outbox WHERE kind = 'token_rotated' ORDER BY id",
-    )
-    .fetch_all(&t.db.pool)
-    .await
-    .expect("mails")
-}
-
 async fn current_strings(t: &TestDb, token_id: &str) -> i64 {
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM token_strings WHERE token_id = $1 AND retired_at IS NULL",
@@ -160,7 +151,7 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         let message = e.message.clone().unwrap_or_default();
         assert!(message.contains("alice@occitanie.fr"), "{message}");
         assert!(message.contains("accepté jusqu’au"), "{message}");
-        let mails = rotated_mails(&t).await;
+        let mails = mails_of(&t.db, "token_rotated").await;
         let to: Vec<&str> = mails.iter().map(|(to, _)| to.as_str()).collect();
         assert_eq!(to, ["alice@occitanie.fr", TECHNICAL], "{}", t.name);
         assert!(
@@ -223,7 +214,7 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         );
         let newest = reveal(&app, &w.alice, &row.id).await;
         assert_eq!(refusal(&app, &newest).await, None, "{}", t.name);
-        let mails = rotated_mails(&t).await;
+        let mails = mails_of(&t.db, "token_rotated").await;
         assert_eq!(mails.len(), 4);
         assert!(
             mails[3].1.contains("L’équipe d’instruction"),
@@ -246,16 +237,7 @@ async fn the_old_string_answers_for_its_grace_then_only_the_new_one() {
         assert_eq!(a.status, 404);
 
         // Revocation beats everything: every string refused, no rotation.
-        let version = get(&w, &w.alice, id).await.json["version"]
-            .as_i64()
-            .expect("version");
-        let a = post_json(
-            &app,
-            "/api/instruction/revoke",
-            &json!({ "id": id, "version": version, "reason": "Usage non conforme." }),
-            Some(&w.instructor),
-        )
-        .await;
+        let a = revoke(&w, id, "Usage non conforme.").await;
         assert_eq!(a.status, 200, "{}", a.json);
         assert_eq!(refusal(&app, &newest).await.as_deref(), Some("00105"));
         let a = rotate(&app, &w.alice, &row.id, "24h").await;

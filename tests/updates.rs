@@ -228,12 +228,7 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
             .expect("held");
         assert_eq!(held.holders.technical_email.as_deref(), Some(NEW_TECHNICAL));
         // Its people are told; the new technical contact gets a password link.
-        let mails: Vec<(String, String)> = sqlx::query_as(
-            "SELECT to_address, body_text FROM email_outbox WHERE kind = 'update_accepted' ORDER BY id",
-        )
-        .fetch_all(&t.db.pool)
-        .await
-        .expect("mails");
+        let mails = mails_of(&t.db, "update_accepted").await;
         let to: Vec<&str> = mails.iter().map(|(to, _)| to.as_str()).collect();
         assert_eq!(to, ["alice@occitanie.fr", NEW_TECHNICAL], "{}", t.name);
         assert!(
@@ -249,16 +244,7 @@ async fn an_update_changes_the_same_tokens_scopes_once_accepted() {
         // The former technical contact no longer sees it.
         assert_ne!(held.holders.technical_email.as_deref(), Some(TECHNICAL));
         // An accepted update is not revoked on its own.
-        let version = get(&w, &w.alice, update).await.json["version"]
-            .as_i64()
-            .expect("version");
-        let a = post_json(
-            &app,
-            "/api/instruction/revoke",
-            &json!({ "id": update, "version": version, "reason": "Non." }),
-            Some(&w.instructor),
-        )
-        .await;
+        let a = revoke(&w, update, "Non.").await;
         assert_eq!(
             (a.status.as_u16(), a.code()),
             (409, "not_editable"),
@@ -338,20 +324,9 @@ async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
         assert_eq!(submit(&w, other, v + 1).await.status, 200);
 
         // Revoked while the update waits: it cannot be accepted.
-        let pv = get(&w, &w.alice, parent).await.json["version"]
-            .as_i64()
-            .expect("version");
-        let a = post_json(
-            &app,
-            "/api/instruction/revoke",
-            &json!({ "id": parent, "version": pv, "reason": "Fin du marché." }),
-            Some(&w.instructor),
-        )
-        .await;
+        let a = revoke(&w, parent, "Fin du marché.").await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let v = get(&w, &w.alice, other).await.json["version"]
-            .as_i64()
-            .expect("version");
+        let v = version_of(&w, other).await;
         let a = accept(&w, other, v, &["unites_legales_etablissements_insee"]).await;
         assert_eq!(
             (a.status.as_u16(), a.code()),

@@ -505,6 +505,15 @@ pub async fn outbox(db: &Db) -> Vec<(String, String)> {
         .expect("outbox")
 }
 
+/// The emails of this kind, oldest first: (to, text body).
+pub async fn mails_of(db: &Db, kind: &str) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT to_address, body_text FROM email_outbox WHERE kind = $1 ORDER BY id")
+        .bind(kind)
+        .fetch_all(&db.pool)
+        .await
+        .expect("mails")
+}
+
 /// Who the session cookie belongs to (`None`: anonymous).
 pub async fn whoami(router: &axum::Router, cookie: Option<&str>) -> Option<String> {
     let a = post_form(router, "/api/auth/whoami", &[], cookie).await;

@@ -117,6 +117,25 @@ pub async fn submitted_with(w: &World, data: &RequestData) -> (i64, i64) {
     (id, version)
 }
 
+/// The current version of request `id`, as its applicant reads it.
+pub async fn version_of(w: &World, id: i64) -> i64 {
+    get(w, &w.alice, id).await.json["version"]
+        .as_i64()
+        .expect("version")
+}
+
+/// The instructor revokes accepted request `id` (at its current version).
+pub async fn revoke(w: &World, id: i64, reason: &str) -> Answer {
+    let version = version_of(w, id).await;
+    post_json(
+        &w.app,
+        "/api/instruction/revoke",
+        &json!({ "id": id, "version": version, "reason": reason }),
+        Some(&w.instructor),
+    )
+    .await
+}
+
 /// The instructor accepts request `id` at `version` with these scopes (and
 /// the message "Bienvenue.").
 pub async fn accept(w: &World, id: i64, version: i64, scopes: &[&str]) -> Answer {

@@ -65,15 +65,23 @@ async fn password_link(
     if !m.needs_password {
         return Ok(None);
     }
+    Ok(Some(choose_password_link(state, tx, m.user_id, now).await?))
+}
+
+/// A new 7-day link for `user_id` to choose a password, in the caller's
+/// transaction.
+pub async fn choose_password_link(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: i64,
+    now: i64,
+) -> Result<String, AppError> {
     let (token, hash) = links::new_token().map_err(|e| {
         tracing::error!(error = %e, "random source");
         AppError::new(ErrorCode::Internal)
     })?;
-    db::links::create(tx, m.user_id, links::Purpose::Invitation, &hash, now).await?;
-    Ok(Some(state.link(&format!(
-        "{}?jeton={token}",
-        crate::paths::CHOOSE_PASSWORD
-    ))))
+    db::links::create(tx, user_id, links::Purpose::Invitation, &hash, now).await?;
+    Ok(state.link(&format!("{}?jeton={token}", crate::paths::CHOOSE_PASSWORD)))
 }
 
 /// Writes the grant `g` in the caller's transaction and queues its emails;

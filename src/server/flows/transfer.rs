@@ -174,15 +174,9 @@ pub async fn accept(state: &AppState, token: &str) -> Result<Accepted, AppError>
     {
         return Err(invalid());
     }
-    let password_link = if to.password_hash.is_none() {
-        let (token, hash) = links::new_token().map_err(|e| {
-            tracing::error!(error = %e, "random source");
-            AppError::new(ErrorCode::Internal)
-        })?;
-        db::links::create(&mut tx, to.id, links::Purpose::Invitation, &hash, now).await?;
-        Some(state.link(&format!("{}?jeton={token}", crate::paths::CHOOSE_PASSWORD)))
-    } else {
-        None
+    let password_link = match to.password_hash {
+        None => Some(super::grant::choose_password_link(state, &mut tx, to.id, now).await?),
+        Some(_) => None,
     };
     if let Some(from) = &from {
         let mail = templates::transfer_done(
