@@ -353,3 +353,92 @@ async fn a_refused_update_or_a_revoked_authorisation_changes_nothing() {
         t.cleanup().await;
     }
 }
+
+/// Each sensitive scope's last call, kept across flushes; unused after 90
+/// days without one, counted for a scope added by an update from its grant.
+#[tokio::test]
+async fn sensitive_scopes_unused_for_ninety_days_are_told_apart() {
+    for t in TestDb::all().await {
+        let Accepted {
+            app,
+            w,
+            id: parent,
+            token,
+            row,
+            runtime,
+            ..
+        } = accepted(&t).await;
+        let uses = |who: String| {
+            let app = app.clone();
+            async move {
+                let a = post_form(&app, "/api/space/overview", &[], Some(&who)).await;
+                a.json["spaces"][0]["tokens"][0]["sensitive_uses"].clone()
+            }
+        };
+        let u = uses(w.alice.clone()).await;
+        assert_eq!(u[0]["scope"], "unites_legales_etablissements_insee");
+        assert_eq!(
+            (&u[0]["last_used_at"], &u[0]["unused"]),
+            (&json!(null), &json!(false))
+        );
+
+        assert_eq!(call(&app, &unite(), Some(&token)).await.0, 200);
+        runtime.flush(&t.db).await.expect("flush");
+        let u = uses(w.alice.clone()).await;
+        assert!(u[0]["last_used_at"].as_i64().is_some(), "{}: {u}", t.name);
+
+        // 91 days later, without a call: unused.
+        let day = 86_400_000;
+        let past = db::now_ms() - 200 * day;
+        sqlx::query("UPDATE tokens SET issued_at = $1 WHERE id = $2")
+            .bind(past)
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("issued");
+        sqlx::query("UPDATE token_scope_usage SET last_used_at = $1 WHERE token_id = $2")
+            .bind(db::now_ms() - 91 * day)
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("last use");
+        let u = uses(w.alice.clone()).await;
+        assert_eq!(u[0]["unused"], true, "{}: {u}", t.name);
+
+        // A sensitive scope added by an update today is not unused.
+        let (update, version) = submitted_update(&w, parent, changed).await;
+        let a = accept(
+            &w,
+            update,
+            version,
+            &[
+                "unites_legales_etablissements_insee",
+                "attestation_fiscale_dgfip",
+            ],
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let u = uses(w.alice.clone()).await;
+        let added = u
+            .as_array()
+            .and_then(|l| l.iter().find(|x| x["scope"] == "attestation_fiscale_dgfip"))
+            .cloned()
+            .expect("the added scope");
+        assert_eq!(
+            (&added["last_used_at"], &added["unused"]),
+            (&json!(null), &json!(false)),
+            "{}",
+            t.name
+        );
+        // Staff read the same on the review page.
+        let review = post_form(
+            &app,
+            "/api/instruction/review",
+            &[("id", &parent.to_string())],
+            Some(&w.instructor),
+        )
+        .await;
+        assert_eq!(review.json["token"]["sensitive_uses"], u);
+        t.cleanup().await;
+    }
+}

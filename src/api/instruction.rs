@@ -312,6 +312,8 @@ pub struct ReviewToken {
     pub revoked: bool,
     pub last_used_at: Option<i64>,
     pub strings: Vec<crate::api::space::StringView>,
+    #[serde(default)]
+    pub sensitive_uses: Vec<crate::api::space::SensitiveUse>,
 }
 
 /// A request's template, as the instructor reads it.
@@ -473,6 +475,7 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     let token = match db::spaces::token_of_request(&app.db, id).await? {
         Some(t) => Some(ReviewToken {
             strings: crate::api::space::string_views(&app.db, &t.id, now).await?,
+            sensitive_uses: crate::api::space::sensitive_uses(&app.db, &t, now).await?,
             scopes: t.scope_list(),
             expires_at: t.expires_at,
             revoked: t.revoked_at.is_some(),

@@ -123,6 +123,44 @@ pub async fn string_views(
         .collect())
 }
 
+/// The use of one sensitive scope of a token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SensitiveUse {
+    pub scope: String,
+    pub label: String,
+    /// When it last opened a call (`None`: never).
+    pub last_used_at: Option<i64>,
+    /// No call for 90 days since it was granted: proposed for removal at
+    /// renewal.
+    pub unused: bool,
+}
+
+/// The uses of a token's sensitive scopes, in the token's order.
+#[cfg(feature = "ssr")]
+pub async fn sensitive_uses(
+    db: &crate::server::db::Db,
+    row: &crate::server::db::spaces::TokenRow,
+    now: i64,
+) -> Result<Vec<SensitiveUse>, AppError> {
+    let uses = crate::server::db::spaces::scope_uses(db, &row.id).await?;
+    Ok(row
+        .scope_list()
+        .into_iter()
+        .filter_map(|scope| {
+            let s = crate::domain::scopes::find(&scope).filter(|s| s.sensitive)?;
+            let found = uses.iter().find(|u| u.scope == scope);
+            let last_used_at = found.and_then(|u| u.last_used_at);
+            let granted = found.and_then(|u| u.granted_at).unwrap_or(row.issued_at);
+            Some(SensitiveUse {
+                label: s.label.clone(),
+                unused: crate::domain::token::unused(granted, last_used_at, now),
+                last_used_at,
+                scope,
+            })
+        })
+        .collect())
+}
+
 /// One token of the space.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenView {
@@ -148,6 +186,9 @@ pub struct TokenView {
     /// The caller may replace its string now (not revoked, not expired).
     #[serde(default)]
     pub rotatable: bool,
+    /// Its sensitive scopes and when each last opened a call.
+    #[serde(default)]
+    pub sensitive_uses: Vec<SensitiveUse>,
 }
 
 /// One organisation's space.
@@ -189,6 +230,7 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
             rotatable: policy::can_rotate_token(&me, &h.holders)
                 && matches!(status, TokenStatus::New | TokenStatus::Active),
             strings: string_views(&state.db, &row.id, now).await?,
+            sensitive_uses: sensitive_uses(&state.db, row, now).await?,
             status,
             renewable: policy::can_renew_token(&me, &h.holders) && renewable(row, now),
             scope_groups: scope_groups(&scopes),

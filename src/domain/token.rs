@@ -72,6 +72,16 @@ pub fn string_accepted(retired_at: Option<i64>, now: i64) -> bool {
     retired_at.is_none_or(|end| now < end)
 }
 
+/// A scope unused this long is proposed for removal at renewal.
+pub const UNUSED_AFTER_MS: i64 = 90 * 24 * HOUR_MS;
+
+/// Whether a scope of a token granted at `granted_at` and last used at
+/// `last_used_at` (`None`: never) has gone unused for 90 days at `now`: a
+/// scope granted less than 90 days ago is not yet.
+pub fn unused(granted_at: i64, last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.unwrap_or(granted_at).max(granted_at) <= now - UNUSED_AFTER_MS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +103,15 @@ mod tests {
         assert_eq!(grace_end(0, Grace::Day, far), day);
         assert_eq!(grace_end(7, Grace::None, far), 7);
         assert_eq!(grace_end(0, Grace::Month, 3 * day), 3 * day);
+    }
+
+    #[test]
+    fn a_scope_is_unused_after_ninety_days_without_a_call() {
+        let day = 24 * HOUR_MS;
+        assert!(!unused(0, None, 89 * day), "granted 89 days ago");
+        assert!(unused(0, None, 90 * day));
+        assert!(!unused(0, Some(10 * day), 99 * day));
+        assert!(unused(0, Some(10 * day), 100 * day));
     }
 
     #[test]

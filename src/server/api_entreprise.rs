@@ -182,6 +182,8 @@ struct Usage {
     calls: HashMap<(String, i64), i64>,
     /// token → time of its last call.
     last: HashMap<String, i64>,
+    /// (token, scope that opened the call) → time of its last call.
+    scopes: HashMap<(String, String), i64>,
 }
 
 impl std::fmt::Debug for ApiRuntime {
@@ -290,7 +292,9 @@ impl ApiRuntime {
         Ok(answer(&lease, granted > 0))
     }
 
-    fn count(&self, token: &str, now: i64) {
+    /// Counts a call of `token`, opened by `scope` (none: refused for
+    /// lack of one).
+    fn count(&self, token: &str, scope: Option<&str>, now: i64) {
         let day = now / 86_400_000;
         let mut usage = self
             .usage
@@ -298,11 +302,20 @@ impl ApiRuntime {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *usage.calls.entry((token.to_owned(), day)).or_insert(0) += 1;
         usage.last.insert(token.to_owned(), now);
+        if let Some(scope) = scope {
+            usage
+                .scopes
+                .insert((token.to_owned(), scope.to_owned()), now);
+        }
     }
 
     /// Writes the calls counted since the last flush (one transaction).
     pub async fn flush(&self, db: &Db) -> Result<(), DbError> {
-        let Usage { calls, last } = {
+        let Usage {
+            calls,
+            last,
+            scopes,
+        } = {
             let mut usage = self
                 .usage
                 .lock()
@@ -318,6 +331,9 @@ impl ApiRuntime {
         }
         for (token, at) in &last {
             crate::server::db::spaces::mark_used_in(&mut tx, token, *at).await?;
+        }
+        for ((token, scope), at) in &scopes {
+            crate::server::db::spaces::mark_scope_used_in(&mut tx, token, scope, *at).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -460,8 +476,14 @@ async fn call(
             &limit,
         );
     }
-    state.api.count(&row.id, now);
-    let response = answer(state, endpoint, &row.scope_list(), params, query);
+    let scopes = row.scope_list();
+    let opened_by = endpoint
+        .accepted_scopes
+        .iter()
+        .find(|s| scopes.contains(s))
+        .map(String::as_str);
+    state.api.count(&row.id, opened_by, now);
+    let response = answer(state, endpoint, &scopes, params, query);
     with_limit_headers(response, &limit)
 }
 

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::ui::account::last_error;
 use crate::ui::forms::{ErrorSummary, load_error};
 use crate::ui::requests::{RequestSummaryView, StateBadge, request_id_param};
-use crate::ui::space::{RotationForm, TokenStrings};
+use crate::ui::space::{RotationForm, SensitiveUses, TokenStrings};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -530,6 +530,7 @@ fn token_section(
                 }}
             </p>
             <p class="fr-mb-1w">{format!("Données accordées : {}.", labels.join(", "))}</p>
+            <SensitiveUses uses=t.sensitive_uses.clone() />
             <TokenStrings strings=t.strings.clone() />
             {(decides && !t.revoked).then(|| view! { <RotationForm token_id=t.id.clone() rotate forced=true /> })}
         </section>

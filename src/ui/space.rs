@@ -2,7 +2,7 @@
 //! the technical contact of, by organisation, each with who sees it.
 
 use crate::api::space::{
-    RenewToken, RotateToken, StringView, TokenView, reveal_token, space_overview,
+    RenewToken, RotateToken, SensitiveUse, StringView, TokenView, reveal_token, space_overview,
 };
 use crate::domain::time::{format_paris_date, format_paris_long};
 use crate::domain::token::Grace;
@@ -81,6 +81,30 @@ pub fn TokenStrings(strings: Vec<StringView>) -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </div>
+        }
+    })
+}
+
+/// When each sensitive data of a token last served, and those unused for
+/// 90 days (to be removed at renewal).
+#[component]
+pub fn SensitiveUses(uses: Vec<SensitiveUse>) -> impl IntoView {
+    (!uses.is_empty()).then(|| {
+        view! {
+            <p class="fr-mb-0">"Données sensibles :"</p>
+            <ul class="fr-mb-1w" data-testid="usage-sensible">
+                {uses.into_iter().map(|u| view! {
+                    <li>
+                        {format!("{} — {}", u.label, match u.last_used_at {
+                            Some(at) => format!("dernier appel le {}", format_paris_date(at)),
+                            None => "jamais appelée".to_owned(),
+                        })}
+                        {u.unused.then(|| view! {
+                            <span class="fr-badge fr-badge--sm fr-badge--warning fr-ml-1w">"Non utilisée depuis 90 jours"</span>
+                        })}
+                    </li>
+                }).collect_view()}
+            </ul>
         }
     })
 }
@@ -223,6 +247,7 @@ fn TokenCard(
                             <li>{p.email.clone()}" ("{p.relation.clone()}")"</li>
                         }).collect_view()}
                     </ul>
+                    <SensitiveUses uses=token.sensitive_uses.clone() />
                     <TokenStrings strings=token.strings.clone() />
                     <ErrorSummary error=error.into() />
                     {move || match shown.get() {

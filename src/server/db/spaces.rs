@@ -441,6 +441,49 @@ pub async fn add_calls_in(
     Ok(())
 }
 
+/// Records that `scope` of a token opened a call at `at`, unless a later
+/// one is recorded, in the caller's transaction.
+pub async fn mark_scope_used_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    token_id: &str,
+    scope: &str,
+    at: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO token_scope_usage (token_id, scope, last_used_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (token_id, scope) DO UPDATE SET last_used_at = excluded.last_used_at \
+         WHERE token_scope_usage.last_used_at IS NULL \
+         OR token_scope_usage.last_used_at < excluded.last_used_at",
+    )
+    .bind(token_id)
+    .bind(scope)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A scope's use: when an update granted it (`None`: with the token) and
+/// when it last opened a call (`None`: never).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ScopeUse {
+    pub scope: String,
+    pub granted_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+/// The recorded uses of a token's scopes (a scope never used nor added by
+/// an update is absent).
+pub async fn scope_uses(db: &Db, token_id: &str) -> Result<Vec<ScopeUse>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT scope, granted_at, last_used_at FROM token_scope_usage WHERE token_id = $1 \
+         ORDER BY scope",
+    )
+    .bind(token_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
 /// Records that a token was used at `at`, unless a later use is recorded,
 /// in the caller's transaction.
 pub async fn mark_used_in(

@@ -195,6 +195,13 @@ pub async fn apply_in(
     let title = data.context.title.trim().to_owned();
     let token_scopes = serde_json::to_string(scopes)
         .map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))?;
+    let before: Vec<String> =
+        sqlx::query_as::<_, (String,)>("SELECT scopes FROM tokens WHERE request_id = $1")
+            .bind(parent_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .and_then(|(s,)| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
     let token = sqlx::query(
         "UPDATE tokens SET scopes = $1, name = $2 WHERE request_id = $3 AND revoked_at IS NULL",
     )
@@ -205,6 +212,23 @@ pub async fn apply_in(
     .await?;
     if token.rows_affected() != 1 {
         return Ok(None);
+    }
+    // A scope the update adds counts as unused from its grant, not from
+    // the token's issuance.
+    let (token_id,): (String,) = sqlx::query_as("SELECT id FROM tokens WHERE request_id = $1")
+        .bind(parent_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    for scope in scopes.iter().filter(|s| !before.contains(s)) {
+        sqlx::query(
+            "INSERT INTO token_scope_usage (token_id, scope, granted_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (token_id, scope) DO UPDATE SET granted_at = excluded.granted_at",
+        )
+        .bind(&token_id)
+        .bind(scope)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
     }
     let parent = sqlx::query(
         "UPDATE requests SET data = $1, title = $2, organisation_name = $3, sensitive = $4, \
