@@ -150,6 +150,7 @@ test('l’habilitation « pré-qualification » reçoit une donnée sensible par
   card = holder.getByTestId(`jeton-${id}`);
   await expect(card).toContainText('Attestation fiscale');
   await expect(card.getByTestId('personnes')).toContainText(colleagueEmail);
+  await expect(card.getByTestId('usage-sensible')).toContainText('Attestation fiscale - DGFIP —');
 
   // "Remplacer le jeton": the grace to choose, 24 hours by default.
   await card.getByRole('button', { name: 'Remplacer le jeton' }).click();

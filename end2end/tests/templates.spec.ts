@@ -156,6 +156,8 @@ test('un administrateur modifie un modèle, le retire puis le propose à nouveau
 
   // Leaving with unsaved changes: the browser asks first.
   await admin.locator('#modele-title').fill('Restauration scolaire et périscolaire');
+  // The form knows it has unsaved changes before the page is left.
+  await expect(admin.getByText('Enregistrez d’abord vos changements')).toBeVisible();
   const asked = admin.waitForEvent('dialog');
   await admin.close({ runBeforeUnload: true });
   const dialog = await asked;
