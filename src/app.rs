@@ -12,6 +12,7 @@ use crate::ui::home::HomePage;
 use crate::ui::instruction::{DashboardPage, ReviewPage};
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
+use crate::ui::renewal::RenewalPage;
 use crate::ui::requests::{MyRequestsPage, RequestPage, TransferPage};
 use crate::ui::space::SpacePage;
 use crate::ui::templates::{NewRequestPage, TemplatePage, TemplatesPage};
@@ -148,6 +149,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/demandes/nouvelle") view=NewRequestPage ssr=SsrMode::Async />
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/espace") view={Lazy::<SpaceView>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/espace/renouveler/:id") view={Lazy::<RenewalRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/transfert") view=TransferPage />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/demandes/:id/etape") view={Lazy::<WizardShellView>::new()} ssr=SsrMode::Async>
@@ -189,6 +191,7 @@ lazy_pages! {
     DashboardView => DashboardPage,
     ReviewView => ReviewPage,
     SpaceView => SpacePage,
+    RenewalRoute => RenewalPage,
     WizardShellView => WizardShell,
     StepView => StepPage,
 }

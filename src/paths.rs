@@ -19,6 +19,11 @@ pub const MY_ACCOUNT: &str = "/mon-compte";
 pub const MY_REQUESTS: &str = "/demandes";
 /// "Mon espace": the tokens.
 pub const SPACE: &str = "/espace";
+/// The renewal's check of token `token_id`.
+pub fn renewal(token_id: &str) -> String {
+    format!("{SPACE}/renouveler/{token_id}")
+}
+
 /// Accepting a request handed over (`?jeton=`).
 pub const TRANSFER: &str = "/transfert";
 /// The instructors' dashboard.

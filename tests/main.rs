@@ -19,6 +19,7 @@ mod live;
 mod mail;
 mod persistence;
 mod policy;
+mod renewals;
 mod reporter;
 mod requests;
 mod rotation;

@@ -103,9 +103,14 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/messages/send" => Body::Form(vec![("id", id_s), ("body", "Bonjour".to_owned())]),
         "/api/messages/list" => Body::Form(vec![("id", id_s)]),
         "/api/space/overview" => Body::Form(vec![]),
-        "/api/space/reveal" | "/api/space/renew" => {
+        "/api/space/reveal" | "/api/space/renewal" => {
             Body::Form(vec![("id", "jeton-inconnu".to_owned())])
         }
+        "/api/space/renew" => Body::Json(serde_json::json!({
+            "id": "jeton-inconnu",
+            "check": { "purpose": true, "contacts": true, "data": true },
+            "remove": []
+        })),
         "/api/space/rotate" => Body::Form(vec![
             ("id", "jeton-inconnu".to_owned()),
             ("grace", "24h".to_owned()),

@@ -206,10 +206,30 @@ async fn a_rapporteur_reads_everything_and_decides_nothing() {
             .as_str()
             .expect("token")
             .to_owned();
-        for path in ["/api/space/reveal", "/api/space/renew"] {
-            let a = post_form(&w.app, path, &[("id", &token_id)], Some(&reporter)).await;
-            assert_eq!(a.status, 404, "{path}: {}", a.json);
-        }
+        let a = post_form(
+            &w.app,
+            "/api/space/reveal",
+            &[("id", &token_id)],
+            Some(&reporter),
+        )
+        .await;
+        assert_eq!(a.status, 404, "{}", a.json);
+        let a = post_json(
+            &w.app,
+            "/api/space/renew",
+            &crate::trust::confirmed(&token_id),
+            Some(&reporter),
+        )
+        .await;
+        assert_eq!(a.status, 404, "{}", a.json);
+        let a = post_form(
+            &w.app,
+            "/api/space/renewal",
+            &[("id", &token_id)],
+            Some(&reporter),
+        )
+        .await;
+        assert_eq!(a.status, 403, "the check is for applicants: {}", a.json);
         let a = post_form(
             &w.app,
             "/api/space/rotate",

@@ -61,7 +61,7 @@ async fn acceptance_creates_the_space_the_token_and_the_accesses() {
             t.name
         );
         let lifetime = token.expires_at - token.issued_at;
-        assert_eq!(lifetime, spaces::TOKEN_LIFETIME_MS, "18 months");
+        assert_eq!(lifetime, guichet::domain::renewal::LIFETIME_MS, "18 months");
         assert!(token.revoked_at.is_none());
         let held = spaces::held_token(&t.db, &token.id)
             .await
@@ -614,41 +614,7 @@ async fn the_space_shows_tokens_to_its_members_only() {
             );
         }
 
-        // Renewal: not before the last 90 days; the applicant only.
-        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (409, "not_editable"),
-            "{}",
-            a.json
-        );
-        let soon = guichet::server::db::now_ms() + 10 * 86_400_000;
-        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2")
-            .bind(soon)
-            .bind(&row.id)
-            .execute(&t.db.pool)
-            .await
-            .expect("expiry");
-        let a = post_form(&app, "/api/space/overview", &[], Some(&w.alice)).await;
-        assert_eq!(a.json["spaces"][0]["tokens"][0]["renewable"], true);
-        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&tech)).await;
-        assert_eq!(
-            (a.status.as_u16(), a.code()),
-            (403, "forbidden"),
-            "{}",
-            a.json
-        );
-        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
-        assert_eq!(a.status, 200, "{}", a.json);
-        assert_eq!(a.json, json!(soon + spaces::TOKEN_LIFETIME_MS));
-        // A second click: outside the window now, nothing more.
-        let a = post_form(&app, "/api/space/renew", &[("id", &row.id)], Some(&w.alice)).await;
-        assert_eq!(a.status, 409);
-        let row = spaces::token(&t.db, &row.id)
-            .await
-            .expect("db")
-            .expect("row");
-        assert_eq!(row.expires_at, soon + spaces::TOKEN_LIFETIME_MS);
+        // Renewal: tests/renewals.rs.
         t.cleanup().await;
     }
 }
@@ -766,8 +732,13 @@ async fn expiry_reminders_are_sent_once_each() {
         assert!(subjects[1].contains("expire dans 30 jours"), "{subjects:?}");
         assert!(subjects[4].contains("a expiré"), "{subjects:?}");
         // Renewed: a new series for the new expiry.
-        let renewed = spaces::renew(&t.db, &row.id, expiry).await.expect("renew");
-        let new_expiry = renewed.expect("renewed");
+        let new_expiry = guichet::domain::renewal::extended(expiry);
+        sqlx::query("UPDATE tokens SET expires_at = $1 WHERE id = $2")
+            .bind(new_expiry)
+            .bind(&row.id)
+            .execute(&t.db.pool)
+            .await
+            .expect("renewed");
         assert_eq!(run(new_expiry - 90 * day).await, 1);
         // Revoked: no more reminders.
         sqlx::query("UPDATE tokens SET revoked_at = 1 WHERE id = $1")

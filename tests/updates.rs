@@ -36,7 +36,7 @@ async fn start(w: &World, who: &str, id: i64) -> Answer {
 
 /// The update's data as the applicant changes it: one more sensitive scope
 /// (justified), a new technical contact, the terms accepted again.
-fn changed(mut data: RequestData) -> RequestData {
+pub(crate) fn changed(mut data: RequestData) -> RequestData {
     data.data.scopes.push("attestation_fiscale_dgfip".into());
     data.data.justifications.insert(
         "attestation_fiscale_dgfip".into(),
@@ -50,7 +50,7 @@ fn changed(mut data: RequestData) -> RequestData {
 
 /// Alice's update of `parent`, saved with `data` and submitted; answers its
 /// id and version.
-async fn submitted_update(
+pub(crate) async fn submitted_update(
     w: &World,
     parent: i64,
     edit: fn(RequestData) -> RequestData,

@@ -130,7 +130,7 @@ pub struct DashboardView {
 /// empty for all), `assigned` (`moi`, `personne` or empty), `sensitive`
 /// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1),
 /// `modele` (a template's slug: the requests started from it), `nature`
-/// (`initiale`, `mise_a_jour`).
+/// (`initiale`, `mise_a_jour`, `renouvellement`).
 #[server(endpoint = "instruction/dashboard")]
 pub async fn dashboard(
     #[server(default)] q: String,
@@ -163,6 +163,7 @@ pub async fn dashboard(
         kind: match nature.trim() {
             "initiale" => Some(RequestKind::Initial),
             "mise_a_jour" => Some(RequestKind::Update),
+            "renouvellement" => Some(RequestKind::Renewal),
             _ => None,
         },
         sort: match sort.trim() {

@@ -202,7 +202,9 @@ pub async fn get_request(id: i64) -> Result<RequestView, AppError> {
         && r.kind == RequestKind::Initial
         && open_update.is_none()
         && policy::can_edit_request(&me, facts);
-    let transferable = r.state != RequestState::Archived && policy::can_edit_request(&me, facts);
+    let transferable = r.state != RequestState::Archived
+        && r.kind != RequestKind::Renewal
+        && policy::can_edit_request(&me, facts);
     let pending_transfer = if transferable {
         db::transfers::pending_of(&state.db, r.id, db::now_ms())
             .await?

@@ -1,8 +1,9 @@
 //! The client space ("Mon espace"): API tokens by organisation, each shown
 //! to its own request's applicant and current technical contact only
 //! (`policy::can_see_token`), revealed on demand (written in the request's
-//! timeline), renewed by the applicant in their last 90 days, its string
-//! replaced (rotation) by its people or staff.
+//! timeline), renewed by its people in their last 90 days after a check of
+//! its purpose, contacts and data, its string replaced (rotation) by its
+//! people or staff.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -174,7 +175,7 @@ pub struct TokenView {
     pub last_used_at: Option<i64>,
     pub calls_last_7_days: i64,
     pub status: TokenStatus,
-    /// The caller may renew it now (its applicant, in the last 90 days).
+    /// The caller may renew it now (its people, in the last 90 days).
     pub renewable: bool,
     /// Who sees it: the request's applicant and technical contact.
     #[serde(default)]
@@ -211,7 +212,6 @@ pub struct SpacesView {
 /// token, even of the same organisation).
 #[server(endpoint = "space/overview")]
 pub async fn space_overview() -> Result<SpacesView, AppError> {
-    use crate::server::flows::tokens::renewable;
     use crate::server::{app_state, db, policy};
     let state = app_state()?;
     let me = crate::server::caller::<SpaceOverview>().await?;
@@ -232,7 +232,8 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
             strings: string_views(&state.db, &row.id, now).await?,
             sensitive_uses: sensitive_uses(&state.db, row, now).await?,
             status,
-            renewable: policy::can_renew_token(&me, &h.holders) && renewable(row, now),
+            renewable: policy::can_renew_token(&me, &h.holders)
+                && crate::domain::renewal::open(row.revoked_at.is_some(), row.expires_at, now),
             scope_groups: scope_groups(&scopes),
             scopes,
             people: people(&h.holders),
@@ -286,13 +287,144 @@ pub async fn reveal_token(id: String) -> Result<String, AppError> {
     crate::server::flows::tokens::reveal(&state, &me, &id).await
 }
 
-/// Extends the token by 18 months; its applicant only, in its last 90 days.
-/// Answers the new expiry.
-#[server(endpoint = "space/renew")]
-pub async fn renew_token(id: String) -> Result<i64, AppError> {
+/// One contact of an authorisation, as the renewal's check lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactLine {
+    /// "Délégué·e à la protection des données", …
+    pub role: String,
+    pub name: String,
+    pub email: String,
+}
+
+/// One scope of an authorisation, as the renewal's check lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalScope {
+    pub scope: String,
+    pub label: String,
+    pub sensitive: bool,
+    /// A sensitive scope without a call for 90 days: proposed for removal
+    /// (its box is ticked).
+    pub unused: bool,
+    pub last_used_at: Option<i64>,
+}
+
+/// What a person of a token checks before renewing its authorisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalView {
+    pub token_id: String,
+    pub request_id: i64,
+    pub title: String,
+    pub organisation: String,
+    pub siret: String,
+    pub description: String,
+    pub end_users: String,
+    pub contacts: Vec<ContactLine>,
+    pub scopes: Vec<RenewalScope>,
+    pub expires_at: i64,
+    /// The expiry once renewed.
+    pub new_expiry: i64,
+    /// In its last 90 days, not revoked: it may be renewed now.
+    pub open: bool,
+    /// The caller is the applicant: they may start an update instead.
+    pub may_update: bool,
+    /// The applicant's address (who may start an update).
+    pub applicant_email: Option<String>,
+    /// An update of it already under way.
+    pub open_update: Option<i64>,
+}
+
+/// The renewal's check of token `id`: its authorisation's purpose,
+/// contacts and data, with the sensitive scopes unused for 90 days. Its
+/// people only (the same 404 as an unknown token for anyone else).
+#[server(endpoint = "space/renewal")]
+pub async fn renewal_check(id: String) -> Result<RenewalView, AppError> {
+    use crate::server::{app_state, db, flows, policy};
+    let state = app_state()?;
+    let me = crate::server::caller::<RenewalCheck>().await?;
+    let held = flows::renewal::reachable(&state, &me, &id).await?;
+    let row = &held.token;
+    let now = db::now_ms();
+    let request = db::requests::get(&state.db, row.request_id)
+        .await?
+        .ok_or_else(|| crate::error::AppError::new(crate::error::ErrorCode::NotFound))?;
+    let data = &request.data;
+    let c = &data.contacts;
+    let contacts = [
+        ("Délégué·e à la protection des données", &c.dpo),
+        ("Responsable de traitement", &c.controller),
+        ("Contact métier", &c.business),
+        ("Contact technique", &c.technical),
+    ]
+    .into_iter()
+    .map(|(role, p)| ContactLine {
+        role: role.to_owned(),
+        name: format!("{} {}", p.given_name.trim(), p.family_name.trim())
+            .trim()
+            .to_owned(),
+        email: p.email.trim().to_owned(),
+    })
+    .collect();
+    let uses = sensitive_uses(&state.db, row, now).await?;
+    let scopes = row
+        .scope_list()
+        .into_iter()
+        .map(|scope| {
+            let found = uses.iter().find(|u| u.scope == scope);
+            RenewalScope {
+                label: crate::domain::scopes::find(&scope).map_or_else(
+                    || scope_groups(std::slice::from_ref(&scope))[0].1[0].clone(),
+                    |s| s.label.clone(),
+                ),
+                sensitive: found.is_some(),
+                unused: found.is_some_and(|u| u.unused),
+                last_used_at: found.and_then(|u| u.last_used_at),
+                scope,
+            }
+        })
+        .collect();
+    Ok(RenewalView {
+        token_id: row.id.clone(),
+        request_id: row.request_id,
+        title: row.name.clone(),
+        organisation: held.space_name.clone(),
+        siret: held.siret.clone(),
+        description: data.context.description.clone(),
+        end_users: data.context.end_users.clone(),
+        contacts,
+        scopes,
+        expires_at: row.expires_at,
+        new_expiry: crate::domain::renewal::extended(row.expires_at),
+        open: crate::domain::renewal::open(row.revoked_at.is_some(), row.expires_at, now),
+        may_update: policy::token_relation(&me, &held.holders) == policy::TokenRelation::Applicant,
+        applicant_email: held.holders.applicant_email.clone(),
+        open_update: db::updates::open_of(&state.db, row.request_id).await?,
+    })
+}
+
+/// What a renewal did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalDone {
+    /// The request recording it on the instructors' dashboard.
+    pub renewal_id: i64,
+    pub expires_at: i64,
+}
+
+/// Renews token `id`'s authorisation by 18 months once `check` confirms
+/// its purpose, contacts and data, without the sensitive scopes `remove`;
+/// its people only, in its last 90 days.
+#[server(endpoint = "space/renew", input = leptos::server_fn::codec::Json)]
+pub async fn renew_token(
+    id: String,
+    check: crate::domain::renewal::Check,
+    #[server(default)] remove: Vec<String>,
+) -> Result<RenewalDone, AppError> {
     let state = crate::server::app_state()?;
     let me = crate::server::caller::<RenewToken>().await?;
-    crate::server::flows::tokens::renew(&state, &me, &id).await
+    let done = crate::server::flows::renewal::renew(&state, &me, &id, check, &remove).await?;
+    Ok(RenewalDone {
+        renewal_id: done.renewal_id,
+        expires_at: done.expires_at,
+    })
 }
 
 /// Gives the token a new string; the old one stays accepted for `grace`

@@ -73,16 +73,26 @@ pub enum RequestKind {
     /// current one stays valid while it is instructed; accepting it changes
     /// the same token's scopes.
     Update,
+    /// Records a renewal of an accepted authorisation (its `parent`): its
+    /// people confirmed its purpose, contacts and data, and it was extended
+    /// at once (a removal of scopes only narrows it). Never instructed: the
+    /// dashboard shows it so that instructors see who confirmed what.
+    Renewal,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 2] = [RequestKind::Initial, RequestKind::Update];
+    pub const ALL: [RequestKind; 3] = [
+        RequestKind::Initial,
+        RequestKind::Update,
+        RequestKind::Renewal,
+    ];
 
     /// The stored value.
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::Initial => "initial",
             RequestKind::Update => "update",
+            RequestKind::Renewal => "renewal",
         }
     }
 
@@ -96,6 +106,7 @@ impl RequestKind {
         match self {
             RequestKind::Initial => "Première demande",
             RequestKind::Update => "Mise à jour",
+            RequestKind::Renewal => "Renouvellement",
         }
     }
 }
@@ -195,6 +206,10 @@ pub enum EventKind {
     /// On an accepted request: an update of it was accepted; its data and
     /// its token's scopes are now the update's (payload: the scopes).
     UpdateAccepted,
+    /// On an accepted request and on the renewal recording it: a person of
+    /// its token confirmed it and extended it by 18 months (the message
+    /// says who, until when, and the data removed).
+    Renewed,
     /// The request was offered to a colleague (the message says to whom).
     TransferOffered,
     /// The colleague accepted: they are its applicant now.
@@ -223,13 +238,14 @@ impl EventKind {
             EventKind::TokenRotated => "token_rotated",
             EventKind::UpdateStarted => "update_started",
             EventKind::UpdateAccepted => "update_accepted",
+            EventKind::Renewed => "renewed",
             EventKind::TransferOffered => "transfer_offered",
             EventKind::TransferAccepted => "transfer_accepted",
             EventKind::Assigned => "assigned",
         }
     }
 
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Created,
         EventKind::Updated,
         EventKind::Submitted,
@@ -245,6 +261,7 @@ impl EventKind {
         EventKind::TokenRotated,
         EventKind::UpdateStarted,
         EventKind::UpdateAccepted,
+        EventKind::Renewed,
         EventKind::TransferOffered,
         EventKind::TransferAccepted,
         EventKind::Assigned,
@@ -268,6 +285,7 @@ impl EventKind {
                 | EventKind::Revoked
                 | EventKind::MessageSent
                 | EventKind::Assigned
+                | EventKind::Renewed
         )
     }
 
@@ -276,7 +294,10 @@ impl EventKind {
     pub fn changes_token(self) -> bool {
         matches!(
             self,
-            EventKind::Revoked | EventKind::TokenRotated | EventKind::UpdateAccepted
+            EventKind::Revoked
+                | EventKind::TokenRotated
+                | EventKind::UpdateAccepted
+                | EventKind::Renewed
         )
     }
 
@@ -298,6 +319,7 @@ impl EventKind {
             EventKind::TokenRotated => "Jeton remplacé",
             EventKind::UpdateStarted => "Mise à jour commencée",
             EventKind::UpdateAccepted => "Mise à jour validée",
+            EventKind::Renewed => "Habilitation renouvelée",
             EventKind::TransferOffered => "Transfert proposé",
             EventKind::TransferAccepted => "Demande transférée",
             EventKind::Assigned => "Instructeur changé",

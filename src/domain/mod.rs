@@ -4,6 +4,7 @@ pub mod dashboard;
 pub mod legal_category;
 pub mod lifecycle;
 pub mod organisation;
+pub mod renewal;
 pub mod request;
 pub mod request_state;
 pub mod scopes;

@@ -44,6 +44,9 @@ pub struct LiveEvent {
     /// one that `changes_token` (the API caches').
     pub kind: EventKind,
     pub request_id: i64,
+    /// Its request's kind: the dashboard names updates and renewals.
+    #[serde(default)]
+    pub nature: crate::domain::lifecycle::RequestKind,
     /// When the server published it (ms), for latency measurements.
     pub at: i64,
 }
@@ -79,10 +82,16 @@ impl Live {
     /// is logged, never returned: the change itself is done, and dashboards
     /// reload on reconnection.
     pub async fn publish(&self, db: &Db, kind: EventKind, request_id: i64, id: Option<i64>) {
+        // Announced after its commit: a request that cannot be read now is
+        // told as a first request (the page reloads its data anyway).
+        let nature = crate::server::db::instruction::kind_of(db, request_id)
+            .await
+            .unwrap_or_default();
         let event = LiveEvent {
             id,
             kind,
             request_id,
+            nature,
             at: crate::server::db::now_ms(),
         };
         match db.backend {
@@ -167,6 +176,7 @@ async fn missed(db: &Db, after: i64) -> Vec<LiveEvent> {
                     id: Some(e.id),
                     kind: EventKind::parse(&e.kind)?,
                     request_id: e.request_id,
+                    nature: e.nature,
                     at: e.created_at,
                 })
             })

@@ -114,6 +114,7 @@ pub const RULES: &[Rule] = {
         // `can_rotate_token` below.
         rule::<SpaceOverview>(SignedIn, Limit::None),
         rule::<RevealToken>(SignedIn, Limit::None),
+        rule::<RenewalCheck>(Roles(APPLICANT), Limit::None),
         rule::<RenewToken>(SignedIn, Limit::None),
         rule::<RotateToken>(SignedIn, Limit::None),
         rule::<LookupOrganisation>(SignedIn, Limit::None),
@@ -247,10 +248,15 @@ pub fn can_reveal_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
     )
 }
 
-/// Whether `viewer` may renew a token: its request's applicant only (who
-/// answers for the request).
+/// Whether `viewer` may renew a token's authorisation (after confirming
+/// its purpose, contacts and data): its request's applicant and current
+/// technical contact, who know whether it is still right. Staff do not:
+/// a renewal is the organisation's word.
 pub fn can_renew_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
-    token_relation(viewer, holders) == TokenRelation::Applicant
+    matches!(
+        token_relation(viewer, holders),
+        TokenRelation::Applicant | TokenRelation::TechnicalContact
+    )
 }
 
 /// Whether `viewer` may give a token a new string (rotation): its

@@ -44,21 +44,42 @@ const FILTERS: [&str; 7] = [
     "tri",
 ];
 
-/// What a live event says, for the notice above the table.
+/// What a live event says, for the notice above the table: updates and
+/// renewals are named as such.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-fn describe(kind: Option<EventKind>, id: i64) -> String {
-    match kind {
-        Some(EventKind::Submitted) => format!("Nouvelle demande n° {id} déposée."),
-        Some(EventKind::Resubmitted) => format!("La demande n° {id} a été déposée de nouveau."),
-        Some(EventKind::ChangesRequested) => {
-            format!("Modifications demandées sur la demande n° {id}.")
+fn describe(kind: Option<EventKind>, nature: RequestKind, id: i64) -> String {
+    let what = match nature {
+        RequestKind::Initial => format!("la demande n° {id}"),
+        RequestKind::Update => format!("la mise à jour n° {id}"),
+        RequestKind::Renewal => format!("le renouvellement n° {id}"),
+    };
+    match (kind, nature) {
+        (Some(EventKind::Submitted), RequestKind::Update) => {
+            format!("Nouvelle mise à jour n° {id} déposée.")
         }
-        Some(EventKind::Refused) => format!("La demande n° {id} a été refusée."),
-        Some(EventKind::Accepted) => format!("La demande n° {id} a été validée."),
-        Some(EventKind::MessageSent) => format!("Nouveau message sur la demande n° {id}."),
-        Some(EventKind::Assigned) => format!("La demande n° {id} a changé d’instructeur."),
-        _ => format!("La demande n° {id} a changé."),
+        (Some(EventKind::Submitted), _) => format!("Nouvelle demande n° {id} déposée."),
+        (Some(EventKind::Renewed), _) => format!(
+            "Nouveau renouvellement n° {id} : objet, contacts et données confirmés, habilitation \
+             prolongée de 18 mois."
+        ),
+        (Some(EventKind::Resubmitted), _) => {
+            capitalised(&format!("{what} a été déposée de nouveau."))
+        }
+        (Some(EventKind::ChangesRequested), _) => format!("Modifications demandées sur {what}."),
+        (Some(EventKind::Refused), _) => capitalised(&format!("{what} a été refusée.")),
+        (Some(EventKind::Accepted), _) => capitalised(&format!("{what} a été validée.")),
+        (Some(EventKind::MessageSent), _) => format!("Nouveau message sur {what}."),
+        (Some(EventKind::Assigned), _) => capitalised(&format!("{what} a changé d’instructeur.")),
+        _ => capitalised(&format!("{what} a changé.")),
     }
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Opens the live stream: every change reloads the page's data (`refresh`)
@@ -77,8 +98,12 @@ fn connect_live(refresh: RwSignal<u32>, notice: RwSignal<Option<String>>, status
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             {
                 let kind = v["kind"].as_str().and_then(EventKind::parse);
+                let nature = v["nature"]
+                    .as_str()
+                    .and_then(RequestKind::parse)
+                    .unwrap_or_default();
                 let id = v["request_id"].as_i64().unwrap_or_default();
-                notice.set(Some(describe(kind, id)));
+                notice.set(Some(describe(kind, nature, id)));
             }
             refresh.update(|n| *n += 1);
         });
@@ -163,7 +188,7 @@ pub fn DashboardPage() -> impl IntoView {
                         options=owned(std::iter::once(("", "Tous"))
                             .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))) />
                     <FilterSelect name="nature" label="Nature" current=Signal::derive(move || param("nature"))
-                        options=owned([("", "Toutes"), ("initiale", "Premières demandes"), ("mise_a_jour", "Mises à jour")]) />
+                        options=owned([("", "Toutes"), ("initiale", "Premières demandes"), ("mise_a_jour", "Mises à jour"), ("renouvellement", "Renouvellements")]) />
                     <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
                         options=owned([("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")]) />
                     <FilterSelect name="tri" label="Trier par" current=Signal::derive(move || param("tri"))
@@ -292,8 +317,13 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                                 <td>{l.siret}</td>
                                 <td>
                                     {l.title}
-                                    {l.parent_id.filter(|_| l.kind == RequestKind::Update).map(|p| view! {
-                                        <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-ml-1w">{format!("Mise à jour de n° {p}")}</p>
+                                    {l.parent_id.map(|p| match l.kind {
+                                        RequestKind::Renewal => view! {
+                                            <p class="fr-badge fr-badge--sm fr-badge--green-emeraude fr-ml-1w">{format!("Renouvellement de n° {p}")}</p>
+                                        }.into_any(),
+                                        _ => view! {
+                                            <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-ml-1w">{format!("Mise à jour de n° {p}")}</p>
+                                        }.into_any(),
                                     })}
                                     {l.sensitive.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--warning fr-ml-1w">"Sensible"</p> })}
                                 </td>
@@ -553,6 +583,7 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
     let decidable = decides && r.state == RequestState::Submitted;
     let revocable = decides && r.state == RequestState::Accepted && r.kind == RequestKind::Initial;
     let update_of = r.parent_id.filter(|_| r.kind == RequestKind::Update);
+    let renewal_of = r.parent_id.filter(|_| r.kind == RequestKind::Renewal);
     let revoke_reason = RwSignal::new(String::new());
     let changes_message = RwSignal::new(String::new());
     let changes_fields = RwSignal::new(Vec::<String>::new());
@@ -583,10 +614,29 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
                 <p class="fr-mb-3w">"Aucun changement par rapport à l’habilitation en vigueur."</p>
             })}
         })}
+        {renewal_of.map(|p| view! {
+            <div class="fr-notice fr-notice--info fr-my-2w" data-testid="renouvellement">
+                <div class="fr-container">
+                    <div class="fr-notice__body">
+                        <p class="fr-notice__title">
+                            {format!("Renouvellement de l’habilitation n° {p} : une personne de son jeton a confirmé \
+                                      son objet, ses contacts et ses données, et l’a prolongée de 18 mois. Rien n’est \
+                                      à décider ; l’historique ci-dessous dit qui, jusqu’à quand et les données retirées. ")}
+                            <a href=crate::paths::review(p)>{format!("Voir l’habilitation n° {p}")}</a>
+                        </p>
+                    </div>
+                </div>
+            </div>
+        })}
         <p class="fr-mt-2w">
             {format!("Demandeur : {}. ", r.applicant_email)}
-            {r.submitted_at.map(|at| format!("Déposée le {} ({} dépôt). ", format_paris_long(at), ordinal(r.submission_no)))}
+            {match (r.submitted_at, renewal_of) {
+                (Some(at), Some(_)) => format!("Renouvelée le {}.", format_paris_long(at)),
+                (Some(at), None) => format!("Déposée le {} ({} dépôt). ", format_paris_long(at), ordinal(r.submission_no)),
+                (None, _) => String::new(),
+            }}
             {match (&r.assigned_email, r.assigned_to_me) {
+                _ if renewal_of.is_some() => String::new(),
                 (_, true) => "Vous instruisez cette demande.".to_owned(),
                 (Some(e), false) => format!("Instruite par {e}."),
                 (None, _) => "Personne n’instruit encore cette demande.".to_owned(),

@@ -11,6 +11,7 @@ pub mod home;
 pub mod instruction;
 pub mod layout;
 pub mod not_found;
+pub mod renewal;
 pub mod requests;
 pub mod space;
 pub mod templates;

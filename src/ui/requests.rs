@@ -100,8 +100,13 @@ pub fn MyRequestsPage() -> impl IntoView {
                                                             <td>{id}</td>
                                                             <td>
                                                                 {title.clone()}
-                                                                {r.parent_id.filter(|_| r.kind == RequestKind::Update).map(|p| view! {
-                                                                    <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-mt-1v">{format!("Mise à jour de n° {p}")}</p>
+                                                                {r.parent_id.map(|p| match r.kind {
+                                                                    RequestKind::Renewal => view! {
+                                                                        <p class="fr-badge fr-badge--sm fr-badge--green-emeraude fr-mt-1v">{format!("Renouvellement de n° {p}")}</p>
+                                                                    }.into_any(),
+                                                                    _ => view! {
+                                                                        <p class="fr-badge fr-badge--sm fr-badge--purple-glycine fr-mt-1v">{format!("Mise à jour de n° {p}")}</p>
+                                                                    }.into_any(),
                                                                 })}
                                                             </td>
                                                             <td>{r.organisation.clone()}</td>
@@ -322,6 +327,7 @@ pub fn RequestPage() -> impl IntoView {
                     match request.await {
                         Ok(RequestView { id, state, data, editable, changes_message, changes_fields, kind, parent_id, open_update, updatable, transferable, pending_transfer, .. }) => {
                             let update_of = parent_id.filter(|_| kind == RequestKind::Update);
+                            let renewal_of = parent_id.filter(|_| kind == RequestKind::Renewal);
                             view! {
                                 <h1>{format!("Demande n° {id}")}</h1>
                                 <StateBadge state />
@@ -331,10 +337,17 @@ pub fn RequestPage() -> impl IntoView {
                                         <a href={crate::paths::request(p)}>{format!("Voir l’habilitation n° {p}")}</a>
                                     </p>
                                 })}
+                                {renewal_of.map(|p| view! {
+                                    <p class="fr-mt-2w" data-testid="renouvellement">
+                                        {format!("Renouvellement de votre habilitation n° {p} : son objet, ses contacts et ses données ont été confirmés et elle a été prolongée de 18 mois. ")}
+                                        <a href={crate::paths::request(p)}>{format!("Voir l’habilitation n° {p}")}</a>
+                                    </p>
+                                })}
                                 <p class="fr-mt-2w">
                                     {match state {
                                         RequestState::Submitted => "Votre demande a été déposée : un instructeur va l’examiner.",
                                         RequestState::ChangesRequested => "L’instructeur demande des modifications : reprenez la demande puis déposez-la à nouveau.",
+                                        RequestState::Accepted if renewal_of.is_some() => "Ce renouvellement est enregistré : rien n’est à faire.",
                                         RequestState::Accepted => "Votre demande a été validée.",
                                         RequestState::Refused => "Votre demande a été refusée.",
                                         RequestState::Draft => "Ce brouillon n’est pas encore déposé.",

@@ -2,7 +2,7 @@
 //! the technical contact of, by organisation, each with who sees it.
 
 use crate::api::space::{
-    RenewToken, RotateToken, SensitiveUse, StringView, TokenView, reveal_token, space_overview,
+    RotateToken, SensitiveUse, StringView, TokenView, reveal_token, space_overview,
 };
 use crate::domain::time::{format_paris_date, format_paris_long};
 use crate::domain::token::Grace;
@@ -162,12 +162,7 @@ pub fn RotationForm(
 }
 
 #[component]
-fn TokenCard(
-    token: TokenView,
-    now: i64,
-    renew: ServerAction<RenewToken>,
-    rotate: ServerAction<RotateToken>,
-) -> impl IntoView {
+fn TokenCard(token: TokenView, now: i64, rotate: ServerAction<RotateToken>) -> impl IntoView {
     let shown: RwSignal<Option<String>> = RwSignal::new(None);
     let status_text: RwSignal<String> = RwSignal::new(String::new());
     let error: RwSignal<Option<AppError>> = RwSignal::new(None);
@@ -268,12 +263,10 @@ fn TokenCard(
                     }}
                     <p class="fr-mt-1w" role="status" aria-live="polite">{move || status_text.get()}</p>
                     {token.renewable.then(|| view! {
-                        <ActionForm action=renew>
-                            <input type="hidden" name="id" value=renew_id.clone() />
-                            <button class="fr-btn fr-btn--tertiary fr-mt-1w" type="submit">
-                                "Prolonger de 18 mois"
-                            </button>
-                        </ActionForm>
+                        <a class="fr-btn fr-btn--secondary fr-icon-calendar-line fr-btn--icon-left fr-mt-1w"
+                            href=crate::paths::renewal(&renew_id)>
+                            "Vérifier et prolonger de 18 mois"
+                        </a>
                     })}
                     {token.rotatable.then(|| view! { <RotationForm token_id=token.id.clone() rotate /> })}
                     </div>
@@ -285,13 +278,8 @@ fn TokenCard(
 
 #[component]
 pub fn SpacePage() -> impl IntoView {
-    let renew = ServerAction::<RenewToken>::new();
     let rotate = ServerAction::<RotateToken>::new();
-    let overview = Resource::new_blocking(
-        move || (renew.version().get(), rotate.version().get()),
-        |_| space_overview(),
-    );
-    let renew_error = last_error(renew.value());
+    let overview = Resource::new_blocking(move || rotate.version().get(), |_| space_overview());
     // The grace is chosen among radios: its error is said at the top.
     let rotate_error = last_error(rotate.value());
     let rotate_error = Signal::derive(move || {
@@ -320,7 +308,6 @@ pub fn SpacePage() -> impl IntoView {
                      ligne : enregistrez-le directement dans la configuration de votre logiciel."
                 </p>
             </div>
-            <ErrorSummary error=renew_error />
             <ErrorSummary error=rotate_error />
             {move || rotated().map(|end| view! {
                 <SuccessNotice title="Jeton remplacé">
@@ -351,7 +338,7 @@ pub fn SpacePage() -> impl IntoView {
                                     <h2>{s.name.clone()}</h2>
                                     <p>"SIRET "{s.siret.clone()}</p>
                                     {s.tokens.into_iter().map(|t| view! {
-                                        <TokenCard token=t now renew rotate />
+                                        <TokenCard token=t now rotate />
                                     }).collect_view()}
                                 </section>
                             }).collect_view().into_any()

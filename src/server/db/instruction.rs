@@ -430,6 +430,20 @@ pub struct AnnouncedEvent {
     pub kind: String,
     pub request_id: i64,
     pub created_at: i64,
+    /// Its request's kind.
+    #[sqlx(try_from = "String")]
+    pub nature: crate::domain::lifecycle::RequestKind,
+}
+
+/// The kind of request `id` (an unknown id: a first request).
+pub async fn kind_of(db: &Db, id: i64) -> Result<crate::domain::lifecycle::RequestKind, DbError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT kind FROM requests WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row
+        .and_then(|(k,)| crate::domain::lifecycle::RequestKind::parse(&k))
+        .unwrap_or_default())
 }
 
 /// The events of `kinds` after id `after`, oldest first, at most `limit`.
@@ -441,8 +455,9 @@ pub async fn events_since(
 ) -> Result<Vec<AnnouncedEvent>, DbError> {
     let list: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.as_str())).collect();
     Ok(sqlx::query_as(&format!(
-        "SELECT id, kind, request_id, created_at FROM events WHERE id > $1 \
-         AND kind IN ({}) ORDER BY id LIMIT $2",
+        "SELECT e.id, e.kind, e.request_id, e.created_at, r.kind AS nature FROM events e \
+         JOIN requests r ON r.id = e.request_id WHERE e.id > $1 \
+         AND e.kind IN ({}) ORDER BY e.id LIMIT $2",
         list.join(", ")
     ))
     .bind(after)

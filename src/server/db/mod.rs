@@ -11,6 +11,7 @@ pub mod instruction;
 pub mod links;
 pub mod outbox;
 pub mod rate;
+pub mod renewals;
 pub mod requests;
 pub mod spaces;
 pub mod templates;

@@ -4,9 +4,6 @@
 use super::{Db, DbError};
 use crate::domain::lifecycle::{EventKind, Role};
 
-/// A token's validity: 18 months (548 days).
-pub const TOKEN_LIFETIME_MS: i64 = 548 * 24 * 3_600_000;
-
 /// What an acceptance grants, written by `grant_in` in the transaction of
 /// the acceptance itself.
 #[derive(Clone, Debug)]
@@ -74,7 +71,7 @@ pub async fn grant_in(
         }
     };
     let token_id = uuid::Uuid::new_v4().to_string();
-    let expires_at = now + TOKEN_LIFETIME_MS;
+    let expires_at = now + crate::domain::renewal::LIFETIME_MS;
     let scopes = serde_json::to_string(&g.scopes)
         .map_err(|e| DbError::Query(sqlx::Error::Encode(Box::new(e))))?;
     sqlx::query(
@@ -500,23 +497,6 @@ pub async fn mark_used_in(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-/// Extends a token by `TOKEN_LIFETIME_MS` from its current expiry, if it
-/// is still `expected_expiry` and not revoked (two clicks extend once).
-/// Answers the new expiry.
-pub async fn renew(db: &Db, token_id: &str, expected_expiry: i64) -> Result<Option<i64>, DbError> {
-    let new_expiry = expected_expiry + TOKEN_LIFETIME_MS;
-    let done = sqlx::query(
-        "UPDATE tokens SET expires_at = $1 WHERE id = $2 AND expires_at = $3 \
-         AND revoked_at IS NULL",
-    )
-    .bind(new_expiry)
-    .bind(token_id)
-    .bind(expected_expiry)
-    .execute(&db.pool)
-    .await?;
-    Ok((done.rows_affected() == 1).then_some(new_expiry))
 }
 
 /// The reminders before a token's expiry, in days.

@@ -73,29 +73,19 @@ pub async fn start(
     let mut data = decode(&data)?;
     data.terms = Default::default();
     data.legal.attachments.clear();
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO requests (state, applicant_id, siret, title, data, version, kind, parent_id, \
-         created_at, updated_at, organisation_name, sensitive, search, technical_email, \
-         template_slug, template_version) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10, \
-         CAST($11 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
-         $12, $13, $14) RETURNING id",
+    let id = insert_derived_in(
+        &mut tx,
+        &Derived {
+            parent_id,
+            applicant_id,
+            kind: RequestKind::Update,
+            state: lifecycle::INITIAL.0,
+            data: &data,
+            template: (template_slug, template_version),
+            submitted_at: None,
+            now,
+        },
     )
-    .bind(lifecycle::INITIAL.0.as_str())
-    .bind(applicant_id)
-    .bind(super::requests::siret_column(&data.organisation.siret))
-    .bind(data.context.title.trim())
-    .bind(encode(&data)?)
-    .bind(RequestKind::Update.as_str())
-    .bind(parent_id)
-    .bind(now)
-    .bind(data.organisation.name.trim())
-    .bind(i64::from(super::requests::asks_sensitive(&data)))
-    .bind(search_of(&data))
-    .bind(super::requests::technical_email_of(&data))
-    .bind(template_slug)
-    .bind(template_version)
-    .fetch_one(&mut *tx)
     .await?;
     super::attachments::copy_in(&mut tx, parent_id, id, false, now).await?;
     let created = format!("mise à jour de la demande n° {parent_id}");
@@ -124,6 +114,55 @@ pub async fn start(
     .await?;
     tx.commit().await?;
     Ok(Started { id, created: true })
+}
+
+/// A request made from an accepted one (`parent_id`): an update or a
+/// renewal.
+pub(super) struct Derived<'a> {
+    pub parent_id: i64,
+    pub applicant_id: i64,
+    pub kind: RequestKind,
+    pub state: RequestState,
+    pub data: &'a crate::domain::request::RequestData,
+    /// The parent's template (slug, version).
+    pub template: (Option<String>, Option<i64>),
+    /// Set for a request that is on the dashboard from the start.
+    pub submitted_at: Option<i64>,
+    pub now: i64,
+}
+
+/// Inserts `d` inside the caller's transaction; answers its id.
+pub(super) async fn insert_derived_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    d: &Derived<'_>,
+) -> Result<i64, DbError> {
+    let data = d.data;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO requests (state, applicant_id, siret, title, data, version, kind, parent_id, \
+         created_at, updated_at, organisation_name, sensitive, search, technical_email, \
+         template_slug, template_version, submitted_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10, \
+         CAST($11 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
+         $12, $13, $14, $15) RETURNING id",
+    )
+    .bind(d.state.as_str())
+    .bind(d.applicant_id)
+    .bind(super::requests::siret_column(&data.organisation.siret))
+    .bind(data.context.title.trim())
+    .bind(encode(data)?)
+    .bind(d.kind.as_str())
+    .bind(d.parent_id)
+    .bind(d.now)
+    .bind(data.organisation.name.trim())
+    .bind(i64::from(super::requests::asks_sensitive(data)))
+    .bind(search_of(data))
+    .bind(super::requests::technical_email_of(data))
+    .bind(d.template.0.clone())
+    .bind(d.template.1)
+    .bind(d.submitted_at)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
 }
 
 #[allow(clippy::too_many_arguments)]

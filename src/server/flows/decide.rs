@@ -84,12 +84,15 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
             let email = templates::request_refused(&applicant, r.id, &title, &reason, &link);
             (Action::Refuse, Some(reason), None, Effect::Tell(email))
         }
-        Verdict::Revoke { .. } if r.kind == RequestKind::Update => {
+        Verdict::Revoke { .. } if r.kind != RequestKind::Initial => {
             return Err(AppError::with_message(
                 ErrorCode::NotEditable,
                 format!(
-                    "Une mise à jour validée ne se révoque pas : révoquez l’habilitation qu’elle \
-                     modifie (demande n° {}).",
+                    "{} ne se révoque pas : révoquez l’habilitation concernée (demande n° {}).",
+                    match r.kind {
+                        RequestKind::Renewal => "Un renouvellement",
+                        _ => "Une mise à jour validée",
+                    },
                     r.parent_id.unwrap_or_default()
                 ),
             ));
@@ -105,7 +108,9 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
             let message = (!message.is_empty()).then_some(message);
             let effect = match r.kind {
                 RequestKind::Initial => Effect::Grant(grant),
-                RequestKind::Update => Effect::Update(grant),
+                // A renewal is never submitted: `change_state_in` refuses
+                // to accept it (it is accepted already).
+                RequestKind::Update | RequestKind::Renewal => Effect::Update(grant),
             };
             (Action::Accept, message, Some(payload), effect)
         }

@@ -12,6 +12,7 @@ pub mod decide;
 pub mod grant;
 pub mod message;
 pub mod remind;
+pub mod renewal;
 pub mod submit;
 pub mod templates;
 pub mod tokens;

@@ -21,7 +21,11 @@ pub async fn send_due(state: &AppState, now: i64) -> Result<usize, db::DbError> 
                 &due.name,
                 days,
                 due.expires_at,
-                &state.link(crate::paths::SPACE),
+                &state.link(&if days == 0 {
+                    crate::paths::SPACE.to_owned()
+                } else {
+                    crate::paths::renewal(&due.token_id)
+                }),
             );
             db::outbox::enqueue(&mut tx, &mail, now).await?;
             queued += 1;

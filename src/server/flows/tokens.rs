@@ -1,7 +1,7 @@
 //! A token's own people (its request's applicant and current technical
 //! contact) displaying it — minted again and written in the request's
-//! timeline —, its applicant renewing it in its last 90 days, and its
-//! people or staff replacing its string (rotation) with a grace period.
+//! timeline —, and its people or staff replacing its string (rotation)
+//! with a grace period. (Renewing it: `flows::renewal`.)
 
 use crate::domain::lifecycle::EventKind;
 use crate::domain::token::Grace;
@@ -9,21 +9,11 @@ use crate::error::{AppError, ErrorCode};
 use crate::server::auth::session::Viewer;
 use crate::server::db::{
     self,
-    spaces::{HeldToken, TokenHolders, TokenRow},
+    spaces::{HeldToken, TokenHolders},
 };
 use crate::server::mail::templates;
 use crate::server::policy;
 use crate::server::state::AppState;
-
-/// Renewal opens this many days before expiry.
-pub const RENEWAL_WINDOW_DAYS: i64 = 90;
-
-/// In its last 90 days, not revoked, not expired.
-pub fn renewable(row: &TokenRow, now: i64) -> bool {
-    row.revoked_at.is_none()
-        && row.expires_at > now
-        && row.expires_at - now <= RENEWAL_WINDOW_DAYS * 86_400_000
-}
 
 /// The token's string, for `by` when they may display it.
 pub async fn reveal(state: &AppState, by: &Viewer, token_id: &str) -> Result<String, AppError> {
@@ -141,35 +131,7 @@ pub async fn rotate(
     Ok(old_until)
 }
 
-/// Extends the token by 18 months from its current expiry; answers the new
-/// expiry. Two clicks extend once.
-pub async fn renew(state: &AppState, by: &Viewer, token_id: &str) -> Result<i64, AppError> {
-    let held = held(state, by, token_id, policy::can_see_token).await?;
-    if !policy::can_renew_token(by, &held.holders) {
-        return Err(AppError::with_message(
-            ErrorCode::Forbidden,
-            "Seul le demandeur de l’accès peut prolonger ce jeton.",
-        ));
-    }
-    let row = held.token;
-    if !renewable(&row, db::now_ms()) {
-        return Err(AppError::with_message(
-            ErrorCode::NotEditable,
-            "Ce jeton ne peut être prolongé que dans les 90 jours qui précèdent son expiration, \
-             s’il n’a pas été révoqué.",
-        ));
-    }
-    let renewed = db::spaces::renew(&state.db, &row.id, row.expires_at).await?;
-    state.api.forget_request(row.request_id);
-    renewed.ok_or_else(|| {
-        AppError::with_message(
-            ErrorCode::Conflict,
-            "Ce jeton vient d’être prolongé ou révoqué : rechargez la page.",
-        )
-    })
-}
-
-fn actor(by: &Viewer) -> db::spaces::Actor<'_> {
+pub(super) fn actor(by: &Viewer) -> db::spaces::Actor<'_> {
     db::spaces::Actor {
         id: by.id,
         email: &by.email,
@@ -179,7 +141,7 @@ fn actor(by: &Viewer) -> db::spaces::Actor<'_> {
 
 /// The token with its people, when `allowed` lets `by` reach it; otherwise
 /// the same 404 as an unknown token (nothing tells them apart).
-async fn held(
+pub(super) async fn held(
     state: &AppState,
     by: &Viewer,
     token_id: &str,

@@ -46,6 +46,12 @@ pub async fn offer(state: &AppState, by: &Viewer, id: i64, to: &str) -> Result<i
             "Un brouillon archivé ne se transfère pas.",
         ));
     }
+    if r.kind == crate::domain::lifecycle::RequestKind::Renewal {
+        return Err(AppError::with_message(
+            ErrorCode::NotEditable,
+            "Un renouvellement ne se transfère pas : transférez l’habilitation qu’il prolonge.",
+        ));
+    }
     let to = crate::server::auth::accounts::check_email(to)?;
     let from = match r.applicant_id {
         Some(a) => db::users::get(&state.db, a).await?,

@@ -258,14 +258,15 @@ pub fn request_refused(to: &str, id: i64, title: &str, reason: &str, link: &str)
     )
 }
 
-/// Reminds the applicant that a token expires (J-90 … J-0).
+/// Reminds the applicant that a token expires (J-90 … J-0); `link` goes
+/// to the renewal's check (to the space once expired).
 pub fn token_expiry_reminder(
     to: &str,
     request_id: i64,
     name: &str,
     days: i64,
     expires_at: i64,
-    space_link: &str,
+    link: &str,
 ) -> NewEmail {
     let date = crate::domain::time::format_paris_date(expires_at);
     let (subject, first) = if days == 0 {
@@ -281,7 +282,8 @@ pub fn token_expiry_reminder(
             format!("Votre jeton API Entreprise « {name} » expire dans {days} jours"),
             format!(
                 "Le jeton de la demande n° {request_id} « {name} » expire le {date}, dans \
-                 {days} jours. Vous pouvez le prolonger de 18 mois en un clic depuis votre espace."
+                 {days} jours. Pour le prolonger de 18 mois, vérifiez depuis votre espace que \
+                 l’objet, les contacts et les données de l’habilitation sont toujours exacts."
             ),
         )
     };
@@ -295,6 +297,54 @@ pub fn token_expiry_reminder(
             "Sans prolongation, les services qui utilisent ce jeton ne recevront plus de données."
                 .to_owned(),
         ],
+        Some((
+            if days == 0 {
+                "Accéder à mon espace"
+            } else {
+                "Vérifier et prolonger"
+            },
+            link,
+        )),
+    )
+}
+
+/// Tells a person of an authorisation that it was renewed: by whom, until
+/// when, and the data removed (labels).
+pub fn token_renewed(
+    to: &str,
+    request_id: i64,
+    name: &str,
+    by: &str,
+    expires_at: i64,
+    removed: &[String],
+    space_link: &str,
+) -> NewEmail {
+    let mut lines = vec![
+        "Bonjour,".to_owned(),
+        format!(
+            "{by} a confirmé que l’objet, les contacts et les données de l’habilitation n° \
+             {request_id} « {name} » sont toujours exacts : elle est prolongée jusqu’au {}. Le \
+             jeton ne change pas : rien n’est à redéployer.",
+            crate::domain::time::format_paris_date(expires_at)
+        ),
+    ];
+    if !removed.is_empty() {
+        lines.push(format!(
+            "Ces données, inutilisées depuis au moins 90 jours ou devenues inutiles, ont été \
+             retirées : {}. Les appels qui les demandent sont refusés dès maintenant.",
+            removed.join(", ")
+        ));
+    }
+    lines.push(
+        "Si quelque chose a changé depuis, demandez une mise à jour de l’habilitation depuis \
+         votre espace."
+            .to_owned(),
+    );
+    email(
+        "token_renewed",
+        to,
+        &format!("Demande n° {request_id} : habilitation API Entreprise prolongée"),
+        lines,
         Some(("Accéder à mon espace", space_link)),
     )
 }
