@@ -218,6 +218,128 @@ test('l’habilitation « pré-qualification » reçoit une donnée sensible par
   await instructorContext.close();
 });
 
+/** Ages a token as 100 days of life and a near expiry would: it expires in
+ * 20 days, the Attestation fiscale was never called since its grant 100 days
+ * ago, the INSEE data was called yesterday (Python's sqlite3 on the
+ * server's file). */
+function ageToken(requestId: number): void {
+  const script = [
+    'import sqlite3, sys, time',
+    'db = sqlite3.connect(sys.argv[1], timeout=10)',
+    'now = int(time.time() * 1000); day = 86400000',
+    '(token,) = db.execute("SELECT id FROM tokens WHERE request_id = ?", (int(sys.argv[2]),)).fetchone()',
+    'db.execute("UPDATE tokens SET issued_at = ?, expires_at = ? WHERE id = ?", (now - 100 * day, now + 20 * day, token))',
+    'for scope, last in (("attestation_fiscale_dgfip", None), ("unites_legales_etablissements_insee", now - day)):',
+    '    db.execute("INSERT INTO token_scope_usage (token_id, scope, granted_at, last_used_at) VALUES (?, ?, ?, ?) ON CONFLICT (token_id, scope) DO UPDATE SET granted_at = excluded.granted_at, last_used_at = excluded.last_used_at", (token, scope, now - 100 * day, last))',
+    'db.commit()',
+  ].join('\n');
+  execFileSync('python3', ['-c', script, path.join(__dirname, '..', '.data', 'guichet.db'), String(requestId)]);
+}
+
+test('dans ses 90 derniers jours, le demandeur vérifie l’objet, les contacts et les données avant de prolonger ; la donnée sensible inutilisée est retirée, le renouvellement apparaît en direct aux instructeurs', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const stamp = Date.now();
+  const applicantContext = await browser.newContext({ locale: 'fr-FR' });
+  const applicant = await applicantContext.newPage();
+  const console = watchConsole(applicant);
+  const email = `demandeur.n${stamp}@occitanie.fr`;
+  await signUpAndIn(applicant, email, password);
+  const data = {
+    ...example,
+    context: { ...example.context, title: 'Aides à l’export' },
+    data: {
+      scopes: ['unites_legales_etablissements_insee', 'attestation_fiscale_dgfip'],
+      justifications: {
+        ...example.data.justifications,
+        attestation_fiscale_dgfip: 'Vérifier la régularité fiscale avant de verser une aide.',
+      },
+    },
+  };
+  const id = await requestOf(applicant, data, true);
+  const instructorContext = await browser.newContext({ locale: 'fr-FR' });
+  const instructor = await instructorIn(instructorContext, `instructeur.n${stamp}@beta.gouv.fr`);
+  let res = await instructor.request.post(`${base}/api/instruction/review`, {
+    form: { id: String(id) },
+    headers: { Origin: base, Accept: 'application/json' },
+  });
+  const { version } = await res.json();
+  res = await instructor.request.post(`${base}/api/instruction/accept`, {
+    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/json' },
+    data: { id, version, scopes: data.data.scopes, message: '' },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+  ageToken(id);
+
+  // The instructors watch the renewals, live.
+  await instructor.goto('/instruction?nature=renouvellement&etat=accepted');
+  await hydrated(instructor);
+  await expect(instructor.getByText('Mise à jour en direct')).toBeVisible();
+
+  // The space offers the check, not a one-click extension.
+  await applicant.goto('/espace');
+  await hydrated(applicant);
+  const card = applicant.getByTestId(`jeton-${id}`);
+  await expect(card.getByRole('button', { name: /Prolonger/ })).toHaveCount(0);
+  await card.getByRole('button', { name: 'Afficher le jeton' }).click();
+  const token = await card.getByTestId('jeton').inputValue();
+  expect(await callWith(applicant, token, attestation)).not.toEqual([403, '00100']);
+  await card.getByRole('link', { name: 'Vérifier et prolonger de 18 mois' }).click();
+  await expect(applicant).toHaveURL(/\/espace\/renouveler\//);
+  await hydrated(applicant);
+  await expect(applicant.getByRole('heading', { level: 1 })).toHaveText(`Renouveler l’habilitation n° ${id}`);
+  await expect(applicant.getByText('Aides à l’export').first()).toBeVisible();
+  await expect(applicant.getByRole('cell', { name: 'technique@occitanie.fr' })).toBeVisible();
+  // The sensitive data unused for 90 days is ticked for removal; the other not.
+  await expect(applicant.locator('#retirer-attestation_fiscale_dgfip')).toBeChecked();
+  await expect(applicant.locator('#retirer-unites_legales_etablissements_insee')).not.toBeChecked();
+  await expect(applicant.getByText('Non utilisée depuis 90 jours')).toBeVisible();
+  await expect(applicant.getByTestId('quelque-chose-a-change')).toContainText('Demander une mise à jour');
+  await expectNoAxeViolations(applicant);
+  await applicant.screenshot({ path: 'test-results/renouvellement-verification.png', fullPage: true });
+
+  // Nothing confirmed: a French error on the first point, nothing extended.
+  const confirm = applicant.getByRole('button', { name: /^Confirmer et prolonger jusqu’au \d+(er)? \S+ \d{4}$/ });
+  await confirm.click();
+  await expect(applicant.getByText('Confirmez que l’objet de l’habilitation n’a pas changé')).toBeVisible();
+  await expect(applicant.getByRole('alert')).toContainText('corrigez le champ signalé');
+  await applicant.screenshot({ path: 'test-results/renouvellement-erreur.png', fullPage: true });
+
+  for (const box of ['check-purpose', 'check-contacts', 'check-data']) {
+    await applicant.locator(`label[for="${box}"]`).click();
+    await expect(applicant.locator(`#${box}`)).toBeChecked();
+  }
+  await confirm.click();
+  const done = applicant.getByRole('status').filter({ hasText: 'Habilitation renouvelée' });
+  await expect(done).toContainText(/valable jusqu’au \d+(er)? \S+ \d{4}/);
+  await expectNoAxeViolations(applicant);
+  await applicant.screenshot({ path: 'test-results/renouvellement-fait.png', fullPage: true });
+  // The same string: the INSEE data answer, the removed one is refused.
+  await expect.poll(async () => (await callWith(applicant, token, attestation))[1]).toBe('00100');
+  expect(await callWith(applicant, token)).toEqual([200, undefined]);
+
+  // The dashboard showed it without a reload, as a renewal.
+  await expect(instructor.getByTestId('notice')).toContainText(/Nouveau renouvellement n° \d+/);
+  const line = instructor.locator('tr', { hasText: `Renouvellement de n° ${id}` });
+  await expect(line).toBeVisible();
+  await instructor.screenshot({ path: 'test-results/renouvellement-tableau.png', fullPage: true });
+  await line.getByRole('link').first().click();
+  await hydrated(instructor);
+  await expect(instructor.getByTestId('renouvellement')).toContainText(`Renouvellement de l’habilitation n° ${id}`);
+  await expect(instructor.getByRole('listitem').filter({ hasText: 'Habilitation renouvelée' })).toContainText('données retirées : Attestation fiscale');
+  await expect(instructor.getByRole('button', { name: 'Révoquer l’accès' })).toHaveCount(0);
+  await instructor.screenshot({ path: 'test-results/renouvellement-instruction.png', fullPage: true });
+
+  // Both people of the token are told.
+  const subject = `Demande n° ${id} : habilitation API Entreprise prolongée`;
+  await expect.poll(() => readMails().filter((m) => m.subject.includes(subject)).length, { timeout: 15_000 }).toBe(2);
+  const mails = readMails().filter((m) => m.subject.includes(subject));
+  expect(mails.map((m) => m.to).join(' ')).toContain(email);
+  expect(mails.map((m) => m.to).join(' ')).toContain('technique@occitanie.fr');
+  console.check();
+  await applicantContext.close();
+  await instructorContext.close();
+});
+
 test('un rapporteur consulte le tableau de bord et les demandes sans rien décider', async ({ browser }) => {
   test.setTimeout(90_000);
   const stamp = Date.now();

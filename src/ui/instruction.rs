@@ -859,3 +859,32 @@ pub fn Conversation(messages: Vec<MessageView>) -> impl IntoView {
     }
     .into_any()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_notice_names_updates_and_renewals() {
+        assert_eq!(
+            describe(Some(EventKind::Submitted), RequestKind::Initial, 4),
+            "Nouvelle demande n° 4 déposée."
+        );
+        assert_eq!(
+            describe(Some(EventKind::Submitted), RequestKind::Update, 5),
+            "Nouvelle mise à jour n° 5 déposée."
+        );
+        assert_eq!(
+            describe(Some(EventKind::Accepted), RequestKind::Update, 5),
+            "La mise à jour n° 5 a été validée."
+        );
+        assert!(
+            describe(Some(EventKind::Renewed), RequestKind::Renewal, 6)
+                .starts_with("Nouveau renouvellement n° 6")
+        );
+        assert_eq!(
+            describe(None, RequestKind::Renewal, 6),
+            "Le renouvellement n° 6 a changé."
+        );
+    }
+}
