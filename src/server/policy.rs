@@ -385,7 +385,7 @@ mod tests {
         let expected: [[bool; 6]; 12] = [
             [true, true, false, false, true, true],
             [true, true, false, false, false, false],
-            [true, false, false, false, false, false],
+            [true, true, false, false, false, false],
             [true, true, false, false, true, true],
             [true, false, false, false, true, true],
             [true, false, false, false, false, false],
