@@ -241,7 +241,8 @@ test('dans ses 90 derniers jours, le demandeur vérifie l’objet, les contacts 
   const stamp = Date.now();
   const applicantContext = await browser.newContext({ locale: 'fr-FR' });
   const applicant = await applicantContext.newPage();
-  const console = watchConsole(applicant);
+  // Confirming nothing is refused with a 422, on purpose.
+  const console = watchConsole(applicant, [/status of 422/]);
   const email = `demandeur.n${stamp}@occitanie.fr`;
   await signUpAndIn(applicant, email, password);
   const data = {

@@ -34,7 +34,11 @@ fn Confirm(
     }
 }
 
-fn check_form(v: RenewalView, renew: ServerAction<RenewToken>) -> impl IntoView {
+fn check_form(
+    v: RenewalView,
+    renew: ServerAction<RenewToken>,
+    error: Signal<Option<crate::error::AppError>>,
+) -> impl IntoView {
     let purpose = RwSignal::new(false);
     let contacts = RwSignal::new(false);
     let data = RwSignal::new(false);
@@ -46,7 +50,6 @@ fn check_form(v: RenewalView, renew: ServerAction<RenewToken>) -> impl IntoView 
             .map(|s| s.scope.clone())
             .collect(),
     );
-    let error = last_error(renew.value());
     let id = v.token_id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -230,6 +233,9 @@ pub fn RenewalPage() -> impl IntoView {
         }
     });
     let update_error = last_error(start_update.value());
+    // Made here, not in the form: the form stays mounted (hidden) once
+    // renewed, so nothing reads a disposed signal.
+    let renew_error = last_error(renew.value());
     let done = move || match renew.value().get() {
         Some(Ok(d)) => Some(d),
         _ => None,
@@ -244,18 +250,34 @@ pub fn RenewalPage() -> impl IntoView {
                         Ok(v) => view! {
                             <h1>{format!("Renouveler l’habilitation n° {}", v.request_id)}</h1>
                             <p class="fr-text--lead">{format!("{} — {} (SIRET {})", v.title, v.organisation, v.siret)}</p>
-                            {move || match done() {
-                                Some(d) => view! {
-                                    <SuccessNotice title="Habilitation renouvelée">
-                                        <p>{format!(
-                                            "Elle est valable jusqu’au {}. Le jeton ne change pas : rien n’est à \
-                                             redéployer. Le demandeur et le contact technique sont prévenus par courriel.",
-                                            format_paris_date(d.expires_at)
-                                        )}</p>
-                                    </SuccessNotice>
-                                    <a class="fr-btn fr-btn--secondary" href=crate::paths::SPACE>"Retour à mon espace"</a>
-                                }.into_any(),
-                                None if !v.open => view! {
+                            {move || done().map(|d| view! {
+                                <SuccessNotice title="Habilitation renouvelée">
+                                    <p>{format!(
+                                        "Elle est valable jusqu’au {}. Le jeton ne change pas : rien n’est à \
+                                         redéployer. Le demandeur et le contact technique sont prévenus par courriel.",
+                                        format_paris_date(d.expires_at)
+                                    )}</p>
+                                </SuccessNotice>
+                                <a class="fr-btn fr-btn--secondary" href=crate::paths::SPACE>"Retour à mon espace"</a>
+                            })}
+                            {if v.open {
+                                let help = changed(&v, start_update);
+                                let intro = format!(
+                                    "Elle expire le {}. Vérifiez les trois points ci-dessous : une fois confirmés, \
+                                     elle est prolongée de 18 mois, jusqu’au {}, avec le même jeton.",
+                                    format_paris_long(v.expires_at),
+                                    format_paris_date(v.new_expiry)
+                                );
+                                view! {
+                                    <div hidden=move || done().is_some()>
+                                        <p>{intro}</p>
+                                        <ErrorSummary error=update_error />
+                                        {help}
+                                        {check_form(v.clone(), renew, renew_error)}
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! {
                                     <div class="fr-alert fr-alert--info fr-mb-3w">
                                         <h2 class="fr-alert__title">"Pas encore de renouvellement"</h2>
                                         <p>{format!(
@@ -265,23 +287,7 @@ pub fn RenewalPage() -> impl IntoView {
                                         )}</p>
                                     </div>
                                     <a class="fr-btn fr-btn--secondary" href=crate::paths::SPACE>"Retour à mon espace"</a>
-                                }.into_any(),
-                                None => {
-                                    let v = v.clone();
-                                    let help = changed(&v, start_update);
-                                    let intro = format!(
-                                        "Elle expire le {}. Vérifiez les trois points ci-dessous : une fois confirmés, \
-                                         elle est prolongée de 18 mois, jusqu’au {}, avec le même jeton.",
-                                        format_paris_long(v.expires_at),
-                                        format_paris_date(v.new_expiry)
-                                    );
-                                    view! {
-                                        <p>{intro}</p>
-                                        <ErrorSummary error=update_error />
-                                        {help}
-                                        {check_form(v, renew)}
-                                    }.into_any()
-                                }
+                                }.into_any()
                             }}
                         }.into_any(),
                     }
