@@ -206,6 +206,14 @@ async fn a_renewal_needs_the_check_of_a_person_of_the_token_and_extends_once() {
                 guichet::domain::RequestState::Accepted
             )
         );
+        // With the authorisation's check of the organisation (not « À vérifier »).
+        let parent_check = db::requests::get(&t.db, id)
+            .await
+            .expect("db")
+            .expect("parent")
+            .organisation_check;
+        assert!(parent_check.is_some());
+        assert_eq!(r.organisation_check, parent_check);
         // In both timelines, saying who and until when.
         for on in [id, renewal] {
             let events = db::requests::events(&t.db, on).await.expect("events");

@@ -595,7 +595,10 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
     let internal = RwSignal::new(false);
     let title = r.data.context.title.clone();
     view! {
-        <h1>{format!("Demande n° {id}")}</h1>
+        <h1>{match renewal_of {
+            Some(_) => format!("Renouvellement n° {id}"),
+            None => format!("Demande n° {id}"),
+        }}</h1>
         <p class="fr-text--lead">{title}</p>
         <StateBadge state=r.state />
         {update_of.map(|p| view! {
@@ -646,7 +649,7 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
             <p class="fr-badge fr-badge--info fr-mb-2w">"Lecture seule (rapporteur)"</p>
         })}
         <ul class="fr-btns-group fr-btns-group--inline-md">
-            {decides.then(|| view! {
+            {(decides && renewal_of.is_none()).then(|| view! {
                 <li>
                     <button class="fr-btn fr-btn--secondary" type="button"
                         on:click=move |_| { assign.dispatch(Assign { id, take: !r.assigned_to_me }); }>

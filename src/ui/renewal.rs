@@ -249,7 +249,8 @@ pub fn RenewalPage() -> impl IntoView {
                         Err(e) => load_error(e),
                         Ok(v) => view! {
                             <h1>{format!("Renouveler l’habilitation n° {}", v.request_id)}</h1>
-                            <p class="fr-text--lead">{format!("{} — {} (SIRET {})", v.title, v.organisation, v.siret)}</p>
+                            <p class="fr-text--lead fr-mb-1w">{v.title.clone()}</p>
+                            <p>{format!("Organisation : {}, SIRET {}", v.organisation, v.siret)}</p>
                             {move || done().map(|d| view! {
                                 <SuccessNotice title="Habilitation renouvelée">
                                     <p>{format!(

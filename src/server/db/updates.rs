@@ -131,7 +131,8 @@ pub(super) struct Derived<'a> {
     pub now: i64,
 }
 
-/// Inserts `d` inside the caller's transaction; answers its id.
+/// Inserts `d` inside the caller's transaction, with the parent's check of
+/// the organisation (the same SIRET); answers its id.
 pub(super) async fn insert_derived_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     d: &Derived<'_>,
@@ -140,10 +141,11 @@ pub(super) async fn insert_derived_in(
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, siret, title, data, version, kind, parent_id, \
          created_at, updated_at, organisation_name, sensitive, search, technical_email, \
-         template_slug, template_version, submitted_at) \
+         template_slug, template_version, submitted_at, organisation_check) \
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10, \
          CAST($11 AS TEXT) || COALESCE((SELECT LOWER(u.email) FROM users u WHERE u.id = $2), ''), \
-         $12, $13, $14, $15) RETURNING id",
+         $12, $13, $14, $15, (SELECT p.organisation_check FROM requests p WHERE p.id = $7)) \
+         RETURNING id",
     )
     .bind(d.state.as_str())
     .bind(d.applicant_id)
