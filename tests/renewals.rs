@@ -115,7 +115,7 @@ async fn a_renewal_needs_the_check_of_a_person_of_the_token_and_extends_once() {
             c.json["scopes"][0]["scope"],
             "unites_legales_etablissements_insee"
         );
-        assert_eq!(c.json["may_update"], false, "the technical contact");
+        assert_eq!(c.json["may_update"], true, "the technical contact");
         let c = check_of(&app, &w.alice, &row.id).await;
         assert_eq!(c.json["may_update"], true, "the applicant");
 
@@ -435,6 +435,124 @@ async fn unused_sensitive_scopes_are_proposed_and_removed_from_the_same_token() 
                 .iter()
                 .all(|(_, body)| body.contains("ont été retirées")),
             "{mails:?}"
+        );
+        t.cleanup().await;
+    }
+}
+
+/// Something changed: the technical contact, from the renewal's check,
+/// starts the update themselves (another applicant of the organisation
+/// cannot; the applicant is then told one is open); once accepted, the
+/// authorisation's applicant is told too.
+#[tokio::test]
+async fn the_technical_contact_turns_a_change_into_an_update() {
+    for t in TestDb::all().await {
+        let Accepted {
+            app,
+            w,
+            id: parent,
+            row,
+            token,
+            ..
+        } = accepted(&t).await;
+        choose_password_from_acceptance(&w, &t.db, TECHNICAL).await;
+        let tech = sign_in(&app, TECHNICAL, PASSWORD, [10, 1, 0, 9]).await;
+        create_account(&t.db, "carol@occitanie.fr", PASSWORD, Role::Applicant).await;
+        let carol = sign_in(&app, "carol@occitanie.fr", PASSWORD, [10, 1, 0, 7]).await;
+        expire_in(&t, &row.id, 30).await;
+        let start = |who: String| {
+            let app = app.clone();
+            async move {
+                post_form(
+                    &app,
+                    "/api/requests/start_update",
+                    &[("id", &parent.to_string())],
+                    Some(&who),
+                )
+                .await
+            }
+        };
+        let a = start(carol.clone()).await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (403, "forbidden"),
+            "{}",
+            t.name
+        );
+
+        let a = start(tech.clone()).await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let update = a.json.as_i64().expect("update");
+        let c = check_of(&app, &tech, &row.id).await;
+        assert_eq!(c.json["open_update"], update);
+        // The applicant cannot take it over, and is told why.
+        let a = start(w.alice.clone()).await;
+        assert_eq!(
+            (a.status.as_u16(), a.code()),
+            (409, "conflict"),
+            "{}",
+            a.json
+        );
+        assert!(
+            a.json["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(&format!("n° {update}")),
+            "{}",
+            a.json
+        );
+
+        // The technical contact fills and files it.
+        let got = get(&w, &tech, update).await;
+        assert_eq!(got.status, 200, "{}", got.json);
+        let data: guichet::domain::request::RequestData =
+            serde_json::from_value(got.json["data"].clone()).expect("data");
+        let version = got.json["version"].as_i64().expect("version");
+        let a = save(&w, &tech, update, version, "maj-tech", &changed(data)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let a = post_form(
+            &app,
+            "/api/requests/submit",
+            &[
+                ("id", &update.to_string()),
+                ("version", &(version + 1).to_string()),
+            ],
+            Some(&tech),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        let version = get(&w, &tech, update).await.json["version"]
+            .as_i64()
+            .expect("version");
+        let a = accept(
+            &w,
+            update,
+            version,
+            &[
+                "unites_legales_etablissements_insee",
+                "attestation_fiscale_dgfip",
+            ],
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
+        assert_eq!(call(&app, &unite(), Some(&token)).await.0, 200);
+        // Told: the authorisation's applicant, its new technical contact,
+        // and the one who started it.
+        let mut to: Vec<String> = mails_of(&t.db, "update_accepted")
+            .await
+            .into_iter()
+            .map(|(to, _)| to)
+            .collect();
+        to.sort();
+        assert_eq!(
+            to,
+            [
+                "alice@occitanie.fr",
+                "nouveau.technique@occitanie.fr",
+                TECHNICAL
+            ],
+            "{}",
+            t.name
         );
         t.cleanup().await;
     }

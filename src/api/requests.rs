@@ -295,10 +295,17 @@ pub async fn duplicate_request(id: i64) -> Result<i64, AppError> {
 #[server(endpoint = "requests/start_update")]
 pub async fn start_update(id: i64) -> Result<i64, AppError> {
     use crate::error::ErrorCode;
-    use crate::server::{app_state, db};
+    use crate::server::{app_state, db, policy};
     let state = app_state()?;
     let me = crate::server::caller::<StartUpdate>().await?;
-    let r = server_side::owned(&state, &me, id).await?;
+    let r = db::requests::get(&state.db, id)
+        .await?
+        .ok_or_else(server_side::not_found)?;
+    let held = db::spaces::held_of_request(&state.db, id).await?;
+    let facts = policy::RequestFacts::of(&r);
+    if !policy::can_start_update(&me, facts, held.as_ref().map(|h| &h.holders)) {
+        return Err(server_side::not_yours());
+    }
     if r.state != RequestState::Accepted || r.kind != RequestKind::Initial {
         return Err(AppError::with_message(
             ErrorCode::NotEditable,
@@ -306,6 +313,20 @@ pub async fn start_update(id: i64) -> Result<i64, AppError> {
         ));
     }
     let started = db::updates::start(&state.db, id, me.id, db::now_ms()).await?;
+    if !started.created {
+        // Opened by the other person of the authorisation: they own it.
+        let open = db::requests::get(&state.db, started.id).await?;
+        if open.is_some_and(|u| u.applicant_id != Some(me.id)) {
+            return Err(AppError::with_message(
+                ErrorCode::Conflict,
+                format!(
+                    "Une mise à jour de cette habilitation est déjà en cours (demande n° {}), \
+                     ouverte par une autre personne de l’habilitation.",
+                    started.id
+                ),
+            ));
+        }
+    }
     crate::server::after_form(&crate::paths::wizard_step(started.id, 2));
     Ok(started.id)
 }

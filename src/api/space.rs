@@ -325,10 +325,9 @@ pub struct RenewalView {
     pub new_expiry: i64,
     /// In its last 90 days, not revoked: it may be renewed now.
     pub open: bool,
-    /// The caller is the applicant: they may start an update instead.
+    /// The caller may start an update instead (its applicant or its
+    /// technical contact; always, for whoever may renew).
     pub may_update: bool,
-    /// The applicant's address (who may start an update).
-    pub applicant_email: Option<String>,
     /// An update of it already under way.
     pub open_update: Option<i64>,
 }
@@ -395,8 +394,14 @@ pub async fn renewal_check(id: String) -> Result<RenewalView, AppError> {
         expires_at: row.expires_at,
         new_expiry: crate::domain::renewal::extended(row.expires_at),
         open: crate::domain::renewal::open(row.revoked_at.is_some(), row.expires_at, now),
-        may_update: policy::token_relation(&me, &held.holders) == policy::TokenRelation::Applicant,
-        applicant_email: held.holders.applicant_email.clone(),
+        may_update: policy::can_start_update(
+            &me,
+            policy::RequestFacts {
+                applicant_id: held.holders.applicant_id,
+                submitted: true,
+            },
+            Some(&held.holders),
+        ),
         open_update: db::updates::open_of(&state.db, row.request_id).await?,
     })
 }

@@ -259,6 +259,14 @@ pub fn can_renew_token(viewer: &Viewer, holders: &TokenHolders) -> bool {
     )
 }
 
+/// Whether `viewer` may start an update of an accepted authorisation: its
+/// applicant, or its current technical contact (who checks it at renewal
+/// and may find something changed); they own the update they start.
+pub fn can_start_update(viewer: &Viewer, r: RequestFacts, holders: Option<&TokenHolders>) -> bool {
+    is_own_request(viewer, r)
+        || holders.is_some_and(|h| token_relation(viewer, h) == TokenRelation::TechnicalContact)
+}
+
 /// Whether `viewer` may give a token a new string (rotation): its
 /// request's applicant and current technical contact, who hold the string
 /// that may have leaked, and staff, who can force it (they never see the
@@ -347,6 +355,10 @@ mod tests {
                 let h = holders();
                 Box::new(move |v| can_rotate_token(v, &h))
             }),
+            ("commencer une mise à jour", {
+                let h = holders();
+                Box::new(move |v| can_start_update(v, submitted, Some(&h)))
+            }),
             (
                 "lire la demande déposée",
                 Box::new(move |v| can_read_request(v, submitted)),
@@ -382,11 +394,12 @@ mod tests {
         ];
         // Columns: demandeur, contact technique, même SIRET, autre
         // organisation, instructeur, administrateur.
-        let expected: [[bool; 6]; 12] = [
+        let expected: [[bool; 6]; 13] = [
             [true, true, false, false, true, true],
             [true, true, false, false, false, false],
             [true, true, false, false, false, false],
             [true, true, false, false, true, true],
+            [true, true, false, false, false, false],
             [true, false, false, false, true, true],
             [true, false, false, false, false, false],
             [true, false, false, false, false, false],

@@ -170,8 +170,8 @@ fn check_form(
     }
 }
 
-/// What to do when something changed: an update (its applicant), or who
-/// to ask.
+/// What to do when something changed: an update (its applicant or its
+/// technical contact), or the one under way.
 fn changed(v: &RenewalView, start_update: ServerAction<StartUpdate>) -> AnyView {
     let body = match (v.open_update, v.may_update) {
         (Some(u), _) => view! {
@@ -198,16 +198,7 @@ fn changed(v: &RenewalView, start_update: ServerAction<StartUpdate>) -> AnyView 
             }
             .into_any()
         }
-        (None, false) => view! {
-            <p class="fr-callout__text fr-text--md">
-                {format!(
-                    "Un nouveau contact, un usage qui évolue, une donnée de plus ? Seul le demandeur de \
-                     l’accès{} peut demander une mise à jour : prévenez-le plutôt que de confirmer.",
-                    v.applicant_email.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
-                )}
-            </p>
-        }
-        .into_any(),
+        (None, false) => ().into_any(),
     };
     view! {
         <div class="fr-callout fr-mb-4w" data-testid="quelque-chose-a-change">

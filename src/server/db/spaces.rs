@@ -333,6 +333,16 @@ pub async fn held_token(db: &Db, token_id: &str) -> Result<Option<HeldToken>, Db
         .await?)
 }
 
+/// The token of request `request_id` with its people.
+pub async fn held_of_request(db: &Db, request_id: i64) -> Result<Option<HeldToken>, DbError> {
+    Ok(
+        sqlx::query_as(&format!("{HELD_SELECT} WHERE t.request_id = $1"))
+            .bind(request_id)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
+}
+
 /// Who acted on a token, for its request's timeline.
 #[derive(Clone, Copy, Debug)]
 pub struct Actor<'a> {

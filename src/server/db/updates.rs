@@ -31,12 +31,13 @@ pub async fn open_of(db: &Db, parent_id: i64) -> Result<Option<i64>, DbError> {
     Ok(row.map(|(id,)| id))
 }
 
-/// Starts an update of accepted request `parent_id` by its applicant, in
-/// one transaction: a draft copying its data (the terms to accept again)
-/// and its attachments, the `created` event on the draft and
-/// `update_started` on the parent. One open update per request: when one
-/// exists, its id is answered and nothing is written. `NotFound` when the
-/// parent is not an accepted request of this applicant.
+/// Starts an update of accepted request `parent_id` by `applicant_id` (its
+/// applicant or its technical contact: `policy::can_start_update`, checked
+/// by the caller), who owns the draft, in one transaction: a draft copying
+/// its data (the terms to accept again) and its attachments, the `created`
+/// event on the draft and `update_started` on the parent. One open update
+/// per request: when one exists, its id is answered and nothing is
+/// written. `NotFound` when the parent is not an accepted first request.
 pub async fn start(
     db: &Db,
     parent_id: i64,
@@ -47,10 +48,9 @@ pub async fn start(
     // Locks the parent: two clicks start one update.
     let locked = sqlx::query(
         "UPDATE requests SET version = version WHERE id = $1 AND state = 'accepted' \
-         AND applicant_id = $2",
+         AND kind = 'initial'",
     )
     .bind(parent_id)
-    .bind(applicant_id)
     .execute(&mut *tx)
     .await?;
     if locked.rows_affected() != 1 {
@@ -199,6 +199,9 @@ async fn event_in(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
     pub parent_id: i64,
+    /// The authorisation's applicant (an update may have been started by
+    /// its technical contact).
+    pub parent_applicant_id: Option<i64>,
     /// The parent's technical contact before (normalised), to tell a new
     /// one apart.
     pub previous_technical: Option<String>,
@@ -228,8 +231,8 @@ pub async fn apply_in(
         return Ok(None);
     };
     let data = decode(&data)?;
-    let (previous_technical,): (Option<String>,) =
-        sqlx::query_as("SELECT technical_email FROM requests WHERE id = $1")
+    let (previous_technical, parent_applicant_id): (Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT technical_email, applicant_id FROM requests WHERE id = $1")
             .bind(parent_id)
             .fetch_one(&mut **tx)
             .await?;
@@ -311,6 +314,7 @@ pub async fn apply_in(
     .await?;
     Ok(Some(Applied {
         parent_id,
+        parent_applicant_id,
         previous_technical,
         event_id,
     }))

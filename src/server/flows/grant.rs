@@ -22,6 +22,7 @@ pub async fn update_in(
     update_id: i64,
     title: &str,
     scopes: &[String],
+    // Who started the update (its applicant).
     applicant_id: i64,
     technical_email: &str,
     by: (i64, crate::domain::lifecycle::Role),
@@ -37,7 +38,17 @@ pub async fn update_in(
                  refusez la mise à jour.",
             )
         })?;
-    let members = spaces::members_in(tx, applicant_id, Some(technical_email), now).await?;
+    // The authorisation's people; and whoever started the update (its
+    // technical contact, maybe replaced by it), told too.
+    let holder = applied.parent_applicant_id.unwrap_or(applicant_id);
+    let mut members = spaces::members_in(tx, holder, Some(technical_email), now).await?;
+    if holder != applicant_id {
+        for m in spaces::members_in(tx, applicant_id, None, now).await? {
+            if !members.iter().any(|x| x.user_id == m.user_id) {
+                members.push(m);
+            }
+        }
+    }
     for m in &members {
         let password_link = password_link(state, tx, m, now).await?;
         let email = templates::update_accepted(
