@@ -70,20 +70,19 @@ impl DbSessionStore {
     async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let res = sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(record.id.to_string())
-        .bind(user_of(record))
-        .bind(data)
-        .bind(expiry_ms(record))
-        .execute(&self.db.pool)
-        .await;
-        match res {
-            Ok(_) => Ok(true),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
-            Err(e) => Err(backend(e)),
-        }
+        db::sessions::insert_new(&self.db, &stored(record, &record.id.to_string(), &data))
+            .await
+            .map_err(backend)
+    }
+}
+
+/// A record as the `sessions` table keeps it.
+fn stored<'a>(record: &Record, id: &'a str, data: &'a str) -> db::sessions::Stored<'a> {
+    db::sessions::Stored {
+        id,
+        user_id: user_of(record),
+        data,
+        expires_at: expiry_ms(record),
     }
 }
 
@@ -99,30 +98,15 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data)
             .map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        sqlx::query(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, \
-             expires_at = excluded.expires_at",
-        )
-        .bind(record.id.to_string())
-        .bind(user_of(record))
-        .bind(data)
-        .bind(expiry_ms(record))
-        .execute(&self.db.pool)
-        .await
-        .map_err(backend)?;
-        Ok(())
+        db::sessions::save(&self.db, &stored(record, &record.id.to_string(), &data))
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
-        )
-        .bind(id.to_string())
-        .bind(db::now_ms())
-        .fetch_optional(&self.db.pool)
-        .await
-        .map_err(backend)?;
+        let row = db::sessions::load(&self.db, &id.to_string(), db::now_ms())
+            .await
+            .map_err(backend)?;
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
@@ -139,36 +123,23 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&self.db.pool)
+        db::sessions::delete(&self.db, &id.to_string())
             .await
-            .map_err(backend)?;
-        Ok(())
+            .map_err(backend)
     }
 }
 
 /// Ends every session of a user (password change, reset), but `keep`.
 pub async fn end_all_for_user(db: &Db, user_id: i64, keep: Option<&Id>) -> Result<u64, DbError> {
-    let keep = keep.map(ToString::to_string).unwrap_or_default();
-    let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
-        .bind(user_id)
-        .bind(keep)
-        .execute(&db.pool)
-        .await?;
-    Ok(done.rows_affected())
+    let keep = keep.map(ToString::to_string);
+    db::sessions::end_for_user(&db.pool, user_id, keep.as_deref()).await
 }
 
 /// Deletes expired session records; returns how many.
 pub async fn delete_expired(db: &Db) -> Result<u64, DbError> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(db::now_ms())
-        .execute(&db.pool)
-        .await?;
-    Ok(done.rows_affected())
+    db::sessions::delete_expired(db, db::now_ms()).await
 }
 
-/// Deletes expired sessions every hour until the process ends.
 pub fn spawn_cleanup(db: Db) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
@@ -253,14 +224,7 @@ pub async fn lifetime(session: &Session) -> Option<(Id, i64)> {
 /// (sign-out deletes it, a password change or reset deletes every record
 /// of the account, idle expiry moves `expires_at`).
 pub async fn is_alive(db: &Db, id: &Id, now: i64) -> Result<bool, DbError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2 AND user_id IS NOT NULL",
-    )
-    .bind(id.to_string())
-    .bind(now)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.is_some())
+    db::sessions::is_alive(db, &id.to_string(), now).await
 }
 
 /// Signs a user in on this session: a new session id (the one the browser

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod rate;
 pub mod renewals;
 pub mod requests;
+pub mod sessions;
 pub mod spaces;
 pub mod templates;
 pub mod transfers;

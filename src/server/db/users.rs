@@ -205,10 +205,7 @@ pub async fn set_deactivated(
     .await?;
     let changed = done.rows_affected() == 1;
     if changed && at.is_some() {
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        super::sessions::end_for_user(&mut *tx, id, None).await?;
     }
     tx.commit().await?;
     Ok(changed)
