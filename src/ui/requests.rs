@@ -460,7 +460,9 @@ pub fn TransferForm(
                      Le jeton continue de fonctionner."
                 }}
             </p>
-            {pending.map(|p| view! {
+            // A new offer voids the one pending when the page loaded: only
+            // the notice below speaks then.
+            {move || pending.clone().filter(|_| offered().is_none()).map(|p| view! {
                 <p class="fr-badge fr-badge--info fr-mb-2w">
                     {format!("Transfert proposé à {}, en attente jusqu’au {}", p.email, format_paris_long(p.expires_at))}
                 </p>
