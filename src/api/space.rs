@@ -347,22 +347,18 @@ pub async fn renewal_check(id: String) -> Result<RenewalView, AppError> {
         .await?
         .ok_or_else(|| crate::error::AppError::new(crate::error::ErrorCode::NotFound))?;
     let data = &request.data;
-    let c = &data.contacts;
-    let contacts = [
-        ("Délégué·e à la protection des données", &c.dpo),
-        ("Responsable de traitement", &c.controller),
-        ("Contact métier", &c.business),
-        ("Contact technique", &c.technical),
-    ]
-    .into_iter()
-    .map(|(role, p)| ContactLine {
-        role: role.to_owned(),
-        name: format!("{} {}", p.given_name.trim(), p.family_name.trim())
-            .trim()
-            .to_owned(),
-        email: p.email.trim().to_owned(),
-    })
-    .collect();
+    let contacts = data
+        .contacts
+        .with_roles()
+        .into_iter()
+        .map(|(role, p)| ContactLine {
+            role: role.to_owned(),
+            name: format!("{} {}", p.given_name.trim(), p.family_name.trim())
+                .trim()
+                .to_owned(),
+            email: p.email.trim().to_owned(),
+        })
+        .collect();
     let uses = sensitive_uses(&state.db, row, now).await?;
     let scopes = row
         .scope_list()

@@ -182,6 +182,18 @@ pub struct Contacts {
     pub technical: Contact,
 }
 
+impl Contacts {
+    /// The four contacts with their French role, in the wizard's order.
+    pub fn with_roles(&self) -> [(&'static str, &Contact); 4] {
+        [
+            ("Délégué à la protection des données", &self.dpo),
+            ("Responsable de traitement", &self.controller),
+            ("Contact métier", &self.business),
+            ("Contact technique", &self.technical),
+        ]
+    }
+}
+
 /// Step 6: acceptance of the terms of use.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

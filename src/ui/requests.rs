@@ -256,10 +256,7 @@ pub fn RequestSummaryView(id: i64, data: RequestData, edit: bool) -> impl IntoVi
             {row("Justification de la durée", d.legal.retention_justification.clone())}
         }.into_any())}
         {block(Step::Contacts, view! {
-            {row("Délégué à la protection des données", contact(&d.contacts.dpo))}
-            {row("Responsable de traitement", contact(&d.contacts.controller))}
-            {row("Contact métier", contact(&d.contacts.business))}
-            {row("Contact technique", contact(&d.contacts.technical))}
+            {d.contacts.with_roles().map(|(role, c)| row(role, contact(c))).into_iter().collect_view()}
         }.into_any())}
     }
 }
