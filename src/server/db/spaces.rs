@@ -293,6 +293,22 @@ pub struct TokenHolders {
     pub technical_email: Option<String>,
 }
 
+impl TokenHolders {
+    /// The addresses of its people (applicant, technical contact), once each.
+    pub fn emails(&self) -> Vec<&str> {
+        let mut emails: Vec<&str> = Vec::new();
+        for e in [&self.applicant_email, &self.technical_email]
+            .into_iter()
+            .flatten()
+        {
+            if !emails.contains(&e.as_str()) {
+                emails.push(e);
+            }
+        }
+        emails
+    }
+}
+
 /// A token with its organisation's space and its people.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct HeldToken {

@@ -89,15 +89,6 @@ pub async fn renew(
     if !labels.is_empty() {
         message.push_str(&format!(" ; données retirées : {}", labels.join(", ")));
     }
-    let mut people: Vec<&str> = Vec::new();
-    for e in [&held.holders.applicant_email, &held.holders.technical_email]
-        .into_iter()
-        .flatten()
-    {
-        if !people.contains(&e.as_str()) {
-            people.push(e);
-        }
-    }
     let space_link = state.link(crate::paths::SPACE);
 
     let mut tx = state.db.pool.begin().await?;
@@ -122,7 +113,7 @@ pub async fn renew(
             "Cette habilitation vient d’être renouvelée ou révoquée : rechargez la page.",
         )
     })?;
-    for to in people {
+    for to in held.holders.emails() {
         let mail = templates::token_renewed(
             to,
             row.request_id,

@@ -78,15 +78,6 @@ pub async fn rotate(
         ),
     };
     let space_link = state.link(crate::paths::SPACE);
-    let mut emails: Vec<&str> = Vec::new();
-    for e in [&held.holders.applicant_email, &held.holders.technical_email]
-        .into_iter()
-        .flatten()
-    {
-        if !emails.contains(&e.as_str()) {
-            emails.push(e);
-        }
-    }
 
     let mut tx = state.db.pool.begin().await?;
     let new_jti = uuid::Uuid::new_v4().to_string();
@@ -108,7 +99,7 @@ pub async fn rotate(
         now,
     )
     .await?;
-    for to in emails {
+    for to in held.holders.emails() {
         let mail = templates::token_rotated(
             to,
             row.request_id,
