@@ -290,7 +290,7 @@ pub async fn reveal_token(id: String) -> Result<String, AppError> {
 /// One contact of an authorisation, as the renewal's check lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactLine {
-    /// "Délégué·e à la protection des données", …
+    /// "Délégué à la protection des données", … (`Contacts::with_roles`)
     pub role: String,
     pub name: String,
     pub email: String,
