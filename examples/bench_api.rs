@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-const PATH: &str = "/v4/insee/sirene/unites_legales/213401722?context=Bench&object=Charge&recipient=21310555400017";
+const PATH: &str = "/v4/insee/sirene/unites_legales/418166096?context=Bench&object=Charge&recipient=21310555400017";
 
 use scratch::pct;
 

@@ -35,6 +35,14 @@ if ! python3 -c "import jwt, cryptography" 2>/dev/null; then
 fi
 python3 -c "import jwt; print('PyJWT', jwt.__version__)"
 
+step "schemathesis (PyPI): the OpenAPI contract test; its PyYAML and jsonschema check scripts/contract.py's output"
+SCHEMATHESIS_VERSION="4.32.5"
+if ! st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  python3 -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+st --version
+python3 scripts/contract.py --check
+
 step "PostgreSQL"
 export GUICHET_TEST_POSTGRES_URL="${GUICHET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 if [ "${CI:-}" = "true" ]; then

@@ -5,7 +5,7 @@ use crate::ui::account::{
     AccountPage, ChoosePasswordPage, ConfirmEmailPage, ForgotPasswordPage, LoginPage, RegisterPage,
     ResetPasswordPage,
 };
-use crate::ui::admin::{AccountsPage, AdminTemplatePage, AdminTemplatesPage};
+use crate::ui::admin::{AccountsPage, AdminTemplatePage, AdminTemplatesPage, GatewaysPage};
 use crate::ui::cgu::CguPage;
 use crate::ui::dev::DevMailsPage;
 use crate::ui::home::HomePage;
@@ -13,6 +13,7 @@ use crate::ui::instruction::{DashboardPage, ReviewPage};
 use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
 use crate::ui::renewal::RenewalPage;
+use crate::ui::usage::TokenUsagePage;
 use crate::ui::requests::{MyRequestsPage, RequestPage, TransferPage};
 use crate::ui::space::SpacePage;
 use crate::ui::templates::{NewRequestPage, TemplatePage, TemplatesPage};
@@ -138,6 +139,7 @@ pub fn App() -> impl IntoView {
                     // visitor is redirected before anything is sent.
                     <Route path=path!("/mon-compte") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/comptes") view=AccountsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/passerelles") view=GatewaysPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/modeles") view=AdminTemplatesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/modeles/nouveau") view=AdminTemplatePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/modeles/:slug") view=AdminTemplatePage ssr=SsrMode::Async />
@@ -150,6 +152,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/demandes") view=MyRequestsPage ssr=SsrMode::Async />
                     <Route path=path!("/espace") view={Lazy::<SpaceView>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/espace/renouveler/:id") view={Lazy::<RenewalRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/espace/utilisation/:id") view={Lazy::<UsageRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/transfert") view=TransferPage />
                     <Route path=path!("/demandes/:id") view=RequestPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/demandes/:id/etape") view={Lazy::<WizardShellView>::new()} ssr=SsrMode::Async>
@@ -192,6 +195,7 @@ lazy_pages! {
     ReviewView => ReviewPage,
     SpaceView => SpacePage,
     RenewalRoute => RenewalPage,
+    UsageRoute => TokenUsagePage,
     WizardShellView => WizardShell,
     StepView => StepPage,
 }

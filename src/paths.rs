@@ -19,6 +19,11 @@ pub const MY_ACCOUNT: &str = "/mon-compte";
 pub const MY_REQUESTS: &str = "/demandes";
 /// "Mon espace": the tokens.
 pub const SPACE: &str = "/espace";
+/// The API usage of token `token_id`.
+pub fn token_usage(token_id: &str) -> String {
+    format!("{SPACE}/utilisation/{token_id}")
+}
+
 /// The renewal's check of token `token_id`.
 pub fn renewal(token_id: &str) -> String {
     format!("{SPACE}/renouveler/{token_id}")
@@ -34,6 +39,8 @@ pub const LIVE: &str = "/instruction/flux";
 pub const ACCOUNTS: &str = "/admin/comptes";
 /// Administrators: the use-case templates.
 pub const ADMIN_TEMPLATES: &str = "/admin/modeles";
+/// The gateways' credentials (administrators).
+pub const GATEWAYS: &str = "/admin/passerelles";
 /// Administrators: a new template.
 pub const ADMIN_NEW_TEMPLATE: &str = "/admin/modeles/nouveau";
 

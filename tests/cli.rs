@@ -343,7 +343,7 @@ fn live_events_cross_two_server_processes_on_postgres() {
         // An entity the directory may not hold: 404 or 200, past every
         // token check either way.
         let call = format!(
-            "http://127.0.0.1:{}/v4/insee/sirene/unites_legales/213105554?context=x&object=y&recipient=13002737600016",
+            "http://127.0.0.1:{}/v4/insee/sirene/unites_legales/418166096?context=x&object=y&recipient=13002737600016",
             two.port
         );
         let status = http.get(&call).bearer_auth(&jwt).send().await.expect("call").status();

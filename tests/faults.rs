@@ -431,7 +431,7 @@ fn two_instances_on_postgres_share_the_rate_limits() {
         }
         // Calls alternate between the two instances: together they get the
         // token's limit, not twice it.
-        let path = "/v4/insee/sirene/unites_legales/213105554\
+        let path = "/v4/insee/sirene/unites_legales/418166096\
                     ?context=x&object=y&recipient=13002737600016";
         let (mut granted, mut refused) = (0, 0);
         for n in 0..(LIMIT + 30) {

@@ -867,7 +867,7 @@ async fn deep_oversized_and_undecodable_bodies_get_a_french_4xx() {
 /// no 5xx, every refusal in API Entreprise's error shape.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_api_and_the_directory_answer_random_parameters_without_5xx() {
-    use guichet::server::api_entreprise::endpoints;
+    use guichet::domain::contract::operations;
     let t = TestDb::sqlite().await;
     let st = state(t.db.clone());
     let keys = st.tokens.clone();
@@ -883,9 +883,9 @@ async fn the_token_api_and_the_directory_answer_random_parameters_without_5xx() 
     )
     .await;
     assert_eq!(a.status, 200, "{}", a.json);
-    let every_scope: std::collections::BTreeSet<String> = endpoints()
+    let every_scope: std::collections::BTreeSet<String> = operations()
         .iter()
-        .flat_map(|e| e.accepted_scopes.iter().cloned())
+        .flat_map(|o| o.scopes.iter().cloned())
         .collect();
     sqlx::query(
         "UPDATE tokens SET scopes = $1, rate_limit_per_minute = 1000000 WHERE request_id = $2",
@@ -936,14 +936,14 @@ async fn the_token_api_and_the_directory_answer_random_parameters_without_5xx() 
         0..5,
     );
     let mut calls = 0;
-    for endpoint in endpoints() {
+    for op in operations() {
         for _ in 0..12 {
             let seg = segment.new_tree(&mut runner).expect("segment").current();
             let q = query.new_tree(&mut runner).expect("query").current();
-            let path = endpoint
-                .path
-                .replace("{siren}", &urlencode(&seg))
-                .replace("{siret}", &urlencode(&seg));
+            let mut path = op.path.clone();
+            for p in &op.path_params {
+                path = path.replace(&format!("{{{}}}", p.name), &urlencode(&seg));
+            }
             let qs = q
                 .iter()
                 // An address of more than 64 KB is refused by the HTTP layer

@@ -103,7 +103,7 @@ fn sample(path: &str, id: i64) -> Option<Body> {
         "/api/messages/send" => Body::Form(vec![("id", id_s), ("body", "Bonjour".to_owned())]),
         "/api/messages/list" => Body::Form(vec![("id", id_s)]),
         "/api/space/overview" => Body::Form(vec![]),
-        "/api/space/reveal" | "/api/space/renewal" => {
+        "/api/space/reveal" | "/api/space/renewal" | "/api/space/usage" => {
             Body::Form(vec![("id", "jeton-inconnu".to_owned())])
         }
         "/api/space/renew" => Body::Json(serde_json::json!({
@@ -133,7 +133,10 @@ fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
         | "/api/auth/whoami"
         | "/api/auth/logout"
         | "/api/admin/accounts"
+        | "/api/admin/gateways"
         | "/api/dev/mails" => vec![],
+        "/api/admin/gateways/create" => vec![("name", "Passerelle de test")],
+        "/api/admin/gateways/revoke" => vec![("id", "passerelle-inconnue")],
         "/api/auth/register" => vec![("email", "nouveau@ville.fr"), ("password", PASSWORD)],
         "/api/auth/confirm_email" | "/api/requests/accept_transfer" => {
             vec![("token", "inconnu")]

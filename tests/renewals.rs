@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 const DAY_MS: i64 = 86_400_000;
 
 fn unite() -> String {
-    format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}")
+    format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}")
 }
 
 fn attestation() -> String {
-    format!("/v4/dgfip/unites_legales/213401722/attestation_fiscale?{PARAMS}")
+    format!("/v4/dgfip/unites_legales/418166096/attestation_fiscale?{PARAMS}")
 }
 
 async fn renew(app: &axum::Router, who: &str, body: &Value) -> Answer {

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 const HOUR_MS: i64 = 3_600_000;
 
 fn unite() -> String {
-    format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}")
+    format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}")
 }
 
 /// The API's error code of a refused call (`None` when it answered).

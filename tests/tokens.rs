@@ -244,7 +244,11 @@ pub(crate) struct Accepted {
 }
 
 pub(crate) async fn accepted(t: &TestDb) -> Accepted {
-    let mut st = state(t.db.clone());
+    accepted_in(t, state(t.db.clone())).await
+}
+
+/// An accepted request's token (INSEE data only) on the router of `st`.
+pub(crate) async fn accepted_in(t: &TestDb, mut st: guichet::server::state::AppState) -> Accepted {
     st.directory = std::sync::Arc::new(directory());
     let keys = st.tokens.clone();
     let runtime = st.api.clone();
@@ -313,26 +317,27 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
             runtime,
             ..
         } = accepted(&t).await;
-        let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
+        let unite = format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}");
 
-        // 200, with what the directory holds.
+        // 200 in the sandbox: the contract's example for an identifier it
+        // documents, marked as fictitious.
         let (status, body, headers) = call(&app, &unite, Some(&token)).await;
         assert_eq!(status, 200, "{}: {body}", t.name);
-        assert_eq!(body["data"]["siren"], "213401722");
-        assert_eq!(
-            body["data"]["personne_morale_attributs"]["raison_sociale"],
-            "Montpellier"
-        );
-        assert_eq!(body["data"]["forme_juridique"]["code"], "7210");
+        let op = |path: &str| {
+            guichet::domain::contract::operations()
+                .iter()
+                .find(|o| o.path == path)
+                .expect("operation")
+        };
+        assert_eq!(body, op("/v4/insee/sirene/unites_legales/{siren}").sample);
+        assert_eq!(headers["x-donnees-fictives"], "true");
         assert_eq!(headers["ratelimit-limit"], "250");
         assert_eq!(headers["ratelimit-remaining"], "249");
-        let etab = format!("/v4/insee/sirene/etablissements/21340172200011?{PARAMS}");
+        let etab = format!("/v4/insee/sirene/etablissements/41816609600069?{PARAMS}");
         let (status, body, _) = call(&app, &etab, Some(&token)).await;
-        assert_eq!(
-            (status, &body["data"]["siret"]),
-            (200, &json!("21340172200011"))
-        );
-        // Unknown to the directory: 404 in the provider's shape.
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body, op("/v4/insee/sirene/etablissements/{siret}").sample);
+        // An identifier the contract does not document: its 404.
         let (status, body, _) = call(
             &app,
             &format!("/v4/insee/sirene/unites_legales/552100554?{PARAMS}"),
@@ -344,6 +349,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
             (404, &json!("01003")),
             "{body}"
         );
+        assert_eq!(body["errors"][0]["meta"]["donnees_fictives"], true);
         assert_eq!(body["errors"][0]["meta"]["provider"], "INSEE");
 
         let code = |b: &Value| {
@@ -355,7 +361,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
         // Outside the token's scopes.
         let (status, body, _) = call(
             &app,
-            &format!("/v4/dgfip/unites_legales/213401722/attestation_fiscale?{PARAMS}"),
+            &format!("/v4/dgfip/unites_legales/418166096/attestation_fiscale?{PARAMS}"),
             Some(&token),
         )
         .await;
@@ -391,7 +397,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
                 "recipient",
             ),
             (
-                "context=x&object=y&recipient=21340172200011",
+                "context=x&object=y&recipient=41816609600069",
                 422,
                 "00210",
                 "recipient",
@@ -399,7 +405,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
         ] {
             let (status, body, _) = call(
                 &app,
-                &format!("/v4/insee/sirene/unites_legales/213401722?{query}"),
+                &format!("/v4/insee/sirene/unites_legales/418166096?{query}"),
                 Some(&token),
             )
             .await;
@@ -432,7 +438,7 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
         // Calls are counted per token.
         runtime.flush(&t.db).await.expect("flush");
         let (calls,): (i64,) = sqlx::query_as(
-            "SELECT CAST(SUM(calls) AS BIGINT) FROM token_usage WHERE token_id = $1",
+            "SELECT CAST(SUM(calls) AS BIGINT) FROM api_calls WHERE token_id = $1",
         )
         .bind(&row.id)
         .fetch_one(&t.db.pool)
@@ -625,7 +631,7 @@ async fn revocation_holds_from_the_next_call() {
         let Accepted {
             app, w, id, token, ..
         } = accepted(&t).await;
-        let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
+        let unite = format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}");
         assert_eq!(call(&app, &unite, Some(&token)).await.0, 200);
 
         let version = get(&w, &w.alice, id).await.json["version"]

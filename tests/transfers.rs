@@ -44,7 +44,7 @@ async fn a_colleague_accepts_by_email_and_the_token_keeps_working() {
             row,
             ..
         } = accepted(&t).await;
-        let unite = format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}");
+        let unite = format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}");
 
         // Refused, in French, on the field: another domain, oneself.
         for to in ["bob@herault.fr", "alice@occitanie.fr"] {

@@ -17,11 +17,11 @@ use serde_json::json;
 const NEW_TECHNICAL: &str = "nouveau.technique@occitanie.fr";
 
 fn unite() -> String {
-    format!("/v4/insee/sirene/unites_legales/213401722?{PARAMS}")
+    format!("/v4/insee/sirene/unites_legales/418166096?{PARAMS}")
 }
 
 fn attestation() -> String {
-    format!("/v4/dgfip/unites_legales/213401722/attestation_fiscale?{PARAMS}")
+    format!("/v4/dgfip/unites_legales/418166096/attestation_fiscale?{PARAMS}")
 }
 
 async fn start(w: &World, who: &str, id: i64) -> Answer {

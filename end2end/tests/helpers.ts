@@ -242,12 +242,13 @@ export async function fromAcceptanceToApiCall(
   // The token calls the API: in its scopes 200, outside them 403 00100.
   const params = `context=Aides&object=Dossier%2042&recipient=${recipient}`;
   const bearer = { Authorization: `Bearer ${copied}` };
-  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, { headers: bearer });
+  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/418166096?${params}`, { headers: bearer });
   expect(res.status(), await res.text()).toBe(200);
   const body = await res.json();
-  expect(body.data.siren).toBe('213105554');
+  expect(body.data.type).toBe('personne_morale');
+  expect(res.headers()['x-donnees-fictives']).toBe('true');
   expect(res.headers()['ratelimit-limit']).toBe('250');
-  res = await tech.request.get(`${base}/v4/dgfip/unites_legales/213105554/attestation_fiscale?${params}`, { headers: bearer });
+  res = await tech.request.get(`${base}/v4/dgfip/unites_legales/418166096/attestation_fiscale?${params}`, { headers: bearer });
   expect(res.status()).toBe(403);
   expect((await res.json()).errors[0].code).toBe('00100');
 
@@ -258,7 +259,7 @@ export async function fromAcceptanceToApiCall(
   await revoke.getByLabel(/Motif de la révocation/).fill('Fin du marché.');
   await revoke.getByRole('button', { name: 'Confirmer la révocation' }).click();
   await expect(revoke).toBeHidden();
-  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/213105554?${params}`, { headers: bearer });
+  res = await tech.request.get(`${base}/v4/insee/sirene/unites_legales/418166096?${params}`, { headers: bearer });
   expect(res.status()).toBe(401);
   expect((await res.json()).errors[0].code).toBe('00105');
   techConsole.check();

@@ -7,8 +7,8 @@ const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
 const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
 const password = 'cheval agrafe batterie correcte';
 
-const insee = `/v4/insee/sirene/unites_legales/213105554?${params}`;
-const attestation = `/v4/dgfip/unites_legales/213105554/attestation_fiscale?${params}`;
+const insee = `/v4/insee/sirene/unites_legales/418166096?${params}`;
+const attestation = `/v4/dgfip/unites_legales/418166096/attestation_fiscale?${params}`;
 
 /** The status of a call to the API with `token`, and its error code. */
 async function callWith(page: Page, token: string, path = insee): Promise<[number, string | undefined]> {

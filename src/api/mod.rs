@@ -2,6 +2,7 @@
 //! validate with `domain`, call `server`. Every endpoint is listed in docs/API.md.
 
 pub mod auth;
+pub mod gateways;
 pub mod instruction;
 pub mod public;
 pub mod requests;

@@ -205,6 +205,10 @@ pub struct SpaceView {
 pub struct SpacesView {
     pub spaces: Vec<SpaceView>,
     pub now: i64,
+    /// The API answers the contract's fictitious examples (sandbox), not
+    /// API Entreprise's data (proxy).
+    #[serde(default)]
+    pub sandbox: bool,
 }
 
 /// The tokens of the requests the caller is the applicant or the technical
@@ -223,7 +227,7 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
             continue;
         }
         let row = &h.token;
-        let calls = db::spaces::calls_since(&state.db, &row.id, now - 6 * 86_400_000).await?;
+        let calls = db::usage::calls_since(&state.db, &row.id, now - 6 * 86_400_000).await?;
         let scopes = row.scope_list();
         let status = status_at(row.revoked_at, row.expires_at, row.last_used_at, now);
         let token = TokenView {
@@ -254,7 +258,11 @@ pub async fn space_overview() -> Result<SpacesView, AppError> {
             }),
         }
     }
-    Ok(SpacesView { spaces, now })
+    Ok(SpacesView {
+        spaces,
+        now,
+        sandbox: state.api_mode.is_sandbox(),
+    })
 }
 
 /// Who sees a token, as the space lists them.
@@ -477,4 +485,150 @@ mod tests {
         assert_eq!(groups[0].1, ["Données publiques (open data)"]);
         assert!(!groups[1].1[0].is_empty());
     }
+}
+
+/// A token's calls over one window, by kind of answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageWindow {
+    pub label: String,
+    pub total: i64,
+    pub answered: i64,
+    pub not_found: i64,
+    pub refused: i64,
+    pub failed: i64,
+}
+
+/// A token's calls of one operation (or with one answer code), over the
+/// three windows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageLine {
+    /// The operation's path, or the answer's code.
+    pub key: String,
+    /// The operation's summary, or what the code means.
+    pub label: String,
+    pub calls: [i64; 3],
+}
+
+/// One hour of the chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageHour {
+    /// The hour's start (milliseconds).
+    pub start: i64,
+    pub answered: i64,
+    pub refused: i64,
+    pub other: i64,
+}
+
+/// A token's API usage, as its people see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageView {
+    pub token_id: String,
+    pub request_id: i64,
+    pub name: String,
+    pub organisation: String,
+    pub windows: Vec<UsageWindow>,
+    pub operations: Vec<UsageLine>,
+    /// Every answer that is not data, by code.
+    pub refusals: Vec<UsageLine>,
+    /// The last 30 hours, oldest first.
+    pub hours: Vec<UsageHour>,
+    pub sandbox: bool,
+}
+
+/// The API usage of token `id` over the last 10 minutes, 30 hours and 8
+/// days: per operation, refusals by code, and per hour. Its applicant and
+/// technical contact only (the same 404 as an unknown token for anyone
+/// else).
+#[server(endpoint = "space/usage")]
+pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
+    use crate::domain::usage::{Outcome, WINDOWS_MINUTES, code_label};
+    use crate::server::{app_state, db, flows};
+    let state = app_state()?;
+    let me = crate::server::caller::<TokenUsage>().await?;
+    let held = flows::tokens::visible(&state, &me, &id).await?;
+    let minute = db::now_ms().div_euclid(60_000);
+    let starts = WINDOWS_MINUTES.map(|w| minute - w + 1);
+    let totals = db::usage::totals(&state.db, &held.token.id, starts).await?;
+    let labels = ["10 dernières minutes", "30 dernières heures", "8 derniers jours"];
+    let mut windows: Vec<UsageWindow> = labels
+        .iter()
+        .map(|l| UsageWindow {
+            label: (*l).to_owned(),
+            ..UsageWindow::default()
+        })
+        .collect();
+    let mut operations: Vec<UsageLine> = Vec::new();
+    let mut refusals: Vec<UsageLine> = Vec::new();
+    let add = |lines: &mut Vec<UsageLine>, key: &str, label: String, calls: [i64; 3]| {
+        match lines.iter_mut().find(|l| l.key == key) {
+            Some(line) => (0..3).for_each(|i| line.calls[i] += calls[i]),
+            None => lines.push(UsageLine {
+                key: key.to_owned(),
+                label,
+                calls,
+            }),
+        }
+    };
+    for t in &totals {
+        let calls = [t.recent, t.day, t.week];
+        for (w, n) in windows.iter_mut().zip(calls) {
+            w.total += n;
+            match Outcome::of(t.status) {
+                Outcome::Answered => w.answered += n,
+                Outcome::NotFound => w.not_found += n,
+                Outcome::Refused => w.refused += n,
+                Outcome::Failed | Outcome::Unknown => w.failed += n,
+            }
+        }
+        if !t.operation.is_empty() {
+            let summary = crate::domain::contract::operations()
+                .iter()
+                .find(|o| o.path == t.operation)
+                .map_or_else(|| t.operation.clone(), |o| o.summary.clone());
+            add(&mut operations, &t.operation, summary, calls);
+        }
+        if Outcome::of(t.status) != Outcome::Answered {
+            let key = if t.code.is_empty() {
+                t.status.to_string()
+            } else {
+                t.code.clone()
+            };
+            add(&mut refusals, &key, code_label(t.status, &t.code), calls);
+        }
+    }
+    operations.sort_by(|a, b| b.calls[2].cmp(&a.calls[2]).then(a.key.cmp(&b.key)));
+    refusals.sort_by(|a, b| b.calls[2].cmp(&a.calls[2]).then(a.key.cmp(&b.key)));
+    let first_hour = (minute + 1).div_euclid(60) - 29;
+    let mut hours: Vec<UsageHour> = (0..30)
+        .map(|i| UsageHour {
+            start: (first_hour + i) * 3_600_000,
+            answered: 0,
+            refused: 0,
+            other: 0,
+        })
+        .collect();
+    for (hour, status, n) in db::usage::hourly(&state.db, &held.token.id, first_hour * 60).await? {
+        let Some(h) = usize::try_from(hour - first_hour)
+            .ok()
+            .and_then(|i| hours.get_mut(i))
+        else {
+            continue;
+        };
+        match Outcome::of(status) {
+            Outcome::Answered => h.answered += n,
+            Outcome::Refused => h.refused += n,
+            _ => h.other += n,
+        }
+    }
+    Ok(UsageView {
+        token_id: held.token.id.clone(),
+        request_id: held.token.request_id,
+        name: held.token.name.clone(),
+        organisation: held.space_name.clone(),
+        windows,
+        operations,
+        refusals,
+        hours,
+        sandbox: state.api_mode.is_sandbox(),
+    })
 }

@@ -1,5 +1,6 @@
 //! Pure domain types and rules, compiled for the server and the browser. No I/O.
 
+pub mod contract;
 pub mod dashboard;
 pub mod legal_category;
 pub mod lifecycle;
@@ -12,5 +13,6 @@ pub mod siret;
 pub mod template;
 pub mod time;
 pub mod token;
+pub mod usage;
 
 pub use request_state::RequestState;

@@ -242,7 +242,7 @@ async fn demo(config_path: &std::path::Path, password: &str) -> Result<(), Strin
         println!(
             "\nUn appel avec le premier jeton (la commune de Toulouse, dans l’annuaire) :\n  \
              curl -H \"Authorization: Bearer {jwt}\" \\\n    \
-             \"{url}/v4/insee/sirene/unites_legales/213105554?context=Aides&object=Demo&recipient=13002737600016\""
+             \"{url}/v4/insee/sirene/unites_legales/418166096?context=Aides&object=Demo&recipient=13002737600016\""
         );
     }
     Ok(())
@@ -330,6 +330,15 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         &config.data_dir,
     )
     .map_err(|e| format!("stockage des pièces jointes inutilisable : {e}"))?;
+    if let Some(upstream) = &config.api_upstream {
+        let upstream = crate::server::api_entreprise::upstream::Upstream::new(upstream.clone())
+            .map_err(|e| format!("relais vers API Entreprise inutilisable : {e}"))?;
+        tracing::info!(upstream = upstream.base_url(), "API : mode relais");
+        state.api_mode =
+            crate::server::api_entreprise::ApiMode::Proxy(std::sync::Arc::new(upstream));
+    } else {
+        tracing::info!("API : mode bac à sable (données fictives du contrat)");
+    }
     let keys_dir = load_keys(&config, &mut state)?;
     tracing::info!(dir = %keys_dir.display(), kids = ?state.tokens.kids(), "clés de signature des jetons");
     crate::server::api_entreprise::spawn_usage_flush(state.clone());

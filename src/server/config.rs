@@ -17,6 +17,11 @@
 //! | token keys    | `jwt-keys-dir`         | `GUICHET_JWT_KEYS_DIR`      | folder `<data dir>/cles-jwt` (made with one key when empty) |
 //! | auth limit    | `auth-per-minute`      | `GUICHET_AUTH_PER_MINUTE` | 10 sign-in/registration/reset attempts per client address and minute |
 //! | antivirus     | `clamd-address`        | `CLAMD_ADDRESS`    | Debian's clamd socket when it exists (`host:port`, a socket path, or `off`) |
+//! | API mode      | `api-mode`             | `GUICHET_API_MODE` | `sandbox` (the contract's examples) or `proxy` |
+//! | upstream      | `api-upstream-url`     | `GUICHET_API_UPSTREAM_URL` | none; required by `proxy` (`https://entreprise.api.gouv.fr`) |
+//! | its token     | `api-upstream-token`   | `GUICHET_API_UPSTREAM_TOKEN` | none; required by `proxy` (Guichet's own token there) |
+//! | its timeout   | `api-upstream-timeout-ms` | `GUICHET_API_UPSTREAM_TIMEOUT_MS` | 10000 |
+//! | its calls in flight | `api-upstream-concurrency` | `GUICHET_API_UPSTREAM_CONCURRENCY` | 64 |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -58,6 +63,8 @@ pub struct Config {
     pub clamd_address: Option<String>,
     /// Sign-in, registration and reset attempts per client address and minute.
     pub auth_per_minute: u32,
+    /// The upstream of the proxy mode; none: the sandbox.
+    pub api_upstream: Option<crate::server::api_entreprise::upstream::UpstreamConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +95,11 @@ pub enum ProxyHops {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct FileSettings {
+    pub api_mode: Option<String>,
+    pub api_upstream_url: Option<String>,
+    pub api_upstream_token: Option<String>,
+    pub api_upstream_timeout_ms: Option<u64>,
+    pub api_upstream_concurrency: Option<usize>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub directory_data: Option<PathBuf>,
@@ -154,6 +166,7 @@ pub fn resolve(
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Config, ConfigError> {
     let non_empty = |key: &str| env(key).filter(|v| !v.trim().is_empty());
+    let api_upstream = api_upstream(&file, &non_empty)?;
     let data_dir = non_empty("GUICHET_DATA_DIR")
         .map(PathBuf::from)
         .or(file.data_dir)
@@ -226,6 +239,7 @@ pub fn resolve(
             .map(std::path::PathBuf::from),
         clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
         auth_per_minute,
+        api_upstream,
         proxy: {
             let hops = non_empty("GUICHET_TRUST_PROXY").or(file.trust_proxy.map(|v| match v {
                 ProxyHops::Flag(b) => b.to_string(),
@@ -240,6 +254,78 @@ pub fn resolve(
                 })?
         },
     })
+}
+
+/// A positive number setting, from the environment or the file.
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    key: &'static str,
+    env: Option<String>,
+    file: Option<T>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match env {
+        Some(v) => v
+            .trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| *n > T::default())
+            .ok_or(ConfigError::Invalid {
+                key,
+                value: v,
+                reason: "nombre entier positif attendu",
+            }),
+        None => Ok(file.unwrap_or(default)),
+    }
+}
+
+/// The API's mode: `sandbox` (none), or `proxy` with its upstream.
+fn api_upstream(
+    file: &FileSettings,
+    non_empty: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::server::api_entreprise::upstream::UpstreamConfig>, ConfigError> {
+    let mode = non_empty("GUICHET_API_MODE")
+        .or(file.api_mode.clone())
+        .unwrap_or_else(|| "sandbox".to_owned());
+    match mode.trim() {
+        "sandbox" => return Ok(None),
+        "proxy" => {}
+        _ => {
+            return Err(ConfigError::Invalid {
+                key: "GUICHET_API_MODE",
+                value: mode,
+                reason: "sandbox ou proxy attendu",
+            });
+        }
+    }
+    let missing = |key: &'static str| ConfigError::Invalid {
+        key,
+        value: String::new(),
+        reason: "obligatoire en mode proxy",
+    };
+    let base_url = non_empty("GUICHET_API_UPSTREAM_URL")
+        .or(file.api_upstream_url.clone())
+        .ok_or_else(|| missing("GUICHET_API_UPSTREAM_URL"))?;
+    let token = non_empty("GUICHET_API_UPSTREAM_TOKEN")
+        .or(file.api_upstream_token.clone())
+        .ok_or_else(|| missing("GUICHET_API_UPSTREAM_TOKEN"))?;
+    let timeout_ms = positive(
+        "GUICHET_API_UPSTREAM_TIMEOUT_MS",
+        non_empty("GUICHET_API_UPSTREAM_TIMEOUT_MS"),
+        file.api_upstream_timeout_ms,
+        10_000,
+    )?;
+    let concurrency = positive(
+        "GUICHET_API_UPSTREAM_CONCURRENCY",
+        non_empty("GUICHET_API_UPSTREAM_CONCURRENCY"),
+        file.api_upstream_concurrency,
+        64,
+    )?;
+    Ok(Some(crate::server::api_entreprise::upstream::UpstreamConfig {
+        base_url: http_url("GUICHET_API_UPSTREAM_URL", base_url)?,
+        token: token.trim().to_owned(),
+        timeout: std::time::Duration::from_millis(timeout_ms),
+        concurrency,
+    }))
 }
 
 /// An http(s) address setting, without its trailing slash.
@@ -293,6 +379,11 @@ mod tests {
     #[test]
     fn data_dir_from_env_overrides_file() {
         let file = FileSettings {
+            api_mode: None,
+            api_upstream_url: None,
+            api_upstream_token: None,
+            api_upstream_timeout_ms: None,
+            api_upstream_concurrency: None,
             data_dir: Some("from-file".into()),
             database_url: None,
             directory_data: None,
@@ -316,6 +407,11 @@ mod tests {
     #[test]
     fn database_url_from_env_wins_and_is_checked() {
         let file = FileSettings {
+            api_mode: None,
+            api_upstream_url: None,
+            api_upstream_token: None,
+            api_upstream_timeout_ms: None,
+            api_upstream_concurrency: None,
             data_dir: None,
             database_url: Some("sqlite://x.db".into()),
             directory_data: Some("annuaire".into()),

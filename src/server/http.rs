@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard_mutations))
         // Called by programs with a bearer token: no session, no cookie.
         .merge(crate::server::api_entreprise::routes())
+        .merge(crate::server::gateways::routes())
         .route("/.well-known/jwks.json", get(jwks))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

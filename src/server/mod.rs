@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod directory;
 pub mod flows;
+pub mod gateways;
 pub mod http;
 pub mod live;
 pub mod mail;

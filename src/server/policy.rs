@@ -70,7 +70,9 @@ const ADMIN: &[Role] = &[Role::Admin];
 
 /// Every server function. A new one must be added here, or it is refused.
 pub const RULES: &[Rule] = {
-    use crate::api::{auth::*, instruction::*, public::*, requests::*, space::*, templates::*};
+    use crate::api::{
+        auth::*, gateways::*, instruction::*, public::*, requests::*, space::*, templates::*,
+    };
     use Access::{Public, Roles, SignedIn};
     &[
         rule::<GetRequestCounts>(Public, Limit::None),
@@ -86,6 +88,9 @@ pub const RULES: &[Rule] = {
         rule::<ListAccounts>(Roles(ADMIN), Limit::None),
         rule::<Invite>(Roles(ADMIN), Limit::None),
         rule::<SetAccountActive>(Roles(ADMIN), Limit::None),
+        rule::<ListGateways>(Roles(ADMIN), Limit::None),
+        rule::<CreateGateway>(Roles(ADMIN), Limit::None),
+        rule::<RevokeGateway>(Roles(ADMIN), Limit::None),
         rule::<DevMails>(Public, Limit::None),
         rule::<MyRequests>(Roles(APPLICANT), Limit::None),
         rule::<CreateRequest>(Roles(APPLICANT), Limit::None),
@@ -115,6 +120,7 @@ pub const RULES: &[Rule] = {
         rule::<SpaceOverview>(SignedIn, Limit::None),
         rule::<RevealToken>(SignedIn, Limit::None),
         rule::<RenewalCheck>(Roles(APPLICANT), Limit::None),
+        rule::<TokenUsage>(SignedIn, Limit::None),
         rule::<RenewToken>(SignedIn, Limit::None),
         rule::<RotateToken>(SignedIn, Limit::None),
         rule::<LookupOrganisation>(SignedIn, Limit::None),

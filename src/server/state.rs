@@ -43,6 +43,9 @@ pub struct AppState {
     pub tokens: Arc<crate::server::tokens::Keys>,
     /// Per-token rate limits and call counts of the API endpoints.
     pub api: Arc<crate::server::api_entreprise::ApiRuntime>,
+    /// Where the API's data comes from: the contract's examples (sandbox,
+    /// the default) or an upstream (proxy).
+    pub api_mode: crate::server::api_entreprise::ApiMode,
     /// What one account may keep in the attachment store, in bytes.
     pub attachment_quota_bytes: i64,
 }
@@ -68,6 +71,7 @@ impl AppState {
             live: crate::server::live::Live::default(),
             tokens: Arc::new(crate::server::tokens::Keys::ephemeral()),
             api: Arc::default(),
+            api_mode: crate::server::api_entreprise::ApiMode::Sandbox,
             attachment_quota_bytes: crate::server::attachments::ACCOUNT_QUOTA_BYTES,
         }
     }

@@ -15,4 +15,5 @@ pub mod renewal;
 pub mod requests;
 pub mod space;
 pub mod templates;
+pub mod usage;
 pub mod wizard;

@@ -235,6 +235,8 @@ fn TokenCard(token: TokenView, now: i64, rotate: ServerAction<RotateToken>) -> i
                             None => "Jamais utilisé".to_owned(),
                         }}
                         {format!(" — {} appel(s) ces 7 derniers jours", token.calls_last_7_days)}
+                        " "
+                        <a class="fr-link" href=crate::paths::token_usage(&token.id)>"Voir l’utilisation détaillée"</a>
                     </p>
                     <p class="fr-mb-0">"Personnes qui voient ce jeton :"</p>
                     <ul class="fr-mb-1w" data-testid="personnes">
@@ -273,6 +275,32 @@ fn TokenCard(token: TokenView, now: i64, rotate: ServerAction<RotateToken>) -> i
                 </div>
             </div>
         </article>
+    }
+}
+
+/// Which data the instance's API answers: the sandbox's fictitious
+/// examples, or API Entreprise's own.
+fn api_mode_notice(sandbox: bool) -> impl IntoView {
+    if sandbox {
+        view! {
+            <div class="fr-callout fr-mb-4w">
+                <h2 class="fr-callout__title">"Environnement bac à sable : données fictives"</h2>
+                <p class="fr-callout__text">
+                    "Vos jetons appellent ici un bac à sable : chaque opération du contrat d’API                      Entreprise répond les exemples de sa documentation pour les identifiants                      qu’elle cite (par exemple le SIREN 418166096), et « Entité non trouvée » pour                      les autres. Ces réponses sont marquées « donnees_fictives » et portent l’en-tête                      X-Donnees-Fictives. Les contrôles du jeton, des droits et des paramètres sont                      ceux de la production."
+                </p>
+            </div>
+        }
+        .into_any()
+    } else {
+        view! {
+            <div class="fr-callout fr-mb-4w">
+                <h2 class="fr-callout__title">"Environnement de production"</h2>
+                <p class="fr-callout__text">
+                    "Les appels de vos jetons sont relayés vers API Entreprise : ils renvoient des                      données réelles, à n’utiliser que pour le cadre de votre habilitation."
+                </p>
+            </div>
+        }
+        .into_any()
     }
 }
 
@@ -333,7 +361,8 @@ pub fn SpacePage() -> impl IntoView {
                         }.into_any(),
                         Ok(v) => {
                             let now = v.now;
-                            v.spaces.into_iter().map(|s| view! {
+                            let mode = api_mode_notice(v.sandbox);
+                            let spaces = v.spaces.into_iter().map(|s| view! {
                                 <section class="fr-mb-6w">
                                     <h2>{s.name.clone()}</h2>
                                     <p>"SIRET "{s.siret.clone()}</p>
@@ -341,7 +370,8 @@ pub fn SpacePage() -> impl IntoView {
                                         <TokenCard token=t now rotate />
                                     }).collect_view()}
                                 </section>
-                            }).collect_view().into_any()
+                            }).collect_view();
+                            view! { {mode} {spaces} }.into_any()
                         }
                     }
                 })}

@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod directory;
+pub mod gateways;
 pub mod instruction;
 pub mod links;
 pub mod outbox;
@@ -18,6 +19,7 @@ pub mod spaces;
 pub mod templates;
 pub mod transfers;
 pub mod updates;
+pub mod usage;
 pub mod users;
 
 use crate::domain::RequestState;

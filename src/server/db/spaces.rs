@@ -430,40 +430,6 @@ pub async fn tokens_of_space(db: &Db, space_id: i64) -> Result<Vec<TokenRow>, Db
     .await?)
 }
 
-/// The calls of a token on the days from `since` (milliseconds) on, as
-/// written by the instances' last flushes.
-pub async fn calls_since(db: &Db, token_id: &str, since: i64) -> Result<i64, DbError> {
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT) FROM token_usage \
-         WHERE token_id = $1 AND day >= $2",
-    )
-    .bind(token_id)
-    .bind(since / 86_400_000)
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(n)
-}
-
-/// Adds `n` calls of a token on `day` (days since the epoch), in the
-/// caller's transaction.
-pub async fn add_calls_in(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    token_id: &str,
-    day: i64,
-    n: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO token_usage (token_id, day, calls) VALUES ($1, $2, $3) \
-         ON CONFLICT (token_id, day) DO UPDATE SET calls = token_usage.calls + excluded.calls",
-    )
-    .bind(token_id)
-    .bind(day)
-    .bind(n)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
 /// Records that `scope` of a token opened a call at `at`, unless a later
 /// one is recorded, in the caller's transaction.
 pub async fn mark_scope_used_in(

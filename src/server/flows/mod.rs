@@ -8,6 +8,7 @@
 //! Server functions (`api`) authorize the caller, then call one flow; the
 //! CLI (`demo`) and the tests call the same flows.
 
+pub mod alerts;
 pub mod decide;
 pub mod grant;
 pub mod message;

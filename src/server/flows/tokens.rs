@@ -132,6 +132,12 @@ pub(super) fn actor(by: &Viewer) -> db::spaces::Actor<'_> {
 
 /// The token with its people, when `allowed` lets `by` reach it; otherwise
 /// the same 404 as an unknown token (nothing tells them apart).
+/// Token `token_id`, if `by` may see it (its applicant and technical
+/// contact); the same 404 as an unknown token for anyone else.
+pub async fn visible(state: &AppState, by: &Viewer, token_id: &str) -> Result<HeldToken, AppError> {
+    held(state, by, token_id, policy::can_see_token).await
+}
+
 pub(super) async fn held(
     state: &AppState,
     by: &Viewer,

@@ -636,3 +636,42 @@ mod tests {
         assert_eq!(escape("\"'<>&"), "&quot;&#39;&lt;&gt;&amp;");
     }
 }
+
+/// Tells a token's technical contact that its integration, which worked,
+/// is now refused: the counts per reason over the last hour and what to do.
+pub fn integration_failing(
+    to: &str,
+    request_id: i64,
+    name: &str,
+    refusals: &[(String, i64)],
+    usage_link: &str,
+) -> NewEmail {
+    let total: i64 = refusals.iter().map(|(_, n)| n).sum();
+    let mut lines = vec![
+        "Bonjour,".to_owned(),
+        format!(
+            "Le jeton de la demande n° {request_id} « {name} » fonctionnait, mais {total} de ses \
+             appels ont été refusés au cours de la dernière heure :"
+        ),
+    ];
+    for (code, n) in refusals {
+        if let Some((_, label, todo)) = crate::domain::usage::FAILING_CODES
+            .iter()
+            .find(|(c, _, _)| c == code)
+        {
+            lines.push(format!("• {n} × {label} (code {code}) : {todo}"));
+        }
+    }
+    lines.push(
+        "Vous recevez ce message au plus une fois par jour pour ce jeton. Le détail des appels \
+         par opération est dans votre espace."
+            .to_owned(),
+    );
+    email(
+        "integration_failing",
+        to,
+        &format!("Votre intégration API Entreprise « {name} » est en échec"),
+        lines,
+        Some(("Voir l’utilisation du jeton", usage_link)),
+    )
+}

@@ -1,9 +1,12 @@
-//! Administration: the staff accounts and the use-case templates.
+//! Administration: the staff accounts, the use-case templates and the
+//! gateways' credentials.
 
 mod accounts;
+mod gateways;
 mod templates;
 
 pub use accounts::AccountsPage;
+pub use gateways::GatewaysPage;
 pub use templates::{AdminTemplatePage, AdminTemplatesPage};
 
 use leptos::prelude::*;
@@ -32,6 +35,7 @@ fn AdminLayout(children: Children) -> impl IntoView {
                             <ul class="fr-sidemenu__list">
                                 {link(crate::paths::ACCOUNTS, "Comptes")}
                                 {link(crate::paths::ADMIN_TEMPLATES, "Modèles de demande")}
+                                {link(crate::paths::GATEWAYS, "Passerelles")}
                             </ul>
                         </div>
                     </nav>
