@@ -19,6 +19,37 @@ const CONTRACT: &str = concat!(
 const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_conformance,\
                       response_headers_conformance,response_schema_conformance";
 
+/// The contract with its one kind of invalid schema corrected: four
+/// properties of two operations (`/v4/dgfip/…/attestation_fiscale`,
+/// `/v3/insee/…/successions`) are typed `date`, which is not an OpenAPI
+/// type; schemathesis cannot validate an answer against them. They become
+/// `type: string` with `format: date`, what the contract means. Nothing
+/// else changes.
+fn corrected_contract(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(CONTRACT).expect("contract");
+    let mut out = String::with_capacity(text.len() + 200);
+    let mut fixed = 0;
+    for line in text.lines() {
+        match line.strip_suffix("type: date") {
+            Some(indent) if indent.trim().is_empty() => {
+                out.push_str(&format!("{indent}type: string\n{indent}format: date\n"));
+                fixed += 1;
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    assert_eq!(
+        fixed, 4,
+        "the contract changed: look at its invalid types again"
+    );
+    let path = dir.join("api_entreprise_openapi.yaml");
+    std::fs::write(&path, out).expect("write");
+    path
+}
+
 fn schemathesis() -> Option<String> {
     let found = Command::new("st").arg("--version").output().ok()?;
     found
@@ -66,6 +97,9 @@ fn schemathesis_finds_every_operation_answered_as_the_contract_says() {
         std::path::Path::new(CONTRACT).is_file(),
         "the contract is missing: {CONTRACT}"
     );
+    let work = tempfile::tempdir().expect("tmp");
+    let contract = corrected_contract(work.path());
+    let contract = contract.to_str().expect("utf-8");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     for t in rt.block_on(TestDb::all()) {
         let keys = tempfile::tempdir().expect("tmp");
@@ -77,7 +111,7 @@ fn schemathesis_finds_every_operation_answered_as_the_contract_says() {
         ]);
         let started = std::time::Instant::now();
         let out = Command::new("st")
-            .args(["run", CONTRACT, "--url", &server.base()])
+            .args(["run", contract, "--url", &server.base()])
             .args(["--header", &format!("Authorization: Bearer {token}")])
             .args(["--checks", CHECKS])
             .args(["--phases", "examples,coverage,fuzzing"])

@@ -37,7 +37,10 @@ async fn privileges_and_every_operation_answer_by_the_tokens_scopes() {
         // `/privileges`: the token's scopes and what they open.
         let (status, body, headers) = call(&a.app, "/privileges", Some(&a.token)).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["privileges"], json!(["unites_legales_etablissements_insee"]));
+        assert_eq!(
+            body["privileges"],
+            json!(["unites_legales_etablissements_insee"])
+        );
         assert_eq!(headers["x-donnees-fictives"], "true");
         assert_eq!(body["meta"]["mode"], "bac_a_sable");
         let opened: Vec<&str> = body["data"]["operations"]
@@ -55,10 +58,17 @@ async fn privileges_and_every_operation_answer_by_the_tokens_scopes() {
         // the token's scope opens it, 403 00100 elsewhere, never the HTML
         // 404 page.
         let mut answered = 0;
-        for op in operations().iter().filter(|o| o.kind == OperationKind::Data) {
+        for op in operations()
+            .iter()
+            .filter(|o| o.kind == OperationKind::Data)
+        {
             let path = format!("{}?{PARAMS}", documented_path(op));
             let (status, body, _) = call(&a.app, &path, Some(&a.token)).await;
-            if op.scopes.iter().any(|s| s == "unites_legales_etablissements_insee") {
+            if op
+                .scopes
+                .iter()
+                .any(|s| s == "unites_legales_etablissements_insee")
+            {
                 assert_eq!(status, 200, "{}: {body}", op.path);
                 assert_eq!(body, op.sample, "{}", op.path);
                 answered += 1;
@@ -66,7 +76,10 @@ async fn privileges_and_every_operation_answer_by_the_tokens_scopes() {
                 assert_eq!((status, code(&body)), (403, "00100"), "{}: {body}", op.path);
             }
         }
-        assert_eq!(answered, 16, "the INSEE scope opens the 16 INSEE and RNE operations");
+        assert_eq!(
+            answered, 16,
+            "the INSEE scope opens the 16 INSEE and RNE operations"
+        );
         t.cleanup().await;
     }
 }
@@ -97,7 +110,12 @@ async fn the_space_shows_a_tokens_usage_exact_across_instances_to_its_people_onl
                 call(app, path, Some(&a.token)).await;
             }
         }
-        call(&other, "/v4/insee/sirene/unites_legales/418166096", Some(&a.token)).await;
+        call(
+            &other,
+            "/v4/insee/sirene/unites_legales/418166096",
+            Some(&a.token),
+        )
+        .await;
         // Each instance adds its own counts.
         a.runtime.flush(&t.db).await.expect("flush");
         other_runtime.flush(&t.db).await.expect("flush");
@@ -133,7 +151,13 @@ async fn the_space_shows_a_tokens_usage_exact_across_instances_to_its_people_onl
         // Its people and staff (who see a token's details, never its
         // string): another applicant of the same organisation or of another
         // gets the same 404 as an unknown token.
-        create_account(&t.db, "carole@occitanie.fr", PASSWORD, guichet::domain::lifecycle::Role::Applicant).await;
+        create_account(
+            &t.db,
+            "carole@occitanie.fr",
+            PASSWORD,
+            guichet::domain::lifecycle::Role::Applicant,
+        )
+        .await;
         let carole = sign_in(&a.app, "carole@occitanie.fr", PASSWORD, [10, 1, 0, 9]).await;
         for cookie in [&carole, &a.w.bob] {
             let got = usage_of(&a.app, cookie, &a.row.id).await;
@@ -141,7 +165,13 @@ async fn the_space_shows_a_tokens_usage_exact_across_instances_to_its_people_onl
         }
         let got = usage_of(&a.app, &a.w.instructor, &a.row.id).await;
         assert_eq!(got.status, 200, "{}", got.json);
-        let got = post_form(&a.app, "/api/space/usage", &[("id", a.row.id.as_str())], None).await;
+        let got = post_form(
+            &a.app,
+            "/api/space/usage",
+            &[("id", a.row.id.as_str())],
+            None,
+        )
+        .await;
         assert_eq!(got.status, 401);
         t.cleanup().await;
     }
@@ -166,7 +196,9 @@ async fn a_token_that_worked_and_is_now_refused_alerts_its_technical_contact_onc
         }
         a.runtime.flush(&t.db).await.expect("flush");
         let now = db::now_ms();
-        let sent = guichet::server::flows::alerts::send_due(&st, now).await.expect("alerts");
+        let sent = guichet::server::flows::alerts::send_due(&st, now)
+            .await
+            .expect("alerts");
         assert_eq!(sent, 0);
         // Revoked: its calls are refused, above the threshold.
         let v = version_of(&a.w, a.id).await;
@@ -183,21 +215,36 @@ async fn a_token_that_worked_and_is_now_refused_alerts_its_technical_contact_onc
             assert_eq!((status, code(&body)), (401, "00105"));
         }
         a.runtime.flush(&t.db).await.expect("flush");
-        let sent = guichet::server::flows::alerts::send_due(&st, now).await.expect("alerts");
+        let sent = guichet::server::flows::alerts::send_due(&st, now)
+            .await
+            .expect("alerts");
         assert_eq!(sent, 1);
         let mails = mails_of(&t.db, "integration_failing").await;
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].0, TECHNICAL);
         let body = crate::tokens::body_of_last(&t, TECHNICAL).await;
-        assert!(body.contains("20 × jeton révoqué ou remplacé (code 00105)"), "{body}");
-        assert!(body.contains("5 × données hors de l’habilitation (code 00100)"), "{body}");
-        assert!(body.contains(&guichet::paths::token_usage(&a.row.id)), "{body}");
+        assert!(
+            body.contains("20 × jeton révoqué ou remplacé (code 00105)"),
+            "{body}"
+        );
+        assert!(
+            body.contains("5 × données hors de l’habilitation (code 00100)"),
+            "{body}"
+        );
+        assert!(
+            body.contains(&guichet::paths::token_usage(&a.row.id)),
+            "{body}"
+        );
         // Once a day per token, whichever instance looks.
-        let again = guichet::server::flows::alerts::send_due(&st, now + 60_000).await.expect("alerts");
+        let again = guichet::server::flows::alerts::send_due(&st, now + 60_000)
+            .await
+            .expect("alerts");
         assert_eq!(again, 0);
         let next_day = now + guichet::domain::usage::ALERT_EVERY_MS;
         // A day later the refusals are older than the window: still none.
-        let later = guichet::server::flows::alerts::send_due(&st, next_day).await.expect("alerts");
+        let later = guichet::server::flows::alerts::send_due(&st, next_day)
+            .await
+            .expect("alerts");
         assert_eq!(later, 0);
         assert_eq!(mails_of(&t.db, "integration_failing").await.len(), 1);
         t.cleanup().await;
@@ -229,7 +276,10 @@ async fn oauth(
     }
     let res = app
         .clone()
-        .oneshot(req.body(axum::body::Body::from(form.to_owned())).expect("req"))
+        .oneshot(
+            req.body(axum::body::Body::from(form.to_owned()))
+                .expect("req"),
+        )
         .await
         .expect("res");
     let status = res.status().as_u16();
@@ -238,22 +288,49 @@ async fn oauth(
         .await
         .expect("body")
         .to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        headers,
+    )
 }
 
 #[tokio::test]
 async fn gateways_introspect_tokens_and_follow_revocations_with_an_admin_credential() {
     for t in TestDb::all().await {
         let a = accepted(&t).await;
-        create_account(&t.db, "admin@beta.gouv.fr", PASSWORD, guichet::domain::lifecycle::Role::Admin).await;
+        create_account(
+            &t.db,
+            "admin@beta.gouv.fr",
+            PASSWORD,
+            guichet::domain::lifecycle::Role::Admin,
+        )
+        .await;
         let admin = sign_in(&a.app, "admin@beta.gouv.fr", PASSWORD, [10, 1, 0, 7]).await;
         // Only administrators create credentials.
         for cookie in [&a.w.instructor, &a.w.alice] {
-            let r = post_form(&a.app, "/api/admin/gateways/create", &[("name", "X")], Some(cookie)).await;
+            let r = post_form(
+                &a.app,
+                "/api/admin/gateways/create",
+                &[("name", "X")],
+                Some(cookie),
+            )
+            .await;
             assert_eq!(r.status, 403, "{}", r.json);
         }
-        let r = post_form(&a.app, "/api/admin/gateways/create", &[("name", " ")], Some(&admin)).await;
-        assert_eq!((r.status.as_u16(), r.json["field"].as_str()), (422, Some("name")), "{}", r.json);
+        let r = post_form(
+            &a.app,
+            "/api/admin/gateways/create",
+            &[("name", " ")],
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.json["field"].as_str()),
+            (422, Some("name")),
+            "{}",
+            r.json
+        );
         let r = post_form(
             &a.app,
             "/api/admin/gateways/create",
@@ -268,7 +345,8 @@ async fn gateways_introspect_tokens_and_follow_revocations_with_an_admin_credent
 
         // Introspection (RFC 7662).
         let form = format!("token={}&token_type_hint=access_token", a.token);
-        let (status, body, headers) = oauth(&a.app, "POST", "/oauth/introspect", Some(&auth), &form).await;
+        let (status, body, headers) =
+            oauth(&a.app, "POST", "/oauth/introspect", Some(&auth), &form).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(headers["cache-control"], "no-store");
         assert_eq!(body["active"], true);
@@ -281,21 +359,33 @@ async fn gateways_introspect_tokens_and_follow_revocations_with_an_admin_credent
         let in_form = format!("{form}&client_id={id}&client_secret={secret}");
         let (status, body, _) = oauth(&a.app, "POST", "/oauth/introspect", None, &in_form).await;
         assert_eq!((status, &body["active"]), (200, &json!(true)));
-        for bad in [Some(basic(&id, "mauvais")), None, Some(basic("passerelle-x", &secret))] {
-            let (status, body, headers) = oauth(&a.app, "POST", "/oauth/introspect", bad.as_deref(), &form).await;
+        for bad in [
+            Some(basic(&id, "mauvais")),
+            None,
+            Some(basic("passerelle-x", &secret)),
+        ] {
+            let (status, body, headers) =
+                oauth(&a.app, "POST", "/oauth/introspect", bad.as_deref(), &form).await;
             assert_eq!((status, &body["error"]), (401, &json!("invalid_client")));
             assert!(headers.contains_key("www-authenticate"));
         }
         let (status, body, _) = oauth(&a.app, "POST", "/oauth/introspect", Some(&auth), "").await;
         assert_eq!((status, &body["error"]), (400, &json!("invalid_request")));
         for forged in ["abc", "eyJhbGciOiJFZERTQSJ9.e30.AAAA"] {
-            let (status, body, _) =
-                oauth(&a.app, "POST", "/oauth/introspect", Some(&auth), &format!("token={forged}")).await;
+            let (status, body, _) = oauth(
+                &a.app,
+                "POST",
+                "/oauth/introspect",
+                Some(&auth),
+                &format!("token={forged}"),
+            )
+            .await;
             assert_eq!((status, body), (200, json!({ "active": false })));
         }
 
         // Revoked: inactive at once, and in the feed with its string.
-        let (_, feed, _) = oauth(&a.app, "GET", "/oauth/revocations?since=0", Some(&auth), "").await;
+        let (_, feed, _) =
+            oauth(&a.app, "GET", "/oauth/revocations?since=0", Some(&auth), "").await;
         assert_eq!(feed["revoked"], json!([]));
         let cursor = feed["next"].as_i64().expect("next");
         let v = version_of(&a.w, a.id).await;
@@ -324,12 +414,24 @@ async fn gateways_introspect_tokens_and_follow_revocations_with_an_admin_credent
         assert_eq!(revoked[0]["jti"], claims.jti);
         assert_eq!(revoked[0]["reason"], "revoked");
         assert_eq!(feed["poll_after_seconds"], 5);
-        let (status, _, _) =
-            oauth(&a.app, "GET", "/oauth/revocations?since=hier", Some(&auth), "").await;
+        let (status, _, _) = oauth(
+            &a.app,
+            "GET",
+            "/oauth/revocations?since=hier",
+            Some(&auth),
+            "",
+        )
+        .await;
         assert_eq!(status, 400);
 
         // The credential revoked: refused at once.
-        let r = post_form(&a.app, "/api/admin/gateways/revoke", &[("id", id.as_str())], Some(&admin)).await;
+        let r = post_form(
+            &a.app,
+            "/api/admin/gateways/revoke",
+            &[("id", id.as_str())],
+            Some(&admin),
+        )
+        .await;
         assert_eq!(r.status, 200, "{}", r.json);
         let (status, _, _) = oauth(&a.app, "GET", "/oauth/revocations", Some(&auth), "").await;
         assert_eq!(status, 401);

@@ -7,9 +7,7 @@
 use crate::common::{self, TestDb};
 use crate::tokens::{PARAMS, accepted_in, call};
 use guichet::server::api_entreprise::ApiMode;
-use guichet::server::api_entreprise::upstream::{
-    BREAKER_FAILURES, Upstream, UpstreamConfig,
-};
+use guichet::server::api_entreprise::upstream::{BREAKER_FAILURES, Upstream, UpstreamConfig};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,8 +51,10 @@ async fn upstream() -> (String, Arc<Mutex<Seen>>) {
             )
                 .into_response();
         }
-        axum::Json(json!({ "data": { "vient_de": "amont", "chemin": path }, "links": {}, "meta": {} }))
-            .into_response()
+        axum::Json(
+            json!({ "data": { "vient_de": "amont", "chemin": path }, "links": {}, "meta": {} }),
+        )
+        .into_response()
     };
     let app = axum::Router::new()
         .fallback(handler)
@@ -115,7 +115,10 @@ async fn the_proxy_forwards_after_the_checks_and_answers_outages_in_the_contract
     {
         let seen = seen.lock().expect("lock");
         let (p, q, auth) = &seen.calls[0];
-        assert_eq!(p, "/v3/dgfip/unites_legales/418166096/liasses_fiscales/2022");
+        assert_eq!(
+            p,
+            "/v3/dgfip/unites_legales/418166096/liasses_fiscales/2022"
+        );
         assert_eq!(q.as_deref(), Some(PARAMS));
         assert_eq!(auth.as_deref(), Some("Bearer jeton-de-guichet"));
     }

@@ -437,13 +437,12 @@ async fn the_endpoints_check_tokens_scopes_and_parameters() {
 
         // Calls are counted per token.
         runtime.flush(&t.db).await.expect("flush");
-        let (calls,): (i64,) = sqlx::query_as(
-            "SELECT CAST(SUM(calls) AS BIGINT) FROM api_calls WHERE token_id = $1",
-        )
-        .bind(&row.id)
-        .fetch_one(&t.db.pool)
-        .await
-        .expect("usage");
+        let (calls,): (i64,) =
+            sqlx::query_as("SELECT CAST(SUM(calls) AS BIGINT) FROM api_calls WHERE token_id = $1")
+                .bind(&row.id)
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("usage");
         assert_eq!(calls, 12, "{}: every call past the token checks", t.name);
         let row = spaces::token(&t.db, &row.id)
             .await

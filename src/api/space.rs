@@ -549,7 +549,11 @@ pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
     let minute = db::now_ms().div_euclid(60_000);
     let starts = WINDOWS_MINUTES.map(|w| minute - w + 1);
     let totals = db::usage::totals(&state.db, &held.token.id, starts).await?;
-    let labels = ["10 dernières minutes", "30 dernières heures", "8 derniers jours"];
+    let labels = [
+        "10 dernières minutes",
+        "30 dernières heures",
+        "8 derniers jours",
+    ];
     let mut windows: Vec<UsageWindow> = labels
         .iter()
         .map(|l| UsageWindow {
@@ -559,15 +563,16 @@ pub async fn token_usage(id: String) -> Result<UsageView, AppError> {
         .collect();
     let mut operations: Vec<UsageLine> = Vec::new();
     let mut refusals: Vec<UsageLine> = Vec::new();
-    let add = |lines: &mut Vec<UsageLine>, key: &str, label: String, calls: [i64; 3]| {
-        match lines.iter_mut().find(|l| l.key == key) {
-            Some(line) => (0..3).for_each(|i| line.calls[i] += calls[i]),
-            None => lines.push(UsageLine {
-                key: key.to_owned(),
-                label,
-                calls,
-            }),
-        }
+    let add = |lines: &mut Vec<UsageLine>, key: &str, label: String, calls: [i64; 3]| match lines
+        .iter_mut()
+        .find(|l| l.key == key)
+    {
+        Some(line) => (0..3).for_each(|i| line.calls[i] += calls[i]),
+        None => lines.push(UsageLine {
+            key: key.to_owned(),
+            label,
+            calls,
+        }),
     };
     for t in &totals {
         let calls = [t.recent, t.day, t.week];

@@ -146,17 +146,18 @@ fn siret_ok(value: &str) -> bool {
 
 /// An association's number in the RNA: `W` and nine digits or letters.
 fn rna_ok(value: &str) -> bool {
-    value.len() == 10
-        && value.starts_with('W')
-        && value[1..].bytes().all(|b| b.is_ascii_alphanumeric())
+    let b = value.as_bytes();
+    b.len() == 10 && b[0] == b'W' && b[1..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// An EORI number: a country code and up to 15 digits or letters.
 fn eori_ok(value: &str) -> bool {
-    value.len() > 2
-        && value.len() <= 17
-        && value[..2].bytes().all(|b| b.is_ascii_uppercase())
-        && value[2..].bytes().all(|b| b.is_ascii_alphanumeric())
+    // Bytes, not characters: a multibyte character is refused, never split.
+    let b = value.as_bytes();
+    b.len() > 2
+        && b.len() <= 17
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(u8::is_ascii_alphanumeric)
 }
 
 impl ParamKind {
@@ -372,7 +373,8 @@ impl Operation {
     ) -> Result<(), Invalid> {
         check_caller(query, self.subject(params))?;
         for p in &self.path_params {
-            p.kind.check(params.get(&p.name).map_or("", String::as_str))?;
+            p.kind
+                .check(params.get(&p.name).map_or("", String::as_str))?;
         }
         for p in &self.query_params {
             if let Some(value) = query.get(&p.name)
@@ -413,10 +415,7 @@ impl Operation {
             .filter(|p| p.kind.identifies())
             .map(|p| {
                 let values = if p.examples.is_empty() {
-                    DOCUMENTED
-                        .get(p.name.as_str())
-                        .cloned()
-                        .unwrap_or_default()
+                    DOCUMENTED.get(p.name.as_str()).cloned().unwrap_or_default()
                 } else {
                     p.examples.iter().map(String::as_str).collect()
                 };
@@ -462,8 +461,7 @@ mod tests {
         assert_eq!(privileges[0].path, "/privileges");
         let token_scopes: Vec<String> = crate::domain::scopes::catalogue()
             .iter()
-            .map(|s| crate::domain::scopes::token_scopes(std::slice::from_ref(&s.value)))
-            .flatten()
+            .flat_map(|s| crate::domain::scopes::token_scopes(std::slice::from_ref(&s.value)))
             .collect();
         let mut unmarked = 0;
         for op in all.iter().filter(|o| o.kind == OperationKind::Data) {
@@ -574,5 +572,12 @@ mod tests {
             ParamKind::SirenOrSiretOrRna.check("12").map_err(|e| e.code),
             Err("00330")
         );
+        // Multibyte characters are refused, never split (schemathesis found
+        // a panic here).
+        for odd in ["\u{800}", "FRé", "Wéééé", "é"] {
+            assert!(ParamKind::SiretOrEori.check(odd).is_err());
+            assert!(ParamKind::SiretOrRna.check(odd).is_err());
+            assert!(ParamKind::SirenOrRna.check(odd).is_err());
+        }
     }
 }

@@ -320,12 +320,14 @@ fn api_upstream(
         file.api_upstream_concurrency,
         64,
     )?;
-    Ok(Some(crate::server::api_entreprise::upstream::UpstreamConfig {
-        base_url: http_url("GUICHET_API_UPSTREAM_URL", base_url)?,
-        token: token.trim().to_owned(),
-        timeout: std::time::Duration::from_millis(timeout_ms),
-        concurrency,
-    }))
+    Ok(Some(
+        crate::server::api_entreprise::upstream::UpstreamConfig {
+            base_url: http_url("GUICHET_API_UPSTREAM_URL", base_url)?,
+            token: token.trim().to_owned(),
+            timeout: std::time::Duration::from_millis(timeout_ms),
+            concurrency,
+        },
+    ))
 }
 
 /// An http(s) address setting, without its trailing slash.

@@ -83,7 +83,12 @@ fn credential(headers: &HeaderMap, form: &HashMap<String, String>) -> Option<(St
             pair.split_once(':')
                 .map(|(id, secret)| (id.to_owned(), secret.to_owned()))
         });
-    basic.or_else(|| Some((form.get("client_id")?.clone(), form.get("client_secret")?.clone())))
+    basic.or_else(|| {
+        Some((
+            form.get("client_id")?.clone(),
+            form.get("client_secret")?.clone(),
+        ))
+    })
 }
 
 /// The gateway calling, authenticated.
@@ -91,15 +96,15 @@ async fn authenticated(
     state: &AppState,
     headers: &HeaderMap,
     form: &HashMap<String, String>,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     let Some((id, secret)) = credential(headers, form) else {
-        return Err(invalid_client());
+        return Err(Box::new(invalid_client()));
     };
     let hash = crate::server::auth::links::hash_token(&secret);
     match gateways::authenticate(&state.db, &id, &hash, db::now_ms()).await {
         Ok(true) => Ok(id),
-        Ok(false) => Err(invalid_client()),
-        Err(e) => Err(unavailable(&e)),
+        Ok(false) => Err(Box::new(invalid_client())),
+        Err(e) => Err(Box::new(unavailable(&e))),
     }
 }
 
@@ -114,9 +119,13 @@ fn form_of(body: &[u8]) -> HashMap<String, String> {
 async fn introspect(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_of(&body);
     if let Err(refused) = authenticated(&state, &headers, &form).await {
-        return refused;
+        return *refused;
     }
-    let Some(token) = form.get("token").map(|t| t.trim()).filter(|t| !t.is_empty()) else {
+    let Some(token) = form
+        .get("token")
+        .map(|t| t.trim())
+        .filter(|t| !t.is_empty())
+    else {
         return no_store(
             StatusCode::BAD_REQUEST,
             json!({
@@ -172,7 +181,7 @@ async fn revocations(
 ) -> Response {
     let query = form_of(query.as_deref().unwrap_or_default().as_bytes());
     if let Err(refused) = authenticated(&state, &headers, &HashMap::new()).await {
-        return refused;
+        return *refused;
     }
     let since = match query.get("since").map(|s| s.trim().parse::<i64>()) {
         None => 0,

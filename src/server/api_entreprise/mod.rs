@@ -68,7 +68,10 @@ pub fn routes() -> Router<AppState> {
             &op.path,
             get(
                 move |State(state): State<AppState>,
-                      params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+                      params: Result<
+                    RawPathParams,
+                    axum::extract::rejection::RawPathParamsRejection,
+                >,
                       RawQuery(query): RawQuery,
                       headers: HeaderMap| async move {
                     let op = &contract::operations()[i];
@@ -255,18 +258,18 @@ struct Refused {
     response: Response,
 }
 
-impl From<Response> for Refused {
-    fn from(response: Response) -> Refused {
-        Refused {
+impl From<Response> for Box<Refused> {
+    fn from(response: Response) -> Box<Refused> {
+        Box::new(Refused {
             token: None,
             response,
-        }
+        })
     }
 }
 
 /// The checks common to every operation: signature, row, expiry, rate
 /// limit.
-async fn authorise(state: &AppState, headers: &HeaderMap) -> Result<Authorised, Refused> {
+async fn authorise(state: &AppState, headers: &HeaderMap) -> Result<Authorised, Box<Refused>> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -282,9 +285,11 @@ async fn authorise(state: &AppState, headers: &HeaderMap) -> Result<Authorised, 
         Ok(None) => return Err(invalid_token().into()),
         Err(e) => return Err(unavailable(e).into()),
     };
-    let refused = |response: Response| Refused {
-        token: Some(row.id.clone()),
-        response,
+    let refused = |response: Response| {
+        Box::new(Refused {
+            token: Some(row.id.clone()),
+            response,
+        })
     };
     let now = db::now_ms();
     if row.revoked_at.is_some() {
@@ -431,9 +436,7 @@ async fn data(
         ApiMode::Sandbox => sandbox(op, &params),
         ApiMode::Proxy(upstream) => {
             let path = fill(&op.path, &params);
-            upstream
-                .forward(op, &path, query.as_deref(), headers)
-                .await
+            upstream.forward(op, &path, query.as_deref(), headers).await
         }
     }
 }

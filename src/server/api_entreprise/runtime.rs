@@ -100,7 +100,11 @@ impl ApiRuntime {
         Some(claims)
     }
 
-    pub(super) async fn row(&self, db: &Db, jti: &str) -> Result<Option<db::spaces::Presented>, DbError> {
+    pub(super) async fn row(
+        &self,
+        db: &Db,
+        jti: &str,
+    ) -> Result<Option<db::spaces::Presented>, DbError> {
         if let Some((row, at)) = locked(&self.rows).get(jti)
             && at.elapsed() < ROW_TTL
         {
@@ -134,7 +138,12 @@ impl ApiRuntime {
     /// Spends one call of the token's budget for the current minute,
     /// shared by every instance on the database: from this instance's lease
     /// when one is left, else from a new lease taken in one statement.
-    pub(super) async fn check(&self, db: &Db, token: &str, per_minute: u32) -> Result<Limit, DbError> {
+    pub(super) async fn check(
+        &self,
+        db: &Db,
+        token: &str,
+        per_minute: u32,
+    ) -> Result<Limit, DbError> {
         let limit = i64::from(per_minute.max(1));
         let now = db::now_ms();
         let window = db::rate::window_of(now);
@@ -229,4 +238,3 @@ impl ApiRuntime {
         Ok(())
     }
 }
-

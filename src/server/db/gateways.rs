@@ -62,12 +62,7 @@ pub async fn revoke(db: &Db, id: &str, now: i64) -> Result<bool, DbError> {
 
 /// The active credential `id` whose secret hashes to `secret_hash`, marked
 /// as used at `now` (at most once a minute).
-pub async fn authenticate(
-    db: &Db,
-    id: &str,
-    secret_hash: &str,
-    now: i64,
-) -> Result<bool, DbError> {
+pub async fn authenticate(db: &Db, id: &str, secret_hash: &str, now: i64) -> Result<bool, DbError> {
     let found: Option<(Option<i64>,)> = sqlx::query_as(
         "SELECT last_used_at FROM gateway_clients \
          WHERE id = $1 AND secret_hash = $2 AND revoked_at IS NULL",

@@ -76,11 +76,7 @@ pub struct Totals {
 
 /// A token's calls per operation and outcome from the minutes `windows`
 /// on (the shortest, the middle and the longest window's first minute).
-pub async fn totals(
-    db: &Db,
-    token_id: &str,
-    windows: [i64; 3],
-) -> Result<Vec<Totals>, DbError> {
+pub async fn totals(db: &Db, token_id: &str, windows: [i64; 3]) -> Result<Vec<Totals>, DbError> {
     Ok(sqlx::query_as(
         "SELECT operation, status, code, \
          CAST(SUM(CASE WHEN minute >= $2 THEN calls ELSE 0 END) AS BIGINT) AS recent, \
@@ -99,11 +95,7 @@ pub async fn totals(
 
 /// A token's calls per hour (hours since the epoch) and status from the
 /// minute `since` on.
-pub async fn hourly(
-    db: &Db,
-    token_id: &str,
-    since: i64,
-) -> Result<Vec<(i64, i32, i64)>, DbError> {
+pub async fn hourly(db: &Db, token_id: &str, since: i64) -> Result<Vec<(i64, i32, i64)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT CAST(minute / 60 AS BIGINT) AS hour, status, CAST(SUM(calls) AS BIGINT) \
          FROM api_calls WHERE token_id = $1 AND minute >= $2 \

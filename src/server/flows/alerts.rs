@@ -22,12 +22,9 @@ pub async fn send_due(state: &AppState, now: i64) -> Result<usize, db::DbError> 
     }
     let mut queued = 0;
     for (token_id, refusals) in by_token {
-        let answered = db::usage::successes_since(
-            &state.db,
-            &token_id,
-            minute - usage::WINDOWS_MINUTES[2],
-        )
-        .await?;
+        let answered =
+            db::usage::successes_since(&state.db, &token_id, minute - usage::WINDOWS_MINUTES[2])
+                .await?;
         if !usage::failing(&refusals, answered) {
             continue;
         }

@@ -600,43 +600,6 @@ pub fn new_message(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_template_has_text_and_html_in_french() {
-        for e in [
-            email_confirmation("a@b.fr", "https://guichet.example/confirmer/abc"),
-            password_reset("a@b.fr", "https://guichet.example/reinitialiser/abc"),
-            invitation(
-                "a@b.fr",
-                "https://guichet.example/invitation/abc",
-                "https://guichet.example/cgu",
-            ),
-        ] {
-            assert!(e.body_text.contains("Bonjour"));
-            assert!(e.body_html.contains("<html lang=\"fr\">"));
-            assert!(e.body_text.contains("https://guichet.example/"));
-            assert!(e.body_html.contains("https://guichet.example/"));
-            assert!(e.body_text.ends_with("L’équipe Guichet API Entreprise\n"));
-        }
-        assert!(
-            invitation("a@b.fr", "x", "https://guichet.example/cgu")
-                .body_text
-                .contains("cgu")
-        );
-    }
-
-    #[test]
-    fn html_escapes_every_value() {
-        let e = password_reset("a@b.fr", "https://x.fr/?a=1&b=<script>");
-        assert!(e.body_html.contains("a=1&amp;b=&lt;script&gt;"));
-        assert!(!e.body_html.contains("<script>"));
-        assert_eq!(escape("\"'<>&"), "&quot;&#39;&lt;&gt;&amp;");
-    }
-}
-
 /// Tells a token's technical contact that its integration, which worked,
 /// is now refused: the counts per reason over the last hour and what to do.
 pub fn integration_failing(
@@ -674,4 +637,41 @@ pub fn integration_failing(
         lines,
         Some(("Voir l’utilisation du jeton", usage_link)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_has_text_and_html_in_french() {
+        for e in [
+            email_confirmation("a@b.fr", "https://guichet.example/confirmer/abc"),
+            password_reset("a@b.fr", "https://guichet.example/reinitialiser/abc"),
+            invitation(
+                "a@b.fr",
+                "https://guichet.example/invitation/abc",
+                "https://guichet.example/cgu",
+            ),
+        ] {
+            assert!(e.body_text.contains("Bonjour"));
+            assert!(e.body_html.contains("<html lang=\"fr\">"));
+            assert!(e.body_text.contains("https://guichet.example/"));
+            assert!(e.body_html.contains("https://guichet.example/"));
+            assert!(e.body_text.ends_with("L’équipe Guichet API Entreprise\n"));
+        }
+        assert!(
+            invitation("a@b.fr", "x", "https://guichet.example/cgu")
+                .body_text
+                .contains("cgu")
+        );
+    }
+
+    #[test]
+    fn html_escapes_every_value() {
+        let e = password_reset("a@b.fr", "https://x.fr/?a=1&b=<script>");
+        assert!(e.body_html.contains("a=1&amp;b=&lt;script&gt;"));
+        assert!(!e.body_html.contains("<script>"));
+        assert_eq!(escape("\"'<>&"), "&quot;&#39;&lt;&gt;&amp;");
+    }
 }
