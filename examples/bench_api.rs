@@ -1,14 +1,19 @@
 //! API-Entreprise-compatible calls under load, and revocation.
 //!
 //! 1. Seeds T accepted requests (default 1,000), each with its token in one
-//!    client space, and one public body in the directory.
+//!    client space.
 //! 2. Serves the real router on a loopback port and calls
 //!    `/v4/insee/sirene/unites_legales/{siren}` for D seconds (default 10)
 //!    from C concurrent HTTP/1.1 keep-alive clients (default 64), each call
 //!    with the next of the T tokens. Every call is verified (signature, the
-//!    token's row, rate limit, scopes, parameters) and answered from the
-//!    directory. Reports calls per second and latency (p50 / p99); the load
-//!    generator runs in the same process, on the same 2 cores.
+//!    token's row, rate limit, scopes, parameters), counted for the usage
+//!    page, and answered by the sandbox (the contract's example). Reports
+//!    calls per second and latency (p50 / p99); the load generator runs in
+//!    the same process, on the same 2 cores; then the same from `wrk`.
+//! 2b. Proxy mode: a second router forwards the same calls to a local
+//!    upstream (an axum server in this process answering a fixed JSON body,
+//!    as API Entreprise would); the upstream's own rate, called directly, is
+//!    measured in the same run: the proxy's figure reads against it.
 //! 3. Revokes one token as the instructor's button does (`act`, then the
 //!    live event that makes every instance drop the token's cached row; on
 //!    PostgreSQL it goes through NOTIFY and back) and measures the time to
@@ -22,7 +27,6 @@ mod scratch;
 use guichet::domain::lifecycle::{Action, EventKind, Role};
 use guichet::server::config::Config;
 use guichet::server::db::{self, requests::Change};
-use guichet::server::directory::index::{Entry, EntryKind, Index};
 use guichet::server::state::AppState;
 use guichet::server::tokens::Claims;
 use std::sync::Arc;
@@ -31,7 +35,85 @@ use std::time::{Duration, Instant};
 
 const PATH: &str = "/v4/insee/sirene/unites_legales/418166096?context=Bench&object=Charge&recipient=21310555400017";
 
+use guichet::server::api_entreprise::ApiMode;
+use guichet::server::api_entreprise::upstream::{Upstream, UpstreamConfig};
 use scratch::pct;
+
+/// Calls `url` for `seconds` from `clients` keep-alive clients, each call
+/// with the next token; prints and answers (calls/s, calls not 200).
+async fn load(
+    client: &reqwest::Client,
+    url: &str,
+    jwts: &Arc<Vec<String>>,
+    clients: usize,
+    seconds: u64,
+    what: &str,
+) -> (f64, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (client, url, jwts, stop) =
+            (client.clone(), url.to_owned(), jwts.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut refused = 0u64;
+            let mut i = c;
+            while !stop.load(Ordering::Relaxed) {
+                let token = &jwts[i % jwts.len()];
+                i += clients;
+                let t = Instant::now();
+                let ok = status(&client, &url, token).await == 200;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                if !ok {
+                    refused += 1;
+                }
+            }
+            (latencies, refused)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        let (l, r) = t.await.expect("task");
+        all.extend(l);
+        refused += r;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    let rate = all.len() as f64 / elapsed;
+    println!(
+        "{what}: {} calls in {elapsed:.1} s = {rate:.0}/s (not 200: {refused}); latency p50 {:.2} ms, p99 {:.2} ms",
+        all.len(),
+        pct(&all, 0.5),
+        pct(&all, 0.99)
+    );
+    (rate, refused)
+}
+
+/// A stand-in for API Entreprise on loopback: every GET answers the
+/// contract's example of the operation benchmarked.
+async fn local_upstream() -> String {
+    let body = guichet::domain::contract::operations()
+        .iter()
+        .find(|o| o.path == "/v4/insee/sirene/unites_legales/{siren}")
+        .map(|o| o.sample.to_string())
+        .unwrap_or_default();
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([("content-type", "application/json")], body) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    base
+}
 
 /// One call with `token`; its status, the body read.
 async fn status(client: &reqwest::Client, url: &str, token: &str) -> u16 {
@@ -113,16 +195,7 @@ async fn main() {
     .await
     .expect("token strings");
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
-    let mut state = AppState::new(config.leptos, db.clone());
-    state.directory = Arc::new(Index::new(vec![Entry {
-        siren: "213401722".into(),
-        siret: None,
-        name: "Montpellier".into(),
-        kind: EntryKind::Commune,
-        code: "34172".into(),
-        departement: Some("34".into()),
-        population: None,
-    }]));
+    let state = AppState::new(config.leptos.clone(), db.clone());
     let keys = state.tokens.clone();
     let mut jwts = Vec::with_capacity(2 * n);
     for k in 0..2 * n {
@@ -151,51 +224,9 @@ async fn main() {
         .pool_max_idle_per_host(clients)
         .build()
         .expect("client");
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (client, url, jwts, stop) = (client.clone(), url.clone(), jwts.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut refused = 0u64;
-            let mut i = c;
-            while !stop.load(Ordering::Relaxed) {
-                let token = &jwts[i % jwts.len()];
-                i += clients;
-                let t = Instant::now();
-                let ok = status(&client, &url, token).await == 200;
-                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-                if !ok {
-                    refused += 1;
-                }
-            }
-            (latencies, refused)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    let mut refused = 0;
-    for t in tasks {
-        let (l, r) = t.await.expect("task");
-        all.extend(l);
-        refused += r;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    all.sort_by(f64::total_cmp);
-    scratch::figure(
-        &format!("api.{backend}.inprocess_calls_per_s"),
-        all.len() as f64 / elapsed,
-    );
+    let (rate, refused) = load(&client, &url, &jwts, clients, seconds, "sandbox").await;
+    scratch::figure(&format!("api.{backend}.inprocess_calls_per_s"), rate);
     scratch::figure(&format!("api.{backend}.refused"), refused as f64);
-    println!(
-        "verified calls: {} in {elapsed:.1} s = {:.0}/s (not 200: {refused}); latency p50 {:.2} ms, p99 {:.2} ms",
-        all.len(),
-        all.len() as f64 / elapsed,
-        pct(&all, 0.5),
-        pct(&all, 0.99)
-    );
 
     // The same load from `wrk` (Debian's package), a separate process in C
     // with one thread: the server keeps more of the machine than with the
@@ -256,6 +287,37 @@ async fn main() {
             }
         }
     }
+
+    // Proxy mode: the same calls through a second router that forwards
+    // them to a local upstream; first the upstream alone, called directly.
+    let upstream = local_upstream().await;
+    let direct = format!("{upstream}{PATH}");
+    let (upstream_rate, _) =
+        load(&client, &direct, &jwts, clients, seconds, "upstream alone").await;
+    scratch::figure(
+        &format!("api.{backend}.upstream_calls_per_s"),
+        upstream_rate,
+    );
+    let mut proxy_state = AppState::new(config.leptos.clone(), db.clone());
+    proxy_state.tokens = keys.clone();
+    proxy_state.api_mode = ApiMode::Proxy(Arc::new(
+        Upstream::new(UpstreamConfig {
+            base_url: upstream,
+            token: "jeton-de-guichet".into(),
+            timeout: Duration::from_secs(10),
+            concurrency: 256,
+        })
+        .expect("upstream"),
+    ));
+    let proxy_base = scratch::serve(proxy_state).await;
+    let proxy_url = format!("{proxy_base}{PATH}");
+    let (proxy_rate, proxy_refused) =
+        load(&client, &proxy_url, &jwts, clients, seconds, "proxy").await;
+    scratch::figure(&format!("api.{backend}.proxy_calls_per_s"), proxy_rate);
+    scratch::figure(
+        &format!("api.{backend}.proxy_refused"),
+        proxy_refused as f64,
+    );
 
     // Revocation to refusal.
     let mut delays = Vec::new();

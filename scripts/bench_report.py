@@ -35,6 +35,10 @@ ROWS = [
      "limit.hello_inprocess_per_s", "the hello endpoint beside it is the ceiling of this machine"),
     ("Token API, wrk: calls/s", "api.{b}.wrk_calls_per_s", "/s", 20000, "high", "limit.hello_wrk_per_s",
      "the hello endpoint beside it is the ceiling of this machine"),
+    ("Token API, proxy mode to a local upstream: calls/s", "api.{b}.proxy_calls_per_s", "/s", None, "high",
+     "api.{b}.upstream_calls_per_s",
+     "the upstream runs in the same process: each call costs Guichet's checks plus a second HTTP "
+     "call; on separate machines the upstream's share of the cores goes back to Guichet"),
     ("Revocation → first refused call: max of 20", "api.{b}.revocation_max_ms", "ms", 1000, "low", None,
      "a defect: the live event or the 1 s row cache failed"),
 ]
