@@ -988,7 +988,52 @@ async fn the_token_api_and_the_directory_answer_random_parameters_without_5xx() 
         calls += 1;
         assert!(status < 500, "directory search {q:?}: {status}");
     }
-    eprintln!("{calls} random API and directory calls, none answered 5xx");
+    // The gateways' endpoints: random credentials, tokens and cursors,
+    // with a valid credential too.
+    guichet::server::db::gateways::insert(
+        &t.db,
+        "passerelle-hostile",
+        "Hostile",
+        &guichet::server::auth::links::hash_token("secret-hostile"),
+        1,
+        0,
+    )
+    .await
+    .expect("gateway");
+    for _ in 0..100 {
+        let s = nasty_string().new_tree(&mut runner).expect("s").current();
+        let s: String = s.chars().take(2000).collect();
+        for auth in [
+            None,
+            Some(format!("Basic {s}")),
+            Some("Basic cGFzc2VyZWxsZS1ob3N0aWxlOnNlY3JldC1ob3N0aWxl".to_owned()),
+        ] {
+            for req in [
+                axum::http::Request::post("/oauth/introspect")
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(axum::body::Body::from(format!("token={}", urlencode(&s)))),
+                axum::http::Request::get(format!("/oauth/revocations?since={}", urlencode(&s)))
+                    .body(axum::body::Body::empty()),
+            ] {
+                let mut req = req.expect("req");
+                if let Some(a) = &auth
+                    && let Ok(v) = axum::http::HeaderValue::from_str(a)
+                {
+                    req.headers_mut().insert("authorization", v);
+                }
+                let (status, _, body) = send_raw(&app, req).await;
+                calls += 1;
+                assert!(status < 500, "gateway endpoint {s:?}: {status}");
+                let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                assert!(
+                    v.is_object(),
+                    "{status}: {}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+        }
+    }
+    eprintln!("{calls} random API, gateway and directory calls, none answered 5xx");
     t.cleanup().await;
 }
 

@@ -201,14 +201,7 @@ async fn a_token_that_worked_and_is_now_refused_alerts_its_technical_contact_onc
             .expect("alerts");
         assert_eq!(sent, 0);
         // Revoked: its calls are refused, above the threshold.
-        let v = version_of(&a.w, a.id).await;
-        let r = post_json(
-            &a.app,
-            "/api/instruction/revoke",
-            &json!({ "id": a.id, "version": v, "reason": "Fin du marché." }),
-            Some(&a.w.instructor),
-        )
-        .await;
+        let r = revoke(&a.w, a.id, "Fin du marché.").await;
         assert_eq!(r.status, 200, "{}", r.json);
         for _ in 0..guichet::domain::usage::ALERT_THRESHOLD {
             let (status, body, _) = call(&a.app, &insee, Some(&a.token)).await;
@@ -388,14 +381,7 @@ async fn gateways_introspect_tokens_and_follow_revocations_with_an_admin_credent
             oauth(&a.app, "GET", "/oauth/revocations?since=0", Some(&auth), "").await;
         assert_eq!(feed["revoked"], json!([]));
         let cursor = feed["next"].as_i64().expect("next");
-        let v = version_of(&a.w, a.id).await;
-        let r = post_json(
-            &a.app,
-            "/api/instruction/revoke",
-            &json!({ "id": a.id, "version": v, "reason": "Fin du marché." }),
-            Some(&a.w.instructor),
-        )
-        .await;
+        let r = revoke(&a.w, a.id, "Fin du marché.").await;
         assert_eq!(r.status, 200, "{}", r.json);
         let (_, body, _) = oauth(&a.app, "POST", "/oauth/introspect", Some(&auth), &form).await;
         assert_eq!(body, json!({ "active": false }));

@@ -172,6 +172,19 @@ export async function instructorIn(
   return page;
 }
 
+/** The instructor's acceptance of request `id` with `scopes`, through the API. */
+export async function acceptAs(instructor: Page, id: number, scopes: string[]): Promise<void> {
+  const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+  const headers = { Origin: base, Accept: 'application/json' };
+  let res = await instructor.request.post(`${base}/api/instruction/review`, { headers, form: { id: String(id) } });
+  const version = (await res.json()).version;
+  res = await instructor.request.post(`${base}/api/instruction/accept`, {
+    headers,
+    data: { id, version, scopes, message: '' },
+  });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
 /** From the instructor's acceptance of request `id` to the API: the email to
  * the technical contact with its password link, the password chosen, "Mon
  * espace", the token shown and copied with the button (read back from the

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { example, expectNoAxeViolations, hydrated, instructorIn, requestOf, signUpAndIn, watchConsole } from './helpers';
+import { acceptAs, example, expectNoAxeViolations, hydrated, instructorIn, requestOf, signUpAndIn, watchConsole } from './helpers';
 
 const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
 const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
@@ -15,21 +15,14 @@ test('un intégrateur voit le mode bac à sable, lit ses droits sur /privileges,
   const id = await requestOf(applicant, { ...example, context: { ...example.context, title: 'Connecteur du logiciel d’aides' } }, true);
   const instructorContext = await browser.newContext({ locale: 'fr-FR' });
   const instructor = await instructorIn(instructorContext, `instructeur.integ.${stamp}@beta.gouv.fr`);
-  let res = await instructor.request.post(`${base}/api/instruction/review`, {
-    form: { id: String(id) },
-    headers: { Origin: base, Accept: 'application/json' },
-  });
-  const { version } = await res.json();
-  res = await instructor.request.post(`${base}/api/instruction/accept`, {
-    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/json' },
-    data: { id, version, scopes: ['unites_legales_etablissements_insee'], message: '' },
-  });
-  expect(res.status(), await res.text()).toBe(200);
+  await acceptAs(instructor, id, ['unites_legales_etablissements_insee']);
+  let res;
 
   // The space says the instance is a sandbox.
   await applicant.goto('/espace');
   await hydrated(applicant);
   await expect(applicant.getByRole('heading', { name: 'Environnement bac à sable : données fictives' })).toBeVisible();
+  await applicant.screenshot({ path: 'test-results/espace-bac-a-sable.png', fullPage: true });
   const card = applicant.getByTestId(`jeton-${id}`);
   await card.getByRole('button', { name: 'Afficher le jeton' }).click();
   const token = await card.getByTestId('jeton').inputValue();
@@ -81,6 +74,8 @@ test('un intégrateur voit le mode bac à sable, lit ses droits sur /privileges,
   const adminConsole = watchConsole(admin, [/status of 422/]);
   await admin.goto('/admin/passerelles');
   await hydrated(admin);
+  // A name of spaces passes the browser's `required`, not the server.
+  await admin.getByLabel('Nom de la passerelle').fill('   ');
   await admin.getByRole('button', { name: 'Créer l’accès' }).click();
   await expect(admin.getByText('Indiquez le nom de la passerelle').first()).toBeVisible();
   await admin.screenshot({ path: 'test-results/passerelles-erreur.png', fullPage: true });

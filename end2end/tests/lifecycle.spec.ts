@@ -1,7 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { test, expect, type Page } from '@playwright/test';
-import { example, expectNoAxeViolations, hydrated, instructorIn, nextStep, readMails, requestOf, saved, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
+import { acceptAs, example, expectNoAxeViolations, hydrated, instructorIn, nextStep, readMails, requestOf, saved, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
 
 const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
 const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
@@ -44,16 +44,8 @@ test('l’habilitation « pré-qualification » reçoit une donnée sensible par
 
   const instructorContext = await browser.newContext({ locale: 'fr-FR' });
   const instructor = await instructorIn(instructorContext, `instructeur.${stamp}@beta.gouv.fr`);
-  let res = await instructor.request.post(`${base}/api/instruction/review`, {
-    form: { id: String(id) },
-    headers: { Origin: base, Accept: 'application/json' },
-  });
-  const { version } = await res.json();
-  res = await instructor.request.post(`${base}/api/instruction/accept`, {
-    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/json' },
-    data: { id, version, scopes: ['unites_legales_etablissements_insee'], message: '' },
-  });
-  expect(res.status(), await res.text()).toBe(200);
+  await acceptAs(instructor, id, ['unites_legales_etablissements_insee']);
+  let res;
 
   // The string deployed so far answers.
   await applicant.goto('/espace');
@@ -259,16 +251,7 @@ test('dans ses 90 derniers jours, le demandeur vérifie l’objet, les contacts 
   const id = await requestOf(applicant, data, true);
   const instructorContext = await browser.newContext({ locale: 'fr-FR' });
   const instructor = await instructorIn(instructorContext, `instructeur.n${stamp}@beta.gouv.fr`);
-  let res = await instructor.request.post(`${base}/api/instruction/review`, {
-    form: { id: String(id) },
-    headers: { Origin: base, Accept: 'application/json' },
-  });
-  const { version } = await res.json();
-  res = await instructor.request.post(`${base}/api/instruction/accept`, {
-    headers: { Origin: base, Accept: 'application/json', 'Content-Type': 'application/json' },
-    data: { id, version, scopes: data.data.scopes, message: '' },
-  });
-  expect(res.status(), await res.text()).toBe(200);
+  await acceptAs(instructor, id, data.data.scopes);
   ageToken(id);
 
   // The instructors watch the renewals, live.

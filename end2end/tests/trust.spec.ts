@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { example, expectNoAxeViolations, hydrated, instructorIn, signUpAndIn, watchConsole } from './helpers';
+import { acceptAs, example, expectNoAxeViolations, hydrated, instructorIn, signUpAndIn, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
@@ -17,16 +17,6 @@ async function submitted(page: Page, data: unknown): Promise<number> {
   res = await page.request.post(`${base}/api/requests/submit`, { headers, form: { id: String(id), version: '2' } });
   expect(res.status(), await res.text()).toBe(200);
   return id;
-}
-
-async function accept(instructor: Page, id: number, scopes: string[]): Promise<void> {
-  let res = await instructor.request.post(`${base}/api/instruction/review`, { headers, form: { id: String(id) } });
-  const version = (await res.json()).version;
-  res = await instructor.request.post(`${base}/api/instruction/accept`, {
-    headers,
-    data: { id, version, scopes, message: '' },
-  });
-  expect(res.status(), await res.text()).toBe(200);
 }
 
 test('un inconnu qui dépose une demande au SIRET d’une organisation ne voit dans son espace que son propre jeton', async ({ browser }) => {
@@ -60,8 +50,8 @@ test('un inconnu qui dépose une demande au SIRET d’une organisation ne voit d
   await expect(instructor.getByTestId('identite')).toContainText('Vérifié dans l’annuaire');
   await expect(instructor.getByTestId('identite')).toContainText('Région — Occitanie');
   await instructor.screenshot({ path: 'test-results/trust-instruction-identite.png', fullPage: true });
-  await accept(instructor, aliceId, ['unites_legales_etablissements_insee']);
-  await accept(instructor, strangerId, ['open_data_unites_legales_etablissements_insee']);
+  await acceptAs(instructor, aliceId, ['unites_legales_etablissements_insee']);
+  await acceptAs(instructor, strangerId, ['open_data_unites_legales_etablissements_insee']);
 
   // The stranger's space: their token, nothing of the Région's other one.
   await stranger.goto('/espace');

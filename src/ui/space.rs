@@ -286,7 +286,12 @@ fn api_mode_notice(sandbox: bool) -> impl IntoView {
             <div class="fr-callout fr-mb-4w">
                 <h2 class="fr-callout__title">"Environnement bac à sable : données fictives"</h2>
                 <p class="fr-callout__text">
-                    "Vos jetons appellent ici un bac à sable : chaque opération du contrat d’API                      Entreprise répond les exemples de sa documentation pour les identifiants                      qu’elle cite (par exemple le SIREN 418166096), et « Entité non trouvée » pour                      les autres. Ces réponses sont marquées « donnees_fictives » et portent l’en-tête                      X-Donnees-Fictives. Les contrôles du jeton, des droits et des paramètres sont                      ceux de la production."
+                    "Vos jetons appellent ici un bac à sable : chaque opération du contrat d’API \
+                     Entreprise renvoie les exemples de sa documentation pour les identifiants \
+                     qu’elle cite (par exemple le SIREN 418166096), et « Entité non trouvée » pour \
+                     les autres. Ces réponses portent l’en-tête X-Donnees-Fictives et, là où le \
+                     contrat le permet, la mention « donnees_fictives ». Les contrôles du jeton, \
+                     des droits et des paramètres sont ceux de la production."
                 </p>
             </div>
         }

@@ -79,7 +79,7 @@ fn chart(hours: Vec<UsageHour>) -> impl IntoView {
     view! {
         <figure class="fr-mb-4w" data-testid="graphique">
             <svg class="guichet-graphique" role="img" aria-label=label
-                viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}") preserveAspectRatio="none">
+                viewBox=format!("0 0 {CHART_WIDTH} {CHART_HEIGHT}")>
                 <title>{summary}</title>
                 <line class="guichet-graphique__axe" x1="0" x2=CHART_WIDTH.to_string()
                     y1=(CHART_HEIGHT - 20).to_string() y2=(CHART_HEIGHT - 20).to_string() />
