@@ -10,11 +10,11 @@
 //!    page, and answered by the sandbox (the contract's example). Reports
 //!    calls per second and latency (p50 / p99); the load generator runs in
 //!    the same process, on the same 2 cores; then the same from `wrk`.
-//! 2b. Proxy mode: a second router forwards the same calls to a local
+//! 3. Proxy mode: a second router forwards the same calls to a local
 //!    upstream (an axum server in this process answering a fixed JSON body,
 //!    as API Entreprise would); the upstream's own rate, called directly, is
 //!    measured in the same run: the proxy's figure reads against it.
-//! 3. Revokes one token as the instructor's button does (`act`, then the
+//! 4. Revokes one token as the instructor's button does (`act`, then the
 //!    live event that makes every instance drop the token's cached row; on
 //!    PostgreSQL it goes through NOTIFY and back) and measures the time to
 //!    the first refused call (`00105`), 20 times.
