@@ -6,7 +6,7 @@
 
 use crate::common::world::*;
 use crate::common::*;
-use crate::tokens::{PARAMS, TECHNICAL, accepted, accepted_in, call};
+use crate::tokens::{PARAMS, TECHNICAL, accepted, accepted_in, call, send};
 use guichet::domain::contract::{OperationKind, operations};
 use guichet::server::db;
 use serde_json::{Value, json};
@@ -259,7 +259,6 @@ async fn oauth(
     auth: Option<&str>,
     form: &str,
 ) -> (u16, Value, axum::http::HeaderMap) {
-    use tower::ServiceExt;
     let mut req = axum::http::Request::builder()
         .method(method)
         .uri(path)
@@ -267,25 +266,12 @@ async fn oauth(
     if let Some(a) = auth {
         req = req.header("authorization", a);
     }
-    let res = app
-        .clone()
-        .oneshot(
-            req.body(axum::body::Body::from(form.to_owned()))
-                .expect("req"),
-        )
-        .await
-        .expect("res");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let bytes = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
+    send(
+        app,
+        req.body(axum::body::Body::from(form.to_owned()))
+            .expect("req"),
     )
+    .await
 }
 
 #[tokio::test]

@@ -282,16 +282,20 @@ pub(crate) async fn call(
     path: &str,
     token: Option<&str>,
 ) -> (u16, Value, axum::http::HeaderMap) {
-    use tower::ServiceExt;
     let mut req = axum::http::Request::get(path);
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
-    let res = app
-        .clone()
-        .oneshot(req.body(axum::body::Body::empty()).expect("request"))
-        .await
-        .expect("response");
+    send(app, req.body(axum::body::Body::empty()).expect("request")).await
+}
+
+/// Sends `req` to `app`: (status, JSON body or `null`, headers).
+pub(crate) async fn send(
+    app: &axum::Router,
+    req: axum::http::Request<axum::body::Body>,
+) -> (u16, Value, axum::http::HeaderMap) {
+    use tower::ServiceExt;
+    let res = app.clone().oneshot(req).await.expect("response");
     let status = res.status().as_u16();
     let headers = res.headers().clone();
     let bytes = http_body_util::BodyExt::collect(res.into_body())
