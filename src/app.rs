@@ -14,6 +14,7 @@ use crate::ui::layout::{Footer, Header, SkipLinks};
 use crate::ui::not_found::NotFoundPage;
 use crate::ui::renewal::RenewalPage;
 use crate::ui::requests::{MyRequestsPage, RequestPage, TransferPage};
+use crate::ui::second_factor::{SecondFactorPage, SecondFactorSetupPage};
 use crate::ui::space::SpacePage;
 use crate::ui::templates::{NewRequestPage, TemplatePage, TemplatesPage};
 use crate::ui::usage::TokenUsagePage;
@@ -130,6 +131,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accessibilite") view=AccessibilityPage />
                     <Route path=path!("/conditions-generales") view=CguPage />
                     <Route path=path!("/connexion") view=LoginPage />
+                    <Route path=path!("/connexion/code") view=SecondFactorPage />
+                    <Route path=path!("/connexion/double-authentification") view=SecondFactorSetupPage ssr=SsrMode::Async />
                     <Route path=path!("/inscription") view=RegisterPage />
                     <Route path=path!("/confirmer-email") view=ConfirmEmailPage />
                     <Route path=path!("/mot-de-passe-oublie") view=ForgotPasswordPage />

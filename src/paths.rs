@@ -6,6 +6,14 @@
 pub const HOME: &str = "/";
 pub const SIGN_IN: &str = "/connexion";
 pub const REGISTER: &str = "/inscription";
+/// Sign-in with ProConnect: the redirection to the provider (`?suite=`).
+pub const PROCONNECT_START: &str = "/connexion/proconnect";
+/// The return from ProConnect (the redirect URI registered there).
+pub const PROCONNECT_CALLBACK: &str = "/connexion/proconnect/retour";
+/// Staff: the second factor's code, after the password.
+pub const SECOND_FACTOR: &str = "/connexion/code";
+/// Staff: setting up the authenticator app, at the first sign-in.
+pub const SECOND_FACTOR_SETUP: &str = "/connexion/double-authentification";
 pub const FORGOT_PASSWORD: &str = "/mot-de-passe-oublie";
 pub const RESET_PASSWORD: &str = "/nouveau-mot-de-passe";
 /// Where a new client-space member or staff member chooses a password.
@@ -81,12 +89,27 @@ pub fn safe_return(path: &str) -> Option<&str> {
 /// The sign-in page, coming back to `path` once signed in (when it is a
 /// safe address of this site).
 pub fn sign_in_then(path: &str) -> String {
-    match safe_return(path) {
+    with_suite(SIGN_IN, Some(path))
+}
+
+/// The second factor's page (`setup`: the app's setup), then `suite`.
+pub fn second_factor(setup: bool, suite: Option<&str>) -> String {
+    let page = if setup {
+        SECOND_FACTOR_SETUP
+    } else {
+        SECOND_FACTOR
+    };
+    with_suite(page, suite)
+}
+
+/// `page?suite=…` when `suite` is a safe address of this site.
+pub fn with_suite(page: &str, suite: Option<&str>) -> String {
+    match suite.and_then(safe_return) {
         Some(p) if p != HOME => format!(
-            "{SIGN_IN}?suite={}",
+            "{page}?suite={}",
             form_urlencoded::byte_serialize(p.as_bytes()).collect::<String>()
         ),
-        _ => SIGN_IN.to_owned(),
+        _ => page.to_owned(),
     }
 }
 

@@ -132,6 +132,8 @@ fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
         "/api/public/request_counts"
         | "/api/auth/whoami"
         | "/api/auth/logout"
+        | "/api/auth/options"
+        | "/api/auth/second_factor_setup"
         | "/api/admin/accounts"
         | "/api/admin/gateways"
         | "/api/dev/mails" => vec![],
@@ -148,6 +150,10 @@ fn form_sample(path: &str) -> Option<Vec<(&'static str, &'static str)>> {
         }
         "/api/auth/change_password" => vec![("current", "pas le bon"), ("password", PASSWORD)],
         "/api/admin/invite" => vec![("email", "invite@beta.gouv.fr"), ("role", "instructor")],
+        "/api/auth/activate_second_factor" | "/api/auth/verify_second_factor" => {
+            vec![("code", "123456")]
+        }
+        "/api/admin/reset_second_factor" => vec![("email", "personne@beta.gouv.fr")],
         "/api/admin/set_account_active" => {
             vec![("email", "personne@beta.gouv.fr"), ("active", "true")]
         }

@@ -45,6 +45,9 @@ pub async fn register(email: String, password: String) -> Result<(), AppError> {
     use crate::server::app_state;
     use crate::server::auth::{accounts, password as pw};
     let state = app_state()?;
+    if !state.applicant_password {
+        return Err(accounts::password_closed());
+    }
     let email = accounts::check_email(&email)?;
     pw::check_new(&password, &[email.as_str()])
         .map_err(|e| AppError::invalid("password", e.message()))?;
@@ -67,35 +70,141 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
 }
 
 /// Signs in; answers the page to go to: `suite` when it is a page of this
-/// site (the page that asked for a sign-in), else the role's home. The
-/// session id changes.
+/// site (the page that asked for a sign-in), else the role's home; for
+/// staff, the second factor's page first. The session id changes.
 #[server(endpoint = "auth/login")]
 pub async fn login(
     email: String,
     password: String,
     #[server(default)] suite: Option<String>,
 ) -> Result<String, AppError> {
-    use crate::server::{app_state, auth::accounts, session as http_session};
+    use crate::server::auth::accounts::{self, Next};
+    use crate::server::{app_state, session as http_session};
     let state = app_state()?;
     let s = http_session().await?;
-    let role = accounts::login(&state, &s, &email, &password).await?;
-    let target = suite
+    let suite = suite
         .as_deref()
         .and_then(crate::paths::safe_return)
-        .unwrap_or(home_of(role))
-        .to_owned();
+        .map(str::to_owned);
+    let target = match accounts::login(&state, &s, &email, &password, suite.clone()).await? {
+        Next::SignedIn(role) => suite.unwrap_or_else(|| home_of(role).to_owned()),
+        Next::SecondFactor { setup } => crate::paths::second_factor(setup, suite.as_deref()),
+    };
     crate::server::after_form(&target);
     Ok(target)
 }
 
-/// Signs out: the session ends on the server.
-#[server(endpoint = "auth/logout")]
-pub async fn logout() -> Result<(), AppError> {
-    use crate::server::{auth::session, session as http_session};
+/// How one may sign in on this instance, for the sign-in and registration
+/// pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInChoices {
+    /// The ProConnect button is offered.
+    pub proconnect: bool,
+    /// Applicants may register and sign in with a password.
+    pub applicant_password: bool,
+    /// A ProConnect identity waits for the account of this address to be
+    /// proved (`/connexion?lier=proconnect`).
+    pub link_email: Option<String>,
+}
+
+#[server(endpoint = "auth/options")]
+pub async fn sign_in_options() -> Result<SignInChoices, AppError> {
+    use crate::server::auth::{proconnect::Agent, session};
+    use crate::server::{app_state, session as http_session};
+    let state = app_state()?;
     let s = http_session().await?;
+    let link_email = session::pending_link::<Agent>(&s).await?.map(|a| a.email);
+    Ok(SignInChoices {
+        proconnect: state.proconnect.is_some(),
+        applicant_password: state.applicant_password,
+        link_email,
+    })
+}
+
+/// The authenticator app's setup, as the setup page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppSetup {
+    /// The secret in groups of four, to type by hand.
+    pub secret: String,
+    /// The `otpauth://` address.
+    pub uri: String,
+    /// The QR code (SVG).
+    pub qr_svg: String,
+}
+
+/// The app's setup of the sign-in waiting on this session; none when the
+/// app is already set up (the code page then).
+#[server(endpoint = "auth/second_factor_setup")]
+pub async fn second_factor_setup() -> Result<Option<AppSetup>, AppError> {
+    use crate::server::auth::accounts;
+    use crate::server::{app_state, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    Ok(accounts::second_factor_setup(&state, &s)
+        .await?
+        .map(|setup| AppSetup {
+            secret: setup.secret,
+            uri: setup.uri,
+            qr_svg: setup.qr_svg,
+        }))
+}
+
+/// The app's setup confirmed: the recovery codes (shown once) and the page
+/// to go to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorActivated {
+    pub recovery_codes: Vec<String>,
+    pub target: String,
+}
+
+/// Confirms the app's setup with the code it shows; the sign-in completes.
+#[server(endpoint = "auth/activate_second_factor")]
+pub async fn activate_second_factor(code: String) -> Result<SecondFactorActivated, AppError> {
+    use crate::server::auth::accounts;
+    use crate::server::{app_state, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    let (recovery_codes, role, suite) = accounts::activate_second_factor(&state, &s, &code).await?;
+    Ok(SecondFactorActivated {
+        recovery_codes,
+        target: suite.unwrap_or_else(|| home_of(role).to_owned()),
+    })
+}
+
+/// The second factor of a staff sign-in: the app's code or a recovery
+/// code; answers the page to go to.
+#[server(endpoint = "auth/verify_second_factor")]
+pub async fn verify_second_factor(code: String) -> Result<String, AppError> {
+    use crate::server::auth::accounts;
+    use crate::server::{app_state, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    let (role, suite) = accounts::verify_second_factor(&state, &s, &code).await?;
+    let target = suite.unwrap_or_else(|| home_of(role).to_owned());
+    crate::server::after_form(&target);
+    Ok(target)
+}
+
+/// Signs out: the session ends on the server. Answers where to go: the
+/// home page, or ProConnect's sign-out (which comes back to the home page)
+/// for a session signed in with it.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<String, AppError> {
+    use crate::server::auth::session;
+    use crate::server::{app_state, session as http_session};
+    let state = app_state()?;
+    let s = http_session().await?;
+    let id_token = session::id_token(&s).await?;
     session::sign_out(&s).await?;
-    crate::server::after_form("/");
-    Ok(())
+    let target = match (&state.proconnect, id_token) {
+        (Some(pc), Some(token)) => pc
+            .logout_url(&token, &state.link("/"))
+            .await
+            .unwrap_or_else(|| "/".to_owned()),
+        _ => "/".to_owned(),
+    };
+    crate::server::after_form(&target);
+    Ok(target)
 }
 
 /// Sends a password reset link when the address has an account; answers the
@@ -168,6 +277,12 @@ pub struct AccountRow {
     pub deactivated: bool,
     /// The administrator looking at the list.
     pub is_me: bool,
+    /// Staff: the authenticator app is set up.
+    #[serde(default)]
+    pub second_factor: bool,
+    /// A ProConnect identity is linked.
+    #[serde(default)]
+    pub proconnect: bool,
 }
 
 /// The accounts, newest first (administrators).
@@ -177,9 +292,20 @@ pub async fn list_accounts() -> Result<Vec<AccountRow>, AppError> {
     let state = app_state()?;
     let me = crate::server::caller::<ListAccounts>().await?;
     let rows = db::users::list(&state.db, 500).await?;
+    let with_app: std::collections::HashSet<i64> = db::second_factor::confirmed_accounts(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    let linked: std::collections::HashSet<i64> =
+        db::identities::linked_accounts(&state.db, db::identities::PROCONNECT)
+            .await?
+            .into_iter()
+            .collect();
     Ok(rows
         .into_iter()
         .map(|(u, created_at)| AccountRow {
+            second_factor: with_app.contains(&u.id),
+            proconnect: linked.contains(&u.id),
             email: u.email,
             role: u.role,
             confirmed: u.email_verified_at.is_some(),
@@ -220,6 +346,21 @@ pub async fn set_account_active(email: String, active: bool) -> Result<(), AppEr
     let me = crate::server::caller::<SetAccountActive>().await?;
     accounts::set_active(&state, me.id, &email, active).await?;
     crate::server::after_form(crate::paths::ACCOUNTS);
+    Ok(())
+}
+
+/// Resets a staff account's second factor (administrators): its owner sets
+/// up the app again at the next sign-in.
+#[server(endpoint = "admin/reset_second_factor")]
+pub async fn reset_second_factor(email: String) -> Result<(), AppError> {
+    use crate::server::{app_state, auth::accounts};
+    let state = app_state()?;
+    let me = crate::server::caller::<ResetSecondFactor>().await?;
+    accounts::reset_second_factor(&state, me.id, &email).await?;
+    crate::server::after_form(&crate::paths::with_flag(
+        crate::paths::ACCOUNTS,
+        "reinitialise",
+    ));
     Ok(())
 }
 

@@ -108,6 +108,10 @@ pub struct QueueLine {
     /// The accepted request an update changes.
     #[serde(default)]
     pub parent_id: Option<i64>,
+    /// Whether ProConnect showed the applicant to be an agent of the
+    /// organisation when submitting.
+    #[serde(default)]
+    pub agent_link: crate::domain::identity::AgentLink,
 }
 
 /// The dashboard: counts per state and one page of the queue.
@@ -130,7 +134,8 @@ pub struct DashboardView {
 /// empty for all), `assigned` (`moi`, `personne` or empty), `sensitive`
 /// (`1`), `sort` (`attente`, `recentes`, `modifiees`), `page` (from 1),
 /// `modele` (a template's slug: the requests started from it), `nature`
-/// (`initiale`, `mise_a_jour`, `renouvellement`).
+/// (`initiale`, `mise_a_jour`, `renouvellement`), `rattachement`
+/// (`proconnect`, `non_verifie`).
 #[server(endpoint = "instruction/dashboard")]
 pub async fn dashboard(
     #[server(default)] q: String,
@@ -141,6 +146,7 @@ pub async fn dashboard(
     #[server(default)] page: String,
     #[server(default)] modele: String,
     #[server(default)] nature: String,
+    #[server(default)] rattachement: String,
 ) -> Result<DashboardView, AppError> {
     use crate::domain::lifecycle::RequestKind;
     use crate::server::db::instruction::{self, Assigned, Filters, Sort};
@@ -166,6 +172,7 @@ pub async fn dashboard(
             "renouvellement" => Some(RequestKind::Renewal),
             _ => None,
         },
+        agent_link: crate::domain::identity::AgentLink::from_query(rattachement.trim()),
         sort: match sort.trim() {
             "recentes" => Sort::Newest,
             "modifiees" => Sort::Updated,
@@ -208,6 +215,7 @@ pub async fn dashboard(
             unread: r.unread,
             kind: r.kind,
             parent_id: r.parent_id,
+            agent_link: crate::domain::identity::AgentLink::from_stored(r.agent_link.as_deref()),
         })
         .collect();
     Ok(DashboardView {
@@ -302,6 +310,22 @@ pub struct ReviewView {
     /// A transfer to another applicant waiting for acceptance.
     #[serde(default)]
     pub pending_transfer: Option<crate::api::requests::PendingTransfer>,
+    /// Whether ProConnect showed the applicant to be an agent of the
+    /// organisation when submitting.
+    #[serde(default)]
+    pub agent_link: crate::domain::identity::AgentLink,
+    /// The applicant as ProConnect last described them, if they use it.
+    #[serde(default)]
+    pub agent: Option<AgentView>,
+}
+
+/// An applicant as their ProConnect identity describes them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentView {
+    /// First and usual names.
+    pub name: String,
+    /// The SIRET of the organisation they work for.
+    pub siret: Option<String>,
 }
 
 /// A request's token as staff see it (never its string).
@@ -488,7 +512,22 @@ pub async fn review(id: i64) -> Result<ReviewView, AppError> {
     let pending_transfer = db::transfers::pending_of(&app.db, id, now)
         .await?
         .map(|(email, expires_at)| crate::api::requests::PendingTransfer { email, expires_at });
+    let agent = match r.applicant_id {
+        Some(applicant) => db::identities::of_user(&app.db, db::identities::PROCONNECT, applicant)
+            .await?
+            .map(|a| AgentView {
+                name: [a.given_name, a.usual_name]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                siret: a.siret,
+            }),
+        None => None,
+    };
     Ok(ReviewView {
+        agent_link: r.agent_link,
+        agent,
         pending_transfer,
         kind: r.kind,
         parent_id: r.parent_id,

@@ -153,8 +153,9 @@ pub async fn create_request() -> Result<i64, AppError> {
     use crate::server::{app_state, db};
     let state = app_state()?;
     let me = crate::server::caller::<CreateRequest>().await?;
-    let id = db::requests::create_draft(&state.db, me.id, &RequestData::new_draft(), db::now_ms())
-        .await?;
+    let mut data = RequestData::new_draft();
+    crate::server::flows::templates::prefill_agent_organisation(&state, me.id, &mut data).await?;
+    let id = db::requests::create_draft(&state.db, me.id, &data, db::now_ms()).await?;
     crate::server::after_form(&crate::paths::wizard_step(id, 1));
     Ok(id)
 }

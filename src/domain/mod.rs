@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod dashboard;
+pub mod identity;
 pub mod legal_category;
 pub mod lifecycle;
 pub mod organisation;

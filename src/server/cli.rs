@@ -339,6 +339,13 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
     } else {
         tracing::info!("API : mode bac à sable (données fictives du contrat)");
     }
+    if let Some(pc) = &config.proconnect {
+        let pc = crate::server::auth::proconnect::ProConnect::new(pc.clone())
+            .map_err(|e| format!("ProConnect inutilisable : {e}"))?;
+        tracing::info!(issuer = pc.config.issuer, "connexion avec ProConnect");
+        state.proconnect = Some(std::sync::Arc::new(pc));
+    }
+    state.applicant_password = config.applicant_password;
     let keys_dir = load_keys(&config, &mut state)?;
     tracing::info!(dir = %keys_dir.display(), kids = ?state.tokens.kids(), "clés de signature des jetons");
     crate::server::api_entreprise::spawn_usage_flush(state.clone());

@@ -22,6 +22,12 @@
 //! | its token     | `api-upstream-token`   | `GUICHET_API_UPSTREAM_TOKEN` | none; required by `proxy` (Guichet's own token there) |
 //! | its timeout   | `api-upstream-timeout-ms` | `GUICHET_API_UPSTREAM_TIMEOUT_MS` | 10000 |
 //! | its calls in flight | `api-upstream-concurrency` | `GUICHET_API_UPSTREAM_CONCURRENCY` | 64 |
+//! | ProConnect issuer | `proconnect-issuer`   | `GUICHET_PROCONNECT_ISSUER` | none: no ProConnect button |
+//! | its client id | `proconnect-client-id`    | `GUICHET_PROCONNECT_CLIENT_ID` | none; required with the issuer |
+//! | its secret    | `proconnect-client-secret`| `GUICHET_PROCONNECT_CLIENT_SECRET` | none; required with the issuer |
+//! | `acr_values` asked | `proconnect-acr-values` | `GUICHET_PROCONNECT_ACR_VALUES` | `eidas1` (`none`: not sent) |
+//! | staff's strong `acr` | `proconnect-staff-acr` | `GUICHET_PROCONNECT_STAFF_ACR` | `DEFAULT_STAFF_ACR` (comma-separated) |
+//! | applicants' passwords | `applicant-password` | `GUICHET_APPLICANT_PASSWORD` | `true` (`false`: ProConnect only for applicants) |
 //!
 //! The `LEPTOS_*` variables (`LEPTOS_SITE_ADDR`, `LEPTOS_SITE_ROOT`, …) override
 //! the Leptos table as usual.
@@ -65,7 +71,17 @@ pub struct Config {
     pub auth_per_minute: u32,
     /// The upstream of the proxy mode; none: the sandbox.
     pub api_upstream: Option<crate::server::api_entreprise::upstream::UpstreamConfig>,
+    /// Sign-in with ProConnect; none: off.
+    pub proconnect: Option<crate::server::auth::proconnect::ProConnectConfig>,
+    /// Whether applicants may register and sign in with a password.
+    pub applicant_password: bool,
 }
+
+/// The `acr` values of ProConnect that count as the staff's second factor:
+/// those where the identity provider itself asked for a second factor.
+pub const DEFAULT_STAFF_ACR: &str = "eidas2,eidas3,\
+https://proconnect.gouv.fr/assurance/self-asserted-2fa,\
+https://proconnect.gouv.fr/assurance/consistency-checked-2fa";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -100,6 +116,12 @@ pub struct FileSettings {
     pub api_upstream_token: Option<String>,
     pub api_upstream_timeout_ms: Option<u64>,
     pub api_upstream_concurrency: Option<usize>,
+    pub applicant_password: Option<bool>,
+    pub proconnect_issuer: Option<String>,
+    pub proconnect_client_id: Option<String>,
+    pub proconnect_client_secret: Option<String>,
+    pub proconnect_acr_values: Option<String>,
+    pub proconnect_staff_acr: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub directory_data: Option<PathBuf>,
@@ -167,6 +189,21 @@ pub fn resolve(
 ) -> Result<Config, ConfigError> {
     let non_empty = |key: &str| env(key).filter(|v| !v.trim().is_empty());
     let api_upstream = api_upstream(&file, &non_empty)?;
+    let proconnect = proconnect(&file, &non_empty)?;
+    let applicant_password = match non_empty("GUICHET_APPLICANT_PASSWORD") {
+        Some(v) => match v.trim() {
+            "true" | "1" | "oui" => true,
+            "false" | "0" | "non" => false,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    key: "GUICHET_APPLICANT_PASSWORD",
+                    value: v,
+                    reason: "true ou false attendu",
+                });
+            }
+        },
+        None => file.applicant_password.unwrap_or(true),
+    };
     let data_dir = non_empty("GUICHET_DATA_DIR")
         .map(PathBuf::from)
         .or(file.data_dir)
@@ -240,6 +277,8 @@ pub fn resolve(
         clamd_address: non_empty("CLAMD_ADDRESS").or(file.clamd_address),
         auth_per_minute,
         api_upstream,
+        proconnect,
+        applicant_password,
         proxy: {
             let hops = non_empty("GUICHET_TRUST_PROXY").or(file.trust_proxy.map(|v| match v {
                 ProxyHops::Flag(b) => b.to_string(),
@@ -276,6 +315,56 @@ fn positive<T: std::str::FromStr + PartialOrd + Default>(
             }),
         None => Ok(file.unwrap_or(default)),
     }
+}
+
+/// ProConnect's settings: none without an issuer; the client id and secret
+/// are then required.
+fn proconnect(
+    file: &FileSettings,
+    non_empty: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<crate::server::auth::proconnect::ProConnectConfig>, ConfigError> {
+    let Some(issuer) = non_empty("GUICHET_PROCONNECT_ISSUER").or(file.proconnect_issuer.clone())
+    else {
+        return Ok(None);
+    };
+    let missing = |key: &'static str| ConfigError::Invalid {
+        key,
+        value: String::new(),
+        reason: "obligatoire avec GUICHET_PROCONNECT_ISSUER",
+    };
+    let client_id = non_empty("GUICHET_PROCONNECT_CLIENT_ID")
+        .or(file.proconnect_client_id.clone())
+        .ok_or_else(|| missing("GUICHET_PROCONNECT_CLIENT_ID"))?;
+    let client_secret = non_empty("GUICHET_PROCONNECT_CLIENT_SECRET")
+        .or(file.proconnect_client_secret.clone())
+        .ok_or_else(|| missing("GUICHET_PROCONNECT_CLIENT_SECRET"))?;
+    let acr_values = non_empty("GUICHET_PROCONNECT_ACR_VALUES")
+        .or(file.proconnect_acr_values.clone())
+        .unwrap_or_else(|| "eidas1".to_owned());
+    let staff_acr = non_empty("GUICHET_PROCONNECT_STAFF_ACR")
+        .or(file.proconnect_staff_acr.clone())
+        .unwrap_or_else(|| DEFAULT_STAFF_ACR.to_owned());
+    Ok(Some(crate::server::auth::proconnect::ProConnectConfig {
+        // Kept exactly as written: it must equal the provider's `issuer`.
+        issuer: if issuer.starts_with("https://") || issuer.starts_with("http://") {
+            issuer.trim().to_owned()
+        } else {
+            return Err(ConfigError::Invalid {
+                key: "GUICHET_PROCONNECT_ISSUER",
+                value: issuer,
+                reason: "adresse http(s) attendue",
+            });
+        },
+        client_id: client_id.trim().to_owned(),
+        client_secret: client_secret.trim().to_owned(),
+        acr_values: Some(acr_values.trim().to_owned()).filter(|a| !a.is_empty() && a != "none"),
+        staff_acr: staff_acr
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }))
 }
 
 /// The API's mode: `sandbox` (none), or `proxy` with its upstream.

@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(attachment_routes)
+        .merge(crate::server::auth::routes::routes())
         .layer(axum::middleware::from_fn_with_state(
             gate_state,
             gate_server_functions,

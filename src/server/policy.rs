@@ -81,6 +81,12 @@ pub const RULES: &[Rule] = {
         rule::<ConfirmEmail>(Public, Limit::None),
         rule::<Login>(Public, Limit::Auth),
         rule::<Logout>(Public, Limit::None),
+        rule::<SignInOptions>(Public, Limit::None),
+        // The sign-in waiting for its second factor on the caller's session
+        // (`session::pending`): nobody is signed in yet.
+        rule::<SecondFactorSetup>(Public, Limit::Auth),
+        rule::<ActivateSecondFactor>(Public, Limit::Auth),
+        rule::<VerifySecondFactor>(Public, Limit::Auth),
         rule::<RequestPasswordReset>(Public, Limit::Auth),
         rule::<ResetPassword>(Public, Limit::Auth),
         rule::<ChoosePassword>(Public, Limit::Auth),
@@ -88,6 +94,7 @@ pub const RULES: &[Rule] = {
         rule::<ListAccounts>(Roles(ADMIN), Limit::None),
         rule::<Invite>(Roles(ADMIN), Limit::None),
         rule::<SetAccountActive>(Roles(ADMIN), Limit::None),
+        rule::<ResetSecondFactor>(Roles(ADMIN), Limit::None),
         rule::<ListGateways>(Roles(ADMIN), Limit::None),
         rule::<CreateGateway>(Roles(ADMIN), Limit::None),
         rule::<RevokeGateway>(Roles(ADMIN), Limit::None),

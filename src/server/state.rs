@@ -48,6 +48,11 @@ pub struct AppState {
     pub api_mode: crate::server::api_entreprise::ApiMode,
     /// What one account may keep in the attachment store, in bytes.
     pub attachment_quota_bytes: i64,
+    /// Sign-in with ProConnect, when configured.
+    pub proconnect: Option<Arc<crate::server::auth::proconnect::ProConnect>>,
+    /// Whether applicants may register and sign in with a password (staff
+    /// always may, with their second factor).
+    pub applicant_password: bool,
 }
 
 impl AppState {
@@ -73,6 +78,8 @@ impl AppState {
             api: Arc::default(),
             api_mode: crate::server::api_entreprise::ApiMode::Sandbox,
             attachment_quota_bytes: crate::server::attachments::ACCOUNT_QUOTA_BYTES,
+            proconnect: None,
+            applicant_password: true,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use crate::api::auth::{
     ChangePassword, ChoosePassword, ConfirmEmail, Login, Logout, Register, RequestPasswordReset,
-    ResetPassword, whoami,
+    ResetPassword, SignInChoices, sign_in_options, whoami,
 };
 use crate::error::AppError;
 use crate::ui::forms::{
@@ -55,6 +55,60 @@ pub(crate) fn FormColumn(children: Children) -> impl IntoView {
     }
 }
 
+/// "S’identifier avec ProConnect", the button of the State's design system
+/// (`fr-connect`), going to the provider and back to `suite`.
+#[component]
+pub fn ProConnectButton(#[prop(into)] suite: Signal<Option<String>>) -> impl IntoView {
+    let href = move || match suite.get() {
+        Some(s) => crate::paths::with_suite(crate::paths::PROCONNECT_START, Some(&s)),
+        None => crate::paths::PROCONNECT_START.to_owned(),
+    };
+    view! {
+        <div class="fr-connect-group">
+            <a class="fr-connect guichet-proconnect" href=href>
+                <span class="fr-connect__login">"S’identifier avec"</span>
+                <span class="fr-connect__brand">"ProConnect"</span>
+            </a>
+            <p>
+                <a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener"
+                    title="Qu’est-ce que ProConnect ? - nouvelle fenêtre">"Qu’est-ce que ProConnect ?"</a>
+            </p>
+        </div>
+    }
+}
+
+/// What went wrong on the way back from ProConnect (`?proconnect=`).
+fn proconnect_failure(flag: &str) -> Option<&'static str> {
+    Some(match flag {
+        "annule" => "Vous avez annulé la connexion avec ProConnect.",
+        "indisponible" => {
+            "ProConnect ne répond pas pour le moment : réessayez dans quelques minutes, ou \
+             connectez-vous avec votre mot de passe."
+        }
+        "expire" => {
+            "La connexion avec ProConnect a expiré ou a été ouverte dans un autre navigateur : \
+             recommencez."
+        }
+        "refuse" => {
+            "La réponse de ProConnect n’a pas pu être vérifiée (code expiré ou déjà utilisé, \
+             signature invalide) : recommencez la connexion."
+        }
+        "sans_adresse" => {
+            "Votre identité ProConnect ne transmet pas d’adresse électronique : Guichet ne peut \
+             pas vous connecter avec elle."
+        }
+        "desactive" => {
+            "Ce compte a été désactivé par un administrateur de Guichet. Si vous devez encore \
+             instruire des demandes, demandez-lui de le réactiver."
+        }
+        "deja_lie" => {
+            "Ce compte Guichet est déjà lié à une autre identité ProConnect : connectez-vous avec \
+             celle-ci, ou demandez à un administrateur de Guichet."
+        }
+        _ => return None,
+    })
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
@@ -66,6 +120,13 @@ pub fn LoginPage() -> impl IntoView {
             .get("suite")
             .filter(|s| crate::paths::safe_return(s).is_some())
     });
+    let failure = Memo::new(move |_| {
+        query
+            .read()
+            .get("proconnect")
+            .and_then(|f| proconnect_failure(&f))
+    });
+    let choices = Resource::new(|| (), |_| sign_in_options());
     let value = action.value();
     let error = last_error(value);
     Effect::new(move |_| {
@@ -73,10 +134,14 @@ pub fn LoginPage() -> impl IntoView {
             go_to(&target);
         }
     });
-    view! {
-        <Title text="Se connecter" />
-        <FormColumn>
-            <h1>"Se connecter"</h1>
+    let password_form = move |c: &SignInChoices| {
+        let staff_only = !c.applicant_password;
+        view! {
+            {(c.proconnect).then(|| view! {
+                <h2 class="fr-h4 fr-mt-4w">
+                    {if staff_only { "Agents de Guichet : connexion par mot de passe" } else { "Ou avec votre mot de passe" }}
+                </h2>
+            })}
             <ErrorSummary error />
             <ActionForm action>
                 <InputField
@@ -101,6 +166,44 @@ pub fn LoginPage() -> impl IntoView {
                     "Se connecter"
                 </button>
             </ActionForm>
+        }
+    };
+    view! {
+        <Title text="Se connecter" />
+        <FormColumn>
+            <h1>"Se connecter"</h1>
+            {move || failure.get().map(|f| view! {
+                <div class="fr-alert fr-alert--error fr-mb-3w" role="alert" data-testid="proconnect-erreur">
+                    <h2 class="fr-alert__title fr-h6">"La connexion avec ProConnect n’a pas abouti"</h2>
+                    <p>{f}</p>
+                </div>
+            })}
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let c = choices.await.unwrap_or(SignInChoices {
+                        proconnect: false,
+                        applicant_password: true,
+                        link_email: None,
+                    });
+                    view! {
+                        {c.link_email.clone().map(|email| view! {
+                            <div class="fr-alert fr-alert--info fr-mb-3w" data-testid="liaison">
+                                <h2 class="fr-alert__title fr-h6">"Un compte Guichet existe déjà pour cette adresse"</h2>
+                                <p>{format!(
+                                    "ProConnect vous a identifié comme {email}. Pour relier votre identité ProConnect \
+                                     à ce compte, prouvez qu’il est à vous en vous connectant une dernière fois avec son \
+                                     mot de passe ; ensuite, ProConnect suffira."
+                                )}</p>
+                            </div>
+                        })}
+                        {(c.proconnect && c.link_email.is_none()).then(|| view! {
+                            <p>"Agents publics : connectez-vous avec le compte de votre administration."</p>
+                            <ProConnectButton suite />
+                        })}
+                        {password_form(&c)}
+                    }
+                })}
+            </Suspense>
             <hr class="fr-mt-4w" />
             <h2 class="fr-h4">"Vous n’avez pas de compte ?"</h2>
             <a class="fr-btn fr-btn--secondary" href={crate::paths::REGISTER}>"Créer un compte"</a>
@@ -114,6 +217,8 @@ pub fn RegisterPage() -> impl IntoView {
     let value = action.value();
     let error = last_error(value);
     let done = succeeded_or_flag(value, "envoye");
+    let choices = Resource::new(|| (), |_| sign_in_options());
+    let no_suite = Signal::derive(|| None::<String>);
     view! {
         <Title text="Créer un compte" />
         <FormColumn>
@@ -124,33 +229,58 @@ pub fn RegisterPage() -> impl IntoView {
                     view! {
                         <p>
                             "Le compte vous permet de déposer et de suivre les demandes d’accès de \
-                             votre organisation. Utilisez votre adresse électronique professionnelle."
+                             votre organisation."
                         </p>
-                        <ErrorSummary error />
-                        <ActionForm action>
-                            <InputField
-                                label="Adresse électronique professionnelle"
-                                name="email"
-                                kind="email"
-                                autocomplete="email"
-                                hint="Format attendu : prenom.nom@exemple.gouv.fr"
-                                error=field_error(error, "email")
-                            />
-                            <PasswordField
-                                label="Mot de passe"
-                                name="password"
-                                autocomplete="new-password"
-                                hint=NEW_PASSWORD_HINT
-                                error=field_error(error, "password")
-                            />
-                            <button
-                                class="fr-btn"
-                                type="submit"
-                                disabled=move || action.pending().get()
-                            >
-                                "Créer mon compte"
-                            </button>
-                        </ActionForm>
+                        <Suspense>
+                            {move || Suspend::new(async move {
+                                let c = choices.await.unwrap_or(SignInChoices {
+                                    proconnect: false,
+                                    applicant_password: true,
+                                    link_email: None,
+                                });
+                                view! {
+                                    {c.proconnect.then(|| view! {
+                                        <p>
+                                            "Agents publics : avec ProConnect, votre compte est créé à la première \
+                                             connexion, et votre rattachement à votre organisation est attesté auprès \
+                                             des instructeurs."
+                                        </p>
+                                        <ProConnectButton suite=no_suite />
+                                    })}
+                                    {c.applicant_password.then(|| view! {
+                                        {c.proconnect.then(|| view! {
+                                            <h2 class="fr-h4 fr-mt-4w">"Ou avec une adresse et un mot de passe"</h2>
+                                        })}
+                                        <p>"Utilisez votre adresse électronique professionnelle."</p>
+                                        <ErrorSummary error />
+                                        <ActionForm action>
+                                            <InputField
+                                                label="Adresse électronique professionnelle"
+                                                name="email"
+                                                kind="email"
+                                                autocomplete="email"
+                                                hint="Format attendu : prenom.nom@exemple.gouv.fr"
+                                                error=field_error(error, "email")
+                                            />
+                                            <PasswordField
+                                                label="Mot de passe"
+                                                name="password"
+                                                autocomplete="new-password"
+                                                hint=NEW_PASSWORD_HINT
+                                                error=field_error(error, "password")
+                                            />
+                                            <button
+                                                class="fr-btn"
+                                                type="submit"
+                                                disabled=move || action.pending().get()
+                                            >
+                                                "Créer mon compte"
+                                            </button>
+                                        </ActionForm>
+                                    })}
+                                }
+                            })}
+                        </Suspense>
                         <hr class="fr-mt-4w" />
                         <p>
                             "Vous avez déjà un compte ? "
@@ -460,8 +590,8 @@ pub fn LogoutButton(#[prop(optional)] header: bool) -> impl IntoView {
     let action = ServerAction::<Logout>::new();
     let value = action.value();
     Effect::new(move |_| {
-        if let Some(Ok(())) = value.get() {
-            go_to("/");
+        if let Some(Ok(target)) = value.get() {
+            go_to(&target);
         }
     });
     let class = if header {

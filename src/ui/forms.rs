@@ -56,6 +56,9 @@ pub fn InputField(
     #[prop(default = "off")] autocomplete: &'static str,
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] value: String,
+    /// The virtual keyboard to show (`numeric` for a code).
+    #[prop(optional)]
+    inputmode: &'static str,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let id = format!("champ-{name}");
@@ -74,6 +77,7 @@ pub fn InputField(
                 id=id
                 name=name
                 autocomplete=autocomplete
+                inputmode=(!inputmode.is_empty()).then_some(inputmode)
                 required
                 value=value
                 aria-invalid=move || has_error().then_some("true")

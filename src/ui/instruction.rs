@@ -8,6 +8,7 @@ use crate::api::instruction::{
 };
 use crate::api::space::RotateToken;
 use crate::domain::RequestState;
+use crate::domain::identity::AgentLink;
 use crate::domain::lifecycle::{EventKind, RequestKind};
 use crate::domain::request::field_label;
 use crate::domain::time::{format_paris as format_ms, format_paris_long};
@@ -143,11 +144,14 @@ pub fn DashboardPage() -> impl IntoView {
                 param("page"),
                 param("modele"),
                 param("nature"),
+                param("rattachement"),
                 refresh.get(),
             )
         },
-        |(q, state, assigned, sensitive, sort, page, modele, nature, _)| {
-            dashboard(q, state, assigned, sensitive, sort, page, modele, nature)
+        |(q, state, assigned, sensitive, sort, page, modele, nature, link, _)| {
+            dashboard(
+                q, state, assigned, sensitive, sort, page, modele, nature, link,
+            )
         },
     );
     let templates = Resource::new(|| (), |_| crate::api::templates::list_templates());
@@ -189,6 +193,8 @@ pub fn DashboardPage() -> impl IntoView {
                             .chain(crate::domain::lifecycle::SUBMITTED_STATES.iter().map(|s| (s.as_str(), s.label())))) />
                     <FilterSelect name="nature" label="Nature" current=Signal::derive(move || param("nature"))
                         options=owned([("", "Toutes"), ("initiale", "Premières demandes"), ("mise_a_jour", "Mises à jour"), ("renouvellement", "Renouvellements")]) />
+                    <FilterSelect name="rattachement" label="Rattachement du demandeur" current=Signal::derive(move || param("rattachement"))
+                        options=owned([("", "Tous"), ("proconnect", "Vérifié par ProConnect"), ("non_verifie", "Non vérifié")]) />
                     <FilterSelect name="assignation" label="Instructeur" current=Signal::derive(move || param("assignation"))
                         options=owned([("", "Tous"), ("moi", "Les miennes"), ("personne", "Non attribuées")]) />
                     <FilterSelect name="tri" label="Trier par" current=Signal::derive(move || param("tri"))
@@ -313,6 +319,9 @@ fn dashboard_view(d: DashboardView, query: leptos_router::params::ParamsMap) -> 
                                 <td>
                                     {l.organisation}
                                     {l.to_verify.then(|| view! { <p class="fr-badge fr-badge--sm fr-badge--info fr-ml-1w">"À vérifier"</p> })}
+                                    {(l.agent_link == AgentLink::ProConnect).then(|| view! {
+                                        <p class="fr-badge fr-badge--sm fr-badge--success fr-ml-1w" title=AgentLink::ProConnect.label()>"Agent rattaché"</p>
+                                    })}
                                 </td>
                                 <td>{l.siret}</td>
                                 <td>
@@ -666,6 +675,7 @@ fn review_view(r: ReviewView, a: ReviewActions) -> impl IntoView {
                 <li><button class="fr-btn fr-btn--secondary" type="button" data-fr-opened="false" aria-controls="modale-revocation">"Révoquer l’accès"</button></li>
             })}
         </ul>
+        <AgentLinkBox link=r.agent_link agent=r.agent.clone() siret=r.data.organisation.siret.clone() />
         <div class=if r.eligible { "fr-alert fr-alert--success fr-mb-3w" } else { "fr-alert fr-alert--warning fr-mb-3w" }
             data-testid="identite">
             <h2 class="fr-alert__title fr-h6">{format!("Organisation : {}", r.identity.verdict)}</h2>
@@ -889,5 +899,50 @@ mod tests {
             describe(None, RequestKind::Renewal, 6),
             "Le renouvellement n° 6 a changé."
         );
+    }
+}
+
+/// Whether ProConnect showed the applicant to be an agent of the
+/// organisation, and who they are according to it.
+#[component]
+fn AgentLinkBox(
+    link: AgentLink,
+    agent: Option<crate::api::instruction::AgentView>,
+    siret: String,
+) -> impl IntoView {
+    let detail = match (&agent, link) {
+        (Some(a), AgentLink::ProConnect) => format!(
+            "{} s’est connecté avec ProConnect : son fournisseur d’identité atteste qu’il travaille \
+             pour l’organisation de SIRET {}.",
+            if a.name.is_empty() {
+                "Le demandeur"
+            } else {
+                a.name.as_str()
+            },
+            siret.trim()
+        ),
+        (Some(a), AgentLink::Unverified) => format!(
+            "Le demandeur utilise ProConnect, mais son fournisseur d’identité le rattache à \
+             {} et non à l’organisation de la demande : vérifiez son lien avec elle.",
+            a.siret.as_deref().map_or_else(
+                || "aucune organisation".to_owned(),
+                |s| format!("l’organisation de SIRET {s}")
+            )
+        ),
+        (None, _) => {
+            "Le demandeur s’est connecté par mot de passe : rien n’atteste qu’il travaille pour \
+                      l’organisation de la demande. Vérifiez-le avant de décider."
+                .to_owned()
+        }
+    };
+    let class = match link {
+        AgentLink::ProConnect => "fr-alert fr-alert--success fr-alert--sm fr-mb-3w",
+        AgentLink::Unverified => "fr-alert fr-alert--info fr-alert--sm fr-mb-3w",
+    };
+    view! {
+        <div class=class data-testid="rattachement">
+            <h2 class="fr-alert__title fr-h6">{link.label()}</h2>
+            <p>{detail}</p>
+        </div>
     }
 }

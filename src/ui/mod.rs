@@ -13,6 +13,7 @@ pub mod layout;
 pub mod not_found;
 pub mod renewal;
 pub mod requests;
+pub mod second_factor;
 pub mod space;
 pub mod templates;
 pub mod usage;

@@ -1,6 +1,7 @@
 //! Test support: a real SQLite file and a fresh PostgreSQL database per test.
 #![allow(dead_code)]
 
+pub mod oidc;
 pub mod process;
 pub mod smtp;
 pub mod world;
@@ -462,11 +463,107 @@ pub async fn create_account(
         .execute(&mut *tx)
         .await
         .expect("verify");
+    if role != guichet::domain::lifecycle::Role::Applicant {
+        // Staff have their authenticator app set up, with the secret
+        // `totp_secret(email)`.
+        sqlx::query(
+            "INSERT INTO totp_factors (user_id, secret, created_at, confirmed_at) \
+             VALUES ($1, $2, $3, $3)",
+        )
+        .bind(id)
+        .bind(totp_secret(email))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("second factor");
+    }
     tx.commit().await.expect("commit");
     id
 }
 
-/// Signs in through the real endpoint; answers the session cookie pair.
+/// The authenticator app's secret (base32) of a staff account made by
+/// `create_account`.
+pub fn totp_secret(email: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("guichet-test:{email}").as_bytes());
+    match totp_rs::Secret::Raw(digest[..20].to_vec()).to_encoded() {
+        totp_rs::Secret::Encoded(s) => s,
+        totp_rs::Secret::Raw(_) => unreachable!("encoded"),
+    }
+}
+
+/// The code an authenticator app with `secret` (base32, spaces allowed)
+/// shows at time step `step` (30 s since the epoch).
+pub fn totp_code(secret: &str, step: i64) -> String {
+    let secret: String = secret.chars().filter(|c| !c.is_whitespace()).collect();
+    let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        bytes,
+        None,
+        String::new(),
+    );
+    totp.generate((step as u64) * 30)
+}
+
+/// The current time step of the codes.
+pub fn totp_step() -> i64 {
+    guichet::server::db::now_ms() / 30_000
+}
+
+/// The second step of a staff sign-in, through the real endpoints: the
+/// app's setup (first sign-in: its secret read from the setup page's data)
+/// or its code (the secret of `create_account`). A code already used is
+/// refused: the next step's code is tried, then the next step awaited.
+/// Answers the session cookie of the completed sign-in.
+pub async fn second_factor(
+    post: impl AsyncFn(&str, &[(&str, &str)], &str) -> (u16, serde_json::Value, Option<String>),
+    target: &str,
+    email: &str,
+    cookie: &str,
+) -> String {
+    if target.starts_with(guichet::paths::SECOND_FACTOR_SETUP) {
+        let (status, json, _) = post("/api/auth/second_factor_setup", &[], cookie).await;
+        assert_eq!(status, 200, "setup of {email}: {json}");
+        let secret = json["secret"].as_str().expect("secret").to_owned();
+        let code = totp_code(&secret, totp_step());
+        let (status, json, set) = post(
+            "/api/auth/activate_second_factor",
+            &[("code", &code)],
+            cookie,
+        )
+        .await;
+        assert_eq!(status, 200, "activation of {email}: {json}");
+        return set.expect("session cookie");
+    }
+    assert!(
+        target.starts_with(guichet::paths::SECOND_FACTOR),
+        "{target}"
+    );
+    let secret = totp_secret(email);
+    for _ in 0..3 {
+        for delta in [0, 1] {
+            let code = totp_code(&secret, totp_step() + delta);
+            let (status, json, set) =
+                post("/api/auth/verify_second_factor", &[("code", &code)], cookie).await;
+            if status == 200 {
+                return set.expect("session cookie");
+            }
+            assert_eq!(json["field"], "code", "second factor of {email}: {json}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(
+            30_000 - (guichet::server::db::now_ms() % 30_000) as u64 + 50,
+        ))
+        .await;
+    }
+    panic!("no code accepted for {email}");
+}
+
+/// Signs in through the real endpoint (with the second factor for staff);
+/// answers the session cookie pair.
 pub async fn sign_in(router: &axum::Router, email: &str, password: &str, ip: [u8; 4]) -> String {
     let a = post_form_from(
         router,
@@ -477,7 +574,20 @@ pub async fn sign_in(router: &axum::Router, email: &str, password: &str, ip: [u8
     )
     .await;
     assert_eq!(a.status, 200, "login {email}: {}", a.json);
-    cookie_pair(a.set_cookie.as_deref().expect("session cookie"))
+    let cookie = cookie_pair(a.set_cookie.as_deref().expect("session cookie"));
+    let target = a.json.as_str().unwrap_or_default().to_owned();
+    if !target.starts_with(guichet::paths::SIGN_IN) {
+        return cookie;
+    }
+    let post = async |path: &str, form: &[(&str, &str)], cookie: &str| {
+        let a = post_form_from(router, path, form, Some(cookie), ip).await;
+        (
+            a.status.as_u16(),
+            a.json,
+            a.set_cookie.as_deref().map(cookie_pair),
+        )
+    };
+    second_factor(post, &target, email, &cookie).await
 }
 
 /// The one-time token in the last email of `kind` sent to `to`.

@@ -116,24 +116,49 @@ impl Drop for Server {
     }
 }
 
-/// Signs in through the HTTP API of the server at `base`; answers the
-/// session cookie pair.
+/// Signs in through the HTTP API of the server at `base` (with the second
+/// factor for staff); answers the session cookie pair.
 pub async fn sign_in_at(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let res = http
-        .post(format!("{base}/api/auth/login"))
-        .header("origin", base)
-        .header("accept", "application/json")
-        .form(&[("email", email), ("password", password)])
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 200, "sign-in of {email}");
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("guichet_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("session cookie")
-        .to_owned()
+    let post = async |path: &str, form: &[(&str, &str)], cookie: Option<&str>| {
+        let mut req = http
+            .post(format!("{base}{path}"))
+            .header("origin", base)
+            .header("accept", "application/json")
+            .form(form);
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.expect("sign-in request");
+        let status = res.status().as_u16();
+        let cookie = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("guichet_session="))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_owned);
+        let json: serde_json::Value = serde_json::from_str(&res.text().await.unwrap_or_default())
+            .unwrap_or(serde_json::Value::Null);
+        (status, json, cookie)
+    };
+    let (status, json, cookie) = post(
+        "/api/auth/login",
+        &[("email", email), ("password", password)],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "sign-in of {email}: {json}");
+    let cookie = cookie.expect("session cookie");
+    let target = json.as_str().unwrap_or_default().to_owned();
+    if !target.starts_with(guichet::paths::SIGN_IN) {
+        return cookie;
+    }
+    super::second_factor(
+        async |path, form, cookie| post(path, form, Some(cookie)).await,
+        &target,
+        email,
+        &cookie,
+    )
+    .await
 }

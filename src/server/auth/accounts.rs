@@ -6,7 +6,7 @@ use crate::domain::request::is_email;
 use crate::error::{AppError, ErrorCode};
 use crate::server::auth::links::{self, Purpose};
 use crate::server::auth::password as pw;
-use crate::server::auth::session;
+use crate::server::auth::{federation, second_factor, session};
 use crate::server::db::links::LinkError;
 use crate::server::db::{self, DbError, outbox, users};
 use crate::server::mail::templates;
@@ -201,17 +201,30 @@ fn locked(until: i64, now: i64) -> AppError {
     )
 }
 
+/// Where a password sign-in goes next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Signed in.
+    SignedIn(Role),
+    /// Staff: the second factor is awaited; `setup` when the app is not set
+    /// up yet.
+    SecondFactor { setup: bool },
+}
+
 /// Signs in. Wrong address and wrong password get the same answer, after the
 /// same work. An unconfirmed address gets a fresh confirmation link. After
 /// `SIGN_IN_FAILURES_MAX` failures on one address (whether it has an account
 /// or not, so the lock tells nothing), sign-ins are refused for a while and
 /// the account's owner is emailed, whatever address the attempts came from.
+/// Staff then prove their second factor; a ProConnect identity waiting for
+/// this account is linked once the sign-in is complete.
 pub async fn login(
     state: &AppState,
     session: &Session,
     email: &str,
     password: &str,
-) -> Result<Role, AppError> {
+    suite: Option<String>,
+) -> Result<Next, AppError> {
     let now = db::now_ms();
     if let Some(until) = users::sign_in_locked_until(&state.db, email, now).await? {
         return Err(locked(until, now));
@@ -224,44 +237,247 @@ pub async fn login(
     let matches = verify_blocking(password, &hash).await?;
     let user = match user {
         Some(u) if matches && u.password_hash.is_some() => u,
-        user => {
-            let now = db::now_ms();
-            let lock = users::record_sign_in_failure(
-                &state.db,
-                email,
-                now,
-                SIGN_IN_WINDOW_MS,
-                SIGN_IN_FAILURES_MAX,
-                SIGN_IN_LOCK_MS,
-            )
-            .await?;
-            if let Some(lock) = lock {
-                if let Some(u) = user {
-                    let mail = templates::sign_in_locked(
-                        &u.email,
-                        SIGN_IN_LOCK_MS / 60_000,
-                        &state.link(FORGOT_PAGE),
-                    );
-                    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
-                    outbox::enqueue(&mut tx, &mail, now).await?;
-                    tx.commit().await.map_err(DbError::from)?;
-                }
-                return Err(locked(lock.until, now));
-            }
-            return Err(AppError::new(ErrorCode::InvalidCredentials));
-        }
+        user => return Err(failed_sign_in(state, email, user.as_ref()).await?),
     };
     users::clear_sign_in_failures(&state.db, email).await?;
     // Said only to whoever knows the password.
     if user.deactivated_at.is_some() {
         return Err(deactivated());
     }
+    if user.role == Role::Applicant && !state.applicant_password {
+        return Err(password_closed());
+    }
     if user.email_verified_at.is_none() {
         email_link(state, &user, Purpose::EmailConfirmation).await?;
         return Err(AppError::new(ErrorCode::EmailNotConfirmed));
     }
-    session::sign_in(session, user.id).await?;
-    Ok(user.role)
+    if user.role != Role::Applicant {
+        let setup = !second_factor::is_set_up(&state.db, user.id).await?;
+        session::await_second_factor(
+            session,
+            session::Pending {
+                user_id: user.id,
+                method: session::Method::Password,
+                id_token: None,
+                suite,
+                at: now,
+            },
+        )
+        .await?;
+        return Ok(Next::SecondFactor { setup });
+    }
+    session::sign_in(session, user.id, session::Method::Password, false, None).await?;
+    federation::link_waiting(state, session, &user).await?;
+    Ok(Next::SignedIn(user.role))
+}
+
+/// Counts a failed sign-in (password or second factor) for `email`, locks
+/// after too many and tells the account's owner; answers the error to show.
+async fn failed_sign_in(
+    state: &AppState,
+    email: &str,
+    user: Option<&users::User>,
+) -> Result<AppError, AppError> {
+    let now = db::now_ms();
+    let lock = users::record_sign_in_failure(
+        &state.db,
+        email,
+        now,
+        SIGN_IN_WINDOW_MS,
+        SIGN_IN_FAILURES_MAX,
+        SIGN_IN_LOCK_MS,
+    )
+    .await?;
+    let Some(lock) = lock else {
+        return Ok(AppError::new(ErrorCode::InvalidCredentials));
+    };
+    if let Some(u) = user {
+        let mail =
+            templates::sign_in_locked(&u.email, SIGN_IN_LOCK_MS / 60_000, &state.link(FORGOT_PAGE));
+        let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+        outbox::enqueue(&mut tx, &mail, now).await?;
+        tx.commit().await.map_err(DbError::from)?;
+    }
+    Ok(locked(lock.until, now))
+}
+
+/// The answer to an applicant's password sign-in or registration when
+/// applicants sign in with ProConnect only.
+pub fn password_closed() -> AppError {
+    AppError::with_message(
+        ErrorCode::Forbidden,
+        "Les demandeurs se connectent avec ProConnect : utilisez le bouton «\u{a0}S’identifier \
+         avec ProConnect\u{a0}».",
+    )
+}
+
+/// The second factor of the sign-in waiting on this session: an app's code
+/// or a recovery code. Wrong codes count as failed sign-ins (and lock the
+/// account as wrong passwords do). Answers the account's role and the page
+/// to go to.
+pub async fn verify_second_factor(
+    state: &AppState,
+    session: &Session,
+    typed: &str,
+) -> Result<(Role, Option<String>), AppError> {
+    let pending = session::pending(session)
+        .await?
+        .ok_or_else(second_factor_expired)?;
+    let user = users::get(&state.db, pending.user_id)
+        .await?
+        .filter(|u| u.deactivated_at.is_none())
+        .ok_or_else(second_factor_expired)?;
+    let now = db::now_ms();
+    if let Some(until) = users::sign_in_locked_until(&state.db, &user.email, now).await? {
+        return Err(locked(until, now));
+    }
+    let code =
+        crate::domain::identity::parse_code(typed).map_err(|m| AppError::invalid("code", m))?;
+    match second_factor::verify(&state.db, user.id, &user.email, &code).await? {
+        Ok(()) => {}
+        Err(second_factor::Refused::NoSetup) => return Err(second_factor_expired()),
+        Err(refused) => {
+            let e = failed_sign_in(state, &user.email, Some(&user)).await?;
+            if e.code == ErrorCode::RateLimited {
+                return Err(e);
+            }
+            return Err(AppError::invalid(
+                "code",
+                if refused == second_factor::Refused::Used {
+                    "Ce code a déjà servi : attendez que l’application en affiche un nouveau."
+                } else {
+                    "Ce code n’est pas le bon : saisissez le code affiché maintenant par votre \
+                     application, ou un code de secours encore inutilisé."
+                },
+            ));
+        }
+    }
+    users::clear_sign_in_failures(&state.db, &user.email).await?;
+    complete(state, session, &user, &pending).await?;
+    Ok((user.role, pending.suite))
+}
+
+/// The session once both factors are proved.
+async fn complete(
+    state: &AppState,
+    session: &Session,
+    user: &users::User,
+    pending: &session::Pending,
+) -> Result<(), AppError> {
+    session::sign_in(
+        session,
+        user.id,
+        pending.method,
+        true,
+        pending.id_token.as_deref(),
+    )
+    .await?;
+    federation::link_waiting(state, session, user).await?;
+    Ok(())
+}
+
+fn second_factor_expired() -> AppError {
+    AppError::with_message(
+        ErrorCode::Unauthenticated,
+        "La connexion a expiré : saisissez de nouveau votre adresse et votre mot de passe.",
+    )
+}
+
+/// The authenticator app's setup for the sign-in waiting on this session
+/// (its first sign-in); none when the app is already set up.
+pub async fn second_factor_setup(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<second_factor::Setup>, AppError> {
+    let pending = session::pending(session)
+        .await?
+        .ok_or_else(second_factor_expired)?;
+    let user = users::get(&state.db, pending.user_id)
+        .await?
+        .ok_or_else(second_factor_expired)?;
+    second_factor::setup(&state.db, user.id, &user.email).await
+}
+
+/// Confirms the app's setup with its first code and completes the sign-in;
+/// answers the recovery codes (shown once), the role and the page to go to.
+pub async fn activate_second_factor(
+    state: &AppState,
+    session: &Session,
+    typed: &str,
+) -> Result<(Vec<String>, Role, Option<String>), AppError> {
+    let pending = session::pending(session)
+        .await?
+        .ok_or_else(second_factor_expired)?;
+    let user = users::get(&state.db, pending.user_id)
+        .await?
+        .filter(|u| u.deactivated_at.is_none())
+        .ok_or_else(second_factor_expired)?;
+    let code = match crate::domain::identity::parse_code(typed) {
+        Ok(crate::domain::identity::TypedCode::Totp(code)) => code,
+        _ => {
+            return Err(AppError::invalid(
+                "code",
+                "Saisissez le code à 6 chiffres affiché par votre application.",
+            ));
+        }
+    };
+    let codes = match second_factor::activate(&state.db, user.id, &user.email, &code).await? {
+        Ok(codes) => codes,
+        Err(second_factor::Refused::NoSetup) => {
+            return Err(AppError::with_message(
+                ErrorCode::Conflict,
+                "L’application est déjà configurée pour ce compte : saisissez le code qu’elle \
+                 affiche.",
+            ));
+        }
+        Err(_) => {
+            return Err(AppError::invalid(
+                "code",
+                "Ce code n’est pas le bon : vérifiez que l’application a bien lu le QR code, \
+                 puis saisissez le code qu’elle affiche maintenant.",
+            ));
+        }
+    };
+    complete(state, session, &user, &pending).await?;
+    Ok((codes, user.role, pending.suite))
+}
+
+/// An administrator resets another staff account's second factor (a lost
+/// phone): the app and the recovery codes are removed, the account's
+/// sessions end, and its owner is told; they set it up again at their next
+/// sign-in.
+pub async fn reset_second_factor(
+    state: &AppState,
+    admin_id: i64,
+    email: &str,
+) -> Result<(), AppError> {
+    let unknown = || {
+        AppError::with_message(
+            ErrorCode::NotFound,
+            "Aucun compte d’instructeur, d’administrateur ou de rapporteur n’a cette adresse.",
+        )
+    };
+    let user = users::find_by_email(&state.db, email)
+        .await?
+        .filter(|u| u.role != Role::Applicant)
+        .ok_or_else(unknown)?;
+    if user.id == admin_id {
+        return Err(AppError::invalid(
+            "email",
+            "Vous ne pouvez pas réinitialiser votre propre double authentification : demandez-le \
+             à un autre administrateur.",
+        ));
+    }
+    let now = db::now_ms();
+    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let had = db::second_factor::remove_in(&mut tx, user.id).await?;
+    if had {
+        let mail = templates::second_factor_reset(&user.email, &state.link(LOGIN_PAGE));
+        outbox::enqueue(&mut tx, &mail, now).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    session::end_all_for_user(&state.db, user.id, None).await?;
+    Ok(())
 }
 
 /// The answer to a deactivated account that signs in.
@@ -385,7 +601,7 @@ pub async fn change_password(
     users::set_password_in(&mut tx, user.id, &hash, false, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     session::end_all_for_user(&state.db, user.id, None).await?;
-    session::sign_in(s, user.id).await
+    session::renew(s).await
 }
 
 /// Creates an instructor or administrator account (or finds the invited one)

@@ -31,6 +31,42 @@ pub const TOUCH_EVERY_MS: i64 = 5 * 60_000;
 const USER_ID: &str = "user_id";
 const AUTH_AT: &str = "auth_at";
 const SEEN_AT: &str = "seen_at";
+/// How the user signed in (`Method`).
+const METHOD: &str = "method";
+/// Set once a staff member's second factor is proved (app code, recovery
+/// code, or a ProConnect sign-in at a strong enough `acr`).
+const SECOND_FACTOR: &str = "second_factor";
+/// The ProConnect ID token, the hint of the provider's sign-out.
+const ID_TOKEN: &str = "id_token";
+/// Between the first factor and the second: who, how, and where to go.
+const PENDING: &str = "pending_second_factor";
+/// A ProConnect identity waiting for its account's owner to prove the
+/// account (password) before they are linked.
+const PENDING_LINK: &str = "pending_link";
+
+/// A ProConnect sign-in under way (`proconnect::Started`).
+const PROCONNECT_STARTED: &str = "proconnect_started";
+
+/// How long the second factor may be waited for after the password.
+pub const PENDING_MS: i64 = 10 * 60_000;
+
+/// How a session was signed in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Method {
+    Password,
+    ProConnect,
+}
+
+/// A sign-in in progress: the first factor is proved, the second is not.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pending {
+    pub user_id: i64,
+    pub method: Method,
+    pub id_token: Option<String>,
+    /// The page to go to once signed in.
+    pub suite: Option<String>,
+    pub at: i64,
+}
 
 /// The session layer: HttpOnly, SameSite=Lax, Secure over https, ids rotated
 /// at sign-in.
@@ -183,12 +219,26 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
         .await
         .map_err(session_error)?
         .unwrap_or(0);
+    let method = session
+        .get::<Method>(METHOD)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(Method::Password);
+    let second_factor = session
+        .get::<bool>(SECOND_FACTOR)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(false);
     let user = db::users::get(db, user_id).await?;
     let user = match user {
         Some(u)
             if now - auth_at <= ABSOLUTE_TIMEOUT_MS
-                && u.password_hash.is_some()
-                && u.deactivated_at.is_none() =>
+                // A password session ends with its password (an invitation
+                // taking over an unproved account drops it).
+                && (u.password_hash.is_some() || method == Method::ProConnect)
+                && u.deactivated_at.is_none()
+                // Staff sessions need the second factor.
+                && (u.role == Role::Applicant || second_factor) =>
         {
             u
         }
@@ -228,9 +278,18 @@ pub async fn is_alive(db: &Db, id: &Id, now: i64) -> Result<bool, DbError> {
 }
 
 /// Signs a user in on this session: a new session id (the one the browser
-/// came with, possibly planted, is dropped), then the user's id.
-pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
+/// came with, possibly planted, is dropped), then the user's id, how they
+/// signed in, whether their second factor is proved, and the ProConnect ID
+/// token when there is one.
+pub async fn sign_in(
+    session: &Session,
+    user_id: i64,
+    method: Method,
+    second_factor: bool,
+    id_token: Option<&str>,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    let _ = session.remove_value(PENDING).await.map_err(session_error)?;
     let now = db::now_ms();
     session
         .insert(USER_ID, user_id)
@@ -238,7 +297,112 @@ pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), AppError> {
         .map_err(session_error)?;
     session.insert(AUTH_AT, now).await.map_err(session_error)?;
     session.insert(SEEN_AT, now).await.map_err(session_error)?;
+    session
+        .insert(METHOD, method)
+        .await
+        .map_err(session_error)?;
+    session
+        .insert(SECOND_FACTOR, second_factor)
+        .await
+        .map_err(session_error)?;
+    match id_token {
+        Some(t) => session.insert(ID_TOKEN, t).await.map_err(session_error)?,
+        None => {
+            let _ = session
+                .remove_value(ID_TOKEN)
+                .await
+                .map_err(session_error)?;
+        }
+    }
     Ok(())
+}
+
+/// After a password change: a new session id and a new sign-in time; the
+/// rest (second factor included) stays.
+pub async fn renew(session: &Session) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(AUTH_AT, db::now_ms())
+        .await
+        .map_err(session_error)
+}
+
+/// The first factor is proved, the second is awaited: nobody is signed in
+/// on this session until it is (a new id all the same).
+pub async fn await_second_factor(session: &Session, pending: Pending) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    for key in [USER_ID, AUTH_AT, SEEN_AT, METHOD, SECOND_FACTOR, ID_TOKEN] {
+        let _ = session.remove_value(key).await.map_err(session_error)?;
+    }
+    session
+        .insert(PENDING, pending)
+        .await
+        .map_err(session_error)
+}
+
+/// The sign-in waiting for its second factor on this session, if it is
+/// recent enough.
+pub async fn pending(session: &Session) -> Result<Option<Pending>, AppError> {
+    let p = session
+        .get::<Pending>(PENDING)
+        .await
+        .map_err(session_error)?;
+    Ok(p.filter(|p| db::now_ms() - p.at <= PENDING_MS))
+}
+
+/// Keeps a ProConnect identity to link once its account's owner proves
+/// the account.
+pub async fn keep_pending_link<T: serde::Serialize>(
+    session: &Session,
+    identity: &T,
+) -> Result<(), AppError> {
+    session
+        .insert(PENDING_LINK, identity)
+        .await
+        .map_err(session_error)
+}
+
+/// Takes the identity waiting to be linked, if any.
+pub async fn take_pending_link<T: serde::de::DeserializeOwned>(
+    session: &Session,
+) -> Result<Option<T>, AppError> {
+    session
+        .remove::<T>(PENDING_LINK)
+        .await
+        .map_err(session_error)
+}
+
+/// Peeks at the identity waiting to be linked, if any.
+pub async fn pending_link<T: serde::de::DeserializeOwned>(
+    session: &Session,
+) -> Result<Option<T>, AppError> {
+    session.get::<T>(PENDING_LINK).await.map_err(session_error)
+}
+
+/// Keeps a ProConnect sign-in under way until the provider's return.
+pub async fn keep_started<T: serde::Serialize>(
+    session: &Session,
+    started: &T,
+) -> Result<(), AppError> {
+    session
+        .insert(PROCONNECT_STARTED, started)
+        .await
+        .map_err(session_error)
+}
+
+/// Takes the ProConnect sign-in under way (used once).
+pub async fn take_started<T: serde::de::DeserializeOwned>(
+    session: &Session,
+) -> Result<Option<T>, AppError> {
+    session
+        .remove::<T>(PROCONNECT_STARTED)
+        .await
+        .map_err(session_error)
+}
+
+/// The ProConnect ID token of this session, if it was signed in that way.
+pub async fn id_token(session: &Session) -> Result<Option<String>, AppError> {
+    session.get::<String>(ID_TOKEN).await.map_err(session_error)
 }
 
 /// Signs out: the session record is deleted and the cookie cleared.

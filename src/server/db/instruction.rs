@@ -46,6 +46,9 @@ pub struct Filters {
     pub template: Option<String>,
     /// First requests only, or updates only.
     pub kind: Option<crate::domain::lifecycle::RequestKind>,
+    /// Applicants shown by ProConnect to be agents of the organisation, or
+    /// not.
+    pub agent_link: Option<crate::domain::identity::AgentLink>,
     pub sort: Sort,
     /// From 1.
     pub page: i64,
@@ -73,6 +76,7 @@ pub struct QueueRow {
     #[sqlx(try_from = "String")]
     pub kind: crate::domain::lifecycle::RequestKind,
     pub parent_id: Option<i64>,
+    pub agent_link: Option<String>,
 }
 
 enum Bind {
@@ -210,6 +214,11 @@ fn conditions(
             param(Bind::Text(kind.as_str().to_owned()))
         ));
     }
+    match f.agent_link.map(crate::domain::identity::AgentLink::stored) {
+        Some(Some(stored)) => all.push(format!("r.agent_link = '{stored}'")),
+        Some(None) => all.push("r.agent_link IS NULL".to_owned()),
+        None => {}
+    }
     if let Some((t, reach)) = search {
         let mut any = vec![match reach {
             Reach::Column => format!(
@@ -259,7 +268,8 @@ async fn matching(
         None if f.assigned == Assigned::Anyone
             && !f.sensitive
             && f.template.is_none()
-            && f.kind.is_none() =>
+            && f.kind.is_none()
+            && f.agent_link.is_none() =>
         {
             let states: Vec<RequestState> = match f.state {
                 Some(s) => vec![s],
@@ -354,7 +364,7 @@ pub async fn queue(db: &Db, viewer_id: i64, f: &Filters) -> Result<QueuePage, Db
          (SELECT u.email FROM users u WHERE u.id = r.applicant_id) AS applicant_email, \
          (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id \
           AND m.author_role = 'applicant' AND m.read_by_instructors_at IS NULL) AS unread, \
-         r.organisation_check, r.kind, r.parent_id \
+         r.organisation_check, r.kind, r.parent_id, r.agent_link \
          FROM requests r WHERE {filters} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {}",
         (page - 1) * PAGE_SIZE
     );

@@ -8,12 +8,14 @@
 pub mod attachments;
 pub mod directory;
 pub mod gateways;
+pub mod identities;
 pub mod instruction;
 pub mod links;
 pub mod outbox;
 pub mod rate;
 pub mod renewals;
 pub mod requests;
+pub mod second_factor;
 pub mod sessions;
 pub mod spaces;
 pub mod templates;

@@ -26,6 +26,9 @@ pub struct StoredRequest {
     pub kind: RequestKind,
     /// The accepted request an update changes.
     pub parent_id: Option<i64>,
+    /// Whether ProConnect showed the applicant to be an agent of the
+    /// organisation at the last submission.
+    pub agent_link: crate::domain::identity::AgentLink,
 }
 
 /// One row of the event log.
@@ -211,13 +214,14 @@ struct Row {
     #[sqlx(try_from = "String")]
     kind: RequestKind,
     parent_id: Option<i64>,
+    agent_link: Option<String>,
 }
 
 /// Reads one request, with the list of its attachments (from their table).
 pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, applicant_id, state, version, data, created_at, updated_at, submitted_at, \
-         organisation_check, kind, parent_id FROM requests WHERE id = $1",
+         organisation_check, kind, parent_id, agent_link FROM requests WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
@@ -242,7 +246,23 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
             .and_then(|c| serde_json::from_str(&c).ok()),
         kind: row.kind,
         parent_id: row.parent_id,
+        agent_link: crate::domain::identity::AgentLink::from_stored(row.agent_link.as_deref()),
     }))
+}
+
+/// Records whether the applicant submitting is an agent of the request's
+/// organisation according to ProConnect.
+pub async fn set_agent_link_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    link: crate::domain::identity::AgentLink,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE requests SET agent_link = $1 WHERE id = $2")
+        .bind(link.stored())
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Keeps what the directory said of the request's SIRET.

@@ -72,8 +72,15 @@ pub async fn submit(
             &link,
         ));
     }
+    // What ProConnect said of the applicant at their last sign-in with it.
+    let agent = db::identities::of_user(&state.db, db::identities::PROCONNECT, by.id).await?;
+    let link = crate::domain::identity::AgentLink::of(
+        agent.as_ref().and_then(|a| a.siret.as_deref()),
+        &r.data.organisation.siret,
+    );
     let now = db::now_ms();
     let mut tx = state.db.pool.begin().await?;
+    db::requests::set_agent_link_in(&mut tx, id, link).await?;
     let changed = db::requests::change_state_in(
         &mut tx,
         &Change {

@@ -40,20 +40,10 @@ pub async fn start(
         .take(20)
         .collect();
     let siret = siret.trim();
-    if !siret.is_empty() {
-        data.organisation.siret = siret.to_owned();
-        // What the directories say of it, as a save would record it.
-        if let Some(OrganisationCheck::Found {
-            name,
-            legal_category,
-            active,
-            ..
-        }) = state.check_siret(siret, None).await
-        {
-            data.organisation.name = name;
-            data.organisation.legal_category = legal_category;
-            data.organisation.active = Some(active);
-        }
+    if siret.is_empty() {
+        prefill_agent_organisation(state, applicant_id, &mut data).await?;
+    } else {
+        fill_organisation(state, &mut data, siret).await;
     }
     let id = db::requests::create_draft_from_template(
         &state.db,
@@ -65,6 +55,38 @@ pub async fn start(
     )
     .await?;
     Ok(Some(id))
+}
+
+/// Puts `siret` in step 1 with what the directories say of it, as a save
+/// would record it.
+async fn fill_organisation(state: &AppState, data: &mut RequestData, siret: &str) {
+    data.organisation.siret = siret.to_owned();
+    if let Some(OrganisationCheck::Found {
+        name,
+        legal_category,
+        active,
+        ..
+    }) = state.check_siret(siret, None).await
+    {
+        data.organisation.name = name;
+        data.organisation.legal_category = legal_category;
+        data.organisation.active = Some(active);
+    }
+}
+
+/// Step 1 of a new draft for `applicant_id`: the organisation their
+/// ProConnect identity says they work for, when they have one.
+pub async fn prefill_agent_organisation(
+    state: &AppState,
+    applicant_id: i64,
+    data: &mut RequestData,
+) -> Result<(), AppError> {
+    let agent =
+        db::identities::of_user(&state.db, db::identities::PROCONNECT, applicant_id).await?;
+    if let Some(siret) = agent.and_then(|a| a.siret) {
+        fill_organisation(state, data, &siret).await;
+    }
+    Ok(())
 }
 
 /// `text` trimmed, at most `max` characters.

@@ -146,6 +146,28 @@ pub fn sign_in_locked(to: &str, minutes: i64, reset_link: &str) -> NewEmail {
     )
 }
 
+/// A staff member's second factor was reset by an administrator.
+pub fn second_factor_reset(to: &str, sign_in_link: &str) -> NewEmail {
+    email(
+        "second_factor_reset",
+        to,
+        "Votre double authentification a été réinitialisée",
+        vec![
+            "Bonjour,".to_owned(),
+            "Un administrateur de Guichet API Entreprise a réinitialisé la double \
+             authentification de votre compte : l’application d’authentification et les codes de \
+             secours enregistrés ne sont plus valables, et vos sessions ouvertes ont été fermées."
+                .to_owned(),
+            format!(
+                "À votre prochaine connexion ({sign_in_link}), vous configurerez de nouveau votre \
+                 application en scannant un QR code. Si vous n’avez rien demandé, prévenez \
+                 immédiatement un administrateur de Guichet."
+            ),
+        ],
+        Some(("Se connecter", sign_in_link)),
+    )
+}
+
 pub fn request_received(to: &str, id: i64, title: &str, link: &str) -> NewEmail {
     email(
         "request_received",

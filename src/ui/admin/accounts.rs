@@ -1,7 +1,7 @@
 //! `/admin/comptes`: the accounts, and inviting instructors,
 //! administrators and rapporteurs.
 
-use crate::api::auth::{AccountRow, Invite, SetAccountActive, list_accounts};
+use crate::api::auth::{AccountRow, Invite, ResetSecondFactor, SetAccountActive, list_accounts};
 use crate::domain::lifecycle::Role;
 use crate::ui::account::{last_error, succeeded_or_flag};
 use crate::ui::forms::{ErrorSummary, InputField, SuccessNotice, field_error, load_error};
@@ -12,11 +12,20 @@ use leptos_meta::Title;
 pub fn AccountsPage() -> impl IntoView {
     let invite = ServerAction::<Invite>::new();
     let set_active = ServerAction::<SetAccountActive>::new();
+    let reset = ServerAction::<ResetSecondFactor>::new();
     let accounts = Resource::new_blocking(
-        move || (invite.version().get(), set_active.version().get()),
+        move || {
+            (
+                invite.version().get(),
+                set_active.version().get(),
+                reset.version().get(),
+            )
+        },
         |_| list_accounts(),
     );
     let set_error = last_error(set_active.value());
+    let reset_error = last_error(reset.value());
+    let reset_done = succeeded_or_flag(reset.value(), "reinitialise");
     let value = invite.value();
     let error = last_error(value);
     let done = succeeded_or_flag(value, "invite");
@@ -25,6 +34,15 @@ pub fn AccountsPage() -> impl IntoView {
         <super::AdminLayout>
             <h1>"Comptes"</h1>
             <ErrorSummary error=set_error />
+            <ErrorSummary error=reset_error />
+            <Show when=move || reset_done.get()>
+                <SuccessNotice title="Double authentification réinitialisée">
+                    <p>
+                        "Les sessions du compte sont fermées ; la personne configurera de nouveau son \
+                         application à sa prochaine connexion. Un courriel l’en informe."
+                    </p>
+                </SuccessNotice>
+            </Show>
             <Suspense>
                 {move || Suspend::new(async move {
                     match accounts.await {
@@ -38,6 +56,8 @@ pub fn AccountsPage() -> impl IntoView {
                                                 <th scope="col">"Adresse"</th>
                                                 <th scope="col">"Rôle"</th>
                                                 <th scope="col">"État"</th>
+                                                <th scope="col">"Double authentification"</th>
+                                                <th scope="col">"ProConnect"</th>
                                                 <th scope="col">"Créé le"</th>
                                                 <th scope="col">"Accès"</th>
                                             </tr>
@@ -45,7 +65,7 @@ pub fn AccountsPage() -> impl IntoView {
                                         <tbody>
                                             {rows
                                                 .into_iter()
-                                                .map(|a| account_row(a, set_active))
+                                                .map(|a| account_row(a, set_active, reset))
                                                 .collect_view()}
                                         </tbody>
                                     </table>
@@ -112,7 +132,30 @@ pub fn AccountsPage() -> impl IntoView {
 
 /// One account: its state, and for a staff account other than one's own,
 /// "Désactiver" or "Réactiver".
-fn account_row(a: AccountRow, set_active: ServerAction<SetAccountActive>) -> impl IntoView {
+fn account_row(
+    a: AccountRow,
+    set_active: ServerAction<SetAccountActive>,
+    reset: ServerAction<ResetSecondFactor>,
+) -> impl IntoView {
+    let staff = a.role != Role::Applicant;
+    let second_factor = match (staff, a.second_factor) {
+        (false, _) => "—",
+        (true, true) => "Activée",
+        (true, false) => "À configurer à la connexion",
+    };
+    let reset_email = a.email.clone();
+    let reset_button = (staff && a.second_factor && !a.is_me).then(move || {
+        view! {
+            <ActionForm action=reset>
+                <input type="hidden" name="email" value=reset_email.clone() />
+                <button class="fr-btn fr-btn--sm fr-btn--tertiary fr-mt-1w" type="submit"
+                    aria-label=format!("Réinitialiser la double authentification de {reset_email}")
+                    disabled=move || reset.pending().get()>
+                    "Réinitialiser"
+                </button>
+            </ActionForm>
+        }
+    });
     let status = if a.deactivated {
         "Désactivé"
     } else if !a.has_password {
@@ -146,6 +189,8 @@ fn account_row(a: AccountRow, set_active: ServerAction<SetAccountActive>) -> imp
             <td>{a.email}</td>
             <td>{a.role.label()}</td>
             <td>{status}</td>
+            <td>{second_factor}{reset_button}</td>
+            <td>{if a.proconnect { "Lié" } else { "—" }}</td>
             <td>{crate::domain::time::format_paris(a.created_at)}</td>
             <td>{action}</td>
         </tr>
