@@ -11,6 +11,19 @@ export const baseURL = `http://127.0.0.1:${port}`;
 const smtpPort = port + 1000;
 /** The stand-in for the public company search (the Internet is out of reach). */
 const searchPort = port + 2000;
+/** The OpenID Connect provider standing in for ProConnect. */
+const oidcPort = port + 3000;
+export const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
+/** The agents it knows (login on its screen → ProConnect claims). */
+export const oidcAccounts = {
+  'agent.occitanie': {
+    email: 'agent.proconnect@occitanie.fr',
+    given_name: 'Camille',
+    usual_name: 'Martin',
+    siret: '20005379100014',
+    uid: 'e2e-1',
+  },
+};
 /** Where the SMTP sink writes what it receives. */
 export const mailDir = path.join(dataDir, 'smtp');
 
@@ -60,6 +73,21 @@ export default defineConfig({
       timeout: 30_000,
     },
     {
+      // ProConnect: the certified oidc-provider, configured as ProConnect is.
+      command: `node ${path.join(__dirname, 'oidc', 'provider.mjs')}`,
+      port: oidcPort,
+      reuseExistingServer: false,
+      timeout: 30_000,
+      env: {
+        PORT: String(oidcPort),
+        CLIENT_ID: 'guichet-e2e',
+        CLIENT_SECRET: 'secret-du-client-e2e',
+        REDIRECT_URIS: `${baseURL}/connexion/proconnect/retour`,
+        POST_LOGOUT_URIS: `${baseURL}/`,
+        ACCOUNTS: JSON.stringify(oidcAccounts),
+      },
+    },
+    {
       command: `${process.env.GUICHET_BIN ?? path.join(root, 'target/debug/guichet')} serve`,
       cwd: root,
       url: `${baseURL}/healthz`,
@@ -75,6 +103,9 @@ export default defineConfig({
         DATABASE_URL: '',
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         GUICHET_DIRECTORY_ONLINE_URL: `http://127.0.0.1:${searchPort}`,
+        GUICHET_PROCONNECT_ISSUER: oidcIssuer,
+        GUICHET_PROCONNECT_CLIENT_ID: 'guichet-e2e',
+        GUICHET_PROCONNECT_CLIENT_SECRET: 'secret-du-client-e2e',
         // Every test signs in from 127.0.0.1: the per-address limit (tested
         // in tests/auth.rs) would stop the suite.
         GUICHET_AUTH_PER_MINUTE: '1000',

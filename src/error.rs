@@ -58,10 +58,12 @@ pub enum ErrorCode {
     QueryTooShort,
     /// A directory search longer than 100 characters.
     QueryTooLong,
+    /// The sign-in waiting for its second factor is over (or there is none).
+    SignInExpired,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         ErrorCode::BadRequest,
         ErrorCode::Invalid,
         ErrorCode::Unauthenticated,
@@ -86,6 +88,7 @@ impl ErrorCode {
         ErrorCode::InvalidQuery,
         ErrorCode::QueryTooShort,
         ErrorCode::QueryTooLong,
+        ErrorCode::SignInExpired,
     ];
 
     /// The HTTP status this code is answered with.
@@ -97,7 +100,7 @@ impl ErrorCode {
             ErrorCode::InvalidCredentials => 401,
             ErrorCode::EmailNotConfirmed => 403,
             ErrorCode::Forbidden => 403,
-            ErrorCode::InvalidLink => 410,
+            ErrorCode::InvalidLink | ErrorCode::SignInExpired => 410,
             ErrorCode::RateLimited => 429,
             ErrorCode::Conflict => 409,
             ErrorCode::NotEditable => 409,
@@ -126,6 +129,7 @@ impl ErrorCode {
             ErrorCode::EmailNotConfirmed => "email_not_confirmed",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::InvalidLink => "invalid_link",
+            ErrorCode::SignInExpired => "sign_in_expired",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Conflict => "conflict",
             ErrorCode::NotEditable => "not_editable",
@@ -197,6 +201,9 @@ impl ErrorCode {
                 "Saisissez au moins 2 caractères du nom de votre organisation, ou son SIRET."
             }
             ErrorCode::QueryTooLong => "La recherche est limitée à 100 caractères.",
+            ErrorCode::SignInExpired => {
+                "La connexion a expiré : saisissez de nouveau votre adresse et votre mot de passe."
+            }
         }
     }
 }

@@ -111,10 +111,8 @@ async fn an_administrator_deactivates_and_reactivates_a_staff_account() {
         // Reactivated: signs in again.
         let a = set("instructeur@beta.gouv.fr", true, admin.clone()).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let a = login(PASSWORD).await;
-        assert_eq!(a.status, 200, "{}: {}", t.name, a.json);
-        let again = cookie_pair(a.set_cookie.as_deref().expect("cookie"));
-        assert_eq!(dashboard(again).await, 200);
+        let again = sign_in(&w.app, "instructeur@beta.gouv.fr", PASSWORD, [10, 2, 0, 10]).await;
+        assert_eq!(dashboard(again).await, 200, "{}", t.name);
         t.cleanup().await;
     }
 }

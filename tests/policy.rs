@@ -246,13 +246,24 @@ async fn every_server_function_is_in_the_policy_and_enforced() {
         )
         .await
         .expect("draft");
+        let mut sessions: std::collections::HashMap<&str, String> =
+            std::collections::HashMap::new();
         for path in &paths {
             let rule = policy::rule_for(path).expect("checked above");
             for caller in Caller::ALL {
-                // A fresh session per call: logout or a password change must
-                // not leak into the next cell.
+                // A live session per caller: signed in again when a cell
+                // (logout, a password change) ended it. Staff sign in with
+                // their app's code, which serves once: not once per cell.
                 let cookie = match caller.account() {
-                    Some((email, _)) => Some(sign_in(&app, email, PASSWORD, next_ip()).await),
+                    Some((email, _)) => {
+                        let kept = sessions.get(email).cloned();
+                        let cookie = match kept {
+                            Some(c) if whoami(&app, Some(&c)).await.is_some() => c,
+                            _ => sign_in(&app, email, PASSWORD, next_ip()).await,
+                        };
+                        sessions.insert(email, cookie.clone());
+                        Some(cookie)
+                    }
                     None => None,
                 };
                 let a = match sample(path, request_id).expect("checked above") {

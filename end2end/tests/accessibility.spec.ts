@@ -1,5 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import {
+  apiSignIn,
   example,
   expectNoAxeViolations,
   expectVisibleFocus,
@@ -113,10 +114,9 @@ test('axe ne relève aucune violation sur chaque page des parcours visiteur, dem
   const admin = await adminContext.newPage();
   await audit(admin, new URL(link).pathname + new URL(link).search);
   const token = new URL(link).searchParams.get('jeton') as string;
-  let res = await admin.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers });
+  const res = await admin.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers });
   expect(res.status()).toBe(200);
-  res = await admin.request.post(`${base}/api/auth/login`, { form: { email: `admin.a11y.${stamp}@beta.gouv.fr`, password }, headers });
-  expect(res.status()).toBe(200);
+  await apiSignIn(admin, `admin.a11y.${stamp}@beta.gouv.fr`, password);
   await audit(admin, '/admin/comptes');
   await audit(admin, '/instruction');
 

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { expectNoAxeViolations, hydrated, instructorIn, runGuichet, waitForMailLink, watchConsole } from './helpers';
+import { appCode, expectNoAxeViolations, hydrated, instructorIn, runGuichet, waitForMailLink, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 const newPassword = 'une autre phrase bien longue';
@@ -214,6 +214,11 @@ test.describe('comptes', () => {
     await row.getByRole('button', { name: `Réactiver le compte ${email}` }).click();
     await expect(row).toContainText('Actif');
     await instructor.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    // Then the code of the authenticator app.
+    await expect(instructor).toHaveURL(/\/connexion\/code/);
+    await hydrated(instructor);
+    await instructor.getByLabel('Code de l’application').fill(appCode(email, 1));
+    await instructor.getByRole('button', { name: 'Valider' }).click();
     await expect(instructor).toHaveURL(/\/instruction/);
     for (const c of [adminContext, staffContext]) await c.close();
   });

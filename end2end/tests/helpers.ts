@@ -1,3 +1,4 @@
+import * as OTPAuth from 'otpauth';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -123,6 +124,49 @@ const contact = (tag: string) => ({
   phone: '05 61 33 50 50',
   job_title: 'Chargée de mission',
 });
+
+/** The authenticator apps' secrets (base32) of the staff accounts set up
+ * by these tests, by address. */
+const appSecrets = new Map<string, string>();
+
+/** The code an authenticator app shows for `email`'s account, `ahead`
+ * steps of 30 s from now. */
+export function appCode(email: string, ahead = 0): string {
+  const secret = appSecrets.get(email);
+  expect(secret, `no authenticator app set up for ${email}`).toBeTruthy();
+  return new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret as string), digits: 6, period: 30 }).generate({
+    timestamp: Date.now() + ahead * 30_000,
+  });
+}
+
+/** Remembers the secret an app was set up with (read off the setup page). */
+export function rememberAppSecret(email: string, secret: string): void {
+  appSecrets.set(email, secret.replace(/\s+/g, ''));
+}
+
+/** Signs the page's context in through the API: password, then for staff
+ * the second factor (the app set up at the first sign-in, its code
+ * computed here as a phone computes it). */
+export async function apiSignIn(page: Page, email: string, password: string): Promise<void> {
+  const base = process.env.E2E_BASE ?? `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
+  const headers = { Origin: base, Accept: 'application/json' };
+  let res = await page.request.post(`${base}/api/auth/login`, { form: { email, password }, headers });
+  expect(res.status(), await res.text()).toBe(200);
+  const target = (await res.json()) as string;
+  if (target.startsWith('/connexion/double-authentification')) {
+    res = await page.request.post(`${base}/api/auth/second_factor_setup`, { headers });
+    rememberAppSecret(email, (await res.json()).secret);
+    res = await page.request.post(`${base}/api/auth/activate_second_factor`, { form: { code: appCode(email) }, headers });
+    expect(res.status(), await res.text()).toBe(200);
+  } else if (target.startsWith('/connexion/code')) {
+    // A code already used is refused: the next one is valid too.
+    for (const ahead of [0, 1]) {
+      res = await page.request.post(`${base}/api/auth/verify_second_factor`, { form: { code: appCode(email, ahead) }, headers });
+      if (res.status() === 200) break;
+    }
+    expect(res.status(), await res.text()).toBe(200);
+  }
+}
 
 /** A complete request of the Région Occitanie (the seed's example). */
 export const example = {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { test, expect, type Page } from '@playwright/test';
-import { acceptAs, example, expectNoAxeViolations, hydrated, instructorIn, nextStep, readMails, requestOf, saved, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
+import { acceptAs, apiSignIn, example, expectNoAxeViolations, hydrated, instructorIn, nextStep, readMails, requestOf, saved, signUpAndIn, waitForMailLink, watchConsole } from './helpers';
 
 const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
 const params = 'context=Aides&object=Dossier%2042&recipient=20005379100014';
@@ -350,7 +350,7 @@ test('un rapporteur consulte le tableau de bord et les demandes sans rien décid
   const token = new URL(link).searchParams.get('jeton') as string;
   const headers = { Origin: base, Accept: 'application/json' };
   res(await page.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers }));
-  res(await page.request.post(`${base}/api/auth/login`, { form: { email: reporter, password }, headers }));
+  await apiSignIn(page, reporter, password);
   await page.goto('/instruction');
   await hydrated(page);
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

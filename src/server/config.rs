@@ -470,25 +470,8 @@ mod tests {
     #[test]
     fn data_dir_from_env_overrides_file() {
         let file = FileSettings {
-            api_mode: None,
-            api_upstream_url: None,
-            api_upstream_token: None,
-            api_upstream_timeout_ms: None,
-            api_upstream_concurrency: None,
             data_dir: Some("from-file".into()),
-            database_url: None,
-            directory_data: None,
-            directory_online_url: None,
-            directory_online_timeout_ms: None,
-            smtp_url: None,
-            mail_from: None,
-            trust_proxy: None,
-            trusted_proxies: None,
-            public_url: None,
-            attachments_store: None,
-            jwt_keys_dir: None,
-            clamd_address: None,
-            auth_per_minute: None,
+            ..FileSettings::default()
         };
         let c = resolve(opts(), file, env(&[("GUICHET_DATA_DIR", "/srv/g")])).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/srv/g"));
@@ -496,27 +479,56 @@ mod tests {
     }
 
     #[test]
+    fn proconnect_needs_its_client_and_keeps_the_issuer_as_written() {
+        assert_eq!(
+            resolve(opts(), FileSettings::default(), env(&[]))
+                .unwrap()
+                .proconnect,
+            None
+        );
+        let issuer = "https://fca.integ01.dev-agentconnect.fr/api/v2";
+        let e = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[("GUICHET_PROCONNECT_ISSUER", issuer)]),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("GUICHET_PROCONNECT_CLIENT_ID"),
+            "{e}"
+        );
+        let c = resolve(
+            opts(),
+            FileSettings::default(),
+            env(&[
+                ("GUICHET_PROCONNECT_ISSUER", issuer),
+                ("GUICHET_PROCONNECT_CLIENT_ID", "id"),
+                ("GUICHET_PROCONNECT_CLIENT_SECRET", "secret"),
+                ("GUICHET_APPLICANT_PASSWORD", "false"),
+            ]),
+        )
+        .unwrap();
+        let pc = c.proconnect.expect("proconnect");
+        assert_eq!(pc.issuer, issuer);
+        assert_eq!(pc.acr_values.as_deref(), Some("eidas1"));
+        assert!(pc.staff_acr.contains(&"eidas2".to_owned()));
+        assert!(!c.applicant_password);
+        assert!(
+            resolve(
+                opts(),
+                FileSettings::default(),
+                env(&[("GUICHET_APPLICANT_PASSWORD", "peut-etre")])
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
     fn database_url_from_env_wins_and_is_checked() {
         let file = FileSettings {
-            api_mode: None,
-            api_upstream_url: None,
-            api_upstream_token: None,
-            api_upstream_timeout_ms: None,
-            api_upstream_concurrency: None,
-            data_dir: None,
             database_url: Some("sqlite://x.db".into()),
             directory_data: Some("annuaire".into()),
-            directory_online_url: None,
-            directory_online_timeout_ms: None,
-            smtp_url: None,
-            mail_from: None,
-            trust_proxy: None,
-            trusted_proxies: None,
-            public_url: None,
-            attachments_store: None,
-            jwt_keys_dir: None,
-            clamd_address: None,
-            auth_per_minute: None,
+            ..FileSettings::default()
         };
         let c = resolve(
             opts(),

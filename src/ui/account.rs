@@ -56,19 +56,20 @@ pub(crate) fn FormColumn(children: Children) -> impl IntoView {
 }
 
 /// "S’identifier avec ProConnect", the button of the State's design system
-/// (`fr-connect`), going to the provider and back to `suite`.
+/// (`fr-connect fr-connect--pro`): a form going to the provider, and back
+/// to `suite`; it works without script.
 #[component]
 pub fn ProConnectButton(#[prop(into)] suite: Signal<Option<String>>) -> impl IntoView {
-    let href = move || match suite.get() {
-        Some(s) => crate::paths::with_suite(crate::paths::PROCONNECT_START, Some(&s)),
-        None => crate::paths::PROCONNECT_START.to_owned(),
-    };
     view! {
         <div class="fr-connect-group">
-            <a class="fr-connect guichet-proconnect" href=href>
-                <span class="fr-connect__login">"S’identifier avec"</span>
-                <span class="fr-connect__brand">"ProConnect"</span>
-            </a>
+            <form method="get" action=crate::paths::PROCONNECT_START>
+                {move || suite.get().map(|s| view! { <input type="hidden" name="suite" value=s /> })}
+                <button class="fr-connect fr-connect--pro" type="submit">
+                    <span class="fr-connect__login">"S’identifier avec"</span>
+                    " "
+                    <span class="fr-connect__brand">"ProConnect"</span>
+                </button>
+            </form>
             <p>
                 <a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener"
                     title="Qu’est-ce que ProConnect ? - nouvelle fenêtre">"Qu’est-ce que ProConnect ?"</a>

@@ -31,7 +31,7 @@ pub fn SecondFactorPage() -> impl IntoView {
     let expired = Signal::derive(move || {
         error
             .get()
-            .is_some_and(|e| e.code == ErrorCode::Unauthenticated)
+            .is_some_and(|e| e.code == ErrorCode::SignInExpired)
     });
     Effect::new(move |_| {
         if let Some(Ok(target)) = value.get() {
@@ -134,7 +134,7 @@ pub fn SecondFactorSetupPage() -> impl IntoView {
                                 <p>"Votre application est déjà configurée."</p>
                                 <a class="fr-btn" href=crate::paths::SECOND_FACTOR>"Saisir un code"</a>
                             }.into_any(),
-                            Err(e) if e.code == ErrorCode::Unauthenticated => restart_notice().into_any(),
+                            Err(e) if e.code == ErrorCode::SignInExpired => restart_notice().into_any(),
                             Err(e) => load_error(e),
                         }
                     })}

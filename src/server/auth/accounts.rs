@@ -377,10 +377,7 @@ async fn complete(
 }
 
 fn second_factor_expired() -> AppError {
-    AppError::with_message(
-        ErrorCode::Unauthenticated,
-        "La connexion a expiré : saisissez de nouveau votre adresse et votre mot de passe.",
-    )
+    AppError::new(ErrorCode::SignInExpired)
 }
 
 /// The authenticator app's setup for the sign-in waiting on this session
