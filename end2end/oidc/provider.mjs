@@ -61,12 +61,32 @@ const provider = new Provider(issuer, {
   },
   acrValues: ['eidas1', 'eidas2', 'eidas3'],
   pkce: { required: () => true },
-  ttl: { AuthorizationCode: Number(env('CODE_TTL', '60')) },
+  ttl: {
+    AuthorizationCode: Number(env('CODE_TTL', '60')),
+    Interaction: 600,
+    Session: 3600,
+    Grant: 3600,
+    AccessToken: 600,
+    IdToken: 600,
+  },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
   features: {
     devInteractions: { enabled: false },
     jwtUserinfo: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
+    // ProConnect asks the agent to confirm; plain pages, nothing fetched
+    // from elsewhere.
+    rpInitiatedLogout: {
+      enabled: true,
+      logoutSource(ctx, form) {
+        ctx.type = 'html';
+        ctx.body = page('Déconnexion', `${form}<p>Se déconnecter du fournisseur d’identité ?</p>` +
+          '<button type="submit" form="op.logoutForm" name="logout" value="yes">Oui, me déconnecter</button>');
+      },
+      postLogoutSuccessSource(ctx) {
+        ctx.type = 'html';
+        ctx.body = page('Déconnecté', '<p>Vous êtes déconnecté.</p>');
+      },
+    },
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, sub) {
@@ -92,6 +112,10 @@ const readForm = (req) =>
 
 const callback = provider.callback();
 server.on('request', async (req, res) => {
+  if (req.url === '/favicon.ico') {
+    res.statusCode = 204;
+    return res.end();
+  }
   const match = req.url.match(/^\/interaction\/([\w-]+)(\/login)?/);
   if (!match) return callback(req, res);
   try {

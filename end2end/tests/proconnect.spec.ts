@@ -10,7 +10,7 @@ test('an agent signs in with ProConnect, finds their organisation in step 1 and 
   const console = watchConsole(page);
   await page.goto('/connexion');
   await hydrated(page);
-  const button = page.getByRole('button', { name: 'S’identifier avec ProConnect' });
+  const button = page.getByRole('link', { name: 'S’identifier avec ProConnect' });
   await expect(button).toBeVisible();
   await expectNoAxeViolations(page);
   await page.screenshot({ path: 'test-results/connexion-proconnect.png', fullPage: true });
@@ -21,8 +21,12 @@ test('an agent signs in with ProConnect, finds their organisation in step 1 and 
   await page.getByRole('button', { name: 'Se connecter' }).click();
   await expect(page).toHaveURL(/\/demandes$/);
   await hydrated(page);
-  await expect(page.getByRole('banner')).toContainText('agent.proconnect@occitanie.fr');
+  await expect(page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' })).toBeVisible();
+  await page.goto('/mon-compte');
+  await expect(page.getByText('Connecté avec l’adresse agent.proconnect@occitanie.fr')).toBeVisible();
 
+  await page.goto('/demandes');
+  await hydrated(page);
   await newFreeRequest(page);
   await expect(page).toHaveURL(/\/etape\/1/);
   await hydrated(page);
@@ -31,7 +35,7 @@ test('an agent signs in with ProConnect, finds their organisation in step 1 and 
 
   // Signing out goes through the provider's sign-out and back.
   await page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click();
-  const yes = page.getByRole('button', { name: /yes|oui/i });
+  const yes = page.getByRole('button', { name: 'Oui, me déconnecter' });
   await expect(yes).toBeVisible();
   await yes.click();
   await expect(page).toHaveURL(/127\.0\.0\.1:\d+\/(\?.*)?$/);

@@ -96,7 +96,7 @@ pub async fn login(
 
 /// How one may sign in on this instance, for the sign-in and registration
 /// pages.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInChoices {
     /// The ProConnect button is offered.
     pub proconnect: bool,
@@ -105,6 +105,17 @@ pub struct SignInChoices {
     /// A ProConnect identity waits for the account of this address to be
     /// proved (`/connexion?lier=proconnect`).
     pub link_email: Option<String>,
+}
+
+impl Default for SignInChoices {
+    /// Passwords only: what a page shows when the options cannot be read.
+    fn default() -> Self {
+        SignInChoices {
+            proconnect: false,
+            applicant_password: true,
+            link_email: None,
+        }
+    }
 }
 
 #[server(endpoint = "auth/options")]
@@ -203,7 +214,9 @@ pub async fn logout() -> Result<String, AppError> {
             .unwrap_or_else(|| "/".to_owned()),
         _ => "/".to_owned(),
     };
-    crate::server::after_form(&target);
+    // A form posted without script cannot be sent on to the provider (the
+    // pages' `form-action 'self'`): it comes back home, signed out here.
+    crate::server::after_form("/");
     Ok(target)
 }
 

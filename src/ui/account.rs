@@ -56,20 +56,21 @@ pub(crate) fn FormColumn(children: Children) -> impl IntoView {
 }
 
 /// "S’identifier avec ProConnect", the button of the State's design system
-/// (`fr-connect fr-connect--pro`): a form going to the provider, and back
-/// to `suite`; it works without script.
+/// (`fr-connect fr-connect--pro`), going to the provider and back to
+/// `suite`. A link, not a form: the pages' `form-action 'self'` would stop a
+/// form's redirection to the provider.
 #[component]
 pub fn ProConnectButton(#[prop(into)] suite: Signal<Option<String>>) -> impl IntoView {
+    let href =
+        move || crate::paths::with_suite(crate::paths::PROCONNECT_START, suite.get().as_deref());
     view! {
         <div class="fr-connect-group">
-            <form method="get" action=crate::paths::PROCONNECT_START>
-                {move || suite.get().map(|s| view! { <input type="hidden" name="suite" value=s /> })}
-                <button class="fr-connect fr-connect--pro" type="submit">
-                    <span class="fr-connect__login">"S’identifier avec"</span>
-                    " "
-                    <span class="fr-connect__brand">"ProConnect"</span>
-                </button>
-            </form>
+            // `rel="external"`: a whole navigation, not the router's.
+            <a class="fr-connect fr-connect--pro" href=href rel="external">
+                <span class="fr-connect__login">"S’identifier avec"</span>
+                " "
+                <span class="fr-connect__brand">"ProConnect"</span>
+            </a>
             <p>
                 <a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener"
                     title="Qu’est-ce que ProConnect ? - nouvelle fenêtre">"Qu’est-ce que ProConnect ?"</a>
@@ -181,11 +182,7 @@ pub fn LoginPage() -> impl IntoView {
             })}
             <Suspense>
                 {move || Suspend::new(async move {
-                    let c = choices.await.unwrap_or(SignInChoices {
-                        proconnect: false,
-                        applicant_password: true,
-                        link_email: None,
-                    });
+                    let c = choices.await.unwrap_or_default();
                     view! {
                         {c.link_email.clone().map(|email| view! {
                             <div class="fr-alert fr-alert--info fr-mb-3w" data-testid="liaison">
@@ -234,11 +231,7 @@ pub fn RegisterPage() -> impl IntoView {
                         </p>
                         <Suspense>
                             {move || Suspend::new(async move {
-                                let c = choices.await.unwrap_or(SignInChoices {
-                                    proconnect: false,
-                                    applicant_password: true,
-                                    link_email: None,
-                                });
+                                let c = choices.await.unwrap_or_default();
                                 view! {
                                     {c.proconnect.then(|| view! {
                                         <p>

@@ -22,6 +22,22 @@ fn restart_notice() -> impl IntoView {
     }
 }
 
+/// The field of the app's code: the phone's numeric keyboard, and the code
+/// the phone may offer to fill.
+#[component]
+fn CodeField(hint: &'static str, error: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <InputField
+            label="Code de l’application"
+            name="code"
+            autocomplete="one-time-code"
+            inputmode="numeric"
+            hint
+            error
+        />
+    }
+}
+
 /// `/connexion/code`: the app's code, or a recovery code.
 #[component]
 pub fn SecondFactorPage() -> impl IntoView {
@@ -49,11 +65,7 @@ pub fn SecondFactorPage() -> impl IntoView {
                 </p>
                 <ErrorSummary error />
                 <ActionForm action>
-                    <InputField
-                        label="Code de l’application"
-                        name="code"
-                        autocomplete="one-time-code"
-                        inputmode="numeric"
+                    <CodeField
                         hint="Par exemple : 123456. Vous pouvez aussi saisir un code de secours (abcd-efgh-jkmn)."
                         error=field_error(error, "code")
                     />
@@ -87,10 +99,10 @@ pub fn SecondFactorSetupPage() -> impl IntoView {
         <Title text="Configurer la double authentification" />
         <FormColumn>
             <h1>"Configurer la double authentification"</h1>
-            <Show
-                when=move || done.get().is_none()
-                fallback=move || done.get().map(|d| view! { <RecoveryCodes codes=d.recovery_codes target=d.target /> })
-            >
+            // The recovery codes once activated; the form stays mounted,
+            // hidden, so that nothing reads a signal of a disposed view.
+            {move || done.get().map(|d| view! { <RecoveryCodes codes=d.recovery_codes target=d.target /> })}
+            <div hidden=move || done.get().is_some()>
                 <Suspense>
                     {move || Suspend::new(async move {
                         match setup.await {
@@ -117,14 +129,7 @@ pub fn SecondFactorSetupPage() -> impl IntoView {
                                 </ol>
                                 <ErrorSummary error />
                                 <ActionForm action>
-                                    <InputField
-                                        label="Code de l’application"
-                                        name="code"
-                                        autocomplete="one-time-code"
-                                        inputmode="numeric"
-                                        hint="6 chiffres, par exemple : 123456"
-                                        error=field_error(error, "code")
-                                    />
+                                    <CodeField hint="6 chiffres, par exemple : 123456" error=field_error(error, "code") />
                                     <button class="fr-btn" type="submit" disabled=move || action.pending().get()>
                                         "Activer la double authentification"
                                     </button>
@@ -139,7 +144,7 @@ pub fn SecondFactorSetupPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-            </Show>
+            </div>
         </FormColumn>
     }
 }
@@ -161,6 +166,7 @@ fn RecoveryCodes(codes: Vec<String>, target: String) -> impl IntoView {
         <ul class="guichet-codes" data-testid="codes-secours">
             {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
         </ul>
-        <a class="fr-btn fr-mt-2w" href=target>"J’ai conservé mes codes, continuer"</a>
+        // A whole page load: the header then shows the signed-in account.
+        <a class="fr-btn fr-mt-2w" href=target rel="external">"J’ai conservé mes codes, continuer"</a>
     }
 }

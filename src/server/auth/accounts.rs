@@ -448,16 +448,10 @@ pub async fn reset_second_factor(
     admin_id: i64,
     email: &str,
 ) -> Result<(), AppError> {
-    let unknown = || {
-        AppError::with_message(
-            ErrorCode::NotFound,
-            "Aucun compte d’instructeur, d’administrateur ou de rapporteur n’a cette adresse.",
-        )
-    };
     let user = users::find_by_email(&state.db, email)
         .await?
         .filter(|u| u.role != Role::Applicant)
-        .ok_or_else(unknown)?;
+        .ok_or_else(unknown_staff)?;
     if user.id == admin_id {
         return Err(AppError::invalid(
             "email",
@@ -475,6 +469,14 @@ pub async fn reset_second_factor(
     tx.commit().await.map_err(DbError::from)?;
     session::end_all_for_user(&state.db, user.id, None).await?;
     Ok(())
+}
+
+/// An administrator's action on an address without a staff account.
+fn unknown_staff() -> AppError {
+    AppError::with_message(
+        ErrorCode::NotFound,
+        "Aucun compte d’instructeur, d’administrateur ou de rapporteur n’a cette adresse.",
+    )
 }
 
 /// The answer to a deactivated account that signs in.
@@ -496,15 +498,9 @@ pub async fn set_active(
     email: &str,
     active: bool,
 ) -> Result<(), AppError> {
-    let unknown = || {
-        AppError::with_message(
-            ErrorCode::NotFound,
-            "Aucun compte d’instructeur, d’administrateur ou de rapporteur n’a cette adresse.",
-        )
-    };
     let user = users::find_by_email(&state.db, email)
         .await?
-        .ok_or_else(unknown)?;
+        .ok_or_else(unknown_staff)?;
     if user.id == admin_id && !active {
         return Err(AppError::invalid(
             "email",
@@ -516,7 +512,7 @@ pub async fn set_active(
     let changed =
         users::set_deactivated(&state.db, user.id, (!active).then_some(now), admin_id, now).await?;
     if !changed {
-        return Err(unknown());
+        return Err(unknown_staff());
     }
     Ok(())
 }

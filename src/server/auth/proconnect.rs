@@ -180,12 +180,11 @@ impl ProConnect {
     }
 
     async fn metadata(&self, fresh: bool) -> Result<Arc<ProviderMetadataWithLogout>, Failure> {
-        if !fresh {
-            if let Some((at, m)) = self.metadata.read().await.as_ref() {
-                if at.elapsed() < METADATA_TTL {
-                    return Ok(m.clone());
-                }
-            }
+        if !fresh
+            && let Some((at, m)) = self.metadata.read().await.as_ref()
+            && at.elapsed() < METADATA_TTL
+        {
+            return Ok(m.clone());
         }
         let issuer = IssuerUrl::new(self.config.issuer.clone()).map_err(|e| {
             warn("issuer", e);
