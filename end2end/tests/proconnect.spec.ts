@@ -24,6 +24,7 @@ test('an agent signs in with ProConnect, finds their organisation in step 1 and 
   await expect(page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' })).toBeVisible();
   await page.goto('/mon-compte');
   await expect(page.getByText('Connecté avec l’adresse agent.proconnect@occitanie.fr')).toBeVisible();
+  await expect(page.getByText('Vous vous connectez avec ProConnect')).toBeVisible();
 
   await page.goto('/demandes');
   await hydrated(page);

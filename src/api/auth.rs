@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct CurrentUser {
     pub email: String,
     pub role: Role,
+    /// The account has a password it can change (not only ProConnect).
+    #[serde(default)]
+    pub has_password: bool,
 }
 
 /// Where a signed-in user lands.
@@ -34,6 +37,7 @@ pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
     Ok(viewer.map(|v| CurrentUser {
         email: v.email,
         role: v.role,
+        has_password: v.has_password,
     }))
 }
 

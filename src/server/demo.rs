@@ -90,6 +90,7 @@ async fn as_viewer(state: &AppState, id: i64) -> Result<Viewer, String> {
         .ok_or("compte introuvable")?;
     Ok(Viewer {
         id,
+        has_password: user.password_hash.is_some(),
         email: user.email,
         role: user.role,
     })

@@ -311,6 +311,7 @@ mod tests {
             id,
             email: email.to_owned(),
             role,
+            has_password: true,
         };
         [
             ("demandeur", v(1, "alice@occitanie.fr", Role::Applicant)),

@@ -515,7 +515,17 @@ pub fn AccountPage() -> impl IntoView {
                                     "Connecté avec l’adresse " <strong>{user.email.clone()}</strong>
                                     " (" {user.role.label()} ")."
                                 </p>
-                                <ChangePasswordForm />
+                                {if user.has_password {
+                                    view! { <ChangePasswordForm /> }.into_any()
+                                } else {
+                                    view! {
+                                        <p>
+                                            "Vous vous connectez avec ProConnect, le compte de votre \
+                                             administration : Guichet ne vous demande pas de mot de passe."
+                                        </p>
+                                    }
+                                        .into_any()
+                                }}
                                 <LogoutButton />
                             </div>
                         }

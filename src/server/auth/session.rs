@@ -199,6 +199,8 @@ pub struct Viewer {
     pub id: i64,
     pub email: String,
     pub role: Role,
+    /// The account has a password (not only ProConnect).
+    pub has_password: bool,
 }
 
 fn session_error(e: tower_sessions::session::Error) -> AppError {
@@ -257,6 +259,7 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
     }
     Ok(Some(Viewer {
         id: user.id,
+        has_password: user.password_hash.is_some(),
         email: user.email,
         role: user.role,
     }))
