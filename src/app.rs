@@ -130,10 +130,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=HomePage ssr=SsrMode::InOrder />
                     <Route path=path!("/accessibilite") view=AccessibilityPage />
                     <Route path=path!("/conditions-generales") view=CguPage />
-                    <Route path=path!("/connexion") view=LoginPage />
+                    // Rendered whole on the server (the sign-in options are
+                    // read first): the forms work without script.
+                    <Route path=path!("/connexion") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/connexion/code") view=SecondFactorPage />
                     <Route path=path!("/connexion/double-authentification") view=SecondFactorSetupPage ssr=SsrMode::Async />
-                    <Route path=path!("/inscription") view=RegisterPage />
+                    <Route path=path!("/inscription") view=RegisterPage ssr=SsrMode::Async />
                     <Route path=path!("/confirmer-email") view=ConfirmEmailPage />
                     <Route path=path!("/mot-de-passe-oublie") view=ForgotPasswordPage />
                     <Route path=path!("/nouveau-mot-de-passe") view=ResetPasswordPage />

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { appCode, expectNoAxeViolations, hydrated, instructorIn, runGuichet, waitForMailLink, watchConsole } from './helpers';
+import { appCode, expectNoAxeViolations, rememberAppSecret, hydrated, instructorIn, runGuichet, waitForMailLink, watchConsole } from './helpers';
 
 const password = 'cheval agrafe batterie correcte';
 const newPassword = 'une autre phrase bien longue';
@@ -163,6 +163,13 @@ test.describe('comptes', () => {
     await page.getByLabel('Adresse électronique').fill(admin);
     await page.locator('input[name="password"]').fill(password);
     await page.getByRole('main').getByRole('button', { name: 'Se connecter' }).click();
+    // First sign-in of staff: the authenticator app.
+    await expect(page).toHaveURL(/\/connexion\/double-authentification/);
+    await hydrated(page);
+    rememberAppSecret(admin, (await page.getByTestId('cle-totp').textContent()) as string);
+    await page.getByLabel('Code de l’application').fill(appCode(admin));
+    await page.getByRole('button', { name: 'Activer la double authentification' }).click();
+    await page.getByRole('link', { name: 'J’ai conservé mes codes, continuer' }).click();
     await expect(page).toHaveURL(/\/admin\/comptes$/);
     await hydrated(page);
     const row = page.getByRole('row', { name: new RegExp(admin.replace(/\./g, '\\.')) });

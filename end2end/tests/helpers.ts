@@ -209,10 +209,9 @@ export async function instructorIn(
   const token = new URL(link).searchParams.get('jeton') as string;
   const base = `http://127.0.0.1:${process.env.E2E_PORT ?? 3107}`;
   const headers = { Origin: base, Accept: 'application/json' };
-  let res = await page.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers });
+  const res = await page.request.post(`${base}/api/auth/choose_password`, { form: { token, password }, headers });
   expect(res.status()).toBe(200);
-  res = await page.request.post(`${base}/api/auth/login`, { form: { email, password }, headers });
-  expect(res.status()).toBe(200);
+  await apiSignIn(page, email, password);
   return page;
 }
 

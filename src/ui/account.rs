@@ -221,10 +221,18 @@ pub fn RegisterPage() -> impl IntoView {
         <Title text="Créer un compte" />
         <FormColumn>
             <h1>"Créer un compte"</h1>
-            <Show
-                when=move || done.get()
-                fallback=move || {
-                    view! {
+            // Once sent, the notice; the form stays mounted, hidden, so that
+            // nothing reads a signal of a disposed view.
+            <Show when=move || done.get()>
+                <SuccessNotice title="Vérifiez votre messagerie">
+                    <p>
+                        "Un courriel vient de vous être envoyé : cliquez sur le lien qu’il contient \
+                         pour confirmer votre adresse (valable 24 heures), puis connectez-vous. \
+                         Pensez à regarder dans les indésirables."
+                    </p>
+                </SuccessNotice>
+            </Show>
+            <div hidden=move || done.get()>
                         <p>
                             "Le compte vous permet de déposer et de suivre les demandes d’accès de \
                              votre organisation."
@@ -280,17 +288,7 @@ pub fn RegisterPage() -> impl IntoView {
                             "Vous avez déjà un compte ? "
                             <a class="fr-link" href={crate::paths::SIGN_IN}>"Se connecter"</a>
                         </p>
-                    }
-                }
-            >
-                <SuccessNotice title="Vérifiez votre messagerie">
-                    <p>
-                        "Un courriel vient de vous être envoyé : cliquez sur le lien qu’il contient \
-                         pour confirmer votre adresse (valable 24 heures), puis connectez-vous. \
-                         Pensez à regarder dans les indésirables."
-                    </p>
-                </SuccessNotice>
-            </Show>
+            </div>
         </FormColumn>
     }
 }
