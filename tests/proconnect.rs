@@ -366,19 +366,12 @@ async fn staff_signing_in_with_proconnect_prove_a_second_factor_unless_the_acr_i
         .expect("identities");
     assert!(linked.is_empty(), "not linked before the second factor");
     let cookie = cookie_pair(a.set_cookie.as_deref().expect("cookie"));
-    let post = async |path: &str, form: &[(&str, &str)], cookie: &str| {
-        let a = post_form_from(&app, path, form, Some(cookie), [10, 3, 0, 1]).await;
-        (
-            a.status.as_u16(),
-            a.json,
-            a.set_cookie.as_deref().map(cookie_pair),
-        )
-    };
-    let signed = second_factor(
-        post,
+    let signed = second_factor_on(
+        &app,
         guichet::paths::SECOND_FACTOR,
         "instructeur@beta.gouv.fr",
         &cookie,
+        [10, 3, 0, 1],
     )
     .await;
     assert_eq!(
@@ -409,19 +402,12 @@ async fn staff_signing_in_with_proconnect_prove_a_second_factor_unless_the_acr_i
     .await;
     assert_eq!(dashboard.status, 401);
     let cookie = b.guichet.clone().expect("cookie");
-    let post = async |path: &str, form: &[(&str, &str)], cookie: &str| {
-        let a = post_form_from(&app, path, form, Some(cookie), [10, 3, 0, 2]).await;
-        (
-            a.status.as_u16(),
-            a.json,
-            a.set_cookie.as_deref().map(cookie_pair),
-        )
-    };
-    let signed = second_factor(
-        post,
+    let signed = second_factor_on(
+        &app,
         guichet::paths::SECOND_FACTOR,
         "instructeur@beta.gouv.fr",
         &cookie,
+        [10, 3, 0, 2],
     )
     .await;
     let dashboard = post_form(&app, "/api/instruction/dashboard", &[], Some(&signed)).await;

@@ -112,19 +112,21 @@ pub fn SecondFactorSetupPage() -> impl IntoView {
                                      protégées, demandent un second facteur : un code à 6 chiffres, renouvelé \
                                      toutes les 30 secondes par une application de votre téléphone."
                                 </p>
+                                // One list: the design system numbers items itself
+                                // (a second list's `start` would be ignored).
                                 <ol>
                                     <li>
                                         "Installez une application d’authentification si vous n’en avez pas "
                                         "(par exemple FreeOTP, Aegis, Microsoft Authenticator ou Google Authenticator)."
                                     </li>
-                                    <li>"Dans l’application, ajoutez un compte en scannant ce QR code :"</li>
-                                </ol>
-                                <div class="guichet-qr" data-testid="qr" inner_html=s.qr_svg></div>
-                                <p class="fr-text--sm">
-                                    "Impossible de scanner ? Saisissez cette clé dans l’application : "
-                                    <code data-testid="cle-totp">{s.secret}</code>
-                                </p>
-                                <ol start="3">
+                                    <li>
+                                        "Dans l’application, ajoutez un compte en scannant ce QR code :"
+                                        <div class="guichet-qr" data-testid="qr" inner_html=s.qr_svg></div>
+                                        <p class="fr-text--sm">
+                                            "Impossible de scanner ? Saisissez cette clé dans l’application : "
+                                            <code data-testid="cle-totp">{s.secret}</code>
+                                        </p>
+                                    </li>
                                     <li>"Saisissez le code que l’application affiche pour «\u{a0}Guichet API Entreprise\u{a0}»."</li>
                                 </ol>
                                 <ErrorSummary error />

@@ -579,6 +579,17 @@ pub async fn sign_in(router: &axum::Router, email: &str, password: &str, ip: [u8
     if !target.starts_with(guichet::paths::SIGN_IN) {
         return cookie;
     }
+    second_factor_on(router, &target, email, &cookie, ip).await
+}
+
+/// `second_factor` through the router, from the client address `ip`.
+pub async fn second_factor_on(
+    router: &axum::Router,
+    target: &str,
+    email: &str,
+    cookie: &str,
+    ip: [u8; 4],
+) -> String {
     let post = async |path: &str, form: &[(&str, &str)], cookie: &str| {
         let a = post_form_from(router, path, form, Some(cookie), ip).await;
         (
@@ -587,7 +598,7 @@ pub async fn sign_in(router: &axum::Router, email: &str, password: &str, ip: [u8
             a.set_cookie.as_deref().map(cookie_pair),
         )
     };
-    second_factor(post, &target, email, &cookie).await
+    second_factor(post, target, email, cookie).await
 }
 
 /// The one-time token in the last email of `kind` sent to `to`.

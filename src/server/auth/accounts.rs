@@ -320,13 +320,7 @@ pub async fn verify_second_factor(
     session: &Session,
     typed: &str,
 ) -> Result<(Role, Option<String>), AppError> {
-    let pending = session::pending(session)
-        .await?
-        .ok_or_else(second_factor_expired)?;
-    let user = users::get(&state.db, pending.user_id)
-        .await?
-        .filter(|u| u.deactivated_at.is_none())
-        .ok_or_else(second_factor_expired)?;
+    let (pending, user) = waiting(state, session).await?;
     let now = db::now_ms();
     if let Some(until) = users::sign_in_locked_until(&state.db, &user.email, now).await? {
         return Err(locked(until, now));
@@ -380,18 +374,29 @@ fn second_factor_expired() -> AppError {
     AppError::new(ErrorCode::SignInExpired)
 }
 
+/// The sign-in waiting for its second factor on this session, and its
+/// (active) account; `sign_in_expired` when there is none.
+async fn waiting(
+    state: &AppState,
+    session: &Session,
+) -> Result<(session::Pending, users::User), AppError> {
+    let pending = session::pending(session)
+        .await?
+        .ok_or_else(second_factor_expired)?;
+    let user = users::get(&state.db, pending.user_id)
+        .await?
+        .filter(|u| u.deactivated_at.is_none())
+        .ok_or_else(second_factor_expired)?;
+    Ok((pending, user))
+}
+
 /// The authenticator app's setup for the sign-in waiting on this session
 /// (its first sign-in); none when the app is already set up.
 pub async fn second_factor_setup(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<second_factor::Setup>, AppError> {
-    let pending = session::pending(session)
-        .await?
-        .ok_or_else(second_factor_expired)?;
-    let user = users::get(&state.db, pending.user_id)
-        .await?
-        .ok_or_else(second_factor_expired)?;
+    let (_, user) = waiting(state, session).await?;
     second_factor::setup(&state.db, user.id, &user.email).await
 }
 
@@ -402,13 +407,7 @@ pub async fn activate_second_factor(
     session: &Session,
     typed: &str,
 ) -> Result<(Vec<String>, Role, Option<String>), AppError> {
-    let pending = session::pending(session)
-        .await?
-        .ok_or_else(second_factor_expired)?;
-    let user = users::get(&state.db, pending.user_id)
-        .await?
-        .filter(|u| u.deactivated_at.is_none())
-        .ok_or_else(second_factor_expired)?;
+    let (pending, user) = waiting(state, session).await?;
     let code = match crate::domain::identity::parse_code(typed) {
         Ok(crate::domain::identity::TypedCode::Totp(code)) => code,
         _ => {

@@ -49,15 +49,16 @@ pub fn AccountsPage() -> impl IntoView {
                         Ok(rows) => {
                             view! {
                                 <div class="fr-table">
-                                    <table>
+                                    // Scrolls sideways on a narrow screen: reachable
+                                    // with the keyboard.
+                                    <table tabindex="0">
                                         <caption>{format!("{} comptes", rows.len())}</caption>
                                         <thead>
                                             <tr>
                                                 <th scope="col">"Adresse"</th>
                                                 <th scope="col">"Rôle"</th>
                                                 <th scope="col">"État"</th>
-                                                <th scope="col">"Double authentification"</th>
-                                                <th scope="col">"ProConnect"</th>
+                                                <th scope="col">"Connexion"</th>
                                                 <th scope="col">"Créé le"</th>
                                                 <th scope="col">"Accès"</th>
                                             </tr>
@@ -138,10 +139,11 @@ fn account_row(
     reset: ServerAction<ResetSecondFactor>,
 ) -> impl IntoView {
     let staff = a.role != Role::Applicant;
-    let second_factor = match (staff, a.second_factor) {
-        (false, _) => "—",
-        (true, true) => "Activée",
-        (true, false) => "À configurer à la connexion",
+    let second_factor = match (staff, a.second_factor, a.proconnect) {
+        (false, _, true) => "ProConnect",
+        (false, _, false) => "Mot de passe",
+        (true, true, _) => "Double authentification",
+        (true, false, _) => "Double authentification à configurer",
     };
     let reset_email = a.email.clone();
     let reset_button = (staff && a.second_factor && !a.is_me).then(move || {
@@ -189,8 +191,11 @@ fn account_row(
             <td>{a.email}</td>
             <td>{a.role.label()}</td>
             <td>{status}</td>
-            <td>{second_factor}{reset_button}</td>
-            <td>{if a.proconnect { "Lié" } else { "—" }}</td>
+            <td>
+                {second_factor}
+                {(staff && a.proconnect).then_some(" · ProConnect lié")}
+                {reset_button}
+            </td>
             <td>{crate::domain::time::format_paris(a.created_at)}</td>
             <td>{action}</td>
         </tr>
