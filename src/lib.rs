@@ -13,6 +13,13 @@ pub mod error;
 pub mod paths;
 #[cfg(feature = "ssr")]
 pub mod server;
+
+/// The server's allocator, for every program linking the server (the binary,
+/// the tests, the benchmarks): mimalloc, measured faster than glibc's malloc
+/// on the autosave path (docs/BENCHMARKS.md, "Ten times the editors").
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod ui;
 
 /// Browser entry point: hydrates the server-rendered page. Hydration is

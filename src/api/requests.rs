@@ -112,6 +112,23 @@ mod server_side {
         Ok(r)
     }
 
+    /// What a save needs of the request, when the viewer may change it: the
+    /// same check as [`owned`], without reading the request's data.
+    pub async fn owned_for_save(
+        state: &crate::server::state::AppState,
+        me: &crate::server::auth::session::Viewer,
+        id: i64,
+    ) -> Result<crate::server::db::requests::SaveFacts, AppError> {
+        use crate::server::policy::{RequestFacts, can_edit_request};
+        let r = crate::server::db::requests::save_facts(&state.db, id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !can_edit_request(me, RequestFacts::of_save(&r)) {
+            return Err(not_yours());
+        }
+        Ok(r)
+    }
+
     pub fn not_found() -> AppError {
         AppError::with_message(
             ErrorCode::NotFound,
@@ -256,7 +273,7 @@ pub async fn save_request(
     if let Some(e) = data.validate_limits().into_iter().next() {
         return Err(AppError::invalid(&e.field, e.message));
     }
-    let stored = server_side::owned(&state, &me, id).await?;
+    let stored = server_side::owned_for_save(&state, &me, id).await?;
     // What the directory says of the SIRET typed (asked again only when it
     // changed): the instructor reads this, not the name typed.
     let check = state

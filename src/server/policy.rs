@@ -174,6 +174,13 @@ impl RequestFacts {
             submitted: r.submitted_at.is_some(),
         }
     }
+
+    pub fn of_save(r: &crate::server::db::requests::SaveFacts) -> RequestFacts {
+        RequestFacts {
+            applicant_id: r.applicant_id,
+            submitted: r.submitted_at.is_some(),
+        }
+    }
 }
 
 /// How a signed-in person stands towards a request's token.

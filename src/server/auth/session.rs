@@ -44,6 +44,10 @@ const PENDING: &str = "pending_second_factor";
 /// account (password) before they are linked.
 const PENDING_LINK: &str = "pending_link";
 
+/// The account the record is signed in to, as the store read it with the
+/// record (`db::sessions::Account`). Never stored: `save` leaves it out.
+const ACCOUNT: &str = "_account";
+
 /// A ProConnect sign-in under way (`proconnect::Started`).
 const PROCONNECT_STARTED: &str = "proconnect_started";
 
@@ -104,12 +108,18 @@ impl DbSessionStore {
     }
 
     async fn insert_new(&self, record: &Record) -> session_store::Result<bool> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = encode(record)?;
         db::sessions::insert_new(&self.db, &stored(record, &record.id.to_string(), &data))
             .await
             .map_err(backend)
     }
+}
+
+/// A record's data as stored: all of it but the account read with it.
+fn encode(record: &Record) -> session_store::Result<String> {
+    let kept: HashMap<&String, &serde_json::Value> =
+        record.data.iter().filter(|(k, _)| *k != ACCOUNT).collect();
+    serde_json::to_string(&kept).map_err(|e| session_store::Error::Encode(e.to_string()))
 }
 
 /// A record as the `sessions` table keeps it.
@@ -132,8 +142,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let data = serde_json::to_string(&record.data)
-            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let data = encode(record)?;
         db::sessions::save(&self.db, &stored(record, &record.id.to_string(), &data))
             .await
             .map_err(backend)
@@ -143,13 +152,21 @@ impl SessionStore for DbSessionStore {
         let row = db::sessions::load(&self.db, &id.to_string(), db::now_ms())
             .await
             .map_err(backend)?;
-        let Some((data, expires_at)) = row else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let data: HashMap<String, serde_json::Value> =
-            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let decode = |e: serde_json::Error| session_store::Error::Decode(e.to_string());
+        let mut data: HashMap<String, serde_json::Value> =
+            serde_json::from_str(&row.data).map_err(decode)?;
+        data.remove(ACCOUNT);
+        if let Some(account) = row.account {
+            data.insert(
+                ACCOUNT.to_owned(),
+                serde_json::to_value(account).map_err(decode)?,
+            );
+        }
         let expiry_date =
-            OffsetDateTime::from_unix_timestamp_nanos(i128::from(expires_at) * 1_000_000)
+            OffsetDateTime::from_unix_timestamp_nanos(i128::from(row.expires_at) * 1_000_000)
                 .map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
@@ -231,13 +248,13 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
         .await
         .map_err(session_error)?
         .unwrap_or(false);
-    let user = db::users::get(db, user_id).await?;
+    let user = account_of(session, db, user_id).await?;
     let user = match user {
         Some(u)
             if now - auth_at <= ABSOLUTE_TIMEOUT_MS
                 // A password session ends with its password (an invitation
                 // taking over an unproved account drops it).
-                && (u.password_hash.is_some() || method == Method::ProConnect)
+                && (u.has_password || method == Method::ProConnect)
                 && u.deactivated_at.is_none()
                 // Staff sessions need the second factor.
                 && (u.role == Role::Applicant || second_factor) =>
@@ -259,10 +276,35 @@ pub async fn viewer(session: &Session, db: &Db) -> Result<Option<Viewer>, AppErr
     }
     Ok(Some(Viewer {
         id: user.id,
-        has_password: user.password_hash.is_some(),
+        has_password: user.has_password,
         email: user.email,
         role: user.role,
     }))
+}
+
+/// The account `user_id` as the store read it with the record, or read now
+/// (the session was signed in to it during this request).
+async fn account_of(
+    session: &Session,
+    db: &Db,
+    user_id: i64,
+) -> Result<Option<db::sessions::Account>, AppError> {
+    let loaded = session
+        .get::<db::sessions::Account>(ACCOUNT)
+        .await
+        .map_err(session_error)?;
+    if let Some(account) = loaded.filter(|a| a.id == user_id) {
+        return Ok(Some(account));
+    }
+    Ok(db::users::get(db, user_id)
+        .await?
+        .map(|u| db::sessions::Account {
+            id: u.id,
+            has_password: u.password_hash.is_some(),
+            email: u.email,
+            role: u.role,
+            deactivated_at: u.deactivated_at,
+        }))
 }
 
 /// What a long-lived answer (the live stream) needs to end with its session:
@@ -292,7 +334,11 @@ pub async fn sign_in(
     id_token: Option<&str>,
 ) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
-    let _ = session.remove_value(PENDING).await.map_err(session_error)?;
+    // The account as loaded with the record is read again (the sign-in may
+    // have just changed it: a password chosen, an identity linked).
+    for key in [PENDING, ACCOUNT] {
+        let _ = session.remove_value(key).await.map_err(session_error)?;
+    }
     let now = db::now_ms();
     session
         .insert(USER_ID, user_id)
@@ -324,6 +370,7 @@ pub async fn sign_in(
 /// rest (second factor included) stays.
 pub async fn renew(session: &Session) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    let _ = session.remove_value(ACCOUNT).await.map_err(session_error)?;
     session
         .insert(AUTH_AT, db::now_ms())
         .await

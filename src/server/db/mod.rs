@@ -48,6 +48,14 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 /// unavailable (answered with a 503, never a hang).
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// A pooled connection idle for longer than this is checked (a round trip)
+/// before it is lent. sqlx's default checks every connection at every
+/// acquisition, and checks it again when it is given back: two extra round
+/// trips per query, which made half the autosave's database work under load
+/// (docs/BENCHMARKS.md, "Ten times the editors"). A connection given back
+/// less than this ago was just checked by that return.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(2);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -144,7 +152,17 @@ impl Db {
     fn options(url: &str) -> Result<(Backend, AnyPoolOptions), DbError> {
         install_default_drivers();
         let backend = Backend::from_url(url).ok_or_else(|| DbError::UnsupportedUrl(redact(url)))?;
-        let mut options = AnyPoolOptions::new().acquire_timeout(ACQUIRE_TIMEOUT);
+        let mut options = AnyPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_CHECK_AFTER {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            });
         if backend == Backend::Sqlite {
             if let Some(dir) = sqlite_parent_dir(url) {
                 std::fs::create_dir_all(&dir).map_err(|source| DbError::DataDir {

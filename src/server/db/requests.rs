@@ -217,6 +217,37 @@ struct Row {
     agent_link: Option<String>,
 }
 
+/// What a save needs to know of a request, without its data: whose it is and
+/// what the directory last said of its SIRET.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SaveFacts {
+    pub applicant_id: Option<i64>,
+    pub submitted_at: Option<i64>,
+    pub organisation_check: Option<OrganisationCheck>,
+}
+
+/// [`SaveFacts`] of request `id`: one small row, where [`get`] decodes the
+/// whole data and lists the attachments (the autosave runs this at every save).
+pub async fn save_facts(db: &Db, id: i64) -> Result<Option<SaveFacts>, DbError> {
+    let row: Option<(Option<i64>, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT applicant_id, submitted_at, organisation_check FROM requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(|(applicant_id, submitted_at, check)| SaveFacts {
+        applicant_id,
+        submitted_at,
+        organisation_check: check_of(check.as_deref()),
+    }))
+}
+
+/// A stored directory check; one this build cannot read is as good as none
+/// (it is made again).
+fn check_of(stored: Option<&str>) -> Option<OrganisationCheck> {
+    stored.and_then(|c| serde_json::from_str(c).ok())
+}
+
 /// Reads one request, with the list of its attachments (from their table).
 pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
     let row: Option<Row> = sqlx::query_as(
@@ -240,10 +271,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<StoredRequest>, DbError> {
         created_at: row.created_at,
         updated_at: row.updated_at,
         submitted_at: row.submitted_at,
-        // A check this build cannot read is as good as none: it is made again.
-        organisation_check: row
-            .organisation_check
-            .and_then(|c| serde_json::from_str(&c).ok()),
+        organisation_check: check_of(row.organisation_check.as_deref()),
         kind: row.kind,
         parent_id: row.parent_id,
         agent_link: crate::domain::identity::AgentLink::from_stored(row.agent_link.as_deref()),
