@@ -60,7 +60,7 @@ async fn save(
         .body(body.to_string())
         .send()
         .await
-        .map_err(|x| x.to_string())?;
+        .map_err(|x| format!("{x:?}"))?;
     let status = res.status();
     let text = res.text().await.map_err(|x| x.to_string())?;
     if !status.is_success() {
@@ -77,13 +77,14 @@ async fn phase(
     seconds: u64,
     paced: bool,
     tag: &str,
-) -> (Vec<Duration>, usize, Duration) {
+) -> Phase {
     let mut data = RequestData::new_draft();
     data.context.description = "Pré-remplir les formulaires à partir du SIRET. ".repeat(10);
     let data = Arc::new(data);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
+    let total = editors.len().max(1);
     for (n, mut e) in editors.iter().cloned().enumerate() {
         let client = client.clone();
         let base = base.to_owned();
@@ -91,10 +92,12 @@ async fn phase(
         let tag = tag.to_owned();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
+            let mut done_at = Vec::new();
             let mut errors = 0usize;
             // Spread the paced editors over the second.
             if paced {
-                tokio::time::sleep(Duration::from_millis((n as u64 * 1000) / 200 % 1000)).await;
+                let offset = (n as u64 * 1000) / total as u64;
+                tokio::time::sleep(Duration::from_millis(offset)).await;
             }
             let mut k = 0u64;
             while Instant::now() < deadline {
@@ -105,6 +108,7 @@ async fn phase(
                 match save(&client, &base, &e, &format!("{tag}-{n}-{k}"), &d).await {
                     Ok(v) => {
                         latencies.push(t.elapsed());
+                        done_at.push(start.elapsed());
                         e.version = v;
                         e.acknowledged += 1;
                     }
@@ -121,15 +125,17 @@ async fn phase(
                     tokio::time::sleep_until(next.into()).await;
                 }
             }
-            (e, latencies, errors)
+            (e, latencies, done_at, errors)
         }));
     }
     let mut all = Vec::new();
+    let mut done = Vec::new();
     let mut errors = 0;
     let mut back = Vec::new();
     for t in tasks {
-        let (e, l, x) = t.await.expect("task");
+        let (e, l, d, x) = t.await.expect("task");
         all.extend(l);
+        done.extend(d);
         errors += x;
         back.push(e);
     }
@@ -138,7 +144,47 @@ async fn phase(
         *slot = e;
     }
     all.sort();
-    (all, errors, elapsed)
+    // The steady rate: saves answered between the first second (the
+    // editors' start is spread over it) and the deadline.
+    let window = (1.0, seconds as f64);
+    let steady = done
+        .iter()
+        .filter(|d| (window.0..window.1).contains(&d.as_secs_f64()))
+        .count() as f64
+        / (window.1 - window.0).max(1.0);
+    Phase {
+        latencies: all,
+        errors,
+        elapsed,
+        steady,
+    }
+}
+
+struct Phase {
+    latencies: Vec<Duration>,
+    errors: usize,
+    elapsed: Duration,
+    /// Saves answered per second once every editor has started.
+    steady: f64,
+}
+
+/// An endpoint answering the save's shape without doing anything: what the
+/// load generator alone can send and read.
+async fn stub_server() -> String {
+    async fn save(body: String) -> axum::Json<serde_json::Value> {
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let version = v["version"].as_i64().unwrap_or(0) + 1;
+        axum::Json(serde_json::json!({ "version": version, "saved_at": 0 }))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = axum::Router::new().route("/api/requests/save", axum::routing::post(save));
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serve");
+    });
+    base
 }
 
 #[tokio::main]
@@ -215,33 +261,55 @@ async fn main() {
     }
     println!("{backend}: {n} editors signed in, one draft each");
 
-    let (lat, errors, elapsed) = phase(&client, &base, &mut editors, seconds, true, "rythme").await;
+    let paced = phase(&client, &base, &mut editors, seconds, true, "rythme").await;
+    let lat = &paced.latencies;
     scratch::figure(
         &format!("autosave.{backend}.paced_p99_ms"),
-        percentile(&lat, 0.99),
+        percentile(lat, 0.99),
     );
-    scratch::figure(&format!("autosave.{backend}.errors"), errors as f64);
-    println!(
-        "paced ({n} editors, 1 save/s each, {seconds} s): {} saves in {:.1} s = {:.0} saves/s, p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {errors}",
-        lat.len(),
-        elapsed.as_secs_f64(),
-        lat.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.95),
-        percentile(&lat, 0.99),
-        percentile(&lat, 1.0),
-    );
-    let (lat, errors, elapsed) = phase(&client, &base, &mut editors, 10, false, "continu").await;
     scratch::figure(
-        &format!("autosave.{backend}.closed_saves_per_s"),
-        lat.len() as f64 / elapsed.as_secs_f64(),
+        &format!("autosave.{backend}.paced_saves_per_s"),
+        paced.steady,
     );
+    scratch::figure(&format!("autosave.{backend}.errors"), paced.errors as f64);
     println!(
-        "closed loop ({n} editors, 10 s): {} saves = {:.0} saves/s, p50 {:.2} ms, p99 {:.2} ms, errors {errors}",
+        "paced ({n} editors, 1 save/s each, {seconds} s): {} saves in {:.1} s, {:.0} saves/s once all started ({n} asked), p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
         lat.len(),
-        lat.len() as f64 / elapsed.as_secs_f64(),
-        percentile(&lat, 0.50),
-        percentile(&lat, 0.99),
+        paced.elapsed.as_secs_f64(),
+        paced.steady,
+        percentile(lat, 0.50),
+        percentile(lat, 0.95),
+        percentile(lat, 0.99),
+        percentile(lat, 1.0),
+        paced.errors,
+    );
+    let closed = phase(&client, &base, &mut editors, 10, false, "continu").await;
+    let lat = &closed.latencies;
+    let rate = lat.len() as f64 / closed.elapsed.as_secs_f64();
+    scratch::figure(&format!("autosave.{backend}.closed_saves_per_s"), rate);
+    println!(
+        "closed loop ({n} editors, 10 s): {} saves = {rate:.0} saves/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
+        lat.len(),
+        percentile(lat, 0.50),
+        percentile(lat, 0.99),
+        closed.errors,
+    );
+    // The load generator's own ceiling, in this run and this process: the
+    // same editors, connections and bodies against an endpoint that only
+    // reads the JSON and answers the next version.
+    let stub = stub_server().await;
+    let mut ghosts = editors.clone();
+    // Its connections opened one at a time, as the sign-ins opened the
+    // server's (2,000 at once overflow the listen queue).
+    let warm = RequestData::new_draft();
+    for e in &ghosts {
+        let _ = save(&client, &stub, e, "ouverture", &warm).await;
+    }
+    let ceiling = phase(&client, &stub, &mut ghosts, 5, false, "plafond").await;
+    let rate = ceiling.latencies.len() as f64 / ceiling.elapsed.as_secs_f64();
+    scratch::figure(&format!("autosave.{backend}.generator_saves_per_s"), rate);
+    println!(
+        "load generator's ceiling ({n} editors, same client, an endpoint doing nothing, 5 s): {rate:.0} saves/s"
     );
 
     // Nothing lost, nothing counted twice; a retry is answered, not applied.
