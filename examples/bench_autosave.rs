@@ -19,7 +19,7 @@ use guichet::domain::lifecycle::Role;
 use guichet::domain::request::RequestData;
 use guichet::server::auth::password;
 use guichet::server::config::Config;
-use guichet::server::db::{self, users};
+use guichet::server::db;
 use guichet::server::state::AppState;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -199,22 +199,8 @@ async fn main() {
 
     // Accounts (one hash shared: hashing is not what is measured).
     let hash = password::hash(PASSWORD).expect("hash");
-    let now = db::now_ms();
     for i in 0..n {
-        let mut tx = db.pool.begin().await.expect("tx");
-        let id = users::create_in(
-            &mut tx,
-            &format!("editeur{i}@bench.fr"),
-            Role::Applicant,
-            Some(&hash),
-            now,
-        )
-        .await
-        .expect("user");
-        users::mark_verified_in(&mut tx, id, now)
-            .await
-            .expect("verify");
-        tx.commit().await.expect("commit");
+        scratch::account(&db, &format!("editeur{i}@bench.fr"), Role::Applicant, &hash).await;
     }
 
     let config = Config::load(std::path::Path::new("Leptos.toml")).expect("Leptos.toml");
@@ -264,14 +250,17 @@ async fn main() {
     let paced = phase(&client, &base, &mut editors, seconds, true, "rythme").await;
     let lat = &paced.latencies;
     scratch::figure(
-        &format!("autosave.{backend}.paced_p99_ms"),
+        &format!("autosave.{backend}.e{n}.paced_p99_ms"),
         percentile(lat, 0.99),
     );
     scratch::figure(
-        &format!("autosave.{backend}.paced_saves_per_s"),
+        &format!("autosave.{backend}.e{n}.paced_saves_per_s"),
         paced.steady,
     );
-    scratch::figure(&format!("autosave.{backend}.errors"), paced.errors as f64);
+    scratch::figure(
+        &format!("autosave.{backend}.e{n}.errors"),
+        paced.errors as f64,
+    );
     println!(
         "paced ({n} editors, 1 save/s each, {seconds} s): {} saves in {:.1} s, {:.0} saves/s once all started ({n} asked), p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, errors {}",
         lat.len(),
@@ -286,7 +275,7 @@ async fn main() {
     let closed = phase(&client, &base, &mut editors, 10, false, "continu").await;
     let lat = &closed.latencies;
     let rate = lat.len() as f64 / closed.elapsed.as_secs_f64();
-    scratch::figure(&format!("autosave.{backend}.closed_saves_per_s"), rate);
+    scratch::figure(&format!("autosave.{backend}.e{n}.closed_saves_per_s"), rate);
     println!(
         "closed loop ({n} editors, 10 s): {} saves = {rate:.0} saves/s, p50 {:.2} ms, p99 {:.2} ms, errors {}",
         lat.len(),
@@ -307,7 +296,10 @@ async fn main() {
     }
     let ceiling = phase(&client, &stub, &mut ghosts, 5, false, "plafond").await;
     let rate = ceiling.latencies.len() as f64 / ceiling.elapsed.as_secs_f64();
-    scratch::figure(&format!("autosave.{backend}.generator_saves_per_s"), rate);
+    scratch::figure(
+        &format!("autosave.{backend}.e{n}.generator_saves_per_s"),
+        rate,
+    );
     println!(
         "load generator's ceiling ({n} editors, same client, an endpoint doing nothing, 5 s): {rate:.0} saves/s"
     );
@@ -342,7 +334,7 @@ async fn main() {
         "check: {} drafts, {bad} with a version different from 1 + acknowledged saves; retry answered version {v2} (first {v1})",
         editors.len()
     );
-    scratch::figure(&format!("autosave.{backend}.lost"), f64::from(bad));
+    scratch::figure(&format!("autosave.{backend}.e{n}.lost"), f64::from(bad));
     assert_eq!(bad, 0, "lost or duplicated versions");
     assert_eq!(v1, v2, "retry not idempotent");
 

@@ -21,17 +21,18 @@
 #[path = "support/scratch.rs"]
 mod scratch;
 
+#[path = "support/dataset.rs"]
+mod dataset;
+
 use guichet::domain::lifecycle::EventKind::Submitted;
-use guichet::domain::lifecycle::Role;
-use guichet::server::auth::password;
 use guichet::server::config::Config;
 use guichet::server::db::instruction::{Assigned, Filters, Sort, queue};
-use guichet::server::db::{self, Db, users};
+use guichet::server::db::{self, Db};
 use guichet::server::state::AppState;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "cheval agrafe batterie correcte";
+use dataset::PASSWORD;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -49,87 +50,6 @@ fn rss_mib() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-async fn seed(db: &Db, n: usize, applicant: i64, instructor: i64) {
-    let now = db::now_ms();
-    let started = Instant::now();
-    let batch = 500;
-    let mut i = 0;
-    while i < n {
-        let mut sql = String::from(
-            "INSERT INTO requests (state, applicant_id, title, organisation_name, siret, data, \
-             version, created_at, updated_at, submitted_at, sensitive, assigned_to) VALUES ",
-        );
-        let end = (i + batch).min(n);
-        for k in i..end {
-            let state = match k % 20 {
-                0..=7 => "submitted",
-                8 | 9 => "changes_requested",
-                10..=16 => "accepted",
-                17 | 18 => "refused",
-                _ => "draft",
-            };
-            let submitted = if state == "draft" {
-                "NULL".to_owned()
-            } else {
-                (now - (k as i64) * 60_000).to_string()
-            };
-            let assigned = if k % 10 == 0 {
-                instructor.to_string()
-            } else {
-                "NULL".to_owned()
-            };
-            if k > i {
-                sql.push(',');
-            }
-            sql.push_str(&format!(
-                "('{state}', {applicant}, 'Cas d''usage n° {k}', 'Commune n° {}', '{:014}', '{{}}', \
-                 1, {now}, {}, {submitted}, {}, {assigned})",
-                k % 5_000,
-                21_000_000_000_000u64 + k as u64,
-                now - (k as i64) * 30_000,
-                i64::from(k % 5 == 0),
-            ));
-        }
-        sqlx::query(&sql).execute(&db.pool).await.expect("seed");
-        i = end;
-    }
-    // 20,000 unread messages from applicants on the first requests.
-    for chunk in 0..40 {
-        let mut sql = String::from(
-            "INSERT INTO messages (request_id, author_id, author_role, body, internal, created_at) VALUES ",
-        );
-        for k in 0..500 {
-            if k > 0 {
-                sql.push(',');
-            }
-            let request = (chunk * 500 + k) % n + 1;
-            sql.push_str(&format!(
-                "({request}, {applicant}, 'applicant', 'Une question', 0, {now})"
-            ));
-        }
-        sqlx::query(&sql).execute(&db.pool).await.expect("messages");
-    }
-    println!(
-        "seeded {n} requests and 20,000 messages in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    // What `serve` does when it starts: fill the search column of rows
-    // written without it (as these were).
-    let started = Instant::now();
-    let filled = db::requests::fill_search(db).await.expect("fill search");
-    if db.backend == db::Backend::Postgres {
-        // What autovacuum would do shortly after such a load.
-        sqlx::query("VACUUM ANALYZE")
-            .execute(&db.pool)
-            .await
-            .expect("analyze");
-    }
-    println!(
-        "filled the search column of {filled} requests in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
 }
 
 async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
@@ -171,27 +91,23 @@ async fn main() {
     let streams: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1_000);
 
     let scratch = scratch::Scratch::new(&backend).await;
-    let db = scratch.db.clone();
-    let url = scratch.url.clone();
-    let hash = password::hash(PASSWORD).expect("hash");
-    let now = db::now_ms();
-    let mut ids = Vec::new();
-    for (email, role) in [
-        ("demandeur@bench.fr", Role::Applicant),
-        ("instructeur@bench.fr", Role::Instructor),
-    ] {
-        let mut tx = db.pool.begin().await.expect("tx");
-        let id = users::create_in(&mut tx, email, role, Some(&hash), now)
-            .await
-            .expect("user");
-        users::mark_verified_in(&mut tx, id, now)
-            .await
-            .expect("verify");
-        tx.commit().await.expect("commit");
-        ids.push(id);
-    }
-    let (applicant, instructor) = (ids[0], ids[1]);
-    seed(&db, n, applicant, instructor).await;
+    // A data set written beforehand (`scripts/dataset.sh`) is read in place
+    // of a new one: a million requests take minutes to write.
+    let (db, url, instructor) = match std::env::var("GUICHET_BENCH_DATASET") {
+        Ok(url) => {
+            let db = Db::connect(&url).await.expect("data set");
+            db.migrate().await.expect("migrate");
+            let (_, instructor) = dataset::people_of(&db).await;
+            println!("data set {}: reused", db::redact(&url));
+            (db, url, instructor)
+        }
+        Err(_) => {
+            let db = scratch.db.clone();
+            let (applicant, instructor) = dataset::people(&db).await;
+            dataset::seed(&db, n, applicant, instructor).await;
+            (db, scratch.url.clone(), instructor)
+        }
+    };
 
     println!("{backend}: dashboard page (queue + counts), {n} requests");
     let base = Filters {
@@ -290,6 +206,39 @@ async fn main() {
         },
     )
     .await;
+    for (label, f) in [
+        (
+            "updates only (kind = update)",
+            Filters {
+                kind: Some(guichet::domain::lifecycle::RequestKind::Update),
+                ..base.clone()
+            },
+        ),
+        (
+            "from the template « marches-publics »",
+            Filters {
+                template: Some("marches-publics".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "applicant vouched for by ProConnect",
+            Filters {
+                agent_link: Some(guichet::domain::identity::AgentLink::ProConnect),
+                ..base.clone()
+            },
+        ),
+        (
+            "applicant not vouched for, submitted",
+            Filters {
+                agent_link: Some(guichet::domain::identity::AgentLink::Unverified),
+                state: Some(guichet::domain::RequestState::Submitted),
+                ..base.clone()
+            },
+        ),
+    ] {
+        time_dashboard(&db, instructor, label, f).await;
+    }
     if streams == 0 {
         scratch.finish().await;
         return;

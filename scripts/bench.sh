@@ -5,7 +5,7 @@
 #
 # 1. the machine's limits in this run (examples/bench_limits.rs): an axum
 #    "hello" endpoint's requests/s, SQLite's and PostgreSQL's commit rates;
-# 2. autosave (200 editors), the dashboard over 100,000 requests with the
+# 2. autosave (200 then 2,000 editors), the dashboard over 100,000 requests with the
 #    event fan-out to 1,000 streams, the token API, on SQLite then PostgreSQL;
 # 3. the WASM bundle's size and an incremental rebuild (with --with-ci, a
 #    clean clone's `.ci/run` too: 15 minutes more);
@@ -71,7 +71,9 @@ bin="$ROOT/target/release/examples"
 
 run "$bin/bench_limits" 5
 for backend in sqlite postgres; do
+  # 200 editors, then 2,000: the closed loop must not fall between them.
   run "$bin/bench_autosave" "$backend" 200 "$paced"
+  run "$bin/bench_autosave" "$backend" 2000 "$paced"
   run "$bin/bench_dashboard" "$backend" "$requests" 1000
   run "$bin/bench_api" "$backend" 1000 "$seconds" 64
 done

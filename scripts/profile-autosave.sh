@@ -9,7 +9,8 @@
 # load generator, the server and PostgreSQL's own processes are all in the
 # picture. Folds the stacks with `inferno` (crates.io) and writes
 # docs/profiles/autosave-<backend>-<editors>-<label>.svg, plus the folded
-# stacks and a one-line share per part under target/bench/.
+# stacks under target/bench/, and prints each part's share and machine time
+# per save (scripts/profile_parts.py).
 # Needs: perf (Debian's linux-perf), inferno (`cargo install inferno`).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,3 +43,5 @@ inferno-flamegraph --title "Autosave, $backend, $editors editors, closed loop ($
   --width 1400 --minwidth 0.2 <"$folded" >"$svg"
 rm -f "$data"
 echo "flame graph: $svg"
+rate="$(awk '/^FIGURE autosave\..*\.closed_saves_per_s/ { print $3 }' "$log")"
+python3 scripts/profile_parts.py "$folded" "$rate"

@@ -107,3 +107,24 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
 pub fn figure(key: &str, value: f64) {
     println!("FIGURE {key} {value:.3}");
 }
+
+/// Creates an account with its email confirmed; answers its id.
+#[allow(dead_code)] // Not every benchmark creates accounts.
+pub async fn account(
+    db: &Db,
+    email: &str,
+    role: guichet::domain::lifecycle::Role,
+    password_hash: &str,
+) -> i64 {
+    use guichet::server::db::users;
+    let now = db::now_ms();
+    let mut tx = db.pool.begin().await.expect("tx");
+    let id = users::create_in(&mut tx, email, role, Some(password_hash), now)
+        .await
+        .expect("user");
+    users::mark_verified_in(&mut tx, id, now)
+        .await
+        .expect("verify");
+    tx.commit().await.expect("commit");
+    id
+}
