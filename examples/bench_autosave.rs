@@ -236,7 +236,10 @@ async fn main() {
             .collect();
         let ceiling = phase(&stub_client, &stub, &mut ghosts, 5, false, "plafond").await;
         let rate = ceiling.latencies.len() as f64 / ceiling.elapsed.as_secs_f64();
-        scratch::figure(&format!("autosave.{backend}.e{n}.generator_saves_per_s"), rate);
+        scratch::figure(
+            &format!("autosave.{backend}.e{n}.generator_saves_per_s"),
+            rate,
+        );
         println!(
             "load generator's ceiling ({n} editors, a client of the same kind, an endpoint doing nothing, 5 s): {rate:.0} saves/s, errors {}",
             ceiling.errors

@@ -258,10 +258,22 @@ async fn main() {
         .post(format!("{base_url}/api/auth/login"))
         .header("origin", &base_url)
         .header("accept", "application/json")
-        .form(&[("email", "instructeur@bench.fr"), ("password", PASSWORD)])
+        .form(&[("email", dataset::INSTRUCTOR), ("password", PASSWORD)])
         .send()
         .await
         .expect("login");
+    let cookie = scratch::session_cookie(&res);
+    // Staff prove the second factor: the session is signed in only then.
+    let res = client
+        .post(format!("{base_url}/api/auth/verify_second_factor"))
+        .header("origin", &base_url)
+        .header("accept", "application/json")
+        .header("cookie", &cookie)
+        .form(&[("code", dataset::instructor_code())])
+        .send()
+        .await
+        .expect("second factor");
+    assert_eq!(res.status(), 200, "second factor");
     let cookie = scratch::session_cookie(&res);
     // The server's memory alone: first, the streams are held by `curl`
     // processes, so this process holds only the server's side.
@@ -319,6 +331,11 @@ async fn main() {
             .await
             .expect("stream");
         assert_eq!(res.status(), 200);
+        let kind = res.headers().get("content-type").cloned();
+        assert!(
+            kind.is_some_and(|k| k.as_bytes().starts_with(b"text/event-stream")),
+            "not an event stream (signed out?)"
+        );
         opened += 1;
         let latencies = latencies.clone();
         tokio::spawn(async move {

@@ -17,12 +17,44 @@ pub const PASSWORD: &str = "cheval agrafe batterie correcte";
 pub const APPLICANT: &str = "demandeur@bench.fr";
 pub const INSTRUCTOR: &str = "instructeur@bench.fr";
 
-/// Creates the applicant and the instructor (emails confirmed); answers
-/// their ids.
+/// The instructor's authenticator app (base32): staff sign in with a second
+/// factor.
+pub const INSTRUCTOR_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+/// The code the instructor's app shows now.
+#[allow(dead_code)] // The generator signs nobody in.
+pub fn instructor_code() -> String {
+    let bytes = totp_rs::Secret::Encoded(INSTRUCTOR_TOTP.into())
+        .to_bytes()
+        .expect("base32");
+    let totp = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        0,
+        30,
+        bytes,
+        None,
+        String::new(),
+    );
+    totp.generate_current().expect("clock")
+}
+
+/// Creates the applicant and the instructor (emails confirmed, the
+/// instructor's app set up); answers their ids.
 pub async fn people(db: &Db) -> (i64, i64) {
     let hash = password::hash(PASSWORD).expect("hash");
     let applicant = super::scratch::account(db, APPLICANT, Role::Applicant, &hash).await;
     let instructor = super::scratch::account(db, INSTRUCTOR, Role::Instructor, &hash).await;
+    let now = db::now_ms();
+    sqlx::query(
+        "INSERT INTO totp_factors (user_id, secret, created_at, confirmed_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(instructor)
+    .bind(INSTRUCTOR_TOTP)
+    .bind(now)
+    .execute(&db.pool)
+    .await
+    .expect("second factor");
     (applicant, instructor)
 }
 
