@@ -24,19 +24,8 @@ pub const INSTRUCTOR_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 /// The code the instructor's app shows now.
 #[allow(dead_code)] // The generator signs nobody in.
 pub fn instructor_code() -> String {
-    let bytes = totp_rs::Secret::Encoded(INSTRUCTOR_TOTP.into())
-        .to_bytes()
-        .expect("base32");
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        0,
-        30,
-        bytes,
-        None,
-        String::new(),
-    );
-    totp.generate_current().expect("clock")
+    use guichet::server::auth::second_factor::{code_at, step_of};
+    code_at(INSTRUCTOR_TOTP, step_of(db::now_ms())).expect("code")
 }
 
 /// Creates the applicant and the instructor (emails confirmed, the

@@ -495,18 +495,7 @@ pub fn totp_secret(email: &str) -> String {
 /// The code an authenticator app with `secret` (base32, spaces allowed)
 /// shows at time step `step` (30 s since the epoch).
 pub fn totp_code(secret: &str, step: i64) -> String {
-    let secret: String = secret.chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        0,
-        30,
-        bytes,
-        None,
-        String::new(),
-    );
-    totp.generate((step as u64) * 30)
+    guichet::server::auth::second_factor::code_at(secret, step).expect("code")
 }
 
 /// The current time step of the codes.
