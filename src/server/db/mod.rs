@@ -78,15 +78,6 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pub pool: AnyPool,
-    /// Where the frequent small writes go (autosaves, session records, rate
-    /// windows, usage counts). On PostgreSQL, the same pool. On SQLite, which
-    /// lets one connection write at a time, a pool of one connection: writers
-    /// wait their turn in it, in order and without sleeping, where on several
-    /// connections they waited in SQLite's busy handler, which sleeps 1, 2,
-    /// 5, 10… ms and made the slowest saves 20 to 90 ms under load
-    /// (docs/BENCHMARKS.md, "Ten times the editors"). Other writes still go
-    /// through `pool`; SQLite's lock keeps them all correct.
-    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -146,32 +137,16 @@ impl Db {
     /// when missing and switches the file to WAL mode.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let (backend, options) = Self::options(url)?;
-        let pool = options.clone().connect(url).await?;
-        let writer = match backend {
-            Backend::Sqlite => options.max_connections(1).connect(url).await?,
-            Backend::Postgres => pool.clone(),
-        };
-        Ok(Db {
-            pool,
-            writer,
-            backend,
-        })
+        let pool = options.connect(url).await?;
+        Ok(Db { pool, backend })
     }
 
     /// A pool that connects on first use (used to start even when the
     /// database is down, and in tests of that case).
     pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
         let (backend, options) = Self::options(url)?;
-        let pool = options.clone().connect_lazy(url)?;
-        let writer = match backend {
-            Backend::Sqlite => options.max_connections(1).connect_lazy(url)?,
-            Backend::Postgres => pool.clone(),
-        };
-        Ok(Db {
-            pool,
-            writer,
-            backend,
-        })
+        let pool = options.connect_lazy(url)?;
+        Ok(Db { pool, backend })
     }
 
     fn options(url: &str) -> Result<(Backend, AnyPoolOptions), DbError> {
@@ -233,9 +208,8 @@ impl Db {
         Ok(())
     }
 
-    /// Closes both pools.
+    /// Closes the pool.
     pub async fn close(&self) {
-        self.writer.close().await;
         self.pool.close().await;
     }
 

@@ -398,7 +398,7 @@ pub async fn save_once(
             .bind(search_of(data))
             .bind(technical_email_of(data))
             .bind(check.as_deref())
-            .execute(&db.writer)
+            .execute(&db.pool)
             .await?;
         if result.rows_affected() == 1 {
             return Ok(over + 1);

@@ -24,7 +24,7 @@ pub async fn insert_new(db: &Db, s: &Stored<'_>) -> Result<bool, DbError> {
             .bind(s.user_id)
             .bind(s.data)
             .bind(s.expires_at)
-            .execute(&db.writer)
+            .execute(&db.pool)
             .await;
     match res {
         Ok(_) => Ok(true),
@@ -44,7 +44,7 @@ pub async fn save(db: &Db, s: &Stored<'_>) -> Result<(), DbError> {
     .bind(s.user_id)
     .bind(s.data)
     .bind(s.expires_at)
-    .execute(&db.writer)
+    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -117,7 +117,7 @@ pub async fn load(db: &Db, id: &str, now: i64) -> Result<Option<Loaded>, DbError
 pub async fn delete(db: &Db, id: &str) -> Result<(), DbError> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
-        .execute(&db.writer)
+        .execute(&db.pool)
         .await?;
     Ok(())
 }
