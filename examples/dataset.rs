@@ -35,5 +35,5 @@ async fn main() {
         dataset::INSTRUCTOR,
         dataset::PASSWORD
     );
-    db.close().await;
+    db.pool.close().await;
 }

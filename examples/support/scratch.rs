@@ -51,7 +51,7 @@ impl Scratch {
 
     /// Closes the pool and drops the PostgreSQL database.
     pub async fn finish(self) {
-        self.db.close().await;
+        self.db.pool.close().await;
         if let Some((admin, name)) = self.postgres {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&admin.pool)

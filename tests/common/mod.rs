@@ -108,7 +108,7 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
-        self.db.close().await;
+        self.db.pool.close().await;
         if let Some((admin_url, name)) = self.pg_drop
             && let Ok(admin) = Db::connect(&admin_url).await
         {
