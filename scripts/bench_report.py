@@ -45,6 +45,13 @@ ROWS = [
      "limit.hello_inprocess_per_s", "the hello endpoint beside it is the ceiling of this machine"),
     ("Token API, wrk: calls/s", "api.{b}.wrk_calls_per_s", "/s", 20000, "high", "limit.hello_wrk_per_s",
      "the hello endpoint beside it is the ceiling of this machine"),
+    ("Token API, wrk: share of the hello endpoint (wrk -t1 -c64)", "api.{b}.wrk_hello_share_pct", "%", 60,
+     "high", None,
+     "the hello run sends one fixed request, the API run a Lua script rotating 1,000 tokens; the row "
+     "below compares with the same script"),
+    ("Token API, wrk: share of the hello endpoint loaded by the same wrk script",
+     "api.{b}.wrk_same_script_share_pct", "%", 60, "high", "api.{b}.wrk_hello_same_script_per_s",
+     "the rest of a call is the token's checks and counts, about 1.2 KB more answer, and its headers"),
     ("Token API, proxy mode to a local upstream: calls/s", "api.{b}.proxy_calls_per_s", "/s", None, "high",
      "api.{b}.upstream_calls_per_s",
      "the upstream runs in the same process: each call costs Guichet's checks plus a second HTTP "
@@ -189,7 +196,8 @@ def render(values, a):
 
 def derive(values):
     """Figures computed from others of the same run: the closed loop's share
-    of the commit rate, and what it keeps from 200 to 2,000 editors."""
+    of the commit rate, what it keeps from 200 to 2,000 editors, and the
+    token API's share of the hello endpoint."""
     for b in ("sqlite", "postgres"):
         closed = worst(values, f"autosave.{b}.e2000.closed_saves_per_s", "high")
         limit = worst(values, f"limit.{b}_commits_per_s_8w", "high")
@@ -198,6 +206,15 @@ def derive(values):
             values[f"autosave.{b}.closed_share_pct"] = [100 * closed / limit]
         if closed is not None and fewer:
             values[f"autosave.{b}.closed_kept_pct"] = [100 * closed / fewer]
+        # The token API against the hello endpoint, from the same wrk: with
+        # its fixed request (bench_limits), and with the API's own script.
+        calls = worst(values, f"api.{b}.wrk_calls_per_s", "high")
+        hello = worst(values, "limit.hello_wrk_per_s", "high")
+        same = worst(values, f"api.{b}.wrk_hello_same_script_per_s", "high")
+        if calls is not None and hello:
+            values[f"api.{b}.wrk_hello_share_pct"] = [100 * calls / hello]
+        if calls is not None and same:
+            values[f"api.{b}.wrk_same_script_share_pct"] = [100 * calls / same]
 
 
 def main():

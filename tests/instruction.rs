@@ -556,6 +556,26 @@ async fn counts_agree(t: &TestDb) {
             .await
             .expect("real counts");
     assert_eq!(kept, real, "{}", t.name);
+    // The queue's counts, per combination of its filters, of submitted
+    // requests only.
+    let columns = "state, assigned_to, sensitive, template_slug, kind, agent_link";
+    let kept: Vec<(String, i64, i64, String, String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {columns}, n FROM queue_counts WHERE n <> 0 ORDER BY {columns}"
+    ))
+    .fetch_all(&t.db.pool)
+    .await
+    .expect("kept queue counts");
+    let real: Vec<(String, i64, i64, String, String, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {columns}, CAST(COUNT(*) AS BIGINT) FROM (SELECT state, \
+         COALESCE(assigned_to, 0) AS assigned_to, sensitive, \
+         COALESCE(template_slug, '') AS template_slug, kind, \
+         COALESCE(agent_link, '') AS agent_link FROM requests \
+         WHERE submitted_at IS NOT NULL) AS r GROUP BY {columns} ORDER BY {columns}"
+    ))
+    .fetch_all(&t.db.pool)
+    .await
+    .expect("real queue counts");
+    assert_eq!(kept, real, "{}", t.name);
 }
 
 #[tokio::test]
@@ -605,6 +625,140 @@ async fn the_dashboard_search_folds_accents_and_follows_edits() {
         let a = dashboard(&w, &w.instructor, &[("q", "pre-remplissage")]).await;
         assert_eq!(ids(&a), Vec::<i64>::new(), "{}: the old title", t.name);
         counts_agree(&t).await;
+        t.cleanup().await;
+    }
+}
+
+/// Every filter but the search is counted from the kept counts: they follow
+/// each change of a counted column, and the dashboard's total equals a real
+/// count of the rows it filters.
+#[tokio::test]
+async fn the_queue_counts_follow_every_filter() {
+    for t in TestDb::all().await {
+        let w = world(&t).await;
+        let mut ids = Vec::new();
+        let mut versions = Vec::new();
+        for _ in 0..4 {
+            let (id, version) = submitted(&w).await;
+            ids.push(id);
+            versions.push(version);
+        }
+        let draft = create(&w).await;
+        let instructor: (i64,) =
+            sqlx::query_as("SELECT id FROM users WHERE email = 'instructeur@beta.gouv.fr'")
+                .fetch_one(&t.db.pool)
+                .await
+                .expect("instructor");
+        let exec = |sql: String| {
+            let pool = t.db.pool.clone();
+            async move {
+                sqlx::query(&sql).execute(&pool).await.expect(&sql);
+            }
+        };
+        exec(format!(
+            "UPDATE requests SET template_slug = 'marches-publics' WHERE id IN ({}, {})",
+            ids[0], ids[1]
+        ))
+        .await;
+        exec(format!(
+            "UPDATE requests SET kind = 'update', agent_link = 'proconnect' WHERE id = {}",
+            ids[1]
+        ))
+        .await;
+        exec(format!(
+            "UPDATE requests SET sensitive = 1, assigned_to = {} WHERE id IN ({}, {})",
+            instructor.0, ids[2], ids[3]
+        ))
+        .await;
+        // A draft's changes are not counted; its submission is.
+        exec(format!(
+            "UPDATE requests SET template_slug = 'marches-publics' WHERE id = {draft}"
+        ))
+        .await;
+        counts_agree(&t).await;
+        let a = decide(
+            &w,
+            &w.instructor,
+            "refuse",
+            json!({ "id": ids[3], "version": versions[3], "reason": "Hors du cadre" }),
+        )
+        .await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        exec(format!(
+            "UPDATE requests SET template_slug = NULL, agent_link = 'proconnect' WHERE id = {}",
+            ids[0]
+        ))
+        .await;
+        exec(format!(
+            "UPDATE requests SET submitted_at = updated_at, state = 'submitted' WHERE id = {draft}"
+        ))
+        .await;
+        counts_agree(&t).await;
+        exec(format!(
+            "INSERT INTO requests (state, applicant_id, title, organisation_name, data, version, \
+             created_at, updated_at, submitted_at, sensitive) SELECT 'submitted', applicant_id, \
+             'Copie', 'Commune', '{{}}', 1, 1, 1, 1, 1 FROM requests WHERE id = {}",
+            ids[0]
+        ))
+        .await;
+        counts_agree(&t).await;
+        exec("DELETE FROM requests WHERE title = 'Copie'".into()).await;
+        counts_agree(&t).await;
+
+        let real = |filter: &str| {
+            let pool = t.db.pool.clone();
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM requests \
+                 WHERE submitted_at IS NOT NULL{filter}"
+            );
+            async move {
+                let n: (i64,) = sqlx::query_as(&sql).fetch_one(&pool).await.expect(&sql);
+                n.0
+            }
+        };
+        let me = instructor.0;
+        let cases: [(&[(&str, &str)], String); 8] = [
+            (&[], String::new()),
+            (&[("state", "refused")], " AND state = 'refused'".into()),
+            (&[("assigned", "moi")], format!(" AND assigned_to = {me}")),
+            (
+                &[("assigned", "personne")],
+                " AND assigned_to IS NULL".into(),
+            ),
+            (
+                &[
+                    ("assigned", "moi"),
+                    ("sensitive", "1"),
+                    ("state", "submitted"),
+                ],
+                format!(" AND assigned_to = {me} AND sensitive = 1 AND state = 'submitted'"),
+            ),
+            (
+                &[("modele", "marches-publics")],
+                " AND template_slug = 'marches-publics'".into(),
+            ),
+            (&[("nature", "mise_a_jour")], " AND kind = 'update'".into()),
+            (
+                &[("rattachement", "proconnect")],
+                " AND agent_link = 'proconnect'".into(),
+            ),
+        ];
+        for (args, filter) in cases {
+            let expected = real(&filter).await;
+            let a = dashboard(&w, &w.instructor, args).await;
+            assert_eq!(a.json["total"], expected, "{}: {args:?}", t.name);
+            assert_eq!(
+                a.json["lines"].as_array().map(Vec::len),
+                Some(usize::try_from(expected).expect("count")),
+                "{}: {args:?}",
+                t.name
+            );
+        }
+        assert!(
+            real(" AND agent_link = 'proconnect'").await == 2,
+            "{}",
+            t.name
+        );
         t.cleanup().await;
     }
 }

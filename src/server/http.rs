@@ -24,7 +24,6 @@ use tower_governor::{GovernorError, GovernorLayer};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 /// How long `/healthz` waits for the database before answering 503.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(3);
@@ -63,7 +62,7 @@ pub fn router(state: AppState) -> Router {
         .route(attachments::DOWNLOAD_ROUTE, get(attachments::download))
         .route(crate::server::live::ROUTE, get(crate::server::live::stream))
         .layer(RequestBodyLimitLayer::new(attachments::MAX_UPLOAD_BODY));
-    let app = Router::new()
+    Router::new()
         .route("/healthz", get(healthz))
         .merge(directory_routes)
         .leptos_routes(&state, routes, {
@@ -104,35 +103,44 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::server::api_entreprise::routes())
         .merge(crate::server::gateways::routes())
         .route("/.well-known/jwks.json", get(jwks))
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(axum::middleware::map_response(move |response| {
+            security_headers(response, https)
+        }))
+        .with_state(state)
+}
+
+/// The headers every answer carries, set in one layer (every request
+/// passes through it): a strict CSP where the page set none, no sniffing,
+/// no framing, no referrer across origins, no powerful features; HSTS when
+/// served over https.
+async fn security_headers(mut response: Response, https: bool) -> Response {
+    let h = response.headers_mut();
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(NON_PAGE_CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("permissions-policy"),
-            HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
-        ))
-        .with_state(state);
+        );
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=()"),
+    );
     if https {
-        app.layer(SetResponseHeaderLayer::overriding(
+        h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        ))
-    } else {
-        app
+        );
     }
+    response
 }
 
 /// The public keys of the API tokens, for gateways verifying them.

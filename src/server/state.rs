@@ -11,8 +11,30 @@ use std::sync::Arc;
 /// per minute (also the burst).
 pub const AUTH_PER_MINUTE: u32 = 10;
 
+/// Everything a request may need, shared: cloned for every request (axum
+/// hands each handler its own), so one reference count rather than one per
+/// field. Fields are read through `Deref`; setting one (at start-up, in
+/// tests) goes through `DerefMut`, which copies the fields only if another
+/// clone exists.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The fields of `AppState`.
+#[derive(Clone)]
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     /// The offline directory of public bodies, searched in memory.
@@ -61,7 +83,7 @@ impl AppState {
     /// memory (`serve` sets the configured store), no antivirus.
     pub fn new(leptos_options: LeptosOptions, db: Db) -> AppState {
         let public_url = format!("http://{}", leptos_options.site_addr);
-        AppState {
+        AppState(Arc::new(Shared {
             leptos_options,
             db,
             directory: Arc::new(Index::default()),
@@ -80,7 +102,7 @@ impl AppState {
             attachment_quota_bytes: crate::server::attachments::ACCOUNT_QUOTA_BYTES,
             proconnect: None,
             applicant_password: true,
-        }
+        }))
     }
 
     /// What the directories say of a SIRET (offline, then online when

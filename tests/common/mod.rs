@@ -177,19 +177,17 @@ pub fn app(db: Db) -> axum::Router {
 
 /// The real router with the given directory index.
 pub fn app_with_directory(db: Db, directory: Index) -> axum::Router {
-    router(AppState {
-        directory: Arc::new(directory),
-        ..state(db)
-    })
+    let mut state = state(db);
+    state.directory = Arc::new(directory);
+    router(state)
 }
 
 /// The real router with a directory index and an online directory.
 pub fn app_with_online(db: Db, directory: Index, online: OnlineDirectory) -> axum::Router {
-    router(AppState {
-        directory: Arc::new(directory),
-        online_directory: Some(online),
-        ..state(db)
-    })
+    let mut state = state(db);
+    state.directory = Arc::new(directory);
+    state.online_directory = Some(online);
+    router(state)
 }
 
 /// The real router serving static files from `site_root`.
@@ -239,10 +237,9 @@ pub async fn get_json(
 
 /// The real router as served over https (HSTS on, Secure cookies).
 pub fn app_https(db: Db) -> axum::Router {
-    router(AppState {
-        https: true,
-        ..state(db)
-    })
+    let mut state = state(db);
+    state.https = true;
+    router(state)
 }
 
 /// An answer to a POST: status, JSON body (Null when not JSON) and the

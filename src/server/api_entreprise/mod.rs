@@ -230,26 +230,23 @@ pub fn spawn_revocation_watch(state: AppState) {
 }
 
 fn with_limit_headers(mut response: Response, l: &Limit) -> Response {
+    const LIMIT: header::HeaderName = header::HeaderName::from_static("ratelimit-limit");
+    const REMAINING: header::HeaderName = header::HeaderName::from_static("ratelimit-remaining");
+    const RESET: header::HeaderName = header::HeaderName::from_static("ratelimit-reset");
     let h = response.headers_mut();
-    let mut set = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(name, v);
-        }
-    };
-    set("ratelimit-limit", l.limit.to_string());
-    set("ratelimit-remaining", l.remaining.to_string());
-    set("ratelimit-reset", l.reset.to_string());
+    h.insert(LIMIT, HeaderValue::from(l.limit));
+    h.insert(REMAINING, HeaderValue::from(l.remaining));
+    h.insert(RESET, HeaderValue::from(l.reset));
     if !l.allowed {
-        set("retry-after", l.reset.to_string());
+        h.insert(header::RETRY_AFTER, HeaderValue::from(l.reset));
     }
     response
 }
 
 /// A token that passed every check but the operation's own.
 struct Authorised {
-    row: db::spaces::TokenRow,
+    token: Arc<runtime::Presented>,
     limit: Limit,
-    now: i64,
 }
 
 /// A refused call, and the token it names when it names one.
@@ -276,15 +273,16 @@ async fn authorise(state: &AppState, headers: &HeaderMap) -> Result<Authorised, 
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim)
         .ok_or_else(invalid_token)?;
-    let claims = state
+    let jti = state
         .api
-        .claims(&state.tokens, bearer)
+        .jti(&state.tokens, bearer)
         .ok_or_else(invalid_token)?;
-    let (row, retired_at) = match state.api.row(&state.db, &claims.jti).await {
-        Ok(Some(p)) => (p.token, p.retired_at),
+    let presented = match state.api.row(&state.db, &jti).await {
+        Ok(Some(p)) => p,
         Ok(None) => return Err(invalid_token().into()),
         Err(e) => return Err(unavailable(e).into()),
     };
+    let (row, retired_at) = (&presented.token, presented.retired_at);
     let refused = |response: Response| {
         Box::new(Refused {
             token: Some(row.id.clone()),
@@ -332,7 +330,10 @@ async fn authorise(state: &AppState, headers: &HeaderMap) -> Result<Authorised, 
             &limit,
         )));
     }
-    Ok(Authorised { row, limit, now })
+    Ok(Authorised {
+        token: presented,
+        limit,
+    })
 }
 
 async fn call(
@@ -342,32 +343,27 @@ async fn call(
     query: Option<String>,
     headers: &HeaderMap,
 ) -> Response {
-    let (token, mut response) = match authorise(state, headers).await {
+    let mut response = match authorise(state, headers).await {
         Ok(token) => {
             let answer = match op.kind {
-                OperationKind::Privileges => {
-                    state.api.touch(&token.row.id, None, token.now);
-                    privileges(state, &token.row)
-                }
+                OperationKind::Privileges => privileges(state, &token.token),
                 OperationKind::Data => data(state, op, &token, params, query, headers).await,
             };
-            (Some(token.row.id), with_limit_headers(answer, &token.limit))
+            let response = with_limit_headers(answer, &token.limit);
+            let opened_by = match op.kind {
+                OperationKind::Privileges => None,
+                OperationKind::Data => op.opened_by(&token.token.scopes),
+            };
+            record(state, op, &token.token.token.id, &response, Some(opened_by));
+            response
         }
-        Err(refused) => (refused.token, refused.response),
+        Err(refused) => {
+            if let Some(token) = &refused.token {
+                record(state, op, token, &refused.response, None);
+            }
+            refused.response
+        }
     };
-    if let Some(token) = token {
-        let code = response
-            .extensions()
-            .get::<ApiCode>()
-            .map_or("", |c| c.0.as_str());
-        state.api.count(
-            &token,
-            &op.path,
-            response.status().as_u16(),
-            code,
-            db::now_ms(),
-        );
-    }
     if state.api_mode.is_sandbox() {
         response
             .headers_mut()
@@ -376,15 +372,40 @@ async fn call(
     response
 }
 
+/// Counts a call of `token` for the usage page (`authorised`: with the
+/// scope that opened it).
+fn record(
+    state: &AppState,
+    op: &'static Operation,
+    token: &str,
+    response: &Response,
+    authorised: Option<Option<&str>>,
+) {
+    let code = response
+        .extensions()
+        .get::<ApiCode>()
+        .map_or("", |c| c.0.as_str());
+    state.api.record(
+        token,
+        &runtime::Call {
+            operation: &op.path,
+            status: response.status().as_u16(),
+            code,
+            authorised,
+            now: db::now_ms(),
+        },
+    );
+}
+
 /// `GET /privileges`: the token's scopes and what they open.
-fn privileges(state: &AppState, row: &db::spaces::TokenRow) -> Response {
-    let scopes = row.scope_list();
-    let operations: Vec<Value> = contract::opened_by(&scopes)
+fn privileges(state: &AppState, presented: &runtime::Presented) -> Response {
+    let (row, scopes) = (&presented.token, &presented.scopes);
+    let operations: Vec<Value> = contract::opened_by(scopes)
         .map(|op| {
             json!({
                 "path": op.path,
                 "summary": op.summary,
-                "scope": op.opened_by(&scopes),
+                "scope": op.opened_by(scopes),
             })
         })
         .collect();
@@ -409,10 +430,7 @@ async fn data(
     query: Option<String>,
     headers: &HeaderMap,
 ) -> Response {
-    let scopes = token.row.scope_list();
-    let opened_by = op.opened_by(&scopes);
-    state.api.touch(&token.row.id, opened_by, token.now);
-    if opened_by.is_none() {
+    if op.opened_by(&token.token.scopes).is_none() {
         return error(
             StatusCode::FORBIDDEN,
             "00100",
@@ -451,13 +469,54 @@ fn fill(template: &str, params: &HashMap<String, String>) -> String {
     out
 }
 
+/// The sandbox's answers of one operation, serialised once for the
+/// process (they are the contract's, compiled in).
+struct Serialised {
+    sample: axum::body::Bytes,
+    not_found: axum::body::Bytes,
+    not_found_code: &'static str,
+}
+
+/// Per operation, in the contract's order.
+static SANDBOX: std::sync::LazyLock<Vec<Serialised>> = std::sync::LazyLock::new(|| {
+    contract::operations()
+        .iter()
+        .map(|op| Serialised {
+            sample: op.sample.to_string().into(),
+            not_found: op.not_found.to_string().into(),
+            not_found_code: code_of(&op.not_found),
+        })
+        .collect()
+});
+
+/// A JSON body already serialised.
+fn json_bytes(status: StatusCode, body: axum::body::Bytes) -> Response {
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// The sandbox's answer: the contract's example for a documented
 /// identifier, its documented 404 for any other.
-fn sandbox(op: &Operation, params: &HashMap<String, String>) -> Response {
+fn sandbox(op: &'static Operation, params: &HashMap<String, String>) -> Response {
+    let index = contract::operations()
+        .iter()
+        .position(|o| std::ptr::eq(o, op));
+    let Some(answers) = index.and_then(|i| SANDBOX.get(i)) else {
+        return network_error();
+    };
     if op.documented(params) {
-        (StatusCode::OK, axum::Json(op.sample.clone())).into_response()
+        json_bytes(StatusCode::OK, answers.sample.clone())
     } else {
-        let response = (StatusCode::NOT_FOUND, axum::Json(op.not_found.clone())).into_response();
-        with_code(response, code_of(&op.not_found))
+        with_code(
+            json_bytes(StatusCode::NOT_FOUND, answers.not_found.clone()),
+            answers.not_found_code,
+        )
     }
 }

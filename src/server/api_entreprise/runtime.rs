@@ -3,8 +3,11 @@
 //! counted since the last flush to the database.
 
 use crate::server::db::{self, Db, DbError};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+/// The maps of this module are read on every call: a fast hash, randomly
+/// seeded for the process (their keys come from callers).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// How long a token's row is used without reading it again. A revocation
 /// drops it at once: on this instance directly, on the others through the
@@ -45,26 +48,53 @@ pub struct ApiRuntime {
     /// Token id → its lease of the current minute's shared budget.
     leases: Mutex<HashMap<String, Lease>>,
     usage: Mutex<Usage>,
-    /// Token string → its claims: the keys do not change while the process
-    /// runs, so a string verified once stays verified.
-    verified: Mutex<HashMap<String, crate::server::tokens::Claims>>,
+    /// Token string → its id (`jti`): the keys do not change while the
+    /// process runs, so a string verified once stays verified.
+    verified: Mutex<HashMap<String, Arc<str>>>,
     /// String id (`jti`) → its token's row, its end, and when they were read.
-    rows: Mutex<HashMap<String, (db::spaces::Presented, std::time::Instant)>>,
+    rows: Mutex<HashMap<Arc<str>, (Arc<Presented>, std::time::Instant)>>,
+}
+
+/// A token's row as a call needs it, shared by the calls of the next
+/// `ROW_TTL` rather than copied for each.
+#[derive(Debug)]
+pub(super) struct Presented {
+    pub(super) token: db::spaces::TokenRow,
+    /// The string's end of grace (`None`: the current string).
+    pub(super) retired_at: Option<i64>,
+    /// The token's scopes, read once from its row.
+    pub(super) scopes: Vec<String>,
 }
 
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Calls counted since the last flush.
+/// Calls counted since the last flush, per token (one lookup per call).
+type Usage = HashMap<String, TokenUsage>;
+
+/// One token's calls since the last flush.
 #[derive(Default)]
-struct Usage {
-    /// (token, minute, operation, outcome) → calls.
-    calls: HashMap<db::usage::CallKey, i64>,
-    /// token → time of its last call.
-    last: HashMap<String, i64>,
-    /// (token, scope that opened the call) → time of its last call.
-    scopes: HashMap<(String, String), i64>,
+struct TokenUsage {
+    /// (minute, operation, status, code) → calls.
+    calls: HashMap<(i64, &'static str, u16, String), i64>,
+    /// Time of its last authorised call.
+    last: Option<i64>,
+    /// Scope that opened a call → time of its last such call.
+    scopes: HashMap<String, i64>,
+}
+
+/// What one call of a token was and how it was answered, for the usage
+/// counts.
+pub(super) struct Call<'a> {
+    pub(super) operation: &'static str,
+    pub(super) status: u16,
+    /// API Entreprise's error code ('' for none).
+    pub(super) code: &'a str,
+    /// Authorised: `Some`, with the scope that opened it (none for
+    /// `/privileges`, or refused for lack of one).
+    pub(super) authorised: Option<Option<&'a str>>,
+    pub(super) now: i64,
 }
 
 impl std::fmt::Debug for ApiRuntime {
@@ -83,42 +113,44 @@ pub(super) struct Limit {
 }
 
 impl ApiRuntime {
-    pub(super) fn claims(
-        &self,
-        keys: &crate::server::tokens::Keys,
-        bearer: &str,
-    ) -> Option<crate::server::tokens::Claims> {
-        if let Some(c) = locked(&self.verified).get(bearer) {
-            return Some(c.clone());
+    /// The id (`jti`) of a token string whose signature is valid.
+    pub(super) fn jti(&self, keys: &crate::server::tokens::Keys, bearer: &str) -> Option<Arc<str>> {
+        if let Some(jti) = locked(&self.verified).get(bearer) {
+            return Some(jti.clone());
         }
-        let claims = keys.verify(bearer)?;
+        let jti: Arc<str> = keys.verify(bearer)?.jti.into();
         let mut verified = locked(&self.verified);
         if verified.len() >= VERIFIED_MAX {
             verified.clear();
         }
-        verified.insert(bearer.to_owned(), claims.clone());
-        Some(claims)
+        verified.insert(bearer.to_owned(), jti.clone());
+        Some(jti)
     }
 
     pub(super) async fn row(
         &self,
         db: &Db,
-        jti: &str,
-    ) -> Result<Option<db::spaces::Presented>, DbError> {
+        jti: &Arc<str>,
+    ) -> Result<Option<Arc<Presented>>, DbError> {
         if let Some((row, at)) = locked(&self.rows).get(jti)
             && at.elapsed() < ROW_TTL
         {
             return Ok(Some(row.clone()));
         }
-        let row = db::spaces::token_by_jti(db, jti).await?;
-        if let Some(row) = &row {
-            let mut rows = locked(&self.rows);
-            if rows.len() >= VERIFIED_MAX {
-                rows.clear();
-            }
-            rows.insert(jti.to_owned(), (row.clone(), std::time::Instant::now()));
+        let Some(found) = db::spaces::token_by_jti(db, jti).await? else {
+            return Ok(None);
+        };
+        let row = Arc::new(Presented {
+            scopes: found.token.scope_list(),
+            token: found.token,
+            retired_at: found.retired_at,
+        });
+        let mut rows = locked(&self.rows);
+        if rows.len() >= VERIFIED_MAX {
+            rows.clear();
         }
-        Ok(row)
+        rows.insert(jti.clone(), (row.clone(), std::time::Instant::now()));
+        Ok(Some(row))
     }
 
     /// Drops the cached rows of a request's token (revoked, renewed,
@@ -182,57 +214,59 @@ impl ApiRuntime {
         Ok(answer(&lease, granted > 0))
     }
 
-    /// Records that an authorised call of `token` was opened by `scope`
-    /// (none: refused for lack of one) at `now`.
-    pub(super) fn touch(&self, token: &str, scope: Option<&str>, now: i64) {
+    /// Counts a call of `token`, and when authorised, its last use and the
+    /// scope that opened it.
+    pub(super) fn record(&self, token: &str, call: &Call<'_>) {
         let mut usage = locked(&self.usage);
-        usage.last.insert(token.to_owned(), now);
-        if let Some(scope) = scope {
-            usage
-                .scopes
-                .insert((token.to_owned(), scope.to_owned()), now);
-        }
-    }
-
-    /// Counts a call of `token` on `operation`, answered `status` with
-    /// API Entreprise's `code` ('' for none).
-    pub(super) fn count(
-        &self,
-        token: &str,
-        operation: &'static str,
-        status: u16,
-        code: &str,
-        now: i64,
-    ) {
-        let key = db::usage::CallKey {
-            token_id: token.to_owned(),
-            minute: now.div_euclid(60_000),
-            operation,
-            status,
-            code: code.to_owned(),
+        // A busy token is already in the map: no copy of its id per call.
+        let entry = match usage.get_mut(token) {
+            Some(entry) => entry,
+            None => usage.entry(token.to_owned()).or_default(),
         };
-        *locked(&self.usage).calls.entry(key).or_insert(0) += 1;
+        let key = (
+            call.now.div_euclid(60_000),
+            call.operation,
+            call.status,
+            call.code.to_owned(),
+        );
+        *entry.calls.entry(key).or_insert(0) += 1;
+        if let Some(scope) = call.authorised {
+            entry.last = Some(call.now);
+            if let Some(scope) = scope {
+                match entry.scopes.get_mut(scope) {
+                    Some(at) => *at = call.now,
+                    None => {
+                        entry.scopes.insert(scope.to_owned(), call.now);
+                    }
+                }
+            }
+        }
     }
 
     /// Writes the calls counted since the last flush (one transaction).
     pub async fn flush(&self, db: &Db) -> Result<(), DbError> {
-        let Usage {
-            calls,
-            last,
-            scopes,
-        } = std::mem::take(&mut *locked(&self.usage));
-        if calls.is_empty() && last.is_empty() {
+        let usage = std::mem::take(&mut *locked(&self.usage));
+        if usage.is_empty() {
             return Ok(());
         }
         let mut tx = db.pool.begin().await?;
-        for (key, n) in &calls {
-            db::usage::add_in(&mut tx, key, *n).await?;
-        }
-        for (token, at) in &last {
-            db::spaces::mark_used_in(&mut tx, token, *at).await?;
-        }
-        for ((token, scope), at) in &scopes {
-            db::spaces::mark_scope_used_in(&mut tx, token, scope, *at).await?;
+        for (token, counted) in usage {
+            for ((minute, operation, status, code), n) in counted.calls {
+                let key = db::usage::CallKey {
+                    token_id: token.clone(),
+                    minute,
+                    operation,
+                    status,
+                    code,
+                };
+                db::usage::add_in(&mut tx, &key, n).await?;
+            }
+            if let Some(at) = counted.last {
+                db::spaces::mark_used_in(&mut tx, &token, at).await?;
+            }
+            for (scope, at) in &counted.scopes {
+                db::spaces::mark_scope_used_in(&mut tx, &token, scope, *at).await?;
+            }
         }
         tx.commit().await?;
         Ok(())

@@ -238,6 +238,49 @@ fn conditions(
     all.join(" AND ")
 }
 
+/// The same filters, without the search, on the kept counts
+/// (`queue_counts`: nobody, no template and no link stored as 0 and '').
+fn kept_conditions(viewer_id: i64, f: &Filters, binds: &mut Vec<Bind>) -> String {
+    let mut param = |b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let mut all = vec!["c.n <> 0".to_owned()];
+    if let Some(s) = f.state {
+        all.push(format!(
+            "c.state = {}",
+            param(Bind::Text(s.as_str().to_owned()))
+        ));
+    }
+    match f.assigned {
+        Assigned::Anyone => {}
+        Assigned::Me => all.push(format!("c.assigned_to = {}", param(Bind::Int(viewer_id)))),
+        Assigned::Nobody => all.push("c.assigned_to = 0".to_owned()),
+    }
+    if f.sensitive {
+        all.push("c.sensitive = 1".to_owned());
+    }
+    if let Some(slug) = &f.template {
+        all.push(format!(
+            "c.template_slug = {}",
+            param(Bind::Text(slug.clone()))
+        ));
+    }
+    if let Some(kind) = f.kind {
+        all.push(format!(
+            "c.kind = {}",
+            param(Bind::Text(kind.as_str().to_owned()))
+        ));
+    }
+    if let Some(link) = f.agent_link {
+        all.push(format!(
+            "c.agent_link = '{}'",
+            link.stored().unwrap_or_default()
+        ));
+    }
+    all.join(" AND ")
+}
+
 async fn count(db: &Db, sql: &str, binds: &[Bind]) -> Result<i64, DbError> {
     // Not prepared once for all: PostgreSQL then plans each search with its
     // term (a generic plan cannot tell a rare term from one in every row).
@@ -264,23 +307,15 @@ async fn matching(
         None => COUNT_CAP + 1,
     };
     match term {
-        // State alone: the counts the triggers keep.
-        None if f.assigned == Assigned::Anyone
-            && !f.sensitive
-            && f.template.is_none()
-            && f.kind.is_none()
-            && f.agent_link.is_none() =>
-        {
-            let states: Vec<RequestState> = match f.state {
-                Some(s) => vec![s],
-                None => crate::domain::lifecycle::SUBMITTED_STATES.to_vec(),
-            };
-            let list: Vec<String> = states.iter().map(|s| format!("'{}'", s.as_str())).collect();
+        // No search: the counts the triggers keep for every combination of
+        // the other filters (`queue_counts`).
+        None => {
+            let mut binds = Vec::new();
             let sql = format!(
-                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM request_counts WHERE state IN ({})",
-                list.join(", ")
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM queue_counts c WHERE {}",
+                kept_conditions(viewer_id, f, &mut binds)
             );
-            Ok((count(db, &sql, &[]).await?, Reach::Column))
+            Ok((count(db, &sql, &binds).await?, Reach::Column))
         }
         // SQLite, a term the trigram index can take (three characters at
         // least): count what it finds, joined to the other filters, lazily
