@@ -52,8 +52,11 @@ pub struct ApiRuntime {
     /// process runs, so a string verified once stays verified.
     verified: Mutex<HashMap<String, Arc<str>>>,
     /// String id (`jti`) → its token's row, its end, and when they were read.
-    rows: Mutex<HashMap<Arc<str>, (Arc<Presented>, std::time::Instant)>>,
+    rows: Mutex<HashMap<Arc<str>, Fresh>>,
 }
+
+/// A cached row and when it was read.
+type Fresh = (Arc<Presented>, std::time::Instant);
 
 /// A token's row as a call needs it, shared by the calls of the next
 /// `ROW_TTL` rather than copied for each.
