@@ -6,15 +6,15 @@
 //!    times what the dashboard's server function does for one page (the
 //!    queue query and the counts per state) for several filters and sorts:
 //!    p50 / p95 / max over 200 runs each.
-//! 2. Serves the real router on a loopback port, opens S event streams
-//!    (default 1,000) as a signed-in instructor over HTTP, publishes 100
-//!    events 100 ms apart (so that every stream checks its session while
-//!    they arrive) and measures, for every stream, the delay from
-//!    publication to reception (p50 / p99 / max) and the process's resident
-//!    memory before and after opening the streams (server and clients share
-//!    the process: the figure is an upper bound for the server). Before that,
-//!    the same number of streams is held by `curl` processes, so that this
-//!    process's memory is the server's alone.
+//! 2. Serves the real router on a loopback port; a second process (this
+//!    program with `--hold`) opens S event streams (default 1,000) as a
+//!    signed-in instructor over HTTP; 100 events go out 100 ms apart (so
+//!    that every stream's session is checked while they arrive). Measures
+//!    the delay from publication to reception of every delivery (p50 / p99 /
+//!    max, from the holder) and this process's resident memory (the
+//!    server's alone: the clients are in the holder) before and after the
+//!    streams open, and its peak while the events go out. Each process
+//!    stays under its limit of open files at 10,000 streams.
 //!
 //! `cargo run --release --features ssr --example bench_dashboard -- [sqlite|postgres] [requests] [streams]`
 
@@ -83,9 +83,92 @@ async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
     );
 }
 
+/// `--hold <stream url> <cookie> <streams> <events>`: opens the streams
+/// (200 at a time), prints `OPEN <n>`, then collects each event's delay
+/// (its `at` to its arrival, ms clock) until every stream has every event
+/// or 30 s pass, and prints `LAT <deliveries> <p50> <p99> <max>`.
+async fn hold(args: &[String]) {
+    let (Some(url), Some(cookie)) = (args.first(), args.get(1)) else {
+        eprintln!("--hold <url> <cookie> <streams> <events>");
+        return;
+    };
+    let streams: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(1_000);
+    let events: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(100);
+    let latencies = Arc::new(Mutex::new(Vec::<f64>::with_capacity(streams * events)));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    let mut opened = 0;
+    let mut started = 0;
+    while started < streams {
+        let batch = (streams - started).min(200);
+        started += batch;
+        let mut opening = Vec::new();
+        for _ in 0..batch {
+            let (client, url, cookie) = (client.clone(), url.clone(), cookie.clone());
+            opening.push(tokio::spawn(async move {
+                client.get(url).header("cookie", cookie).send().await
+            }));
+        }
+        for o in opening {
+            let Ok(Ok(mut res)) = o.await else { continue };
+            let kind = res.headers().get("content-type").cloned();
+            assert!(
+                kind.is_some_and(|k| k.as_bytes().starts_with(b"text/event-stream")),
+                "not an event stream (signed out?)"
+            );
+            opened += 1;
+            let latencies = latencies.clone();
+            tokio::spawn(async move {
+                let mut buffer = String::new();
+                while let Ok(Some(chunk)) = res.chunk().await {
+                    let received = db::now_ms();
+                    buffer.push_str(&String::from_utf8_lossy(&chunk));
+                    while let Some(end) = buffer.find("\n\n") {
+                        let event: String = buffer.drain(..end + 2).collect();
+                        if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: "))
+                            && let Ok(v) = serde_json::from_str::<serde_json::Value>(data)
+                            && let Some(at) = v["at"].as_i64()
+                            && let Ok(mut l) = latencies.lock()
+                        {
+                            l.push((received - at) as f64);
+                        }
+                    }
+                }
+            });
+        }
+    }
+    println!("OPEN {opened}");
+    let expected = opened * events;
+    let waited = Instant::now();
+    // The events start once the parent has read `OPEN`: wait for them all,
+    // 30 s at most after the first arrives.
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let got = latencies.lock().map(|l| l.len()).unwrap_or(0);
+        if got >= expected || waited.elapsed() > Duration::from_secs(45) {
+            break;
+        }
+    }
+    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
+    l.sort_by(f64::total_cmp);
+    println!(
+        "LAT {} {} {} {}",
+        l.len(),
+        pct(&l, 0.5),
+        pct(&l, 0.99),
+        pct(&l, 1.0)
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--hold") {
+        hold(&args[2..]).await;
+        return;
+    }
     let backend = args.get(1).cloned().unwrap_or_else(|| "sqlite".into());
     let n: usize = args.get(2).and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let streams: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(1_000);
@@ -275,116 +358,85 @@ async fn main() {
         .expect("second factor");
     assert_eq!(res.status(), 200, "second factor");
     let cookie = scratch::session_cookie(&res);
-    // The server's memory alone: first, the streams are held by `curl`
-    // processes, so this process holds only the server's side.
-    let curl = std::process::Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if curl {
-        let before = rss_mib();
-        let mut curls = Vec::new();
-        for _ in 0..streams {
-            let child = std::process::Command::new("curl")
-                .args(["-sN", "-o", "/dev/null", "-H"])
-                .arg(format!("cookie: {cookie}"))
-                .arg(format!("{base_url}/instruction/flux"))
-                .spawn();
-            if let Ok(c) = child {
-                curls.push(c);
-            }
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        for k in 0..10 {
-            live.publish(&db, Submitted, k + 1, None).await;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let after = rss_mib();
-        scratch::figure(
-            &format!("fanout.{backend}.server_mib_per_1000_streams"),
-            (after - before) * 1000.0 / curls.len().max(1) as f64,
-        );
-        scratch::figure(&format!("fanout.{backend}.server_rss_mib"), after);
-        println!(
-            "{} streams held by curl processes: server resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB)",
-            curls.len(),
-            after - before
-        );
-        for mut c in curls {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    } else {
-        println!("curl absent: server-only memory not measured");
-    }
-
+    // The streams are held by a second process (this program, `--hold`):
+    // this one holds only the server's side, so its memory is the server's,
+    // and each process stays under its limit of open files.
+    let events: usize = 100;
     let before = rss_mib();
-    let latencies = Arc::new(Mutex::new(Vec::<f64>::new()));
-    let mut opened = 0;
-    for _ in 0..streams {
-        let c = reqwest::Client::new();
-        let mut res = c
-            .get(format!("{base_url}/instruction/flux"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .expect("stream");
-        assert_eq!(res.status(), 200);
-        let kind = res.headers().get("content-type").cloned();
-        assert!(
-            kind.is_some_and(|k| k.as_bytes().starts_with(b"text/event-stream")),
-            "not an event stream (signed out?)"
-        );
-        opened += 1;
-        let latencies = latencies.clone();
-        tokio::spawn(async move {
-            let _keep = c;
-            let mut buffer = String::new();
-            while let Ok(Some(chunk)) = res.chunk().await {
-                let received = db::now_ms();
-                buffer.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = buffer.find("\n\n") {
-                    let event: String = buffer.drain(..end + 2).collect();
-                    if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data: "))
-                        && let Ok(v) = serde_json::from_str::<serde_json::Value>(data)
-                        && let Some(at) = v["at"].as_i64()
-                        && let Ok(mut l) = latencies.lock()
-                    {
-                        l.push((received - at) as f64);
-                    }
-                }
+    let mut child = std::process::Command::new(std::env::current_exe().expect("exe"))
+        .args(["--hold", &format!("{base_url}/instruction/flux"), &cookie])
+        .arg(streams.to_string())
+        .arg(events.to_string())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("stream holder");
+    // Its lines, read on a thread of their own.
+    let (tx, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
             }
-        });
+        }
+    });
+    let mut opened = 0;
+    while let Some(line) = lines.recv().await {
+        if let Some(n) = line.strip_prefix("OPEN ") {
+            opened = n.trim().parse().unwrap_or(0);
+            break;
+        }
+        println!("holder: {line}");
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let after = rss_mib();
+    scratch::figure(
+        &format!("fanout.{backend}.server_mib_per_1000_streams"),
+        (after - before) * 1000.0 / opened.max(1) as f64,
+    );
+    scratch::figure(&format!("fanout.{backend}.server_rss_mib"), after);
+    scratch::figure(&format!("fanout.{backend}.streams"), opened as f64);
     println!(
-        "{opened} streams open: resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB, server and clients together)",
+        "{opened} streams held by another process: server resident memory {before:.1} MiB → {after:.1} MiB (+{:.1} MiB)",
         after - before
     );
-    // 100 events over 10 s: every stream checks its session (every
+    // 100 events over 10 s: every stream's session is checked (every
     // `live::SESSION_CHECK`, 5 s) at least once while they arrive.
-    let events = 100;
+    let mut peak = after;
     for k in 0..events {
-        live.publish(&db, Submitted, k + 1, None).await;
+        live.publish(&db, Submitted, k as i64 + 1, None).await;
         tokio::time::sleep(Duration::from_millis(100)).await;
+        peak = peak.max(rss_mib());
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let mut l = latencies.lock().map(|l| l.clone()).unwrap_or_default();
-    l.sort_by(f64::total_cmp);
-    scratch::figure(&format!("fanout.{backend}.p99_ms"), pct(&l, 0.99));
-    scratch::figure(
-        &format!("fanout.{backend}.delivered_pct"),
-        100.0 * l.len() as f64 / (events as usize * opened).max(1) as f64,
-    );
-    println!(
-        "fan-out: {} deliveries of {} expected ({events} events × {opened} streams): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (ms clock)",
-        l.len(),
-        events as usize * opened,
-        pct(&l, 0.5),
-        pct(&l, 0.99),
-        pct(&l, 1.0)
-    );
+    scratch::figure(&format!("fanout.{backend}.server_peak_rss_mib"), peak);
+    println!("server resident memory while the events went out: at most {peak:.1} MiB");
+    while let Some(line) = lines.recv().await {
+        let Some(figures) = line.strip_prefix("LAT ") else {
+            println!("holder: {line}");
+            continue;
+        };
+        let v: Vec<f64> = figures
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let [count, p50, p99, max] = v[..] else {
+            break;
+        };
+        scratch::figure(&format!("fanout.{backend}.p99_ms"), p99);
+        scratch::figure(
+            &format!("fanout.{backend}.delivered_pct"),
+            100.0 * count / (events * opened).max(1) as f64,
+        );
+        println!(
+            "fan-out: {count} deliveries of {} expected ({events} events × {opened} streams): p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms (ms clock)",
+            events * opened
+        );
+        break;
+    }
+    let _ = child.wait();
     scratch.finish().await;
 }

@@ -182,3 +182,41 @@ async fn the_stream_ends_when_its_session_ends() {
         t.cleanup().await;
     }
 }
+
+/// The sessions of the open streams are checked together: the stream of a
+/// session that ended closes, the stream of another session of the same
+/// instructor stays open and still receives events.
+#[tokio::test]
+async fn one_ended_session_closes_only_its_own_streams() {
+    for t in TestDb::all().await {
+        let s = state(t.db.clone());
+        if t.name == "postgres" {
+            s.live.start_listener(t.url.clone()).await;
+        }
+        let w = world_on(&t, router(s)).await;
+        let other = sign_in(&w.app, "instructeur@beta.gouv.fr", PASSWORD, [10, 1, 0, 9]).await;
+        let (status, mut ending) = open(&w.app, &w.instructor, None).await;
+        assert_eq!(status, 200);
+        let (status, mut staying) = open(&w.app, &other, None).await;
+        assert_eq!(status, 200);
+        let a = post_form(&w.app, "/api/auth/logout", &[], Some(&w.instructor)).await;
+        assert_eq!(a.status, 200, "{}", a.json);
+        let deadline = tokio::time::Instant::now()
+            + guichet::server::live::SESSION_CHECK * 2
+            + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, ending.body.frame()).await {
+                Err(_) => panic!("{}: the stream is still open after sign-out", t.name),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => panic!("stream error: {e}"),
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+        let id = complete_draft(&w).await;
+        assert_eq!(submit(&w, id, 2).await.status, 200);
+        staying
+            .until(&format!("\"request_id\":{id}"), Duration::from_secs(5))
+            .await;
+        t.cleanup().await;
+    }
+}

@@ -55,12 +55,73 @@ pub struct LiveEvent {
 #[derive(Clone, Debug)]
 pub struct Live {
     tx: broadcast::Sender<LiveEvent>,
+    sessions: std::sync::Arc<SessionWatch>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Live {
             tx: broadcast::channel(BUFFER).0,
+            sessions: std::sync::Arc::default(),
+        }
+    }
+}
+
+/// The sessions of this process's open streams, checked together: one
+/// query every `SESSION_CHECK` for all of them (by chunks of
+/// `CHECK_CHUNK`), however many streams and sessions are open, rather than
+/// one per stream.
+#[derive(Debug, Default)]
+struct SessionWatch {
+    /// Session id → its "ended" flag, watched by its streams.
+    watched: std::sync::Mutex<std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>>,
+    /// The checking task runs (started by the first stream).
+    started: std::sync::atomic::AtomicBool,
+}
+
+/// Session ids per query of the check.
+const CHECK_CHUNK: usize = 500;
+
+impl SessionWatch {
+    fn watched(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, tokio::sync::watch::Sender<bool>>,
+    > {
+        self.watched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks every watched session, each `SESSION_CHECK`, for as long as
+    /// the process runs; ends the streams of those that ended. A database
+    /// that cannot answer ends nothing (the next check decides).
+    async fn run(self: std::sync::Arc<Self>, db: Db) {
+        loop {
+            tokio::time::sleep(SESSION_CHECK).await;
+            let ids: Vec<String> = {
+                let mut watched = self.watched();
+                // Sessions whose streams all closed.
+                watched.retain(|_, flag| flag.receiver_count() > 0);
+                watched.keys().cloned().collect()
+            };
+            let now = crate::server::db::now_ms();
+            for chunk in ids.chunks(CHECK_CHUNK) {
+                let alive = match crate::server::db::sessions::alive_among(&db, chunk, now).await {
+                    Ok(alive) => alive,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "live streams: session check");
+                        continue;
+                    }
+                };
+                let mut watched = self.watched();
+                for id in chunk.iter().filter(|id| !alive.contains(*id)) {
+                    if let Some(flag) = watched.remove(id) {
+                        let _ = flag.send(true);
+                    }
+                }
+            }
         }
     }
 }
@@ -201,21 +262,33 @@ fn sse_event(e: &LiveEvent) -> Event {
 pub const SESSION_CHECK: Duration = Duration::from_secs(5);
 
 /// Resolves when the session `id` ends: signed out, its password changed or
-/// reset (the records are deleted), idle or past its absolute `deadline`.
-/// A database that cannot answer ends nothing (the stream goes on; the next
-/// check decides).
-async fn session_end(db: crate::server::db::Db, id: tower_sessions::session::Id, deadline: i64) {
-    loop {
-        tokio::time::sleep(SESSION_CHECK).await;
-        let now = crate::server::db::now_ms();
-        if now >= deadline {
-            return;
+/// reset (the records are deleted), idle (found by the shared check,
+/// `SessionWatch`) or past its absolute `deadline`.
+async fn session_end(live: &Live, db: &Db, id: tower_sessions::session::Id, deadline: i64) {
+    let sessions = live.sessions.clone();
+    if !sessions
+        .started
+        .swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        tokio::spawn(sessions.clone().run(db.clone()));
+    }
+    let mut ended = {
+        let mut watched = sessions.watched();
+        match watched.get(&id.to_string()) {
+            Some(flag) => flag.subscribe(),
+            None => {
+                let (flag, ended) = tokio::sync::watch::channel(false);
+                watched.insert(id.to_string(), flag);
+                ended
+            }
         }
-        match crate::server::auth::session::is_alive(&db, &id, now).await {
-            Ok(false) => return,
-            Ok(true) => {}
-            Err(e) => tracing::warn!(error = %e, "live stream: session check"),
-        }
+    };
+    let left = u64::try_from(deadline - crate::server::db::now_ms()).unwrap_or(0);
+    tokio::select! {
+        _ = tokio::time::sleep(Duration::from_millis(left)) => {}
+        // An error: the flag's sender is gone, so is the watch (never
+        // while a stream holds it).
+        _ = ended.wait_for(|ended| *ended) => {}
     }
 }
 
@@ -283,7 +356,8 @@ pub async fn stream(
     let Some((session_id, deadline)) = lifetime else {
         return Redirect::to(crate::paths::SIGN_IN).into_response();
     };
-    let ended = session_end(state.db.clone(), session_id, deadline);
+    let (live_state, db) = (state.live.clone(), state.db.clone());
+    let ended = async move { session_end(&live_state, &db, session_id, deadline).await };
     let mut res = Sse::new(replayed.chain(live).take_until(ended))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();

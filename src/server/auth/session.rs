@@ -315,13 +315,6 @@ pub async fn lifetime(session: &Session) -> Option<(Id, i64)> {
     Some((id, auth_at + ABSOLUTE_TIMEOUT_MS))
 }
 
-/// Whether the session record `id` still holds a signed-in user at `now`
-/// (sign-out deletes it, a password change or reset deletes every record
-/// of the account, idle expiry moves `expires_at`).
-pub async fn is_alive(db: &Db, id: &Id, now: i64) -> Result<bool, DbError> {
-    db::sessions::is_alive(db, &id.to_string(), now).await
-}
-
 /// Signs a user in on this session: a new session id (the one the browser
 /// came with, possibly planted, is dropped), then the user's id, how they
 /// signed in, whether their second factor is proved, and the ProConnect ID

@@ -145,14 +145,30 @@ pub async fn delete_expired(db: &Db, now: i64) -> Result<u64, DbError> {
     Ok(done.rows_affected())
 }
 
-/// Whether record `id` still holds a signed-in user at `now`.
-pub async fn is_alive(db: &Db, id: &str, now: i64) -> Result<bool, DbError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT 1 FROM sessions WHERE id = $1 AND expires_at > $2 AND user_id IS NOT NULL",
-    )
-    .bind(id)
-    .bind(now)
-    .fetch_optional(&db.pool)
-    .await?;
-    Ok(row.is_some())
+/// Which of these session records still hold a signed-in user at `now`
+/// (sign-out deletes a record, a password change or reset deletes every
+/// record of the account, idle expiry moves `expires_at`).
+pub async fn alive_among(
+    db: &Db,
+    ids: &[String],
+    now: i64,
+) -> Result<std::collections::HashSet<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT id FROM sessions WHERE expires_at > $1 AND user_id IS NOT NULL AND id IN ({})",
+        list.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, (String,)>(&sql).bind(now);
+    for id in ids {
+        query = query.bind(id);
+    }
+    Ok(query
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect())
 }
