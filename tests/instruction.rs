@@ -823,6 +823,12 @@ async fn the_dashboard_search_with_many_matches() {
         let a = dashboard(&w, &w.instructor, &[("q", "cas n° 1234")]).await;
         assert_eq!(a.json["total"], 1, "{}: {}", t.name, a.json);
         assert_eq!(a.json["lines"][0]["title"], "Cas n° 1234");
+        // Its number is looked up, the whole term checked on what is found:
+        // 123 and 1230–1239; "1234" elsewhere than after "beze ", nowhere.
+        let a = dashboard(&w, &w.instructor, &[("q", "Cas n° 123")]).await;
+        assert_eq!(a.json["total"], 11, "{}: {}", t.name, a.json);
+        let a = dashboard(&w, &w.instructor, &[("q", "bèze 1234")]).await;
+        assert_eq!(a.json["total"], 0, "{}: {}", t.name, a.json);
         let a = dashboard(
             &w,
             &w.instructor,

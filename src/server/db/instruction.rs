@@ -137,6 +137,21 @@ fn phrase(term: &str) -> String {
 struct Term {
     text: String,
     number: Option<i64>,
+    /// Words and a number: the number (`anchor`), looked up in the trigram
+    /// index; the rows found are then checked for the whole of `text`.
+    /// Words found in most requests ("usage n°") would otherwise make the
+    /// index intersect its longest lists.
+    anchor: Option<String>,
+}
+
+/// The longest number in `text`, when it has three digits at least (a
+/// trigram of digits is rare; "n° 4" would find a tenth of the requests)
+/// and `text` has more than it.
+fn anchor(text: &str) -> Option<String> {
+    let longest = text
+        .split(|c: char| !c.is_ascii_digit())
+        .max_by_key(|run| run.len())?;
+    (longest.len() >= 3 && longest.len() < text.len()).then(|| longest.to_owned())
 }
 
 fn term(q: &str) -> Option<Term> {
@@ -150,10 +165,13 @@ fn term(q: &str) -> Option<Term> {
         return Some(Term {
             text: digits,
             number,
+            anchor: None,
         });
     }
+    let text = fold(q);
     Some(Term {
-        text: fold(q),
+        anchor: anchor(&text),
+        text,
         number: None,
     })
 }
@@ -220,16 +238,29 @@ fn conditions(
         None => {}
     }
     if let Some((t, reach)) = search {
-        let mut any = vec![match reach {
+        let whole = |param: &mut dyn FnMut(Bind) -> String| {
+            format!(
+                "(r.search || '') LIKE {} ESCAPE '\\'",
+                param(Bind::Text(like(&t.text)))
+            )
+        };
+        let looked_up = t.anchor.as_deref().unwrap_or(&t.text);
+        let mut found = match reach {
+            // The anchor through the index, the whole term on its rows
+            // (`|| ''`: PostgreSQL's planner does not take it to the index).
             Reach::Column => format!(
                 "r.search LIKE {} ESCAPE '\\'",
-                param(Bind::Text(like(&t.text)))
+                param(Bind::Text(like(looked_up)))
             ),
             Reach::Index => format!(
                 "r.id IN (SELECT rowid FROM requests_search WHERE requests_search MATCH {})",
-                param(Bind::Text(phrase(&t.text)))
+                param(Bind::Text(phrase(looked_up)))
             ),
-        }];
+        };
+        if t.anchor.is_some() {
+            found = format!("{found} AND {}", whole(&mut param));
+        }
+        let mut any = vec![format!("({found})")];
         if let Some(n) = t.number {
             any.push(format!("r.id = {}", param(Bind::Int(n))));
         }
@@ -322,8 +353,14 @@ async fn matching(
         // (the index gives its matches one by one, the count stops at the cap).
         Some(t) if db.backend == super::Backend::Sqlite && t.text.chars().count() >= 3 => {
             let mut binds = Vec::new();
-            let filters = conditions(viewer_id, f, None, &mut binds);
-            binds.push(Bind::Text(phrase(&t.text)));
+            let mut filters = conditions(viewer_id, f, None, &mut binds);
+            if let Some(anchor) = &t.anchor {
+                binds.push(Bind::Text(like(&t.text)));
+                filters = format!("{filters} AND r.search LIKE ${} ESCAPE '\\'", binds.len());
+                binds.push(Bind::Text(phrase(anchor)));
+            } else {
+                binds.push(Bind::Text(phrase(&t.text)));
+            }
             let mut sql = format!(
                 "SELECT COUNT(*) FROM (SELECT 1 FROM requests_search CROSS JOIN requests r \
                  ON r.id = requests_search.rowid WHERE requests_search MATCH ${} AND {filters} \
@@ -659,6 +696,14 @@ mod tests {
             ("mairie de saint-etienne", None)
         );
         assert!(term("   ").is_none());
+        // Words and a number of three digits at least: the number is
+        // looked up; the whole term is checked on the rows found.
+        let anchors = ["usage n° 4242", "commune n° 42", "2024 : 12 345", "commune"]
+            .map(|q| term(q).and_then(|t| t.anchor));
+        assert_eq!(
+            anchors,
+            [Some("4242".to_owned()), None, Some("2024".to_owned()), None]
+        );
         assert_eq!(phrase("a\"b"), "\"a\"\"b\"");
     }
 }
