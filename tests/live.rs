@@ -40,6 +40,26 @@ pub(crate) async fn open(app: &axum::Router, cookie: &str, last_id: Option<i64>)
 }
 
 impl Stream {
+    /// Reads until the stream ends, which it must within two session
+    /// checks and a margin.
+    pub(crate) async fn ends_after_sign_out(&mut self, backend: &str) {
+        let deadline = tokio::time::Instant::now()
+            + guichet::server::live::SESSION_CHECK * 2
+            + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, self.body.frame()).await {
+                Err(_) => panic!("{backend}: the stream is still open after sign-out"),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => panic!("stream error: {e}"),
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.seen.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads until `needle` has arrived (within `within`); answers all read.
     pub(crate) async fn until(&mut self, needle: &str, within: Duration) -> String {
         let deadline = tokio::time::Instant::now() + within;
@@ -161,21 +181,7 @@ async fn the_stream_ends_when_its_session_ends() {
         assert_eq!(status, 200);
         let a = post_form(&w.app, "/api/auth/logout", &[], Some(&w.instructor)).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let deadline = tokio::time::Instant::now()
-            + guichet::server::live::SESSION_CHECK * 2
-            + Duration::from_secs(5);
-        loop {
-            match tokio::time::timeout_at(deadline, stream.body.frame()).await {
-                Err(_) => panic!("{}: the stream is still open after sign-out", t.name),
-                Ok(None) => break,
-                Ok(Some(Err(e))) => panic!("stream error: {e}"),
-                Ok(Some(Ok(frame))) => {
-                    if let Ok(data) = frame.into_data() {
-                        stream.seen.push_str(&String::from_utf8_lossy(&data));
-                    }
-                }
-            }
-        }
+        stream.ends_after_sign_out(t.name).await;
         // And it cannot be opened again with that cookie.
         let (status, _) = open(&w.app, &w.instructor, None).await;
         assert_eq!(status, 303, "{}", t.name);
@@ -201,17 +207,7 @@ async fn one_ended_session_closes_only_its_own_streams() {
         assert_eq!(status, 200);
         let a = post_form(&w.app, "/api/auth/logout", &[], Some(&w.instructor)).await;
         assert_eq!(a.status, 200, "{}", a.json);
-        let deadline = tokio::time::Instant::now()
-            + guichet::server::live::SESSION_CHECK * 2
-            + Duration::from_secs(5);
-        loop {
-            match tokio::time::timeout_at(deadline, ending.body.frame()).await {
-                Err(_) => panic!("{}: the stream is still open after sign-out", t.name),
-                Ok(None) => break,
-                Ok(Some(Err(e))) => panic!("stream error: {e}"),
-                Ok(Some(Ok(_))) => {}
-            }
-        }
+        ending.ends_after_sign_out(t.name).await;
         let id = complete_draft(&w).await;
         assert_eq!(submit(&w, id, 2).await.status, 200);
         staying
