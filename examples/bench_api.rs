@@ -109,22 +109,19 @@ async fn local_upstream() -> String {
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
     base
 }
 
-/// An axum "hello" endpoint on loopback, answering every GET.
+/// An axum "hello" endpoint on loopback, answering every GET, served by the
+/// same loop as the server (`listen::serve`).
 async fn hello_server() -> String {
     let app = axum::Router::new().fallback(|| async { "bonjour" });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}{PATH}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
     url
 }
 
@@ -373,7 +370,7 @@ async fn main() {
         // As the instructor's decision does, without its email: the state
         // change and the token revoked in one transaction.
         let now = db::now_ms();
-        let mut tx = db.pool.begin().await.expect("transaction");
+        let mut tx = db.begin().await.expect("transaction");
         let revoke = Change {
             message: Some("Bench"),
             ..Change::new(id, Action::Revoke, Role::Instructor, Some(2), now)

@@ -184,9 +184,7 @@ async fn stub_server() -> String {
     let listener = socket.listen(4096).expect("listen");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = axum::Router::new().route("/api/requests/save", axum::routing::post(save));
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
+    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
     base
 }
 

@@ -104,7 +104,7 @@ async fn main() {
         .await
         .expect("bench db");
     run("postgres", &db, n).await;
-    db.pool.close().await;
+    db.close().await;
     let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&admin.pool)
         .await;

@@ -35,5 +35,5 @@ async fn main() {
         dataset::INSTRUCTOR,
         dataset::PASSWORD
     );
-    db.pool.close().await;
+    db.close().await;
 }

@@ -267,7 +267,7 @@ async fn migrations_are_idempotent_on_both_backends() {
         t.db.migrate().await.expect("second run is a no-op");
         let again = Db::connect(&t.url).await.expect("reconnect");
         again.migrate().await.expect("third run from a new pool");
-        again.pool.close().await;
+        again.close().await;
         t.cleanup().await;
     }
 }

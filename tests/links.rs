@@ -10,7 +10,7 @@ use guichet::server::db::users;
 
 async fn issue(t: &TestDb, user: i64, purpose: Purpose, now: i64) -> String {
     let (token, hash) = new_token().expect("rng");
-    let mut tx = t.db.pool.begin().await.expect("tx");
+    let mut tx = t.db.begin().await.expect("tx");
     links::create(&mut tx, user, purpose, &hash, now)
         .await
         .expect("create");

@@ -15,7 +15,7 @@ fn sender() -> lettre::message::Mailbox {
 }
 
 async fn queue_two(t: &TestDb) -> (i64, i64) {
-    let mut tx = t.db.pool.begin().await.expect("tx");
+    let mut tx = t.db.begin().await.expect("tx");
     let a = outbox::enqueue(
         &mut tx,
         &templates::email_confirmation(
@@ -151,7 +151,7 @@ async fn development_mode_writes_eml_files() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_time_links_are_not_kept_once_sent() {
     for t in TestDb::all().await {
-        let mut tx = t.db.pool.begin().await.expect("tx");
+        let mut tx = t.db.begin().await.expect("tx");
         outbox::enqueue(
             &mut tx,
             &templates::invitation(

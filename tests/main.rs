@@ -17,6 +17,7 @@ mod http;
 mod instruction;
 mod integrators;
 mod links;
+mod listen;
 mod live;
 mod mail;
 mod persistence;

@@ -51,7 +51,7 @@ impl Scratch {
 
     /// Closes the pool and drops the PostgreSQL database.
     pub async fn finish(self) {
-        self.db.pool.close().await;
+        self.db.close().await;
         if let Some((admin, name)) = self.postgres {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&admin.pool)
@@ -68,14 +68,7 @@ pub async fn serve(state: guichet::server::state::AppState) -> String {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let app = guichet::server::http::router(state);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
     base
 }
 
@@ -118,7 +111,7 @@ pub async fn account(
 ) -> i64 {
     use guichet::server::db::users;
     let now = db::now_ms();
-    let mut tx = db.pool.begin().await.expect("tx");
+    let mut tx = db.begin().await.expect("tx");
     let id = users::create_in(&mut tx, email, role, Some(password_hash), now)
         .await
         .expect("user");

@@ -378,13 +378,8 @@ async fn serve(config_path: &std::path::Path) -> Result<(), String> {
         database = %redact(&config.database_url),
         "Guichet à l’écoute sur http://{addr}"
     );
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("le serveur s’est arrêté sur une erreur : {e}"))
+    crate::server::listen::serve(listener, app, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -61,7 +61,7 @@ fn request(title: &str, description: &str, scopes: &[String]) -> RequestData {
 async fn account(state: &AppState, email: &str, role: Role, password: &str) -> Result<i64, String> {
     let hash = crate::server::auth::password::hash(password).map_err(|e| e.to_string())?;
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(|e| e.to_string())?;
+    let mut tx = state.db.begin().await.map_err(|e| e.to_string())?;
     let id = match db::users::insert_if_absent_in(&mut tx, email, role, Some(&hash), now)
         .await
         .map_err(|e| e.to_string())?

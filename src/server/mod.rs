@@ -13,6 +13,7 @@ pub mod directory;
 pub mod flows;
 pub mod gateways;
 pub mod http;
+pub mod listen;
 pub mod live;
 pub mod mail;
 pub mod policy;

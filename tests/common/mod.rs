@@ -86,7 +86,7 @@ impl TestDb {
             .execute(&admin.pool)
             .await
             .expect("create test database");
-        admin.pool.close().await;
+        admin.close().await;
         let url = replace_db_name(&admin_url, &name);
         let db = Db::connect(&url).await.expect("postgres connects");
         db.migrate().await.expect("postgres migrations");
@@ -108,14 +108,14 @@ impl TestDb {
 
     /// Drops the PostgreSQL database (SQLite files go with their temp dir).
     pub async fn cleanup(self) {
-        self.db.pool.close().await;
+        self.db.close().await;
         if let Some((admin_url, name)) = self.pg_drop
             && let Ok(admin) = Db::connect(&admin_url).await
         {
             let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&admin.pool)
                 .await;
-            admin.pool.close().await;
+            admin.close().await;
         }
     }
 }
@@ -450,7 +450,7 @@ pub async fn create_account(
 ) -> i64 {
     let hash = guichet::server::auth::password::hash(password).expect("hash");
     let now = guichet::server::db::now_ms();
-    let mut tx = db.pool.begin().await.expect("tx");
+    let mut tx = db.begin().await.expect("tx");
     let id = guichet::server::db::users::create_in(&mut tx, email, role, Some(&hash), now)
         .await
         .expect("user");

@@ -252,7 +252,7 @@ impl ApiRuntime {
         if usage.is_empty() {
             return Ok(());
         }
-        let mut tx = db.pool.begin().await?;
+        let mut tx = db.begin().await?;
         for (token, counted) in usage {
             for ((minute, operation, status, code), n) in counted.calls {
                 let key = db::usage::CallKey {

@@ -103,7 +103,7 @@ async fn email_link(
         _ => (CONFIRM_PAGE, templates::email_confirmation),
     };
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let link = new_link(state, &mut tx, user.id, purpose, page, now).await?;
     outbox::enqueue(&mut tx, &template(&user.email, &link), now).await?;
     tx.commit().await.map_err(DbError::from)?;
@@ -125,7 +125,7 @@ use crate::paths::{
 pub async fn register(state: &AppState, email: &str, password: &str) -> Result<(), AppError> {
     let hash = hash_blocking(password).await?;
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let unconfirmed = match users::insert_if_absent_in(
         &mut tx,
         email,
@@ -173,7 +173,7 @@ pub async fn register(state: &AppState, email: &str, password: &str) -> Result<(
 /// Confirms an address with the link's token.
 pub async fn confirm_email(state: &AppState, token: &str) -> Result<(), AppError> {
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let user_id = db::links::consume_in(&mut tx, Purpose::EmailConfirmation, token, now)
         .await?
         .map_err(link_error)?;
@@ -294,7 +294,7 @@ async fn failed_sign_in(
     if let Some(u) = user {
         let mail =
             templates::sign_in_locked(&u.email, SIGN_IN_LOCK_MS / 60_000, &state.link(FORGOT_PAGE));
-        let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+        let mut tx = state.db.begin().await.map_err(DbError::from)?;
         outbox::enqueue(&mut tx, &mail, now).await?;
         tx.commit().await.map_err(DbError::from)?;
     }
@@ -459,7 +459,7 @@ pub async fn reset_second_factor(
         ));
     }
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let had = db::second_factor::remove_in(&mut tx, user.id).await?;
     if had {
         let mail = templates::second_factor_reset(&user.email, &state.link(LOGIN_PAGE));
@@ -546,7 +546,7 @@ pub async fn set_password_with_link(
         .map_err(|e| AppError::invalid("password", e.message()))?;
     let hash = hash_blocking(password).await?;
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let used_by = db::links::consume_in(&mut tx, purpose, token, now)
         .await?
         .map_err(link_error)?;
@@ -589,7 +589,7 @@ pub async fn change_password(
         .map_err(|e| AppError::invalid("password", e.message()))?;
     let hash = hash_blocking(password).await?;
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     users::set_password_in(&mut tx, user.id, &hash, false, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     session::end_all_for_user(&state.db, user.id, None).await?;
@@ -606,7 +606,7 @@ pub async fn invite(
     send: bool,
 ) -> Result<String, AppError> {
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     let id = match users::insert_if_absent_in(&mut tx, email, role, None, now).await? {
         Some(id) => id,
         None => {

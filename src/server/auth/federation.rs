@@ -53,7 +53,7 @@ pub async fn sign_in(
 ) -> Result<Landing, AppError> {
     let now = db::now_ms();
     if let Some(linked) = identities::find(&state.db, PROCONNECT, &agent.subject).await? {
-        let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+        let mut tx = state.db.begin().await.map_err(DbError::from)?;
         identities::link_in(
             &mut tx,
             PROCONNECT,
@@ -71,7 +71,7 @@ pub async fn sign_in(
     let user_id = match existing {
         None => {
             // A new applicant account; the provider vouches for the address.
-            let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+            let mut tx = state.db.begin().await.map_err(DbError::from)?;
             let id = users::create_in(&mut tx, &agent.email, Role::Applicant, None, now).await?;
             users::mark_verified_in(&mut tx, id, now).await?;
             identities::link_in(&mut tx, PROCONNECT, &identity_of(&agent, id), now).await?;
@@ -86,7 +86,7 @@ pub async fn sign_in(
             // password chosen by whoever registered the address first is
             // dropped. Or password sign-in is closed to applicants: the
             // provider's word is the only proof there can be.
-            let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+            let mut tx = state.db.begin().await.map_err(DbError::from)?;
             if u.email_verified_at.is_none() {
                 users::unconfirmed_loses_password_in(&mut tx, u.id, now).await?;
                 users::mark_verified_in(&mut tx, u.id, now).await?;
@@ -170,7 +170,7 @@ pub async fn link_waiting(
     if users::normalise_email(&agent.email) != user.email {
         return Ok(false);
     }
-    let mut tx = state.db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = state.db.begin().await.map_err(DbError::from)?;
     if !identities::link_in(
         &mut tx,
         PROCONNECT,

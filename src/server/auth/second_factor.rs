@@ -172,7 +172,7 @@ pub async fn activate(
         return Ok(Err(Refused::Wrong));
     };
     let (shown, hashes) = new_recovery_codes()?;
-    let mut tx = db.pool.begin().await.map_err(DbError::from)?;
+    let mut tx = db.begin().await.map_err(DbError::from)?;
     if !store::confirm_in(&mut tx, user_id, &factor.secret, step, now).await? {
         return Ok(Err(Refused::NoSetup));
     }

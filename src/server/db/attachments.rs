@@ -61,7 +61,7 @@ impl From<sqlx::Error> for AddError {
 /// not editable. The request row is locked first, so two uploads at once
 /// cannot both take the last place.
 pub async fn add(db: &Db, a: &NewAttachment<'_>) -> Result<(), AddError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let locked = sqlx::query("UPDATE requests SET version = version WHERE id = $1")
         .bind(a.request_id)
         .execute(&mut *tx)

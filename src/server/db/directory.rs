@@ -9,7 +9,7 @@ const BATCH: usize = 500;
 
 /// Replaces the whole directory in one transaction; returns the row count.
 pub async fn replace_all(db: &Db, entries: &[Entry], now: i64) -> Result<usize, DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM directory_entries")
         .execute(&mut *tx)
         .await?;

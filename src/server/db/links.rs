@@ -102,7 +102,7 @@ pub async fn consume(
     token: &str,
     now: i64,
 ) -> Result<Result<i64, LinkError>, DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let result = consume_in(&mut tx, purpose, token, now).await?;
     tx.commit().await?;
     Ok(result)

@@ -77,7 +77,17 @@ impl Backend {
 /// A connection pool and the backend it talks to.
 #[derive(Clone, Debug)]
 pub struct Db {
+    /// Reads, and the writes that are neither transactions nor frequent.
     pub pool: AnyPool,
+    /// Every transaction (`Db::begin`) and the frequent small writes
+    /// (autosaves, session records). On PostgreSQL, the same pool as `pool`.
+    /// On SQLite, which lets one connection write at a time, a pool of one
+    /// connection: writers wait their turn in it, in order and without
+    /// sleeping, where on several connections they waited in SQLite's busy
+    /// handler, which sleeps 1, 2, 5, 10… ms and made the slowest autosaves
+    /// 20 to 90 ms at 2,000 editors (docs/BENCHMARKS.md, "Ten times the
+    /// editors").
+    pub writer: AnyPool,
     pub backend: Backend,
 }
 
@@ -137,16 +147,48 @@ impl Db {
     /// when missing and switches the file to WAL mode.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let (backend, options) = Self::options(url)?;
-        let pool = options.connect(url).await?;
-        Ok(Db { pool, backend })
+        let pool = options.clone().connect(url).await?;
+        let writer = match backend {
+            Backend::Sqlite => options.max_connections(1).connect(url).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// A pool that connects on first use (used to start even when the
     /// database is down, and in tests of that case).
     pub fn connect_lazy(url: &str) -> Result<Db, DbError> {
         let (backend, options) = Self::options(url)?;
-        let pool = options.connect_lazy(url)?;
-        Ok(Db { pool, backend })
+        let pool = options.clone().connect_lazy(url)?;
+        let writer = match backend {
+            Backend::Sqlite => options.max_connections(1).connect_lazy(url)?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Db {
+            pool,
+            writer,
+            backend,
+        })
+    }
+
+    /// Begins a transaction; the only way the application does.
+    ///
+    /// On SQLite it runs on the writer connection and takes the write lock
+    /// first (`BEGIN IMMEDIATE`). A deferred transaction that reads, then
+    /// writes after another connection committed, fails with
+    /// `SQLITE_BUSY_SNAPSHOT`, which no busy handler retries; one that holds
+    /// the lock from its start cannot. Keep other awaits (hashing, network)
+    /// out of a transaction: on SQLite it holds the one writer.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            #[allow(clippy::disallowed_methods)]
+            Backend::Postgres => self.pool.begin().await,
+        }
     }
 
     fn options(url: &str) -> Result<(Backend, AnyPoolOptions), DbError> {
@@ -206,6 +248,12 @@ impl Db {
             tracing::info!(added, "modèles de demande ajoutés");
         }
         Ok(())
+    }
+
+    /// Closes both pools (one on PostgreSQL).
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
     }
 
     /// Checks that the database answers.

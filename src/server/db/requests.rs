@@ -172,7 +172,7 @@ async fn insert_draft(
     now: i64,
 ) -> Result<i64, DbError> {
     let json = encode(data)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, title, data, version, created_at, updated_at, \
          siret, organisation_name, sensitive, search, technical_email, template_slug, template_version) \
@@ -398,7 +398,7 @@ pub async fn save_once(
             .bind(search_of(data))
             .bind(technical_email_of(data))
             .bind(check.as_deref())
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await?;
         if result.rows_affected() == 1 {
             return Ok(over + 1);
@@ -554,7 +554,7 @@ pub async fn duplicate(
     data.terms = Default::default();
     data.legal.attachments.clear();
     let json = encode(&data)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO requests (state, applicant_id, siret, title, data, version, duplicated_from, \
          created_at, updated_at, organisation_name, sensitive, search, technical_email) \
@@ -778,7 +778,7 @@ pub async fn change_state_in(
 /// `change_state_in` in a transaction of its own: a state change that
 /// writes nothing else (archiving a draft, seeding, tests).
 pub async fn transition(db: &Db, c: &Change<'_>) -> Result<Changed, RequestWriteError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let changed = change_state_in(&mut tx, c).await?;
     tx.commit().await?;
     Ok(changed)

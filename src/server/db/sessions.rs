@@ -24,7 +24,7 @@ pub async fn insert_new(db: &Db, s: &Stored<'_>) -> Result<bool, DbError> {
             .bind(s.user_id)
             .bind(s.data)
             .bind(s.expires_at)
-            .execute(&db.pool)
+            .execute(&db.writer)
             .await;
     match res {
         Ok(_) => Ok(true),
@@ -44,7 +44,7 @@ pub async fn save(db: &Db, s: &Stored<'_>) -> Result<(), DbError> {
     .bind(s.user_id)
     .bind(s.data)
     .bind(s.expires_at)
-    .execute(&db.pool)
+    .execute(&db.writer)
     .await?;
     Ok(())
 }

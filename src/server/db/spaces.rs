@@ -374,7 +374,7 @@ pub async fn record_reveal(
     by: Actor<'_>,
     now: i64,
 ) -> Result<(), DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let message = format!("par {}", by.email);
     record_event_in(
         &mut tx,

@@ -47,7 +47,7 @@ fn stored((data, version, archived, updated_at): Row) -> Result<StoredTemplate, 
 /// after the existing ones; answers how many were added. Safe to run from
 /// several instances at once.
 pub async fn seed(db: &Db, templates: &[Template], now: i64) -> Result<usize, DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let mut added = 0;
     for (position, t) in templates.iter().enumerate() {
         let data = encode(t)?;
@@ -140,7 +140,7 @@ pub async fn save(
     now: i64,
 ) -> Result<Saved, DbError> {
     let data = encode(template)?;
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let version = match expected {
         None => {
             let done = sqlx::query(

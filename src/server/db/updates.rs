@@ -44,7 +44,7 @@ pub async fn start(
     applicant_id: i64,
     now: i64,
 ) -> Result<Started, RequestWriteError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     // Locks the parent: two clicks start one update.
     let locked = sqlx::query(
         "UPDATE requests SET version = version WHERE id = $1 AND state = 'accepted' \

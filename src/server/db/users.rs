@@ -35,7 +35,7 @@ pub fn normalise_email(email: &str) -> String {
 /// Creates an account without a password yet; returns its id. The email is
 /// stored trimmed and lowercased (one account per address).
 pub async fn create(db: &Db, email: &str, role: Role, now: i64) -> Result<i64, DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let id = create_in(&mut tx, email, role, None, now).await?;
     tx.commit().await?;
     Ok(id)
@@ -192,7 +192,7 @@ pub async fn set_deactivated(
     by: i64,
     now: i64,
 ) -> Result<bool, DbError> {
-    let mut tx = db.pool.begin().await?;
+    let mut tx = db.begin().await?;
     let done = sqlx::query(
         "UPDATE users SET deactivated_at = $1, deactivated_by = $2, updated_at = $3 \
          WHERE id = $4 AND role IN ('instructor', 'admin', 'reporter')",

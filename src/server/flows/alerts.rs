@@ -39,7 +39,7 @@ pub async fn send_due(state: &AppState, now: i64) -> Result<usize, db::DbError> 
         else {
             continue;
         };
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin().await?;
         if db::usage::claim_alert_in(&mut tx, &token_id, now, ALERT_EVERY_MS).await? {
             let mail = templates::integration_failing(
                 to,

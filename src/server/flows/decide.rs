@@ -116,7 +116,7 @@ pub async fn decide(state: &AppState, by: &Viewer, d: Decision) -> Result<Reques
         }
     };
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let changed = db::requests::change_state_in(
         &mut tx,
         &Change {

@@ -78,7 +78,7 @@ pub async fn send(
         }
     }
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let (message_id, event_id) = db::instruction::add_message_in(
         &mut tx,
         &NewMessage {

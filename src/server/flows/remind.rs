@@ -13,7 +13,7 @@ pub async fn send_due(state: &AppState, now: i64) -> Result<usize, db::DbError> 
         else {
             continue;
         };
-        let mut tx = state.db.pool.begin().await?;
+        let mut tx = state.db.begin().await?;
         if spaces::mark_reminded_in(&mut tx, &due.token_id, due.expires_at, days, now).await? {
             let mail = templates::token_expiry_reminder(
                 &email,

@@ -91,7 +91,7 @@ pub async fn renew(
     }
     let space_link = state.link(crate::paths::SPACE);
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let recorded = db::renewals::record_in(
         &mut tx,
         &db::renewals::Renewal {

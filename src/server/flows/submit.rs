@@ -79,7 +79,7 @@ pub async fn submit(
         &r.data.organisation.siret,
     );
     let now = db::now_ms();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     db::requests::set_agent_link_in(&mut tx, id, link).await?;
     let changed = db::requests::change_state_in(
         &mut tx,

@@ -79,7 +79,7 @@ pub async fn rotate(
     };
     let space_link = state.link(crate::paths::SPACE);
 
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let new_jti = uuid::Uuid::new_v4().to_string();
     if db::spaces::rotate_in(&mut tx, &row.id, &new_jti, by.id, end, now)
         .await?

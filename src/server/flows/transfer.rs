@@ -85,7 +85,7 @@ pub async fn offer(state: &AppState, by: &Viewer, id: i64, to: &str) -> Result<i
     })?;
     let now = db::now_ms();
     let title = r.data.context.title.trim().to_owned();
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     let to_user_id = match db::users::insert_if_absent_in(
         &mut tx,
         &to,
@@ -165,7 +165,7 @@ pub async fn accept(state: &AppState, token: &str) -> Result<Accepted, AppError>
         Some(f) => db::users::get(&state.db, f).await?,
         None => None,
     };
-    let mut tx = state.db.pool.begin().await?;
+    let mut tx = state.db.begin().await?;
     // An account nobody proved (registered ahead by someone) loses any
     // password it had: its owner chooses one through the link below.
     let to = db::users::unconfirmed_loses_password_in(&mut tx, to.id, now).await?;
