@@ -40,17 +40,7 @@ fn ms(d: Duration) -> f64 {
 
 use scratch::pct;
 
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
+use scratch::rss_mib;
 
 async fn time_dashboard(db: &Db, instructor: i64, label: &str, f: Filters) {
     let backend = if db.backend == db::Backend::Postgres {

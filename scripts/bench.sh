@@ -70,6 +70,7 @@ cargo build --release --features ssr --examples >>"$log" 2>&1 || { echo "build f
 bin="$ROOT/target/release/examples"
 
 run "$bin/bench_limits" 5
+run "$bin/bench_connections" "$streams"
 for backend in sqlite postgres; do
   # 200 editors, then 2,000: the closed loop must not fall between them.
   run "$bin/bench_autosave" "$backend" 200 "$paced"

@@ -94,6 +94,20 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// This process's resident memory, MiB.
+#[allow(dead_code)] // Not every benchmark measures memory.
+pub fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
 /// One figure for `scripts/bench.sh`'s report: `FIGURE <key> <value>`, on
 /// its own line beside the readable output.
 #[allow(dead_code)]

@@ -192,6 +192,82 @@ enum Reach {
 /// queue's order rather than sorting every match.
 const BROAD: i64 = 1_000;
 
+/// Where the queue's filters read: the requests themselves, or the counts
+/// the triggers keep of them (`queue_counts`), which store "nobody", "no
+/// template" and "no link" as 0 and '' where `requests` has NULL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Requests,
+    Counts,
+}
+
+impl Source {
+    /// Every request ever submitted, and only those (drafts and archived
+    /// drafts never are): the indexes of the queue are on that condition.
+    /// The kept counts hold only those, with rows at zero left behind.
+    fn base(self) -> &'static str {
+        match self {
+            Source::Requests => "r.submitted_at IS NOT NULL",
+            Source::Counts => "c.n <> 0",
+        }
+    }
+
+    fn column(self, name: &str) -> String {
+        match self {
+            Source::Requests => format!("r.{name}"),
+            Source::Counts => format!("c.{name}"),
+        }
+    }
+
+    /// `name` holds nothing.
+    fn unset(self, name: &str) -> String {
+        match (self, name) {
+            (Source::Requests, _) => format!("r.{name} IS NULL"),
+            (Source::Counts, "assigned_to") => "c.assigned_to = 0".to_owned(),
+            (Source::Counts, _) => format!("c.{name} = ''"),
+        }
+    }
+}
+
+/// The filters but the search, on `source`.
+fn filters(source: Source, viewer_id: i64, f: &Filters, binds: &mut Vec<Bind>) -> Vec<String> {
+    let mut param = |b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let col = |name| source.column(name);
+    let mut all = vec![source.base().to_owned()];
+    if let Some(s) = f.state {
+        let p = param(Bind::Text(s.as_str().to_owned()));
+        all.push(format!("{} = {p}", col("state")));
+    }
+    match f.assigned {
+        Assigned::Anyone => {}
+        Assigned::Me => {
+            let p = param(Bind::Int(viewer_id));
+            all.push(format!("{} = {p}", col("assigned_to")));
+        }
+        Assigned::Nobody => all.push(source.unset("assigned_to")),
+    }
+    if f.sensitive {
+        all.push(format!("{} = 1", col("sensitive")));
+    }
+    if let Some(slug) = &f.template {
+        let p = param(Bind::Text(slug.clone()));
+        all.push(format!("{} = {p}", col("template_slug")));
+    }
+    if let Some(kind) = f.kind {
+        let p = param(Bind::Text(kind.as_str().to_owned()));
+        all.push(format!("{} = {p}", col("kind")));
+    }
+    match f.agent_link.map(crate::domain::identity::AgentLink::stored) {
+        Some(Some(stored)) => all.push(format!("{} = '{stored}'", col("agent_link"))),
+        Some(None) => all.push(source.unset("agent_link")),
+        None => {}
+    }
+    all
+}
+
 /// The WHERE clause of the queue for these filters.
 fn conditions(
     viewer_id: i64,
@@ -199,44 +275,11 @@ fn conditions(
     search: Option<(&Term, Reach)>,
     binds: &mut Vec<Bind>,
 ) -> String {
+    let mut all = filters(Source::Requests, viewer_id, f, binds);
     let mut param = |b: Bind| {
         binds.push(b);
         format!("${}", binds.len())
     };
-    // Every request ever submitted, and only those (drafts and archived
-    // drafts never are): the indexes of the queue are on that condition.
-    let mut all = vec!["r.submitted_at IS NOT NULL".to_owned()];
-    if let Some(s) = f.state {
-        all.push(format!(
-            "r.state = {}",
-            param(Bind::Text(s.as_str().to_owned()))
-        ));
-    }
-    match f.assigned {
-        Assigned::Anyone => {}
-        Assigned::Me => all.push(format!("r.assigned_to = {}", param(Bind::Int(viewer_id)))),
-        Assigned::Nobody => all.push("r.assigned_to IS NULL".to_owned()),
-    }
-    if f.sensitive {
-        all.push("r.sensitive = 1".to_owned());
-    }
-    if let Some(slug) = &f.template {
-        all.push(format!(
-            "r.template_slug = {}",
-            param(Bind::Text(slug.clone()))
-        ));
-    }
-    if let Some(kind) = f.kind {
-        all.push(format!(
-            "r.kind = {}",
-            param(Bind::Text(kind.as_str().to_owned()))
-        ));
-    }
-    match f.agent_link.map(crate::domain::identity::AgentLink::stored) {
-        Some(Some(stored)) => all.push(format!("r.agent_link = '{stored}'")),
-        Some(None) => all.push("r.agent_link IS NULL".to_owned()),
-        None => {}
-    }
     if let Some((t, reach)) = search {
         let whole = |param: &mut dyn FnMut(Bind) -> String| {
             format!(
@@ -265,49 +308,6 @@ fn conditions(
             any.push(format!("r.id = {}", param(Bind::Int(n))));
         }
         all.push(format!("({})", any.join(" OR ")));
-    }
-    all.join(" AND ")
-}
-
-/// The same filters, without the search, on the kept counts
-/// (`queue_counts`: nobody, no template and no link stored as 0 and '').
-fn kept_conditions(viewer_id: i64, f: &Filters, binds: &mut Vec<Bind>) -> String {
-    let mut param = |b: Bind| {
-        binds.push(b);
-        format!("${}", binds.len())
-    };
-    let mut all = vec!["c.n <> 0".to_owned()];
-    if let Some(s) = f.state {
-        all.push(format!(
-            "c.state = {}",
-            param(Bind::Text(s.as_str().to_owned()))
-        ));
-    }
-    match f.assigned {
-        Assigned::Anyone => {}
-        Assigned::Me => all.push(format!("c.assigned_to = {}", param(Bind::Int(viewer_id)))),
-        Assigned::Nobody => all.push("c.assigned_to = 0".to_owned()),
-    }
-    if f.sensitive {
-        all.push("c.sensitive = 1".to_owned());
-    }
-    if let Some(slug) = &f.template {
-        all.push(format!(
-            "c.template_slug = {}",
-            param(Bind::Text(slug.clone()))
-        ));
-    }
-    if let Some(kind) = f.kind {
-        all.push(format!(
-            "c.kind = {}",
-            param(Bind::Text(kind.as_str().to_owned()))
-        ));
-    }
-    if let Some(link) = f.agent_link {
-        all.push(format!(
-            "c.agent_link = '{}'",
-            link.stored().unwrap_or_default()
-        ));
     }
     all.join(" AND ")
 }
@@ -344,7 +344,7 @@ async fn matching(
             let mut binds = Vec::new();
             let sql = format!(
                 "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM queue_counts c WHERE {}",
-                kept_conditions(viewer_id, f, &mut binds)
+                filters(Source::Counts, viewer_id, f, &mut binds).join(" AND ")
             );
             Ok((count(db, &sql, &binds).await?, Reach::Column))
         }
