@@ -105,24 +105,14 @@ async fn local_upstream() -> String {
         let body = body.clone();
         async move { ([("content-type", "application/json")], body) }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
-    base
+    scratch::serve_app(app).await
 }
 
 /// An axum "hello" endpoint on loopback, answering every GET, served by the
 /// same loop as the server (`listen::serve`).
 async fn hello_server() -> String {
     let app = axum::Router::new().fallback(|| async { "bonjour" });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}{PATH}", listener.local_addr().expect("addr"));
-    tokio::spawn(guichet::server::listen::serve_forever(listener, app));
-    url
+    format!("{}{PATH}", scratch::serve_app(app).await)
 }
 
 /// Runs `wrk` (one thread, `clients` connections) with the token script on

@@ -63,11 +63,17 @@ impl Scratch {
 /// Serves the real router for `state` on a loopback port; answers its base URL.
 #[allow(dead_code)] // Not every benchmark serves the router.
 pub async fn serve(state: guichet::server::state::AppState) -> String {
+    serve_app(guichet::server::http::router(state)).await
+}
+
+/// Serves `app` with the server's own loop on a loopback port; answers its
+/// base URL.
+#[allow(dead_code)] // Not every benchmark serves a router.
+pub async fn serve_app(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = guichet::server::http::router(state);
     tokio::spawn(guichet::server::listen::serve_forever(listener, app));
     base
 }
